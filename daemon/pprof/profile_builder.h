@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "daemon/gobinary/go_binary.h"
@@ -70,11 +71,17 @@ class ProfileBuilder {
   // Adds a sample. `location_ids` leaf first. values.size() must equal the
   // number of sample types. Samples with identical locations and labels are
   // NOT merged here; callers aggregate first.
-  void AddSample(absl::Span<const uint64_t> location_ids,
+  // Invalid input (wrong number of values, a location id this builder did
+  // not hand out, a label without a key) would make the whole profile
+  // unreadable to pprof, so such a sample is dropped and counted instead;
+  // returns false then.
+  bool AddSample(absl::Span<const uint64_t> location_ids,
                  absl::Span<const int64_t> values,
                  absl::Span<const SampleLabel> labels);
 
   size_t sample_count() const;
+  // Samples AddSample refused since construction.
+  size_t dropped_sample_count() const { return dropped_samples_; }
 
   // The profile as a proto (for tests) and gzip-compressed bytes.
   const perftools::profiles::Profile& proto() const { return profile_; }
@@ -90,6 +97,7 @@ class ProfileBuilder {
   absl::flat_hash_map<std::string, uint64_t> functions_;  // name\0file\0start
   absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint64_t> locations_;
   absl::flat_hash_map<std::string, uint64_t> synthetic_locations_;
+  size_t dropped_samples_ = 0;
 };
 
 // gzip helpers (zlib), shared by the builder and the CLI's decoder.
@@ -98,6 +106,14 @@ std::string GzipCompress(std::string_view data);
 // Errors on corrupt gzip or an output larger than `max_bytes`.
 absl::StatusOr<std::string> MaybeGunzip(std::string_view data,
                                         size_t max_bytes = size_t{1} << 30);
+
+// Parses a pprof profile, gzip-compressed or not (as pprof's ParseData
+// accepts both), and checks what pprof's decoder and CheckValid check:
+// string_table[0] == "", every string index in range, nonzero unique ids,
+// every id reference resolvable and one value per sample type. Consumers
+// (the CLI's renderers) can then index without further checks.
+absl::StatusOr<perftools::profiles::Profile> DecodeProfile(
+    std::string_view bytes);
 
 }  // namespace gspy
 
