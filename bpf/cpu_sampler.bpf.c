@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* CPU sampler: runs on cpu-clock perf events on every CPU. For threads of the
+ * Go processes the daemon selected, it records the user stack (frame-pointer
+ * walk), optionally the kernel stack, the goroutine running on the thread
+ * (g from TLS, then m.curg) with its goid and pprof labels, and sends the
+ * sample through a ring buffer. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "gspy_types.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32); /* tgid */
+  __type(value, struct gspy_target_config);
+} targets SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20);
+} samples SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct gspy_cpu_sample);
+} scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, GSPY_COUNTER_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which) {
+  __u64 *c = bpf_map_lookup_elem(&counters, &which);
+  if (c) *c += 1; /* per-CPU: no atomics needed */
+}
+
+static __always_inline __u64 read_user_u64(__u64 addr) {
+  __u64 v = 0;
+  if (bpf_probe_read_user(&v, sizeof(v), (void *)addr)) return 0;
+  return v;
+}
+
+/* A Go string {ptr, len} copied into buf (not NUL-terminated). Returns the
+ * bytes copied; sets *truncated when the string was longer than cap. */
+static __always_inline __u8 read_go_string(char *buf, __u32 cap, __u64 ptr,
+                                           __u64 len, bool *truncated) {
+  __u32 n = len;
+  if (len > cap) {
+    n = cap;
+    *truncated = true;
+  }
+  if (n == 0 || !ptr) return 0;
+  /* Keep the verifier's bounds: n is in [1, cap]. */
+  n &= 0x7f;
+  if (n > cap) n = cap;
+  if (bpf_probe_read_user(buf, n, (void *)ptr)) return 0;
+  return n;
+}
+
+struct go_label_strings {
+  __u64 key_ptr, key_len, value_ptr, value_len;
+};
+
+static __always_inline void store_label(struct gspy_cpu_sample *s,
+                                        const struct go_label_strings *kv,
+                                        bool *truncated) {
+  __u32 i = s->label_count;
+  if (i >= GSPY_MAX_LABELS) {
+    *truncated = true;
+    return;
+  }
+  struct gspy_label *l = &s->labels[i];
+  l->key_len = read_go_string(l->key, GSPY_LABEL_KEY_LEN, kv->key_ptr,
+                              kv->key_len, truncated);
+  l->value_len = read_go_string(l->value, GSPY_LABEL_VALUE_LEN, kv->value_ptr,
+                                kv->value_len, truncated);
+  s->label_count = i + 1;
+}
+
+/* Go >= 1.24: g.labels -> labelMap{LabelSet{list []label}}, label =
+ * {key, value string}, sorted by key. */
+static __always_inline void read_labels_slice(struct gspy_cpu_sample *s,
+                                              __u64 label_map, bool *truncated) {
+  __u64 list = read_user_u64(label_map);
+  __u64 len = read_user_u64(label_map + 8);
+  if (!list || !len) return;
+  if (len > GSPY_MAX_LABELS) *truncated = true;
+  for (int i = 0; i < GSPY_MAX_LABELS; i++) {
+    if (i >= len) break;
+    struct go_label_strings kv;
+    if (bpf_probe_read_user(&kv, sizeof(kv), (void *)(list + i * 32))) {
+      s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
+      return;
+    }
+    store_label(s, &kv, truncated);
+  }
+}
+
+/* Go <= 1.23: g.labels -> *labelMap -> map[string]string (hmap). Buckets of
+ * 8 slots: tophash[8], keys[8] string, values[8] string, overflow pointer.
+ * A slot is live when tophash >= 5 (minTopHash). Overflow buckets are not
+ * followed; such maps hold more labels than we keep anyway. */
+#define GO_MAP_BUCKET_SIZE (8 + 8 * 16 + 8 * 16 + 8)
+static __always_inline void read_labels_map(struct gspy_cpu_sample *s,
+                                            __u64 label_map, bool *truncated) {
+  __u64 hmap = read_user_u64(label_map);
+  if (!hmap) return;
+  struct {
+    __u64 count;
+    __u8 flags, B;
+    __u16 noverflow;
+    __u32 hash0;
+    __u64 buckets;
+  } h;
+  if (bpf_probe_read_user(&h, sizeof(h), (void *)hmap)) {
+    s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
+    return;
+  }
+  if (!h.count || !h.buckets) return;
+  __u32 nbuckets = 1u << (h.B & 7);
+  if (nbuckets > GSPY_MAX_LABEL_MAP_BUCKETS) {
+    nbuckets = GSPY_MAX_LABEL_MAP_BUCKETS;
+    *truncated = true;
+  }
+  for (__u32 b = 0; b < GSPY_MAX_LABEL_MAP_BUCKETS; b++) {
+    if (b >= nbuckets) break;
+    __u64 bucket = h.buckets + b * GO_MAP_BUCKET_SIZE;
+    __u8 tophash[8];
+    if (bpf_probe_read_user(tophash, sizeof(tophash), (void *)bucket)) break;
+    for (int slot = 0; slot < 8; slot++) {
+      if (tophash[slot] < 5) continue;
+      struct go_label_strings kv;
+      __u64 key = bucket + 8 + slot * 16;
+      __u64 value = bucket + 8 + 8 * 16 + slot * 16;
+      if (bpf_probe_read_user(&kv.key_ptr, 16, (void *)key) ||
+          bpf_probe_read_user(&kv.value_ptr, 16, (void *)value)) {
+        s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
+        return;
+      }
+      store_label(s, &kv, truncated);
+    }
+  }
+}
+
+SEC("perf_event")
+int sample_cpu(struct bpf_perf_event_data *ctx) {
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 pid = pid_tgid >> 32;
+  if (!pid) return 0;
+  struct gspy_target_config *cfg = bpf_map_lookup_elem(&targets, &pid);
+  if (!cfg) return 0;
+
+  __u32 zero = 0;
+  struct gspy_cpu_sample *s = bpf_map_lookup_elem(&scratch, &zero);
+  if (!s) return 0;
+  s->pid = pid;
+  s->tid = (__u32)pid_tgid;
+  s->time_ns = bpf_ktime_get_ns();
+  s->cpu = bpf_get_smp_processor_id();
+  s->goid = 0;
+  s->flags = 0;
+  s->label_count = 0;
+  s->user_sp_word = 0;
+  s->user_depth = 0;
+  s->kernel_depth = 0;
+
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+  /* The user registers, also when the sample hit the kernel. */
+  struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+  __u64 user_sp = BPF_CORE_READ(uregs, sp);
+  /* Kernel text lives in the upper half of the address space. */
+  if ((long)PT_REGS_IP(&ctx->regs) < 0) s->flags |= GSPY_SAMPLE_IN_KERNEL;
+  s->user_sp_word = read_user_u64(user_sp);
+
+  /* The goroutine: g from TLS, then m.curg, which is the user goroutine also
+   * while the thread runs on g0 for it (what the runtime's own SIGPROF
+   * handler charges). */
+  __u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+  __u64 g = fsbase ? read_user_u64(fsbase + cfg->tls_g_offset) : 0;
+  __u64 m = g ? read_user_u64(g + cfg->g_m) : 0;
+  __u64 curg = m ? read_user_u64(m + cfg->m_curg) : 0;
+  if (curg) {
+    s->goid = read_user_u64(curg + cfg->g_goid);
+    __u64 label_map = read_user_u64(curg + cfg->g_labels);
+    if (label_map) {
+      bool truncated = false;
+      if (cfg->labels_layout == GSPY_LABELS_SLICE)
+        read_labels_slice(s, label_map, &truncated);
+      else
+        read_labels_map(s, label_map, &truncated);
+      if (truncated) {
+        s->flags |= GSPY_SAMPLE_LABELS_TRUNCATED;
+        count(GSPY_COUNTER_LABELS_TRUNCATED);
+      }
+    }
+  } else {
+    s->flags |= GSPY_SAMPLE_NO_GOROUTINE;
+    count(GSPY_COUNTER_NO_GOROUTINE);
+  }
+
+  long n = bpf_get_stack(ctx, s->frames, GSPY_MAX_USER_FRAMES * 8,
+                         BPF_F_USER_STACK);
+  if (n < 0) {
+    count(GSPY_COUNTER_STACK_ERRORS);
+    n = 0;
+  }
+  __u32 user_depth = (__u32)n / 8;
+  if (user_depth > GSPY_MAX_USER_FRAMES) user_depth = GSPY_MAX_USER_FRAMES;
+  s->user_depth = user_depth;
+
+  if (cfg->want_kernel_stack && (s->flags & GSPY_SAMPLE_IN_KERNEL)) {
+    long k = bpf_get_stack(ctx, &s->frames[user_depth & 0x7f],
+                           GSPY_MAX_KERNEL_FRAMES * 8, 0);
+    if (k > 0) {
+      __u32 kd = (__u32)k / 8;
+      s->kernel_depth = kd > GSPY_MAX_KERNEL_FRAMES ? GSPY_MAX_KERNEL_FRAMES : kd;
+    }
+  }
+
+  __u64 size = offsetof(struct gspy_cpu_sample, frames) +
+               (__u64)(s->user_depth + s->kernel_depth) * 8;
+  if (size > sizeof(*s)) size = sizeof(*s);
+  if (bpf_ringbuf_output(&samples, s, size, 0)) {
+    count(GSPY_COUNTER_RINGBUF_FULL);
+    return 0;
+  }
+  count(GSPY_COUNTER_SAMPLES);
+  return 0;
+}

@@ -1,0 +1,175 @@
+// gspy: the command-line client of gspyd. Lists Go processes, pulls profiles
+// and writes them as pprof, folded stacks or an SVG flame graph.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "cli/command_line.h"
+#include "cli/render/flame_graph.h"
+#include "daemon/pprof/profile_builder.h"
+#include "proto/gspy/v1/profiler.grpc.pb.h"
+
+namespace gspy {
+namespace {
+
+constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
+
+commands:
+  targets                       Go processes on the node: pid, Go version, exe
+  profile cpu                   pull a CPU profile
+      --pid=PID                 a process to profile (may repeat)
+      --exe=PATH                every process running this executable (may repeat)
+                                (no --pid/--exe: every Go process)
+      --duration=10s            how long to sample
+      --group-by=KEY            label whose values group the folded/SVG output
+      --labels=K1,K2            keep only these pprof labels (default: all)
+      --goroutine-ids           add each sample's goroutine id as label "goid"
+      --kernel                  include kernel frames
+      -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
+)";
+
+int Fail(const std::string& message) {
+  fprintf(stderr, "gspy: %s\n", message.c_str());
+  return 1;
+}
+
+int FailRpc(const grpc::Status& status) {
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  return Fail(absl::StrCat(absl::StatusCodeToString(code), ": ",
+                           status.error_message()));
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+int Targets(gspy::v1::Profiler::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  gspy::v1::ListTargetsResponse response;
+  grpc::Status s = stub.ListTargets(&ctx, {}, &response);
+  if (!s.ok()) return FailRpc(s);
+  printf("PID\tGO_VERSION\tEXE\tMODULE\tNOTE\n");
+  for (const auto& t : response.targets()) {
+    printf("%d\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
+           t.exe().c_str(), t.module_path().c_str(),
+           t.unsupported_reason().c_str());
+  }
+  return 0;
+}
+
+// Writes the profile in the format the file name asks for.
+absl::Status WriteProfile(const std::string& path, const std::string& pprof,
+                          const RenderOptions& render) {
+  if (absl::EndsWith(path, ".pb.gz") || absl::EndsWith(path, ".pprof") ||
+      absl::EndsWith(path, ".pb") || absl::EndsWith(path, ".gz")) {
+    return WriteFile(path, pprof);
+  }
+  const bool folded = absl::EndsWith(path, ".folded");
+  const bool svg = absl::EndsWith(path, ".svg");
+  if (!folded && !svg) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": unknown output type; use .pb.gz, .pprof, .folded or .svg"));
+  }
+  absl::StatusOr<perftools::profiles::Profile> profile = DecodeProfile(pprof);
+  if (!profile.ok()) return profile.status();
+  absl::StatusOr<std::string> text = folded
+                                         ? RenderFolded(*profile, render)
+                                         : RenderFlameGraphSvg(*profile, render);
+  if (!text.ok()) return text.status();
+  return WriteFile(path, *text);
+}
+
+int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
+  gspy::v1::GetProfileRequest request;
+  request.set_type(gspy::v1::PROFILE_TYPE_CPU);
+  for (const std::string& p : cl.GetAll("pid")) {
+    int pid;
+    if (!absl::SimpleAtoi(p, &pid)) return Fail(absl::StrCat("--pid=", p, ": not a number"));
+    request.mutable_selector()->add_pids(pid);
+  }
+  for (const std::string& e : cl.GetAll("exe")) {
+    request.mutable_selector()->add_exe_paths(e);
+  }
+  absl::Duration duration = absl::Seconds(10);
+  if (auto d = cl.Get("duration");
+      d.has_value() && !absl::ParseDuration(*d, &duration)) {
+    return Fail(absl::StrCat("--duration=", *d, ": not a duration (e.g. 10s)"));
+  }
+  // The server validates the duration; the client only carries it.
+  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
+  request.set_duration_seconds(nanos / 1'000'000'000);
+  request.set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  if (auto labels = cl.Get("labels")) {
+    for (absl::string_view k : absl::StrSplit(*labels, ',', absl::SkipEmpty())) {
+      request.add_label_keys(std::string(k));
+    }
+  }
+  request.set_goroutine_ids(cl.Has("goroutine-ids"));
+  request.set_kernel_stacks(cl.Has("kernel"));
+  const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
+  if (out.empty()) return Fail("profile: -o FILE is required");
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   absl::ToChronoSeconds(absl::AbsDuration(duration) +
+                                         absl::Seconds(120)));
+  gspy::v1::GetProfileResponse response;
+  grpc::Status s = stub.GetProfile(&ctx, request, &response);
+  if (!s.ok()) return FailRpc(s);
+  for (const std::string& w : response.warnings()) {
+    fprintf(stderr, "gspy: warning: %s\n", w.c_str());
+  }
+  RenderOptions render;
+  render.group_by_label = cl.Get("group-by").value_or("");
+  render.title = "gspy CPU profile";
+  if (absl::Status w = WriteProfile(out, response.pprof(), render); !w.ok()) {
+    return Fail(std::string(w.message()));
+  }
+  fprintf(stderr, "gspy: wrote %s (%lld samples)\n", out.c_str(),
+          static_cast<long long>(response.samples()));
+  return 0;
+}
+
+}  // namespace
+}  // namespace gspy
+
+int main(int argc, char** argv) {
+  using gspy::Fail;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<gspy::CommandLine> cl = gspy::ParseCommandLine(
+      args, {"goroutine-ids", "kernel", "help"});
+  if (!cl.ok()) return Fail(std::string(cl.status().message()));
+  if (cl->Has("help") || cl->positional.empty()) {
+    fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
+    return cl->Has("help") ? 0 : 2;
+  }
+  const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto stub = gspy::v1::Profiler::NewStub(channel);
+  const std::vector<std::string>& pos = cl->positional;
+  if (pos[0] == "targets") return gspy::Targets(*stub);
+  if (pos[0] == "profile") {
+    if (pos.size() < 2 || pos[1] != "cpu") {
+      return Fail("profile: the profile type must be given: gspy profile cpu ...");
+    }
+    return gspy::ProfileCpu(*stub, *cl);
+  }
+  fputs(gspy::kUsage, stderr);
+  return Fail(absl::StrCat("unknown command: ", pos[0]));
+}

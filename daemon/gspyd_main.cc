@@ -1,0 +1,98 @@
+// gspyd: the gspy daemon. Loads the BPF programs, finds Go processes and
+// serves profiles over gRPC (gspy.v1.Profiler).
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "daemon/preflight/preflight.h"
+#include "daemon/process/binary_cache.h"
+#include "daemon/process/go_process.h"
+#include "daemon/sampler/cpu_sampler.h"
+#include "daemon/service/profiler_service.h"
+#include "daemon/service/session_registry.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
+          "gRPC address to serve on; port 0 picks a free port");
+ABSL_FLAG(int, cpu_hz, 99, "CPU sampling frequency per CPU, in Hz");
+ABSL_FLAG(absl::Duration, max_duration, absl::Minutes(5),
+          "longest profile a client may ask for");
+ABSL_FLAG(int, max_stacks_per_profile, 100000,
+          "distinct stacks one profile keeps; further samples are counted as "
+          "dropped");
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as root)");
+  absl::ParseCommandLine(argc, argv);
+
+  gspy::PreflightReport preflight = gspy::RunPreflight();
+  for (const std::string& w : preflight.warnings) {
+    fprintf(stderr, "gspyd: warning: %s\n", w.c_str());
+  }
+  if (absl::Status s = preflight.ToStatus(); !s.ok()) {
+    fprintf(stderr, "gspyd: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+
+  gspy::SessionRegistry sessions;
+  absl::StatusOr<std::unique_ptr<gspy::CpuSampler>> sampler =
+      gspy::CpuSampler::Start(
+          absl::GetFlag(FLAGS_cpu_hz),
+          [&sessions](const gspy_cpu_sample& s) { sessions.Route(s); });
+  if (!sampler.ok()) {
+    fprintf(stderr, "gspyd: %s\n", sampler.status().ToString().c_str());
+    return 1;
+  }
+  sessions.set_sampler(sampler->get());
+
+  gspy::BinaryCache binaries;
+  gspy::ProcessTable processes(&binaries);
+  gspy::ProfilerServiceOptions options;
+  options.max_duration = absl::GetFlag(FLAGS_max_duration);
+  options.period_ns = (*sampler)->period_ns();
+  options.max_stacks_per_profile =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));
+  gspy::ProfilerService service(options, &processes, &sessions);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    fprintf(stderr, "gspyd: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  std::string host = listen.substr(0, listen.rfind(':'));
+  fprintf(stderr, "gspyd: listening on %s:%d\n", host.c_str(), port);
+  fflush(stderr);
+
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  signal(SIGPIPE, SIG_IGN);
+  while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
+  fprintf(stderr, "gspyd: stopping\n");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return 0;
+}

@@ -1,0 +1,207 @@
+#include "daemon/service/profiler_service.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gspy {
+namespace {
+
+bool ProcessAlive(int pid) {
+  struct stat st;
+  return stat(absl::StrCat("/proc/", pid).c_str(), &st) == 0;
+}
+
+// The canonical path of `path` (as /proc/PID/exe shows it), or `path`.
+std::string CanonicalPath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return buf;
+  return path;
+}
+
+bool MatchesExe(const gspy::v1::Selector& selector, const GoProcess& proc) {
+  for (const std::string& exe : selector.exe_paths()) {
+    if (proc.exe_path == exe || proc.exe_path == CanonicalPath(exe)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+ProfilerService::ProfilerService(ProfilerServiceOptions options,
+                                 ProcessTable* processes,
+                                 SessionRegistry* sessions)
+    : options_(options), processes_(processes), sessions_(sessions) {}
+
+grpc::Status ProfilerService::ListTargets(
+    grpc::ServerContext*, const gspy::v1::ListTargetsRequest*,
+    gspy::v1::ListTargetsResponse* response) {
+  std::vector<ProcessProblem> problems;
+  for (const GoProcess& proc : processes_->ListGoProcesses(&problems)) {
+    gspy::v1::Target* t = response->add_targets();
+    t->set_pid(proc.pid);
+    t->set_exe(proc.exe_path);
+    t->set_comm(proc.comm);
+    t->set_go_version(proc.binary->build_info().go_version);
+    t->set_module_path(proc.binary->build_info().module_path);
+  }
+  for (const ProcessProblem& p : problems) {
+    gspy::v1::Target* t = response->add_targets();
+    t->set_pid(p.pid);
+    t->set_exe(p.exe_path);
+    t->set_unsupported_reason(std::string(p.status.message()));
+  }
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::vector<GoProcess>> ProfilerService::Resolve(
+    const gspy::v1::Selector& selector) const {
+  std::vector<GoProcess> out;
+  for (int pid : selector.pids()) {
+    absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
+    if (!proc.ok()) return proc.status();
+    out.push_back(*std::move(proc));
+  }
+  const bool all = selector.pids().empty() && selector.exe_paths().empty();
+  if (!selector.exe_paths().empty() || all) {
+    for (GoProcess& proc : processes_->ListGoProcesses()) {
+      if (!all && !MatchesExe(selector, proc)) continue;
+      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+      if (full.ok()) out.push_back(*std::move(full));
+    }
+    if (out.empty()) {
+      return absl::NotFoundError(
+          all ? "no Go process to profile on this node"
+              : absl::StrCat("no Go process runs ",
+                             absl::StrJoin(selector.exe_paths(), ", ")));
+    }
+  }
+  return out;
+}
+
+std::vector<GoProcess> ProfilerService::NewMatches(
+    const gspy::v1::Selector& selector, const CpuProfile& known) const {
+  std::vector<GoProcess> out;
+  const bool all = selector.pids().empty() && selector.exe_paths().empty();
+  if (!all && selector.exe_paths().empty()) return out;
+  for (GoProcess& proc : processes_->ListGoProcesses()) {
+    if (known.HasProcess(proc.pid)) continue;
+    if (!all && !MatchesExe(selector, proc)) continue;
+    absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+    if (full.ok()) out.push_back(*std::move(full));
+  }
+  return out;
+}
+
+const KernelSymbols& ProfilerService::kernel_symbols() {
+  absl::call_once(kernel_once_, [this] {
+    kernel_ = std::make_unique<KernelSymbols>(KernelSymbols::Load());
+  });
+  return *kernel_;
+}
+
+grpc::Status ProfilerService::GetProfile(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+    gspy::v1::GetProfileResponse* response) {
+  if (request->type() != gspy::v1::PROFILE_TYPE_CPU) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "profile type must be PROFILE_TYPE_CPU");
+  }
+  const absl::Duration duration =
+      absl::Seconds(request->duration_seconds()) +
+      absl::Nanoseconds(request->duration_nanos());
+  if (duration <= absl::ZeroDuration() || duration > options_.max_duration) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("duration ", absl::FormatDuration(duration),
+                     " is not in (0, ",
+                     absl::FormatDuration(options_.max_duration), "]"));
+  }
+  for (int pid : request->selector().pids()) {
+    if (pid <= 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("pid ", pid, " is not a valid pid"));
+    }
+  }
+  absl::StatusOr<std::vector<GoProcess>> targets =
+      Resolve(request->selector());
+  if (!targets.ok()) return ToGrpcStatus(targets.status());
+
+  CpuProfileOptions options;
+  options.label_keys.assign(request->label_keys().begin(),
+                            request->label_keys().end());
+  options.goroutine_ids = request->goroutine_ids();
+  options.kernel_stacks = request->kernel_stacks();
+  options.period_ns = options_.period_ns;
+  options.max_stacks = options_.max_stacks_per_profile;
+  auto profile = std::make_shared<CpuProfile>(options);
+
+  auto attach = [&](GoProcess proc) -> absl::Status {
+    GoProcess copy = proc;
+    profile->AddProcess(std::move(proc));
+    return sessions_->Attach(profile, copy, options.kernel_stacks);
+  };
+  std::vector<int> pids;
+  for (GoProcess& proc : *targets) {
+    pids.push_back(proc.pid);
+    if (absl::Status s = attach(std::move(proc)); !s.ok()) {
+      sessions_->Detach(profile.get());
+      return ToGrpcStatus(s);
+    }
+  }
+
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + duration;
+  std::vector<std::string> warnings;
+  const bool pids_only = request->selector().exe_paths().empty() &&
+                         !request->selector().pids().empty();
+  while (absl::Now() < deadline && !context->IsCancelled()) {
+    absl::SleepFor(std::min(options_.rescan_interval, deadline - absl::Now()));
+    if (pids_only) {
+      bool any_alive = false;
+      for (int pid : pids) any_alive |= ProcessAlive(pid);
+      if (!any_alive) {
+        warnings.push_back(absl::StrCat(
+            "every selected process exited after ",
+            absl::FormatDuration(absl::Now() - start),
+            "; the profile holds the samples taken until then"));
+        break;
+      }
+    } else {
+      for (GoProcess& proc : NewMatches(request->selector(), *profile)) {
+        pids.push_back(proc.pid);
+        if (absl::Status s = attach(std::move(proc)); !s.ok()) {
+          warnings.push_back(std::string(s.message()));
+        }
+      }
+    }
+  }
+  const absl::Time end = absl::Now();
+  sessions_->Detach(profile.get());
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  }
+
+  const KernelSymbols* kernel =
+      options.kernel_stacks ? &kernel_symbols() : nullptr;
+  response->set_pprof(profile->BuildPprof(start, end - start, kernel, &warnings));
+  response->set_samples(profile->sample_count());
+  response->set_lost_samples(profile->dropped_count());
+  for (std::string& w : warnings) response->add_warnings(std::move(w));
+  return grpc::Status::OK;
+}
+
+}  // namespace gspy

@@ -1,0 +1,62 @@
+// The gspy.v1.Profiler gRPC service.
+#ifndef GSPY_DAEMON_SERVICE_PROFILER_SERVICE_H_
+#define GSPY_DAEMON_SERVICE_PROFILER_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/call_once.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/aggregator/kernel_symbols.h"
+#include "daemon/process/go_process.h"
+#include "daemon/service/session_registry.h"
+#include "proto/gspy/v1/profiler.grpc.pb.h"
+
+namespace gspy {
+
+struct ProfilerServiceOptions {
+  absl::Duration max_duration = absl::Minutes(5);
+  int64_t period_ns = 10'101'010;
+  size_t max_stacks_per_profile = 100'000;
+  // How often a pull looks for processes that exited, or for new processes
+  // of a selected executable.
+  absl::Duration rescan_interval = absl::Milliseconds(500);
+};
+
+class ProfilerService final : public gspy::v1::Profiler::Service {
+ public:
+  ProfilerService(ProfilerServiceOptions options, ProcessTable* processes,
+                  SessionRegistry* sessions);
+
+  grpc::Status ListTargets(grpc::ServerContext* context,
+                           const gspy::v1::ListTargetsRequest* request,
+                           gspy::v1::ListTargetsResponse* response) override;
+  grpc::Status GetProfile(grpc::ServerContext* context,
+                          const gspy::v1::GetProfileRequest* request,
+                          gspy::v1::GetProfileResponse* response) override;
+
+ private:
+  // The processes a selector names, checked. Errors are the first bad pid's.
+  absl::StatusOr<std::vector<GoProcess>> Resolve(
+      const gspy::v1::Selector& selector) const;
+  // Processes matching the exe part of a selector (or all Go processes for an
+  // empty selector) that are not yet in `known`.
+  std::vector<GoProcess> NewMatches(const gspy::v1::Selector& selector,
+                                    const CpuProfile& known) const;
+  const KernelSymbols& kernel_symbols();
+
+  const ProfilerServiceOptions options_;
+  ProcessTable* processes_;
+  SessionRegistry* sessions_;
+  absl::once_flag kernel_once_;
+  std::unique_ptr<KernelSymbols> kernel_;
+};
+
+// absl::Status -> grpc::Status, keeping the code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_SERVICE_PROFILER_SERVICE_H_
