@@ -23,7 +23,7 @@ bool CpuProfile::HasProcess(int pid) const {
   return processes_.contains(pid);
 }
 
-bool CpuProfile::KeepLabel(std::string_view key) const {
+bool CpuProfile::KeepLabel(const std::string& key) const {
   return label_keys_.empty() || label_keys_.contains(key);
 }
 
@@ -126,7 +126,8 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
     const GoProcess& proc = processes_.at(key.pid);
     locations.clear();
     for (uint64_t addr : key.kernel) {
-      std::string_view name = kernel ? kernel->Lookup(addr) : std::string_view();
+      absl::string_view name =
+          kernel ? kernel->Lookup(addr) : absl::string_view();
       locations.push_back(builder.SyntheticLocationId(
           name.empty() ? "[kernel]" : absl::StrCat("[kernel] ", name)));
     }

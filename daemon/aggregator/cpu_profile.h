@@ -66,7 +66,7 @@ class CpuProfile {
     }
   };
 
-  bool KeepLabel(std::string_view key) const;
+  bool KeepLabel(const std::string& key) const;
 
   const CpuProfileOptions options_;
   absl::flat_hash_set<std::string> label_keys_;

@@ -16,10 +16,10 @@ KernelSymbols KernelSymbols::Load() {
   return Parse(buf.str());
 }
 
-KernelSymbols KernelSymbols::Parse(std::string_view kallsyms) {
+KernelSymbols KernelSymbols::Parse(absl::string_view kallsyms) {
   KernelSymbols out;
-  for (std::string_view line : absl::StrSplit(kallsyms, '\n')) {
-    std::vector<std::string_view> f =
+  for (absl::string_view line : absl::StrSplit(kallsyms, '\n')) {
+    std::vector<absl::string_view> f =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (f.size() < 3) continue;
     uint64_t addr;
@@ -33,7 +33,7 @@ KernelSymbols KernelSymbols::Parse(std::string_view kallsyms) {
   return out;
 }
 
-std::string_view KernelSymbols::Lookup(uint64_t address) const {
+absl::string_view KernelSymbols::Lookup(uint64_t address) const {
   auto it = std::upper_bound(
       symbols_.begin(), symbols_.end(), address,
       [](uint64_t a, const Symbol& s) { return a < s.address; });

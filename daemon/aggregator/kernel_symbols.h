@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 namespace gspy {
@@ -14,10 +14,10 @@ class KernelSymbols {
   // Reads /proc/kallsyms (addresses are zero without privilege; then every
   // lookup fails and frames show as "[kernel]").
   static KernelSymbols Load();
-  static KernelSymbols Parse(std::string_view kallsyms);
+  static KernelSymbols Parse(absl::string_view kallsyms);
 
   // The function containing `address`, or "" when unknown.
-  std::string_view Lookup(uint64_t address) const;
+  absl::string_view Lookup(uint64_t address) const;
   size_t size() const { return symbols_.size(); }
 
  private:

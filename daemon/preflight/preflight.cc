@@ -25,7 +25,7 @@ unsigned long long ReadCapEff() {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    std::string_view v = line;
+    absl::string_view v = line;
     if (absl::ConsumePrefix(&v, "CapEff:")) {
       unsigned long long caps = 0;
       absl::SimpleHexAtoi(absl::StripAsciiWhitespace(v), &caps);

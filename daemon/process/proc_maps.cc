@@ -11,14 +11,14 @@
 
 namespace gspy {
 
-std::vector<MemoryMapping> ParseProcMaps(std::string_view text) {
+std::vector<MemoryMapping> ParseProcMaps(absl::string_view text) {
   std::vector<MemoryMapping> out;
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
     // start-end perms offset dev inode [path]
-    std::vector<std::string_view> f =
+    std::vector<absl::string_view> f =
         absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (f.size() < 5) continue;
-    std::vector<std::string_view> range = absl::StrSplit(f[0], '-');
+    std::vector<absl::string_view> range = absl::StrSplit(f[0], '-');
     MemoryMapping m;
     if (range.size() != 2 || !absl::SimpleHexAtoi(range[0], &m.start) ||
         !absl::SimpleHexAtoi(range[1], &m.end) ||

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,7 +23,7 @@ struct MemoryMapping {
 };
 
 // Parses the text of /proc/PID/maps. Malformed lines are skipped.
-std::vector<MemoryMapping> ParseProcMaps(std::string_view text);
+std::vector<MemoryMapping> ParseProcMaps(absl::string_view text);
 
 // Reads /proc/PID/maps. NOT_FOUND when the process is gone.
 absl::StatusOr<std::vector<MemoryMapping>> ReadProcMaps(int pid);
