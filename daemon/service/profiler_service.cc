@@ -163,6 +163,7 @@ grpc::Status ProfilerService::GetProfile(
     }
   }
 
+  const SamplerCounters counters_before = sessions_->counters();
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + duration;
   std::vector<std::string> warnings;
@@ -195,11 +196,22 @@ grpc::Status ProfilerService::GetProfile(
     return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
   }
 
+  // The ring buffer is shared by all pulls: a loss during this pull may be
+  // another pull's sample, so it is reported as an upper bound.
+  const SamplerCounters counters_after = sessions_->counters();
+  const uint64_t ring_lost =
+      counters_after.ringbuf_full - counters_before.ringbuf_full;
+  if (ring_lost > 0) {
+    warnings.push_back(absl::StrCat(
+        "up to ", ring_lost,
+        " samples were lost because the ring buffer was full"));
+  }
   const KernelSymbols* kernel =
       options.kernel_stacks ? &kernel_symbols() : nullptr;
   response->set_pprof(profile->BuildPprof(start, end - start, kernel, &warnings));
   response->set_samples(profile->sample_count());
-  response->set_lost_samples(profile->dropped_count());
+  response->set_lost_samples(profile->dropped_count() +
+                             static_cast<int64_t>(ring_lost));
   for (std::string& w : warnings) response->add_warnings(std::move(w));
   return grpc::Status::OK;
 }

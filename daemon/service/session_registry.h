@@ -31,6 +31,9 @@ class SessionRegistry {
   // The sampler's sink.
   void Route(const gspy_cpu_sample& sample);
 
+  // The sampler's counters (samples sent, lost, unreadable).
+  SamplerCounters counters() const { return sampler_->ReadCounters(); }
+
  private:
   struct Subscription {
     std::shared_ptr<CpuProfile> profile;
