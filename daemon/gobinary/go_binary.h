@@ -23,8 +23,8 @@ struct BuildInfo {
   std::string module_path;   // main module path ("path" line), may be empty
   std::string main_version;  // main module version, "(devel)" when unknown
   std::vector<std::pair<std::string, std::string>> settings;  // "build" lines
-  bool cgo = false;          // CGO_ENABLED=1 in settings
-  std::string goarch;        // "amd64", "arm64"
+  bool cgo = false;    // CGO_ENABLED=1 in settings
+  std::string goarch;  // "amd64", "arm64"
 };
 
 // One symbolized frame. The views point into the GoBinary's own storage and
@@ -33,8 +33,8 @@ struct Frame {
   std::string_view function;  // "main.work", "runtime/pprof.Do"
   std::string_view file;      // "/src/app/main.go"
   int32_t line = 0;
-  int32_t start_line = 0;     // 0 where the format has no start line
-  bool inlined = false;       // true for every frame but the physical one
+  int32_t start_line = 0;  // 0 where the format has no start line
+  bool inlined = false;    // true for every frame but the physical one
 };
 
 // A function from the pclntab.
@@ -59,7 +59,8 @@ class GoBinary {
   // ("not a Go binary: no .go.buildinfo and no pclntab"), INVALID_ARGUMENT
   // (corrupt or truncated ELF / pclntab), UNIMPLEMENTED (pclntab format we do
   // not know). Never crashes on hostile input.
-  static absl::StatusOr<std::unique_ptr<GoBinary>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<GoBinary>> Open(
+      const std::string& path);
   // Same, from bytes in memory (for tests and the fuzzer).
   static absl::StatusOr<std::unique_ptr<GoBinary>> FromBytes(std::string bytes);
 
@@ -84,7 +85,8 @@ class GoBinary {
   // The function containing pc, if any.
   virtual std::optional<FuncInfo> FindFunction(uint64_t pc) const = 0;
   // A function by exact name ("runtime.gopark").
-  virtual std::optional<FuncInfo> FindFunctionByName(std::string_view name) const = 0;
+  virtual std::optional<FuncInfo> FindFunctionByName(
+      std::string_view name) const = 0;
 
   // The stack-pointer delta (bytes the function has pushed below its
   // caller's SP, not counting the return address) at pc, from the pcsp
@@ -94,6 +96,11 @@ class GoBinary {
 
   // Number of functions in the pclntab.
   virtual size_t function_count() const = 0;
+
+  // The i-th function in address order (i < function_count()); nullopt for
+  // an out-of-range index or a corrupt entry. Lets callers enumerate the
+  // pclntab (e.g. to find RET instructions for uprobes).
+  virtual std::optional<FuncInfo> FunctionAt(size_t i) const = 0;
 };
 
 }  // namespace gspy

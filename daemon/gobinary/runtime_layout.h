@@ -9,23 +9,23 @@
 namespace gspy {
 
 enum class LabelsLayout {
-  kMap,    // Go <= 1.23: *labelMap is a map[string]string (hmap, 8-slot buckets)
+  kMap,  // Go <= 1.23: *labelMap is a map[string]string (hmap, 8-slot buckets)
   kSlice,  // Go >= 1.24: *labelMap points at []label{key, value string}
 };
 
 enum class LayoutSource { kDwarf, kTable };
 
 struct RuntimeLayout {
-  std::string go_version;     // "go1.26.8"
+  std::string go_version;  // "go1.26.8"
   LayoutSource source = LayoutSource::kTable;
   // runtime.g
   int32_t g_m = -1;
-  int32_t g_sched = -1;        // gobuf: sp at +0, pc at +8, bp at gobuf_bp
+  int32_t g_sched = -1;  // gobuf: sp at +0, pc at +8, bp at gobuf_bp
   int32_t g_atomicstatus = -1;
   int32_t g_goid = -1;
   int32_t g_waitreason = -1;
   int32_t g_labels = -1;
-  int32_t g_parentgoid = -1;   // -1 where the field does not exist
+  int32_t g_parentgoid = -1;  // -1 where the field does not exist
   int32_t g_gopc = -1;
   int32_t g_startpc = -1;
   // runtime.gobuf

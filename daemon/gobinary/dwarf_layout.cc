@@ -1,0 +1,131 @@
+#include "daemon/gobinary/dwarf_layout.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace gspy {
+namespace {
+
+using MemberMap = absl::flat_hash_map<std::string, int32_t>;
+
+// Member name -> DW_AT_data_member_location for a structure DIE.
+MemberMap Members(Dwarf_Die* st) {
+  MemberMap out;
+  Dwarf_Die child;
+  if (dwarf_child(st, &child) != 0) return out;
+  int guard = 0;
+  do {
+    if (dwarf_tag(&child) != DW_TAG_member) continue;
+    const char* name = dwarf_diename(&child);
+    Dwarf_Attribute attr;
+    Dwarf_Word off;
+    if (name == nullptr ||
+        dwarf_attr(&child, DW_AT_data_member_location, &attr) == nullptr ||
+        dwarf_formudata(&attr, &off) != 0 || off > INT32_MAX) {
+      continue;
+    }
+    out.emplace(name, static_cast<int32_t>(off));
+  } while (++guard < 10000 && dwarf_siblingof(&child, &child) == 0);
+  return out;
+}
+
+int32_t Get(const MemberMap& m, const char* name) {
+  auto it = m.find(name);
+  return it == m.end() ? -1 : it->second;
+}
+
+// RAII for the libelf/libdw handles.
+struct Handles {
+  Elf* elf = nullptr;
+  Dwarf* dwarf = nullptr;
+  ~Handles() {
+    if (dwarf != nullptr) dwarf_end(dwarf);
+    if (elf != nullptr) elf_end(elf);
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
+  elf_version(EV_CURRENT);
+  // libelf may write into an elf_memory image (it is opened "mmap private"),
+  // and decompression replaces section data; give it a private copy so the
+  // GoBinary's bytes stay immutable and shareable across threads.
+  std::string copy(elf_bytes);
+  Handles h;
+  h.elf = elf_memory(copy.data(), copy.size());
+  if (h.elf == nullptr) return absl::InvalidArgumentError("elf_memory failed");
+  h.dwarf = dwarf_begin_elf(h.elf, DWARF_C_READ, nullptr);
+  if (h.dwarf == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no usable DWARF: ", dwarf_errmsg(-1)));
+  }
+  MemberMap g, m, gobuf;
+  bool have_g = false, have_m = false, have_gobuf = false;
+  Dwarf_Off off = 0, next;
+  size_t hsize;
+  int cus = 0;
+  while (!(have_g && have_m && have_gobuf) && ++cus < 100000 &&
+         dwarf_nextcu(h.dwarf, off, &next, &hsize, nullptr, nullptr, nullptr) ==
+             0) {
+    Dwarf_Die cu;
+    if (dwarf_offdie(h.dwarf, off + hsize, &cu) != nullptr) {
+      Dwarf_Die die;
+      if (dwarf_child(&cu, &die) == 0) {
+        do {
+          if (dwarf_tag(&die) != DW_TAG_structure_type) continue;
+          const char* name = dwarf_diename(&die);
+          if (name == nullptr) continue;
+          if (!have_g && std::strcmp(name, "runtime.g") == 0) {
+            g = Members(&die);
+            have_g = true;
+          } else if (!have_m && std::strcmp(name, "runtime.m") == 0) {
+            m = Members(&die);
+            have_m = true;
+          } else if (!have_gobuf && std::strcmp(name, "runtime.gobuf") == 0) {
+            gobuf = Members(&die);
+            have_gobuf = true;
+          }
+        } while (dwarf_siblingof(&die, &die) == 0);
+      }
+    }
+    if (next <= off) break;
+    off = next;
+  }
+  if (!have_g || !have_m || !have_gobuf) {
+    return absl::NotFoundError("DWARF lacks runtime.g/runtime.m/runtime.gobuf");
+  }
+  RuntimeLayout l;
+  l.source = LayoutSource::kDwarf;
+  l.g_m = Get(g, "m");
+  l.g_sched = Get(g, "sched");
+  l.g_atomicstatus = Get(g, "atomicstatus");
+  l.g_goid = Get(g, "goid");
+  l.g_waitreason = Get(g, "waitreason");
+  l.g_labels = Get(g, "labels");
+  l.g_parentgoid = Get(g, "parentGoid");
+  l.g_gopc = Get(g, "gopc");
+  l.g_startpc = Get(g, "startpc");
+  l.gobuf_sp = Get(gobuf, "sp");
+  l.gobuf_pc = Get(gobuf, "pc");
+  l.gobuf_bp = Get(gobuf, "bp");
+  l.m_g0 = Get(m, "g0");
+  l.m_curg = Get(m, "curg");
+  l.m_procid = Get(m, "procid");
+  if (l.g_m < 0 || l.g_sched < 0 || l.g_goid < 0 || l.m_curg < 0 ||
+      l.gobuf_sp < 0 || l.gobuf_pc < 0) {
+    return absl::NotFoundError("DWARF runtime structs lack required members");
+  }
+  return l;
+}
+
+}  // namespace gspy

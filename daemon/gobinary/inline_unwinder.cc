@@ -1,0 +1,82 @@
+#include "daemon/gobinary/inline_unwinder.h"
+
+#include <optional>
+
+#include "daemon/gobinary/byte_reader.h"
+
+namespace gspy::gobinary_internal {
+namespace {
+
+// A hostile inline tree could make parentPc point back into the same
+// inlined range; real inline depth never comes close to this.
+constexpr int kMaxInlineDepth = 256;
+
+struct InlinedCall {
+  int32_t name_off;
+  int32_t parent_pc;
+  int32_t start_line;
+};
+
+std::optional<InlinedCall> ReadInlinedCall(PclntabVersion v,
+                                           std::string_view tree, int32_t ix) {
+  if (v == PclntabVersion::kGo118) {
+    // {i16 parent; u8 funcID, _; i32 file, line, func_, parentPc}
+    auto raw = SubView(tree, uint64_t(ix) * 20, 20);
+    if (!raw) return std::nullopt;
+    return InlinedCall{ReadOr0<int32_t>(*raw, 12), ReadOr0<int32_t>(*raw, 16),
+                       0};
+  }
+  // {u8 funcID, _[3]; i32 nameOff, parentPc, startLine}
+  auto raw = SubView(tree, uint64_t(ix) * 16, 16);
+  if (!raw) return std::nullopt;
+  return InlinedCall{ReadOr0<int32_t>(*raw, 4), ReadOr0<int32_t>(*raw, 8),
+                     ReadOr0<int32_t>(*raw, 12)};
+}
+
+// funcline1: file and line of pc inside f.
+void FileLine(const Pclntab& t, const RawFunc& f, uint64_t pc, Frame* fr) {
+  auto fileno = t.PcValue(f.pcfile, f.entry, pc);
+  auto line = t.PcValue(f.pcln, f.entry, pc);
+  if (!fileno || !line || *fileno < 0 || *line < 0) {
+    fr->file = "?";
+    fr->line = 0;
+    return;
+  }
+  fr->file = t.FileName(f.cu_offset, *fileno);
+  fr->line = *line;
+}
+
+}  // namespace
+
+void AppendFrames(const Pclntab& t, std::string_view gofunc, const RawFunc& f,
+                  uint64_t pc, std::vector<Frame>* out) {
+  std::string_view tree;
+  const uint32_t ix_table = t.PcData(f, kPcdataInlTreeIndex);
+  if (ix_table != 0 && !gofunc.empty()) {
+    if (auto off = t.FuncData(f, kFuncdataInlTree)) {
+      if (*off < gofunc.size()) tree = gofunc.substr(*off);
+    }
+  }
+  int32_t ix = -1;
+  if (!tree.empty()) ix = t.PcValue(ix_table, f.entry, pc).value_or(-1);
+  for (int depth = 0; ix >= 0 && depth < kMaxInlineDepth; ++depth) {
+    auto call = ReadInlinedCall(t.version(), tree, ix);
+    if (!call) break;
+    Frame fr;
+    fr.function = t.FuncName(call->name_off);
+    FileLine(t, f, pc, &fr);
+    fr.start_line = call->start_line;
+    fr.inlined = true;
+    out->push_back(fr);
+    pc = f.entry + static_cast<uint32_t>(call->parent_pc);
+    ix = t.PcValue(ix_table, f.entry, pc).value_or(-1);
+  }
+  Frame fr;
+  fr.function = t.FuncName(f.name_off);
+  FileLine(t, f, pc, &fr);
+  fr.start_line = f.start_line;
+  fr.inlined = false;
+  out->push_back(fr);
+}
+
+}  // namespace gspy::gobinary_internal
