@@ -1,0 +1,3 @@
+module gspy.dev/workloads/cpuwork
+
+go 1.21
