@@ -11,6 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/gobinary/byte_reader.h"
+#include "daemon/gobinary/elf_file.h"
 
 namespace gspy {
 namespace {
@@ -53,9 +55,33 @@ struct Handles {
   }
 };
 
+// libelf trusts Elf64_Chdr.ch_size and mallocs that much before inflating.
+// Reject sizes zlib cannot produce from the compressed bytes (its maximum
+// ratio is about 1032:1) so a hostile header cannot ask for terabytes.
+absl::Status CheckCompressedSections(std::string_view elf_bytes) {
+  auto elf = gobinary_internal::ElfFile::Parse(elf_bytes);
+  if (!elf.ok()) return elf.status();
+  for (const auto& s : elf->sections()) {
+    if ((s.flags & SHF_COMPRESSED) == 0) continue;
+    auto data = elf->SectionData(s);
+    if (!data)
+      return absl::InvalidArgumentError("compressed section out of file");
+    auto chdr = gobinary_internal::ReadAt<Elf64_Chdr>(*data, 0);
+    if (!chdr || chdr->ch_type != ELFCOMPRESS_ZLIB ||
+        chdr->ch_size / 1032 > data->size() || chdr->ch_size > (1ull << 32)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad compressed section ", std::string(s.name)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
+  if (absl::Status st = CheckCompressedSections(elf_bytes); !st.ok()) {
+    return st;
+  }
   elf_version(EV_CURRENT);
   // libelf may write into an elf_memory image (it is opened "mmap private"),
   // and decompression replaces section data; give it a private copy so the
@@ -74,6 +100,7 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
   Dwarf_Off off = 0, next;
   size_t hsize;
   int cus = 0;
+  int64_t dies = 0;
   while (!(have_g && have_m && have_gobuf) && ++cus < 100000 &&
          dwarf_nextcu(h.dwarf, off, &next, &hsize, nullptr, nullptr, nullptr) ==
              0) {
@@ -95,7 +122,8 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
             gobuf = Members(&die);
             have_gobuf = true;
           }
-        } while (dwarf_siblingof(&die, &die) == 0);
+          // Bounded: a hostile DW_AT_sibling can point backwards.
+        } while (++dies < 10'000'000 && dwarf_siblingof(&die, &die) == 0);
       }
     }
     if (next <= off) break;

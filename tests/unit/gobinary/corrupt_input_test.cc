@@ -111,6 +111,10 @@ TEST(CorruptInputTest, RandomByteFlips) {
   auto [pcln_off, pcln_size] = SectionRange(bytes, ".gopclntab");
   auto [bi_off, bi_size] = SectionRange(bytes, ".go.buildinfo");
   auto [md_off, md_size] = SectionRange(bytes, ".go.module");
+  auto [di_off, di_size] = SectionRange(bytes, ".debug_info");
+  auto [da_off, da_size] = SectionRange(bytes, ".debug_abbrev");
+  ASSERT_GT(di_size, 24u);
+  ASSERT_GT(da_size, 24u);
   ASSERT_GT(pcln_size, 0u);
   std::mt19937_64 rng(20261122);
   int ok = 0;
@@ -121,7 +125,7 @@ TEST(CorruptInputTest, RandomByteFlips) {
       // Aim most flips at the structures we parse; random file offsets would
       // mostly land in machine code.
       uint64_t off;
-      switch (rng() % 6) {
+      switch (rng() % 9) {
         case 0:
           off = rng() % b.size();
           break;

@@ -37,6 +37,19 @@ constexpr Spec kSpecs[] = {
     {"trimpath", "CGO_ENABLED=0", "-trimpath", false, true, false},
 };
 
+std::vector<std::string> ExtraToolchains() {
+  const char* env = getenv("GSPY_GOBINARY_EXTRA_TOOLCHAINS");
+  if (env == nullptr) return {};
+  return absl::StrSplit(env, ' ', absl::SkipEmpty());
+}
+
+std::string VariantName(std::string toolchain) {
+  for (char& c : toolchain) {
+    if (c == '.') c = '_';
+  }
+  return toolchain;
+}
+
 absl::StatusOr<Fixtures> Build() {
   Fixtures fx;
   CommandResult v = RunCommand("GOTOOLCHAIN=local go version");
@@ -59,7 +72,9 @@ absl::StatusOr<Fixtures> Build() {
       "cp -r '", GSPY_GOBINARY_FIXTURE_DIR, "/inlinefix' '", src, "'"));
   if (cp.exit_code != 0) return absl::InternalError(cp.output);
   for (const Spec& s : kSpecs) {
-    Variant var{s.name, absl::StrCat(fx.dir, "/", s.name), s.cgo, s.has_dwarf};
+    Variant var{s.name,  absl::StrCat(fx.dir, "/", s.name),
+                s.cgo,   s.has_dwarf,
+                "local", fx.go_version};
     std::string cmd;
     if (s.gnu_strip) {
       cmd = absl::StrCat("strip -o '", var.path, "' '", fx.dir, "/default'");
@@ -71,6 +86,27 @@ absl::StatusOr<Fixtures> Build() {
     if (r.exit_code != 0) {
       return absl::InternalError(absl::StrCat(
           "building variant ", s.name, " failed: ", cmd, "\n", r.output));
+    }
+    fx.variants.push_back(var);
+  }
+  for (const std::string& tc : ExtraToolchains()) {
+    const std::string name = VariantName(tc);
+    Variant var{name, absl::StrCat(fx.dir, "/", name), false, true, tc, ""};
+    CommandResult ver =
+        RunCommand(absl::StrCat("GOTOOLCHAIN=", tc, " go env GOVERSION"));
+    if (ver.exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat("toolchain ", tc, ": ", ver.output));
+    }
+    var.go_version =
+        std::string(absl::StripTrailingAsciiWhitespace(ver.output));
+    const std::string cmd =
+        absl::StrCat("cd '", src, "' && GOTOOLCHAIN=", tc,
+                     " GOFLAGS= CGO_ENABLED=0 go build -o '", var.path, "' .");
+    CommandResult r = RunCommand(cmd);
+    if (r.exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat("building with ", tc, " failed: ", r.output));
     }
     fx.variants.push_back(var);
   }
@@ -126,6 +162,8 @@ const absl::StatusOr<Fixtures>& GetFixtures() {
 std::vector<std::string> VariantNames() {
   std::vector<std::string> out;
   for (const Spec& s : kSpecs) out.push_back(s.name);
+  for (const std::string& tc : ExtraToolchains())
+    out.push_back(VariantName(tc));
   return out;
 }
 

@@ -24,6 +24,9 @@ struct Variant {
   std::string path;  // the built binary
   bool cgo = false;
   bool has_dwarf = true;
+  // The toolchain that built it ("local" = installed) and its version.
+  std::string toolchain = "local";
+  std::string go_version;
 };
 
 struct Fixtures {
@@ -37,7 +40,9 @@ struct Fixtures {
 // instance that `go` is not installed), and tests FAIL on it, never skip.
 const absl::StatusOr<Fixtures>& GetFixtures();
 
-// Variant names, for parameterized tests.
+// Variant names, for parameterized tests. Besides the fixed variants, each
+// toolchain in $GSPY_GOBINARY_EXTRA_TOOLCHAINS (e.g. "go1.19 go1.22.0") adds
+// a variant "go1_19" built with it; off by default since it downloads.
 std::vector<std::string> VariantNames();
 
 std::string ReadFileOrDie(const std::string& path);
