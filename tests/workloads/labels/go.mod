@@ -1,0 +1,3 @@
+module gspy.dev/workloads/labels
+
+go 1.21
