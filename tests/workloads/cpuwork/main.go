@@ -44,6 +44,20 @@ const unitIters = 200_000
 
 var stop atomic.Bool
 
+// rounds counts the work rounds of goroutines alpha (0) and beta (1). A round
+// is 4 units of spinAlpha for alpha, 3 units of spinBeta plus 1 of spinGamma
+// for beta. pace keeps the two goroutines within a few rounds of each other,
+// so the CPU split between them follows from the work, not from how the OS
+// happens to schedule their threads on a busy machine.
+var rounds [2]atomic.Int64
+
+func pace(me int) {
+	rounds[me].Add(1)
+	for !stop.Load() && rounds[me].Load() > rounds[1-me].Load()+2 {
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
 // mix is a small helper meant to be inlined into spinBeta's hot loop, so that
 // profiles contain an inlined frame (Location with several Lines).
 func mix(x uint64) uint64 {
@@ -167,8 +181,11 @@ func runSplit(d time.Duration, startProfile, stopProfile func()) {
 		<-start
 		x := uint64(1)
 		for !stop.Load() {
-			x = spinAlpha(unitIters, x)
-			opsAlpha++
+			for i := 0; i < 4; i++ {
+				x = spinAlpha(unitIters, x)
+				opsAlpha++
+			}
+			pace(0)
 		}
 		sink.Add(x)
 	})
@@ -185,6 +202,7 @@ func runSplit(d time.Duration, startProfile, stopProfile func()) {
 			}
 			x = spinGamma(unitIters, x)
 			opsGamma++
+			pace(1)
 		}
 		sink.Add(x)
 	})
