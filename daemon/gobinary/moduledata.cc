@@ -44,6 +44,8 @@ absl::StatusOr<ModuleData> FindModuleData(const ElfFile& elf,
   if (auto sym = elf.SymbolValue("runtime.firstmoduledata")) {
     if (auto md = Validate(elf, t, *sym)) return *md;
   }
+  constexpr int kMaxCandidates = 256;
+  int candidates = 0;
   for (const ElfSegment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || (seg.flags & PF_W) == 0) continue;
     auto bytes = SubView(elf.data(), seg.offset, seg.filesz);
@@ -52,6 +54,11 @@ absl::StatusOr<ModuleData> FindModuleData(const ElfFile& elf,
          off += 8) {
       if (ReadOr0<uint64_t>(*bytes, off) != t.vaddr()) continue;
       if (auto md = Validate(elf, t, seg.vaddr + off)) return *md;
+      // Validation may scan the relocations; a hostile file full of
+      // candidates must not make this quadratic.
+      if (++candidates > kMaxCandidates) {
+        return absl::NotFoundError("too many moduledata candidates");
+      }
     }
   }
   // Externally linked PIE: the pointer is 0 in the file, the value lives in

@@ -239,3 +239,79 @@ TEST(CorruptInputTest, UnknownVersionWithoutDwarfIsAnError) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// Externally linked PIEs may leave pointer fields 0 in the file and keep the
+// link-time value only in the R_X86_64_RELATIVE addend (otel#1146). GNU ld
+// fills them in here, so simulate the other linkers by zeroing every
+// relocated word of moduledata, with and without section headers (the
+// latter finds relocations through PT_DYNAMIC and moduledata by addend).
+TEST(CorruptInputTest, PiePointersOnlyInRelocations) {
+  const auto& fx = GetFixtures();
+  ASSERT_TRUE(fx.ok()) << fx.status();
+  const std::string orig_bytes = ReadFileOrDie(fx->Find("cgo_pie")->path);
+  std::string b = orig_bytes;
+  auto [md_off, md_size] = SectionRange(b, ".go.module");
+  auto [rela_off, rela_size] = SectionRange(b, ".rela.dyn");
+  ASSERT_GT(md_size, 0u);
+  ASSERT_GT(rela_size, 0u);
+  // Section address of .go.module: its file offset and vaddr differ.
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, b.data(), sizeof(eh));
+  uint64_t md_addr = 0;
+  for (int i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    std::memcpy(&sh, b.data() + eh.e_shoff + i * sizeof(Elf64_Shdr),
+                sizeof(sh));
+    if (sh.sh_offset == md_off && sh.sh_size == md_size) md_addr = sh.sh_addr;
+  }
+  ASSERT_NE(md_addr, 0u);
+  int zeroed = 0;
+  for (uint64_t o = 0; o + sizeof(Elf64_Rela) <= rela_size;
+       o += sizeof(Elf64_Rela)) {
+    Elf64_Rela r;
+    std::memcpy(&r, b.data() + rela_off + o, sizeof(r));
+    if (ELF64_R_TYPE(r.r_info) != R_X86_64_RELATIVE) continue;
+    if (r.r_offset < md_addr || r.r_offset + 8 > md_addr + md_size) continue;
+    std::memset(&b[md_off + (r.r_offset - md_addr)], 0, 8);
+    ++zeroed;
+  }
+  ASSERT_GT(zeroed, 10);
+  std::string no_shdr = b;
+  eh.e_shoff = 0;
+  eh.e_shnum = 0;
+  eh.e_shstrndx = 0;
+  std::memcpy(no_shdr.data(), &eh, sizeof(eh));
+
+  auto orig = GoBinary::FromBytes(orig_bytes);
+  ASSERT_TRUE(orig.ok()) << orig.status();
+  for (std::string* bytes : {&b, &no_shdr}) {
+    auto bin = GoBinary::FromBytes(*bytes);
+    ASSERT_TRUE(bin.ok()) << bin.status();
+    ASSERT_EQ((*bin)->function_count(), (*orig)->function_count());
+    int inlined = 0;
+    for (size_t i = 0; i < (*orig)->function_count(); i += 3) {
+      auto f = (*orig)->FunctionAt(i);
+      ASSERT_TRUE(f.has_value());
+      for (uint64_t pc = f->entry; pc < f->end; pc += 3) {
+        std::vector<Frame> want, got;
+        ASSERT_TRUE((*orig)->Symbolize(pc, &want));
+        ASSERT_TRUE((*bin)->Symbolize(pc, &got));
+        ASSERT_EQ(want.size(), got.size());
+        inlined += want.size() - 1;
+        for (size_t k = 0; k < want.size(); ++k) {
+          EXPECT_EQ(want[k].function, got[k].function);
+          EXPECT_EQ(want[k].file, got[k].file);
+          EXPECT_EQ(want[k].line, got[k].line);
+        }
+      }
+    }
+    // Inline trees need moduledata.gofunc, which only a relocation holds.
+    EXPECT_GT(inlined, 100);
+  }
+}
+
+}  // namespace
+}  // namespace gspy
