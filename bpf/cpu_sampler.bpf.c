@@ -4,13 +4,12 @@
  * walk), optionally the kernel stack, the goroutine running on the thread
  * (g from TLS, then m.curg) with its goid and pprof labels, and sends the
  * sample through a ring buffer. */
-#include "vmlinux.h"
-
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 #include "gspy_types.h"
+#include "vmlinux.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -91,7 +90,8 @@ static __always_inline void store_label(struct gspy_cpu_sample *s,
 /* Go >= 1.24: g.labels -> labelMap{LabelSet{list []label}}, label =
  * {key, value string}, sorted by key. */
 static __always_inline void read_labels_slice(struct gspy_cpu_sample *s,
-                                              __u64 label_map, bool *truncated) {
+                                              __u64 label_map,
+                                              bool *truncated) {
   __u64 list = read_user_u64(label_map);
   __u64 len = read_user_u64(label_map + 8);
   if (!list || !len) return;
@@ -209,8 +209,8 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
     count(GSPY_COUNTER_NO_GOROUTINE);
   }
 
-  long n = bpf_get_stack(ctx, s->frames, GSPY_MAX_USER_FRAMES * 8,
-                         BPF_F_USER_STACK);
+  long n =
+      bpf_get_stack(ctx, s->frames, GSPY_MAX_USER_FRAMES * 8, BPF_F_USER_STACK);
   if (n < 0) {
     count(GSPY_COUNTER_STACK_ERRORS);
     n = 0;
@@ -224,7 +224,8 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
                            GSPY_MAX_KERNEL_FRAMES * 8, 0);
     if (k > 0) {
       __u32 kd = (__u32)k / 8;
-      s->kernel_depth = kd > GSPY_MAX_KERNEL_FRAMES ? GSPY_MAX_KERNEL_FRAMES : kd;
+      s->kernel_depth =
+          kd > GSPY_MAX_KERNEL_FRAMES ? GSPY_MAX_KERNEL_FRAMES : kd;
     }
   }
 

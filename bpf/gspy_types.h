@@ -47,7 +47,7 @@ struct gspy_target_config {
 };
 
 enum gspy_sample_flags {
-  GSPY_SAMPLE_NO_GOROUTINE = 1 << 0,    /* no user goroutine on the thread */
+  GSPY_SAMPLE_NO_GOROUTINE = 1 << 0, /* no user goroutine on the thread */
   GSPY_SAMPLE_LABELS_TRUNCATED = 1 << 1,
   GSPY_SAMPLE_LABELS_UNREADABLE = 1 << 2,
   GSPY_SAMPLE_IN_KERNEL = 1 << 3,
@@ -85,11 +85,11 @@ struct gspy_cpu_sample {
 
 /* Indices of the per-CPU counters map. */
 enum gspy_counter {
-  GSPY_COUNTER_SAMPLES = 0,        /* samples sent */
-  GSPY_COUNTER_RINGBUF_FULL = 1,   /* samples lost: ring buffer full */
-  GSPY_COUNTER_NO_GOROUTINE = 2,   /* samples with no goroutine found */
+  GSPY_COUNTER_SAMPLES = 0,      /* samples sent */
+  GSPY_COUNTER_RINGBUF_FULL = 1, /* samples lost: ring buffer full */
+  GSPY_COUNTER_NO_GOROUTINE = 2, /* samples with no goroutine found */
   GSPY_COUNTER_LABELS_TRUNCATED = 3,
-  GSPY_COUNTER_STACK_ERRORS = 4,   /* user stack could not be read */
+  GSPY_COUNTER_STACK_ERRORS = 4, /* user stack could not be read */
   GSPY_COUNTER_MAX = 8,
 };
 

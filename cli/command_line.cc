@@ -33,7 +33,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     }
     // "-o FILE" is the one short flag.
     if (a == "-o") {
-      if (i + 1 >= args.size()) return absl::InvalidArgumentError("-o needs a file");
+      if (i + 1 >= args.size())
+        return absl::InvalidArgumentError("-o needs a file");
       out.flags.emplace("o", args[++i]);
       continue;
     }
@@ -54,7 +55,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     } else if (i + 1 < args.size()) {
       out.flags.emplace(body, args[++i]);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("--", body, " needs a value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", body, " needs a value"));
     }
   }
   return out;

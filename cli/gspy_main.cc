@@ -87,9 +87,9 @@ absl::Status WriteProfile(const std::string& path, const std::string& pprof,
   }
   absl::StatusOr<perftools::profiles::Profile> profile = DecodeProfile(pprof);
   if (!profile.ok()) return profile.status();
-  absl::StatusOr<std::string> text = folded
-                                         ? RenderFolded(*profile, render)
-                                         : RenderFlameGraphSvg(*profile, render);
+  absl::StatusOr<std::string> text =
+      folded ? RenderFolded(*profile, render)
+             : RenderFlameGraphSvg(*profile, render);
   if (!text.ok()) return text.status();
   return WriteFile(path, *text);
 }
@@ -99,7 +99,8 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   request.set_type(gspy::v1::PROFILE_TYPE_CPU);
   for (const std::string& p : cl.GetAll("pid")) {
     int pid;
-    if (!absl::SimpleAtoi(p, &pid)) return Fail(absl::StrCat("--pid=", p, ": not a number"));
+    if (!absl::SimpleAtoi(p, &pid))
+      return Fail(absl::StrCat("--pid=", p, ": not a number"));
     request.mutable_selector()->add_pids(pid);
   }
   for (const std::string& e : cl.GetAll("exe")) {
@@ -115,7 +116,8 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   request.set_duration_seconds(nanos / 1'000'000'000);
   request.set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
   if (auto labels = cl.Get("labels")) {
-    for (absl::string_view k : absl::StrSplit(*labels, ',', absl::SkipEmpty())) {
+    for (absl::string_view k :
+         absl::StrSplit(*labels, ',', absl::SkipEmpty())) {
       request.add_label_keys(std::string(k));
     }
   }
@@ -125,9 +127,9 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   if (out.empty()) return Fail("profile: -o FILE is required");
 
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   absl::ToChronoSeconds(absl::AbsDuration(duration) +
-                                         absl::Seconds(120)));
+  ctx.set_deadline(
+      std::chrono::system_clock::now() +
+      absl::ToChronoSeconds(absl::AbsDuration(duration) + absl::Seconds(120)));
   gspy::v1::GetProfileResponse response;
   grpc::Status s = stub.GetProfile(&ctx, request, &response);
   if (!s.ok()) return FailRpc(s);
@@ -151,8 +153,8 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
 int main(int argc, char** argv) {
   using gspy::Fail;
   std::vector<std::string> args(argv + 1, argv + argc);
-  absl::StatusOr<gspy::CommandLine> cl = gspy::ParseCommandLine(
-      args, {"goroutine-ids", "kernel", "help"});
+  absl::StatusOr<gspy::CommandLine> cl =
+      gspy::ParseCommandLine(args, {"goroutine-ids", "kernel", "help"});
   if (!cl.ok()) return Fail(std::string(cl.status().message()));
   if (cl->Has("help") || cl->positional.empty()) {
     fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
@@ -166,7 +168,8 @@ int main(int argc, char** argv) {
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "profile") {
     if (pos.size() < 2 || pos[1] != "cpu") {
-      return Fail("profile: the profile type must be given: gspy profile cpu ...");
+      return Fail(
+          "profile: the profile type must be given: gspy profile cpu ...");
     }
     return gspy::ProfileCpu(*stub, *cl);
   }

@@ -37,7 +37,8 @@ void CpuProfile::Add(const gspy_cpu_sample& sample) {
     if (!KeepLabel(k)) continue;
     key.labels.emplace_back(
         std::move(k),
-        std::string(l.value, std::min<size_t>(l.value_len, GSPY_LABEL_VALUE_LEN)));
+        std::string(l.value,
+                    std::min<size_t>(l.value_len, GSPY_LABEL_VALUE_LEN)));
   }
   // Go <= 1.23 keeps labels in a map: order them as 1.24+'s sorted slice.
   std::sort(key.labels.begin(), key.labels.end());
@@ -84,9 +85,9 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
   builder.SetTime(start, duration);
   builder.SetDefaultSampleType("cpu");
   if (dropped_ > 0) {
-    std::string w = absl::StrCat(dropped_, " of ", samples_,
-                                 " samples dropped: more than ",
-                                 options_.max_stacks, " distinct stacks");
+    std::string w =
+        absl::StrCat(dropped_, " of ", samples_, " samples dropped: more than ",
+                     options_.max_stacks, " distinct stacks");
     builder.AddComment(w);
     if (warnings) warnings->push_back(w);
   }
@@ -144,13 +145,17 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
         const uint64_t pc = addr - proc.load_bias - (i == 0 ? 0 : 1);
         proc.binary->Symbolize(pc, &frames);
       }
-      locations.push_back(builder.LocationId(mapping_for(proc, *m), addr, frames));
+      locations.push_back(
+          builder.LocationId(mapping_for(proc, *m), addr, frames));
     }
-    if (locations.empty()) locations.push_back(builder.SyntheticLocationId("[unknown]"));
+    if (locations.empty())
+      locations.push_back(builder.SyntheticLocationId("[unknown]"));
     labels.clear();
-    for (const auto& [k, v] : key.labels) labels.push_back({.key = k, .str = v});
+    for (const auto& [k, v] : key.labels)
+      labels.push_back({.key = k, .str = v});
     if (options_.goroutine_ids && key.goid != 0) {
-      labels.push_back({.key = "goid", .num = static_cast<int64_t>(key.goid),
+      labels.push_back({.key = "goid",
+                        .num = static_cast<int64_t>(key.goid),
                         .is_num = true});
     }
     if (several_processes) {

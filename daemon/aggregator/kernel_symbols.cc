@@ -28,8 +28,9 @@ KernelSymbols KernelSymbols::Parse(absl::string_view kallsyms) {
     if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
     out.symbols_.push_back({addr, std::string(f[2])});
   }
-  std::sort(out.symbols_.begin(), out.symbols_.end(),
-            [](const Symbol& a, const Symbol& b) { return a.address < b.address; });
+  std::sort(
+      out.symbols_.begin(), out.symbols_.end(),
+      [](const Symbol& a, const Symbol& b) { return a.address < b.address; });
   return out;
 }
 

@@ -34,12 +34,13 @@ absl::StatusOr<std::string> ReadExeLink(int pid) {
         return absl::FailedPreconditionError(
             absl::StrCat("pid ", pid, " is a kernel thread, not a Go process"));
       }
-      return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
+      return absl::NotFoundError(
+          absl::StrCat("pid ", pid, ": no such process"));
     }
     if (errno == EACCES || errno == EPERM) {
       return absl::PermissionDeniedError(absl::StrCat(
-          "pid ", pid, ": cannot read /proc/", pid,
-          "/exe: ", strerror(errno), " (gspyd needs CAP_SYS_PTRACE)"));
+          "pid ", pid, ": cannot read /proc/", pid, "/exe: ", strerror(errno),
+          " (gspyd needs CAP_SYS_PTRACE)"));
     }
     return absl::NotFoundError(
         absl::StrCat("pid ", pid, ": ", strerror(errno)));
@@ -80,7 +81,8 @@ absl::StatusOr<GoProcess> ProcessTable::InspectBinary(int pid) const {
       cache_->Get(absl::StrCat("/proc/", pid, "/exe"), &identity);
   if (!binary.ok()) {
     if (absl::IsNotFound(binary.status())) {
-      return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
+      return absl::NotFoundError(
+          absl::StrCat("pid ", pid, ": no such process"));
     }
     return absl::FailedPreconditionError(absl::StrCat(
         "pid ", pid, " (", proc.exe_path, "): ", binary.status().message()));
@@ -95,9 +97,8 @@ absl::StatusOr<GoProcess> ProcessTable::Inspect(int pid) const {
   if (!proc.ok()) return proc.status();
   const absl::StatusOr<RuntimeLayout>& layout = proc->binary->runtime_layout();
   if (!layout.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("pid ", pid, " (", proc->exe_path,
-                     "): ", layout.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pid ", pid, " (", proc->exe_path, "): ", layout.status().message()));
   }
   absl::StatusOr<std::vector<MemoryMapping>> maps = ReadProcMaps(pid);
   if (!maps.ok()) return maps.status();

@@ -31,7 +31,8 @@ std::vector<MemoryMapping> ParseProcMaps(absl::string_view text) {
     if (f.size() >= 6) {
       // The path may contain spaces: take everything after the inode field.
       size_t pos = line.find(f[5], f[4].data() - line.data() + f[4].size());
-      m.path = std::string(absl::StripTrailingAsciiWhitespace(line.substr(pos)));
+      m.path =
+          std::string(absl::StripTrailingAsciiWhitespace(line.substr(pos)));
     }
     out.push_back(std::move(m));
   }
@@ -44,7 +45,8 @@ std::vector<MemoryMapping> ParseProcMaps(absl::string_view text) {
 
 absl::StatusOr<std::vector<MemoryMapping>> ReadProcMaps(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/maps"));
-  if (!in) return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
   std::stringstream buf;
   buf << in.rdbuf();
   return ParseProcMaps(buf.str());

@@ -16,12 +16,11 @@ namespace gspy {
 CpuSampler::CpuSampler(int frequency_hz, SampleSink sink)
     : frequency_hz_(frequency_hz), sink_(std::move(sink)) {}
 
-absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(
-    int frequency_hz, SampleSink sink) {
+absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
+                                                              SampleSink sink) {
   if (frequency_hz < 1 || frequency_hz > 10000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sampling frequency ", frequency_hz,
-                     " Hz is outside [1, 10000]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "sampling frequency ", frequency_hz, " Hz is outside [1, 10000]"));
   }
   std::unique_ptr<CpuSampler> sampler(
       new CpuSampler(frequency_hz, std::move(sink)));
@@ -32,12 +31,11 @@ absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(
         " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF at "
         "/sys/kernel/btf/vmlinux; libbpf's log above says more)"));
   }
-  sampler->ring_ = ring_buffer__new(bpf_map__fd(sampler->skel_->maps.samples),
-                                    &CpuSampler::OnSample, sampler.get(),
-                                    nullptr);
+  sampler->ring_ =
+      ring_buffer__new(bpf_map__fd(sampler->skel_->maps.samples),
+                       &CpuSampler::OnSample, sampler.get(), nullptr);
   if (sampler->ring_ == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("ring buffer: ", strerror(errno)));
+    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
   }
   absl::StatusOr<PerfEventSet> events = PerfEventSet::OpenCpuClock(
       sampler->skel_->progs.sample_cpu, frequency_hz);
@@ -84,8 +82,8 @@ absl::Status CpuSampler::WriteTarget(uint32_t pid,
                                      const gspy_target_config& config) {
   if (bpf_map__update_elem(skel_->maps.targets, &pid, sizeof(pid), &config,
                            sizeof(config), BPF_ANY) != 0) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "adding pid ", pid, " to the sampler: ", strerror(errno)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("adding pid ", pid, " to the sampler: ", strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -96,8 +94,7 @@ absl::Status CpuSampler::Acquire(uint32_t pid,
   const bool was_idle = holders_.empty();
   Holder& holder = holders_[pid];
   const bool wants_kernel = config.want_kernel_stack != 0;
-  if (holder.refs == 0 ||
-      (wants_kernel && holder.kernel_stack_refs == 0)) {
+  if (holder.refs == 0 || (wants_kernel && holder.kernel_stack_refs == 0)) {
     holder.config = config;
     holder.config.want_kernel_stack =
         (wants_kernel || holder.kernel_stack_refs > 0) ? 1 : 0;

@@ -16,9 +16,8 @@ namespace gspy {
 namespace {
 
 int PerfEventOpen(perf_event_attr* attr, int cpu) {
-  return static_cast<int>(
-      syscall(SYS_perf_event_open, attr, /*pid=*/-1, cpu, /*group_fd=*/-1,
-              PERF_FLAG_FD_CLOEXEC));
+  return static_cast<int>(syscall(SYS_perf_event_open, attr, /*pid=*/-1, cpu,
+                                  /*group_fd=*/-1, PERF_FLAG_FD_CLOEXEC));
 }
 
 }  // namespace
@@ -40,11 +39,10 @@ absl::StatusOr<PerfEventSet> PerfEventSet::OpenCpuClock(bpf_program* program,
     if (fd < 0) {
       // Possible but offline CPUs cannot be opened; skip them.
       if (errno == ENODEV) continue;
-      return absl::PermissionDeniedError(
-          absl::StrCat("perf_event_open(cpu-clock, cpu ", cpu,
-                       "): ", strerror(errno),
-                       " (needs root or CAP_PERFMON, and a kernel with "
-                       "perf software events)"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "perf_event_open(cpu-clock, cpu ", cpu, "): ", strerror(errno),
+          " (needs root or CAP_PERFMON, and a kernel with "
+          "perf software events)"));
     }
     set.fds_.push_back(fd);
     bpf_link* link = bpf_program__attach_perf_event(program, fd);

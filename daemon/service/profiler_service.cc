@@ -120,9 +120,8 @@ grpc::Status ProfilerService::GetProfile(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "profile type must be PROFILE_TYPE_CPU");
   }
-  const absl::Duration duration =
-      absl::Seconds(request->duration_seconds()) +
-      absl::Nanoseconds(request->duration_nanos());
+  const absl::Duration duration = absl::Seconds(request->duration_seconds()) +
+                                  absl::Nanoseconds(request->duration_nanos());
   if (duration <= absl::ZeroDuration() || duration > options_.max_duration) {
     return grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
@@ -136,8 +135,7 @@ grpc::Status ProfilerService::GetProfile(
                           absl::StrCat("pid ", pid, " is not a valid pid"));
     }
   }
-  absl::StatusOr<std::vector<GoProcess>> targets =
-      Resolve(request->selector());
+  absl::StatusOr<std::vector<GoProcess>> targets = Resolve(request->selector());
   if (!targets.ok()) return ToGrpcStatus(targets.status());
 
   CpuProfileOptions options;
@@ -175,10 +173,10 @@ grpc::Status ProfilerService::GetProfile(
       bool any_alive = false;
       for (int pid : pids) any_alive |= ProcessAlive(pid);
       if (!any_alive) {
-        warnings.push_back(absl::StrCat(
-            "every selected process exited after ",
-            absl::FormatDuration(absl::Now() - start),
-            "; the profile holds the samples taken until then"));
+        warnings.push_back(
+            absl::StrCat("every selected process exited after ",
+                         absl::FormatDuration(absl::Now() - start),
+                         "; the profile holds the samples taken until then"));
         break;
       }
     } else {
@@ -202,13 +200,14 @@ grpc::Status ProfilerService::GetProfile(
   const uint64_t ring_lost =
       counters_after.ringbuf_full - counters_before.ringbuf_full;
   if (ring_lost > 0) {
-    warnings.push_back(absl::StrCat(
-        "up to ", ring_lost,
-        " samples were lost because the ring buffer was full"));
+    warnings.push_back(
+        absl::StrCat("up to ", ring_lost,
+                     " samples were lost because the ring buffer was full"));
   }
   const KernelSymbols* kernel =
       options.kernel_stacks ? &kernel_symbols() : nullptr;
-  response->set_pprof(profile->BuildPprof(start, end - start, kernel, &warnings));
+  response->set_pprof(
+      profile->BuildPprof(start, end - start, kernel, &warnings));
   response->set_samples(profile->sample_count());
   response->set_lost_samples(profile->dropped_count() +
                              static_cast<int64_t>(ring_lost));

@@ -30,9 +30,8 @@ absl::Status SessionRegistry::Attach(std::shared_ptr<CpuProfile> profile,
     absl::MutexLock lock(&mu_);
     by_pid_[process.pid].push_back({profile, kernel_stacks});
   }
-  absl::Status s = sampler_->Acquire(
-      static_cast<uint32_t>(process.pid),
-      TargetConfigFor(*layout, kernel_stacks));
+  absl::Status s = sampler_->Acquire(static_cast<uint32_t>(process.pid),
+                                     TargetConfigFor(*layout, kernel_stacks));
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
     auto& subs = by_pid_[process.pid];

@@ -68,8 +68,8 @@ TEST(CpuProfileTest, AggregatesByStackLabelsAndGoroutine) {
   profile.Add(Sample(8, 12, {}, {0x1010}));  // pid not in this profile
   EXPECT_EQ(profile.sample_count(), 4);
 
-  perftools::profiles::Profile p =
-      Decode(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
   ASSERT_EQ(p.sample_size(), 2);
   int64_t total = 0;
   for (const auto& s : p.sample()) {
@@ -101,8 +101,8 @@ TEST(CpuProfileTest, SymbolizesLeafAtPcAndCallersAtReturnAddressMinusOne) {
   // 0x2000 is main.main's first byte: as a return address it points after
   // a call in the function before it, so it must NOT symbolize as main.main.
   profile.Add(Sample(7, 1, {}, {0x1010, 0x2021, 0x7f0000000010}));
-  perftools::profiles::Profile p =
-      Decode(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
   ASSERT_EQ(p.sample_size(), 1);
   const auto& s = p.sample(0);
   ASSERT_EQ(s.location_id_size(), 3);
@@ -139,8 +139,8 @@ TEST(CpuProfileTest, KeepsOnlyAskedLabelKeys) {
   CpuProfile profile(opts);
   profile.AddProcess(Process(7));
   profile.Add(Sample(7, 1, {{"handler", "a"}, {"tenant", "x"}}, {0x1010}));
-  perftools::profiles::Profile p =
-      Decode(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
   ASSERT_EQ(p.sample_size(), 1);
   ASSERT_EQ(p.sample(0).label_size(), 1);
   EXPECT_EQ(Str(p, p.sample(0).label(0).key()), "handler");
@@ -170,8 +170,8 @@ TEST(CpuProfileTest, ProcessesLabelSeveralPids) {
   profile.AddProcess(Process(9));
   profile.Add(Sample(7, 1, {}, {0x1010}));
   profile.Add(Sample(9, 1, {}, {0x1010}));
-  perftools::profiles::Profile p =
-      Decode(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
   ASSERT_EQ(p.sample_size(), 2);
   for (const auto& s : p.sample()) {
     ASSERT_EQ(s.label_size(), 1);

@@ -16,7 +16,7 @@ class FakeGoBinary : public GoBinary {
   struct Func {
     std::string name;
     uint64_t entry, end;
-    int32_t sp_delta;  // for every pc in the function
+    int32_t sp_delta;            // for every pc in the function
     std::string inlined_callee;  // non-empty: every pc shows an inline frame
   };
 

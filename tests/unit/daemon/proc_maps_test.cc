@@ -39,8 +39,11 @@ TEST(ProcMapsTest, LoadBiasIsZeroForAnExecutableAtItsLinkAddress) {
   std::vector<MemoryMapping> m = ParseProcMaps(kMaps);
   std::vector<LoadSegment> segs = {
       {.vaddr = 0x400000, .offset = 0, .filesz = 0x1000, .memsz = 0x1000},
-      {.vaddr = 0x401000, .offset = 0x1000, .filesz = 0x9f000,
-       .memsz = 0x9f000, .executable = true}};
+      {.vaddr = 0x401000,
+       .offset = 0x1000,
+       .filesz = 0x9f000,
+       .memsz = 0x9f000,
+       .executable = true}};
   EXPECT_EQ(ComputeLoadBias(m, 1234, segs), 0u);
   EXPECT_EQ(ComputeLoadBias(m, 555, segs), std::nullopt);
 }
@@ -50,9 +53,11 @@ TEST(ProcMapsTest, LoadBiasOfAPieWithUnalignedSegments) {
   // mid-page in the file, as linkers lay them out.
   std::vector<MemoryMapping> m = ParseProcMaps(
       "555555555000-555555600000 r-xp 00001000 08:01 77 /app/pie\n");
-  std::vector<LoadSegment> segs = {
-      {.vaddr = 0x1240, .offset = 0x1240, .filesz = 0xa0000,
-       .memsz = 0xa0000, .executable = true}};
+  std::vector<LoadSegment> segs = {{.vaddr = 0x1240,
+                                    .offset = 0x1240,
+                                    .filesz = 0xa0000,
+                                    .memsz = 0xa0000,
+                                    .executable = true}};
   EXPECT_EQ(ComputeLoadBias(m, 77, segs), 0x555555554000u);
 }
 

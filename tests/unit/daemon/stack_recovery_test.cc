@@ -32,7 +32,8 @@ TEST(StackRecoveryTest, KeepsTheWalkWhenTheLeafHasAFrame) {
 
 TEST(StackRecoveryTest, IgnoresAWordThatIsNotAReturnAddressIntoGo) {
   FakeGoBinary bin = Binary();
-  std::vector<uint64_t> got = RecoverUserStack({0x1010, 0x4020}, 0x9999, bin, 0);
+  std::vector<uint64_t> got =
+      RecoverUserStack({0x1010, 0x4020}, 0x9999, bin, 0);
   EXPECT_EQ(got, (std::vector<uint64_t>{0x1010, 0x4020}));
 }
 
@@ -46,8 +47,8 @@ TEST(StackRecoveryTest, DoesNotDuplicateACallerAlreadyThere) {
 TEST(StackRecoveryTest, AppliesTheLoadBias) {
   FakeGoBinary bin = Binary();
   const uint64_t bias = 0x555500000000;
-  std::vector<uint64_t> got =
-      RecoverUserStack({bias + 0x1010, bias + 0x4020}, bias + 0x3050, bin, bias);
+  std::vector<uint64_t> got = RecoverUserStack({bias + 0x1010, bias + 0x4020},
+                                               bias + 0x3050, bin, bias);
   EXPECT_EQ(got, (std::vector<uint64_t>{bias + 0x1010, bias + 0x3050,
                                         bias + 0x4020}));
 }
