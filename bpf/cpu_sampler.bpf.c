@@ -4,12 +4,15 @@
  * walk), optionally the kernel stack, the goroutine running on the thread
  * (g from TLS, then m.curg) with its goid and pprof labels, and sends the
  * sample through a ring buffer. */
+/* vmlinux.h defines the kernel types the libbpf headers use: it comes first. */
+/* clang-format off */
+#include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+/* clang-format on */
 
 #include "gspy_types.h"
-#include "vmlinux.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
