@@ -62,7 +62,8 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 start_gspyd() {
   : >"$work/gspyd.log"
-  "$GSPYD_BIN" --listen=127.0.0.1:0 --cpu-hz=$HZ 2>"$work/gspyd.log" &
+  # gspyd samples at 99 Hz by default.
+  "$GSPYD_BIN" --listen=127.0.0.1:0 2>"$work/gspyd.log" &
   dpid=$!
   local i
   for ((i = 0; i < 600; i++)); do

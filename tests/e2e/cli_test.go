@@ -92,7 +92,11 @@ func TestRenderedOutputs(t *testing.T) {
 		expect := float64(t1-t0) / 100 * 99
 		t.Logf("cpuwork used %.2f CPU-s during the pull -> at most ~%.0f samples at 99 Hz", float64(t1-t0)/100, expect)
 		if expect > 50 && (float64(sum) < 0.5*expect || float64(sum) > 1.15*expect) {
-			t.Errorf("folded counts sum to %d, expected about %.0f (0.5x..1.15x) from cpuwork's CPU time", sum, expect)
+			hint := ""
+			if ns := float64(sum) / (1e9 / 99); ns >= 0.5*expect && ns <= 1.15*expect {
+				hint = fmt.Sprintf(" (the counts look like cpu nanoseconds: %d ns = %.0f samples of %.2f ms; folded counts must be sample counts)", sum, ns, 1e3/99)
+			}
+			t.Errorf("folded counts sum to %d, expected about %.0f samples (0.5x..1.15x) from cpuwork's CPU time%s", sum, expect, hint)
 		}
 	})
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"sort"
@@ -199,8 +200,11 @@ func compareShares(t *testing.T, goSh, gspySh shares) {
 			checked[fn] = true
 			g, s := goSh.flat[fn], gspySh.flat[fn]
 			if d := s - g; d > shareTolerance || d < -shareTolerance {
-				t.Errorf("flat share of %s: gspy %.2f%%, Go's profile %.2f%% (differ by %.2f points, allowed %.0f)",
-					fn, s*100, g*100, (s-g)*100, shareTolerance*100)
+				// Sampling noise of the difference, for judging a failure.
+				p := (g + s) / 2
+				sigma := math.Sqrt(p*(1-p)/float64(max(goSh.samples, 1)) + p*(1-p)/float64(max(gspySh.samples, 1)))
+				t.Errorf("flat share of %s: gspy %.2f%%, Go's profile %.2f%% (differ by %.2f points, allowed %.0f; sampling noise sigma %.2f points)",
+					fn, s*100, g*100, (s-g)*100, shareTolerance*100, sigma*100)
 			}
 		}
 	}
