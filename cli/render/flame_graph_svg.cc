@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "cli/render/flame_graph.h"
 #include "cli/render/stacks.h"
 #include "cli/render/svg_text.h"
@@ -178,7 +179,8 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
       "xmlns=\"http://www.w3.org/2000/svg\">\n"
       "<style>text { font-family: Verdana, sans-serif; font-size: 12px; "
       "fill: rgb(0,0,0); } .title { font-size: 17px; } "
-      "g.frame:hover rect { stroke: black; stroke-width: 0.5; }</style>\n"
+      "g.frame rect { stroke: rgb(248,248,248); stroke-width: 0.5; } "
+      "g.frame:hover rect { stroke: black; }</style>\n"
       "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
       "fill=\"rgb(248,248,248)\"/>\n",
       kImageWidth, height, kImageWidth, height, kImageWidth, height);
@@ -187,6 +189,11 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
                         "text-anchor=\"middle\">%s</text>\n",
                         kImageWidth / 2, EscapeXml(options.title));
   std::string subtitle = absl::StrCat("Total: ", total, " ", unit);
+  if (unit == "nanoseconds") {
+    // Raw nanoseconds are unreadable at a glance; pprof prints "1.12s".
+    absl::StrAppend(&subtitle, " (",
+                    absl::FormatDuration(absl::Nanoseconds(total)), ")");
+  }
   if (!stacks->value_type.empty()) {
     absl::StrAppend(&subtitle, " of ", stacks->value_type);
   }

@@ -41,7 +41,7 @@ TEST(FlameGraphSvgTest, WellFormedWithHeaderAndTotal) {
   EXPECT_TRUE(IsWellFormedXml(svg));
   EXPECT_NE(svg.find("width=\"1200\""), std::string::npos);
   EXPECT_NE(svg.find(">CPU of checkout</text>"), std::string::npos);
-  EXPECT_NE(svg.find("Total: 40 nanoseconds of cpu"), std::string::npos);
+  EXPECT_NE(svg.find("Total: 40 nanoseconds (40ns) of cpu"), std::string::npos);
   EXPECT_EQ(Svg(p, {.title = "CPU of checkout"}), svg) << "deterministic";
 }
 
