@@ -78,6 +78,7 @@ class GoBinaryImpl final : public GoBinary {
   std::optional<ElfFile> elf_;
   std::optional<Pclntab> pclntab_;
   std::string_view gofunc_;
+  std::optional<gobinary_internal::FuncIds> func_ids_;
   BuildInfo build_info_;
   std::string_view goarch_;
   std::vector<LoadSegment> segments_;
@@ -137,6 +138,9 @@ absl::Status GoBinaryImpl::Init() {
     return absl::InvalidArgumentError("cannot determine the text base");
   }
   pclntab_->SetTextStart(text);
+  if (auto minor = GoMinorVersion(build_info_.go_version)) {
+    func_ids_ = gobinary_internal::FuncIdsForMinor(*minor);
+  }
   ComputeLayout();
   return absl::OkStatus();
 }
@@ -171,7 +175,7 @@ void GoBinaryImpl::ComputeLayout() {
 bool GoBinaryImpl::Symbolize(uint64_t pc, std::vector<Frame>* out) const {
   auto f = FuncFor(pc);
   if (!f) return false;
-  gobinary_internal::AppendFrames(*pclntab_, gofunc_, *f, pc, out);
+  gobinary_internal::AppendFrames(*pclntab_, gofunc_, func_ids_, *f, pc, out);
   return true;
 }
 
