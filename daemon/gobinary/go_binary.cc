@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
-#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -85,7 +85,7 @@ class GoBinaryImpl final : public GoBinary {
   absl::StatusOr<RuntimeLayout> layout_ = absl::UnknownError("not computed");
 
   // Name index for FindFunctionByName, built on first use.
-  mutable absl::once_flag name_index_once_;
+  mutable std::once_flag name_index_once_;
   mutable absl::flat_hash_map<std::string_view, uint32_t> name_index_;
 };
 
@@ -187,7 +187,7 @@ std::optional<FuncInfo> GoBinaryImpl::FindFunction(uint64_t pc) const {
 
 std::optional<FuncInfo> GoBinaryImpl::FindFunctionByName(
     std::string_view name) const {
-  absl::call_once(name_index_once_, [this] {
+  std::call_once(name_index_once_, [this] {
     const uint64_t n = pclntab_->nfunc();
     name_index_.reserve(n);
     for (uint32_t i = 0; i < n; ++i) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -312,6 +313,29 @@ TEST_P(GoBinaryVariantTest, RuntimeLayout) {
   ASSERT_TRUE(row.has_value()) << "layout_table.cc lacks go1." << *minor
                                << "; rerun tools/gen_layout_table";
   ExpectSameOffsets(*layout, *row);
+}
+
+// Const methods are used from several sampler threads at once; the lazily
+// built name index must be safe to race on (run under TSan/ASan too).
+TEST_P(GoBinaryVariantTest, ConcurrentLookups) {
+  std::vector<std::thread> threads;
+  std::vector<int> found(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t, &found] {
+      std::vector<Frame> frames;
+      for (size_t i = t; i < bin_->function_count(); i += 4) {
+        auto f = bin_->FunctionAt(i);
+        if (!f) continue;
+        frames.clear();
+        bin_->Symbolize(f->entry, &frames);
+        found[t] += bin_->FindFunctionByName(f->name).has_value();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int total = 0;
+  for (int n : found) total += n;
+  EXPECT_EQ(static_cast<size_t>(total), bin_->function_count());
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GoBinaryVariantTest,
