@@ -35,6 +35,8 @@ constexpr Spec kSpecs[] = {
     // cgo + PIE links externally: moduledata pointers live in relocations.
     {"cgo_pie", "CGO_ENABLED=1", "-buildmode=pie", true, true, false},
     {"trimpath", "CGO_ENABLED=0", "-trimpath", false, true, false},
+    // Cross-compiled: minLC 4 and arm64 DWARF; cannot run here.
+    {"arm64", "CGO_ENABLED=0 GOARCH=arm64", "", false, true, false},
 };
 
 std::vector<std::string> ExtraToolchains() {
