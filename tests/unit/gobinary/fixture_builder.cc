@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "gtest/gtest.h"
 
 namespace gspy::testing {
 namespace {
@@ -156,8 +157,30 @@ const Variant* Fixtures::Find(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+const absl::StatusOr<Fixtures>* built_fixtures = nullptr;
+
+// Removes the temp dir with the built variants after the last test.
+class FixtureCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (built_fixtures != nullptr && built_fixtures->ok() &&
+        !(*built_fixtures)->dir.empty() &&
+        getenv("GSPY_KEEP_FIXTURES") == nullptr) {
+      RunCommand(absl::StrCat("rm -rf '", (*built_fixtures)->dir, "'"));
+    }
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const cleanup_env =
+    ::testing::AddGlobalTestEnvironment(new FixtureCleanup);
+
+}  // namespace
+
 const absl::StatusOr<Fixtures>& GetFixtures() {
-  static const auto* fx = new absl::StatusOr<Fixtures>(Build());
+  static const auto* fx = built_fixtures =
+      new absl::StatusOr<Fixtures>(Build());
   return *fx;
 }
 
