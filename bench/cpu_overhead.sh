@@ -46,8 +46,16 @@ work=$(mktemp -d /tmp/gspy-bench.XXXXXX)
 dpid=""
 wpid=""
 cleanup() {
-  [[ -n $wpid ]] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
-  [[ -n $dpid ]] && kill -TERM "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+  if [[ -n $wpid ]]; then
+    kill "$wpid" 2>/dev/null || true
+    wait "$wpid" 2>/dev/null || true
+    wpid=""
+  fi
+  if [[ -n $dpid ]]; then
+    kill -TERM "$dpid" 2>/dev/null || true
+    wait "$dpid" 2>/dev/null || true
+    dpid=""
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
