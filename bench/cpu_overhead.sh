@@ -136,7 +136,7 @@ run_mode() { # run_mode MODE REP
       t1=$(cpu_ticks "$dpid")
       gspyd_cpu+=("$(awk -v a="$t0" -v b="$t1" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')")
       gspyd_hwm+=("$(awk '/^VmHWM:/{print $2}' "/proc/$dpid/status")")
-      gspy_samples+=("$(awk '{n += $NF} END{print n+0}' "$work/gspy.$rep.folded")")
+      gspy_samples+=("$(awk '{n += $NF} END{printf "%.0f", n}' "$work/gspy.$rep.folded")")
       ;;
   esac
   local v
@@ -162,13 +162,15 @@ base=$(echo "${ops[baseline]}" | median)
 workers=$(sed -n 's/.*"workers":\([0-9]*\).*/\1/p' "$work/baseline.1.json")
 echo
 echo "cpuwork -mode=throughput, $workers worker goroutines, ${DURATION}s per run, median of $REPS runs per mode ($(nproc) CPUs, kernel $(uname -r))"
-printf '%-22s %14s %12s\n' mode "ops/s" "vs baseline"
+printf '%-20s %12s %12s %10s   %s\n' mode "median ops/s" "vs baseline" "" "all runs (noise check)"
 for m in baseline gspy goprof; do
   v=$(echo "${ops[$m]}" | median)
   label=$m
   [[ $m == gspy ]] && label="gspy ($HZ Hz)"
   [[ $m == goprof ]] && label="go pprof (100 Hz)"
-  awk -v l="$label" -v v="$v" -v b="$base" 'BEGIN{printf "%-22s %14.1f %12.4f  (%+.2f%%)\n", l, v, v/b, (v/b-1)*100}'
+  awk -v l="$label" -v v="$v" -v b="$base" -v all="${ops[$m]}" \
+    'BEGIN{n = split(all, a, " "); r = ""; for (i = 1; i <= n; i++) r = r sprintf("%.0f ", a[i])
+      printf "%-20s %12.1f %12.4f %+9.2f%%   %s\n", l, v, v/b, (v/b-1)*100, r}'
 done
 cpu=$(echo "${gspyd_cpu[*]}" | median)
 hwm=$(printf '%s\n' "${gspyd_hwm[@]}" | sort -n | tail -1)
@@ -176,5 +178,5 @@ smp=$(echo "${gspy_samples[*]}" | median)
 awk -v c="$cpu" -v d="$DURATION" -v h="$hwm" -v s="$smp" 'BEGIN{
   printf "gspyd CPU over the pull: %.3f s (median; %.2f%% of one CPU over %d s)\n", c, 100*c/d, d
   printf "gspyd peak RSS (VmHWM): %.1f MiB (max over runs)\n", h/1024
-  printf "gspy samples per pull: %d (median)\n", s
+  printf "gspy samples per pull: %.0f (median of the sums of the .folded counts)\n", s
 }'
