@@ -236,8 +236,14 @@ func keys(m map[string]int) []string {
 // the handler label and goroutine id of the goroutine that runs them.
 func checkGoroutineLabels(t *testing.T, p *profile.Profile, goids map[string]int64) {
 	t.Helper()
-	matched := map[string]int{}
+	matched := map[string]int64{}
 	bad := 0
+	sidx := -1
+	for i, st := range p.SampleType {
+		if st.Type == "samples" {
+			sidx = i
+		}
+	}
 	for _, s := range p.Sample {
 		want, ok := handlerOf[leaf(s)]
 		if !ok {
@@ -254,7 +260,11 @@ func checkGoroutineLabels(t *testing.T, p *profile.Profile, goids map[string]int
 			bad++
 			continue
 		}
-		matched[want]++
+		if sidx >= 0 {
+			matched[want] += s.Value[sidx]
+		} else {
+			matched[want]++
+		}
 	}
 	if bad > 0 {
 		t.Errorf("%d samples in cpuwork's functions have a wrong or missing goid/handler label", bad)
