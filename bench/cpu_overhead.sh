@@ -131,12 +131,13 @@ run_mode() { # run_mode MODE REP
       local t0 t1
       t0=$(cpu_ticks "$dpid")
       "$GSPY_BIN" --server="$addr" profile cpu --pid="$wpid" --duration="${DURATION}s" \
-        -o "$work/gspy.$rep.folded" 2>"$work/gspy.$rep.err" ||
+        -o "$work/gspy.$rep.pb.gz" 2>"$work/gspy.$rep.err" ||
         { cat "$work/gspy.$rep.err" "$work/gspyd.log" >&2; die "gspy profile failed"; }
       t1=$(cpu_ticks "$dpid")
       gspyd_cpu+=("$(awk -v a="$t0" -v b="$t1" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')")
       gspyd_hwm+=("$(awk '/^VmHWM:/{print $2}' "/proc/$dpid/status")")
-      gspy_samples+=("$(awk '{n += $NF} END{printf "%.0f", n}' "$work/gspy.$rep.folded")")
+      gspy_samples+=("$("$GO" tool pprof -top -sample_index=samples "$work/gspy.$rep.pb.gz" 2>/dev/null |
+        sed -n 's/.* of \([0-9.]*\) total.*/\1/p' | head -1)")
       ;;
   esac
   local v
@@ -178,5 +179,5 @@ smp=$(echo "${gspy_samples[*]}" | median)
 awk -v c="$cpu" -v d="$DURATION" -v h="$hwm" -v s="$smp" 'BEGIN{
   printf "gspyd CPU over the pull: %.3f s (median; %.2f%% of one CPU over %d s)\n", c, 100*c/d, d
   printf "gspyd peak RSS (VmHWM): %.1f MiB (max over runs)\n", h/1024
-  printf "gspy samples per pull: %.0f (median of the sums of the .folded counts)\n", s
+  printf "gspy samples per pull: %.0f (median; expect about %d s x %d Hz x busy CPUs)\n", s, d, 99
 }'
