@@ -138,6 +138,8 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   }
   RenderOptions render;
   render.group_by_label = cl.Get("group-by").value_or("");
+  // Folded stacks and flame graphs count samples, as flamegraph.pl does.
+  render.value_index = 0;
   render.title = "gspy CPU profile";
   if (absl::Status w = WriteProfile(out, response.pprof(), render); !w.ok()) {
     return Fail(std::string(w.message()));

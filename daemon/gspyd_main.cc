@@ -4,10 +4,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -35,6 +37,26 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+// gspyd's flags are documented with dashes (--cpu-hz) as gspy's are; abseil
+// names them with underscores. Accept both spellings.
+std::vector<char*> DashesToUnderscores(int argc, char** argv,
+                                       std::vector<std::string>* storage) {
+  storage->reserve(argc);
+  std::vector<char*> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg.rfind("--", 0) == 0) {
+      const size_t end = std::min(arg.find('='), arg.size());
+      for (size_t j = 2; j < end; ++j) {
+        if (arg[j] == '-') arg[j] = '_';
+      }
+    }
+    storage->push_back(std::move(arg));
+    out.push_back(storage->back().data());
+  }
+  return out;
+}
+
 void OnSignal(int) { g_stop = true; }
 
 }  // namespace
@@ -42,7 +64,9 @@ void OnSignal(int) { g_stop = true; }
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as root)");
-  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> arg_storage;
+  std::vector<char*> args = DashesToUnderscores(argc, argv, &arg_storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
 
   gspy::PreflightReport preflight = gspy::RunPreflight();
   for (const std::string& w : preflight.warnings) {
