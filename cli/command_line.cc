@@ -33,8 +33,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(
     }
     // "-o FILE" is the one short flag.
     if (a == "-o") {
-      if (i + 1 >= args.size())
+      if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError("-o needs a file");
+      }
       out.flags.emplace("o", args[++i]);
       continue;
     }

@@ -99,8 +99,9 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   request.set_type(gspy::v1::PROFILE_TYPE_CPU);
   for (const std::string& p : cl.GetAll("pid")) {
     int pid;
-    if (!absl::SimpleAtoi(p, &pid))
+    if (!absl::SimpleAtoi(p, &pid)) {
       return Fail(absl::StrCat("--pid=", p, ": not a number"));
+    }
     request.mutable_selector()->add_pids(pid);
   }
   for (const std::string& e : cl.GetAll("exe")) {

@@ -148,11 +148,13 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(
           builder.LocationId(mapping_for(proc, *m), addr, frames));
     }
-    if (locations.empty())
+    if (locations.empty()) {
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
+    }
     labels.clear();
-    for (const auto& [k, v] : key.labels)
+    for (const auto& [k, v] : key.labels) {
       labels.push_back({.key = k, .str = v});
+    }
     if (options_.goroutine_ids && key.goid != 0) {
       labels.push_back({.key = "goid",
                         .num = static_cast<int64_t>(key.goid),

@@ -19,15 +19,15 @@ constexpr int kCapSysAdmin = 21;
 constexpr int kCapPerfmon = 38;
 constexpr int kCapBpf = 39;
 
-bool Has(unsigned long long caps, int cap) { return (caps >> cap) & 1; }
+bool Has(uint64_t caps, int cap) { return (caps >> cap) & 1; }
 
-unsigned long long ReadCapEff() {
+uint64_t ReadCapEff() {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
     absl::string_view v = line;
     if (absl::ConsumePrefix(&v, "CapEff:")) {
-      unsigned long long caps = 0;
+      uint64_t caps = 0;
       absl::SimpleHexAtoi(absl::StripAsciiWhitespace(v), &caps);
       return caps;
     }
@@ -48,7 +48,7 @@ absl::Status PreflightReport::ToStatus() const {
       absl::StrCat("gspyd cannot run here: ", absl::StrJoin(missing, "; ")));
 }
 
-PreflightReport CheckPreflight(unsigned long long cap_eff, bool btf_present,
+PreflightReport CheckPreflight(uint64_t cap_eff, bool btf_present,
                                bool tracefs_present) {
   PreflightReport r;
   // CAP_SYS_ADMIN implies BPF and perf events on kernels without the split

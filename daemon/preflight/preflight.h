@@ -3,6 +3,7 @@
 #ifndef GSPY_DAEMON_PREFLIGHT_PREFLIGHT_H_
 #define GSPY_DAEMON_PREFLIGHT_PREFLIGHT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ PreflightReport RunPreflight();
 
 // For tests: the checks on given inputs. `cap_eff` is the CapEff mask from
 // /proc/self/status.
-PreflightReport CheckPreflight(unsigned long long cap_eff, bool btf_present,
+PreflightReport CheckPreflight(uint64_t cap_eff, bool btf_present,
                                bool tracefs_present);
 
 }  // namespace gspy

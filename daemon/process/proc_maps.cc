@@ -45,8 +45,9 @@ std::vector<MemoryMapping> ParseProcMaps(absl::string_view text) {
 
 absl::StatusOr<std::vector<MemoryMapping>> ReadProcMaps(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/maps"));
-  if (!in)
+  if (!in) {
     return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
+  }
   std::stringstream buf;
   buf << in.rdbuf();
   return ParseProcMaps(buf.str());

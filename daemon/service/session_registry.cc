@@ -1,6 +1,7 @@
 #include "daemon/service/session_registry.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace gspy {
 
@@ -28,7 +29,7 @@ absl::Status SessionRegistry::Attach(std::shared_ptr<CpuProfile> profile,
   // Register first so no sample is missed between enabling and routing.
   {
     absl::MutexLock lock(&mu_);
-    by_pid_[process.pid].push_back({profile, kernel_stacks});
+    by_pid_[process.pid].push_back({std::move(profile), kernel_stacks});
   }
   absl::Status s = sampler_->Acquire(static_cast<uint32_t>(process.pid),
                                      TargetConfigFor(*layout, kernel_stacks));

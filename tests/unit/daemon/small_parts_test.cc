@@ -28,7 +28,7 @@ TEST(PreflightTest, NamesEveryMissingPiece) {
             std::string::npos);
   EXPECT_EQ(none.warnings.size(), 1u);
 
-  const unsigned long long bpf_perfmon_ptrace =
+  const uint64_t bpf_perfmon_ptrace =
       (1ull << 39) | (1ull << 38) | (1ull << 19);
   PreflightReport ok = CheckPreflight(bpf_perfmon_ptrace, true, true);
   EXPECT_TRUE(ok.missing.empty());
