@@ -1,6 +1,10 @@
 #include "daemon/gobinary/go_binary.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +18,7 @@
 #include "daemon/gobinary/buildinfo.h"
 #include "daemon/gobinary/dwarf_layout.h"
 #include "daemon/gobinary/elf_file.h"
+#include "daemon/gobinary/frame_cache.h"
 #include "daemon/gobinary/go_version.h"
 #include "daemon/gobinary/inline_unwinder.h"
 #include "daemon/gobinary/layout_table.h"
@@ -40,7 +45,19 @@ std::string_view GoArchFromMachine(uint16_t machine) {
 
 class GoBinaryImpl final : public GoBinary {
  public:
-  explicit GoBinaryImpl(std::string bytes) : bytes_(std::move(bytes)) {}
+  explicit GoBinaryImpl(std::string bytes)
+      : owned_(std::move(bytes)), bytes_(owned_), cache_(bytes_) {}
+  // Takes ownership of a read-only mapping of the file.
+  GoBinaryImpl(void* map, size_t size)
+      : map_(map),
+        map_size_(size),
+        bytes_(static_cast<const char*>(map), size),
+        cache_(bytes_) {}
+  ~GoBinaryImpl() override {
+    if (map_ != nullptr) munmap(map_, map_size_);
+  }
+  GoBinaryImpl(const GoBinaryImpl&) = delete;
+  GoBinaryImpl& operator=(const GoBinaryImpl&) = delete;
 
   absl::Status Init();
 
@@ -74,7 +91,13 @@ class GoBinaryImpl final : public GoBinary {
   }
   void ComputeLayout();
 
-  const std::string bytes_;  // the whole file; every view points into it
+  // The whole file, owned (FromBytes) or mapped (Open): only the pages that
+  // lookups touch become resident. Every view points into bytes_.
+  const std::string owned_;
+  void* const map_ = nullptr;
+  const size_t map_size_ = 0;
+  const std::string_view bytes_;
+  const gobinary_internal::FrameCache cache_;
   std::optional<ElfFile> elf_;
   std::optional<Pclntab> pclntab_;
   std::string_view gofunc_;
@@ -173,9 +196,12 @@ void GoBinaryImpl::ComputeLayout() {
 }
 
 bool GoBinaryImpl::Symbolize(uint64_t pc, std::vector<Frame>* out) const {
+  if (cache_.Lookup(pc, out)) return true;
   auto f = FuncFor(pc);
   if (!f) return false;
+  const size_t first = out->size();
   gobinary_internal::AppendFrames(*pclntab_, gofunc_, func_ids_, *f, pc, out);
+  cache_.Insert(pc, out->data() + first, out->size() - first);
   return true;
 }
 
@@ -215,21 +241,38 @@ std::optional<int32_t> GoBinaryImpl::SpDelta(uint64_t pc) const {
 
 absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::Open(
     const std::string& path) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (fp == nullptr) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     const int err = errno;
     std::string msg = absl::StrCat(path, ": ", std::strerror(err));
     if (err == ENOENT) return absl::NotFoundError(msg);
     return absl::PermissionDeniedError(msg);
   }
-  std::string bytes;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), fp)) > 0) bytes.append(buf, n);
-  const bool failed = std::ferror(fp) != 0;
-  std::fclose(fp);
-  if (failed) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return FromBytes(std::move(bytes));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
+  }
+  if (st.st_size == 0) {
+    close(fd);
+    return FromBytes(std::string());
+  }
+  // A read-only private mapping: executables of running processes cannot be
+  // written in place (ETXTBSY), and replacing one (rename) keeps our pages.
+  void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                   MAP_PRIVATE, fd, 0);
+  const int err = errno;
+  close(fd);
+  if (map == MAP_FAILED) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": mmap: ", std::strerror(err)));
+  }
+  auto bin =
+      std::make_unique<GoBinaryImpl>(map, static_cast<size_t>(st.st_size));
+  absl::Status status = bin->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<GoBinary>(std::move(bin));
 }
 
 absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::FromBytes(

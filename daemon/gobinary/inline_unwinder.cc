@@ -63,7 +63,8 @@ std::optional<FuncIds> FuncIdsForMinor(int minor) {
   // symtab.go before 1.21) of each release.
   if (minor >= 18 && minor <= 21) return FuncIds{21, 9, 18, 14};
   if (minor >= 22 && minor <= 24) return FuncIds{22, 10, 19, 15};
-  if (minor >= 25 && minor <= 26) return FuncIds{23, 10, 20, 15};
+  // 1.27 kept the 1.25 enum (checked against go1.27.4).
+  if (minor >= 25 && minor <= 27) return FuncIds{23, 10, 20, 15};
   return std::nullopt;
 }
 

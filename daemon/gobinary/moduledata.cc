@@ -25,9 +25,14 @@ std::optional<ModuleData> Validate(const ElfFile& elf, const Pclntab& t,
   ModuleData md;
   md.vaddr = addr;
   auto text = elf.ReadPointer(addr + kModuledataText);
-  auto gofunc = elf.ReadPointer(addr + (t.version() == PclntabVersion::kGo118
-                                            ? kModuledataGofunc118
-                                            : kModuledataGofunc120));
+  uint64_t gofunc_off = kModuledataGofunc118;
+  if (t.version() != PclntabVersion::kGo118) {
+    auto types = elf.ReadPointer(addr + kModuledataTypes);
+    auto etypes = elf.ReadPointer(addr + kModuledataEtypes120);
+    if (!types || !etypes) return std::nullopt;
+    gofunc_off = *etypes < *types ? kModuledataGofunc127 : kModuledataGofunc120;
+  }
+  auto gofunc = elf.ReadPointer(addr + gofunc_off);
   if (!text || !gofunc) return std::nullopt;
   md.text = *text;
   md.gofunc = *gofunc;

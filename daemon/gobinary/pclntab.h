@@ -16,7 +16,7 @@ namespace gspy::gobinary_internal {
 
 enum class PclntabVersion {
   kGo118,  // magic 0xfffffff0: Go 1.18-1.19
-  kGo120,  // magic 0xfffffff1: Go 1.20-1.26
+  kGo120,  // magic 0xfffffff1: Go 1.20 on (1.27 included)
 };
 
 // PCDATA / FUNCDATA indexes from internal/abi/symtab.go.

@@ -11,8 +11,8 @@ shift || true
 versions=("$@")
 if [ ${#versions[@]} -eq 0 ]; then
   # One toolchain per minor version; the layout does not change in patches.
-  versions=(go1.18 go1.19 go1.20 go1.21.0 go1.22.0 go1.23.0 go1.24.0
-            go1.25.5 local)
+  versions=(go1.18.10 go1.19.13 go1.20.14 go1.21.13 go1.22.12 go1.23.12
+            go1.24.13 go1.25.14 go1.26.11 go1.27.4)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -31,7 +31,7 @@ GOSRC
 bins=()
 for v in "${versions[@]}"; do
   echo "building with $v" >&2
-  (cd "$work" && GOTOOLCHAIN=$v GOFLAGS= CGO_ENABLED=0 go build -o "bin-$v" .)
+  (cd "$work" && GOENV=off GOFLAGS= GOTOOLCHAIN=$v CGO_ENABLED=0 go build -o "bin-$v" .)
   bins+=("$work/bin-$v")
 done
 "$gen" "${bins[@]}" > "$repo/daemon/gobinary/layout_table.cc.new"

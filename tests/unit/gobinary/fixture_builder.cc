@@ -46,12 +46,20 @@ std::vector<std::string> ExtraToolchains() {
   return absl::StrSplit(env, ' ', absl::SkipEmpty());
 }
 
-std::string VariantName(std::string toolchain) {
+std::string VariantPrefix(std::string toolchain) {
   for (char& c : toolchain) {
     if (c == '.') c = '_';
   }
-  return toolchain;
+  return absl::StrCat(toolchain, "_");
 }
+
+// What every toolchain of the version matrix builds.
+constexpr Spec kMatrixSpecs[] = {
+    {"default", "CGO_ENABLED=0", "", false, true, false},
+    {"pie", "CGO_ENABLED=0", "-buildmode=pie", false, true, false},
+    {"stripped_sw", "CGO_ENABLED=0", "-ldflags='-s -w'", false, false, false},
+    {"cgo", "CGO_ENABLED=1", "", true, true, false},
+};
 
 absl::StatusOr<Fixtures> Build() {
   Fixtures fx;
@@ -82,8 +90,8 @@ absl::StatusOr<Fixtures> Build() {
     if (s.gnu_strip) {
       cmd = absl::StrCat("strip -o '", var.path, "' '", fx.dir, "/default'");
     } else {
-      cmd = absl::StrCat("cd '", src, "' && GOTOOLCHAIN=local GOFLAGS= ", s.env,
-                         " go build ", s.flags, " -o '", var.path, "' .");
+      cmd = absl::StrCat("cd '", src, "' && ", s.env, " ", GoCommand("local"),
+                         " build ", s.flags, " -o '", var.path, "' .");
     }
     CommandResult r = RunCommand(cmd);
     if (r.exit_code != 0) {
@@ -93,25 +101,35 @@ absl::StatusOr<Fixtures> Build() {
     fx.variants.push_back(var);
   }
   for (const std::string& tc : ExtraToolchains()) {
-    const std::string name = VariantName(tc);
-    Variant var{name, absl::StrCat(fx.dir, "/", name), false, true, tc, ""};
-    CommandResult ver =
-        RunCommand(absl::StrCat("GOTOOLCHAIN=", tc, " go env GOVERSION"));
+    CommandResult ver = RunCommand(GoCommand(tc) + " env GOVERSION");
     if (ver.exit_code != 0) {
-      return absl::InternalError(
-          absl::StrCat("toolchain ", tc, ": ", ver.output));
+      return absl::InternalError(absl::StrCat(
+          "toolchain ", tc,
+          " could not be downloaded or run (GOTOOLCHAIN via the module "
+          "proxy; set GOPROXY/GOMODCACHE or drop it from "
+          "GSPY_GOBINARY_EXTRA_TOOLCHAINS): ",
+          ver.output));
     }
-    var.go_version =
-        std::string(absl::StripTrailingAsciiWhitespace(ver.output));
-    const std::string cmd =
-        absl::StrCat("cd '", src, "' && GOTOOLCHAIN=", tc,
-                     " GOFLAGS= CGO_ENABLED=0 go build -o '", var.path, "' .");
-    CommandResult r = RunCommand(cmd);
-    if (r.exit_code != 0) {
-      return absl::InternalError(
-          absl::StrCat("building with ", tc, " failed: ", r.output));
+    const std::string version(absl::StripTrailingAsciiWhitespace(ver.output));
+    for (const Spec& s : kMatrixSpecs) {
+      const std::string name = absl::StrCat(VariantPrefix(tc), s.name);
+      Variant var{name,
+                  absl::StrCat(fx.dir, "/", name),
+                  s.cgo,
+                  s.has_dwarf,
+                  tc,
+                  version,
+                  absl::StrCat(VariantPrefix(tc), "default")};
+      const std::string cmd =
+          absl::StrCat("cd '", src, "' && ", s.env, " ", GoCommand(tc),
+                       " build ", s.flags, " -o '", var.path, "' .");
+      CommandResult r = RunCommand(cmd);
+      if (r.exit_code != 0) {
+        return absl::InternalError(absl::StrCat(
+            "building ", name, " with ", tc, " failed: ", cmd, "\n", r.output));
+      }
+      fx.variants.push_back(var);
     }
-    fx.variants.push_back(var);
   }
   return fx;
 }
@@ -187,9 +205,16 @@ const absl::StatusOr<Fixtures>& GetFixtures() {
 std::vector<std::string> VariantNames() {
   std::vector<std::string> out;
   for (const Spec& s : kSpecs) out.push_back(s.name);
-  for (const std::string& tc : ExtraToolchains())
-    out.push_back(VariantName(tc));
+  for (const std::string& tc : ExtraToolchains()) {
+    for (const Spec& s : kMatrixSpecs) {
+      out.push_back(absl::StrCat(VariantPrefix(tc), s.name));
+    }
+  }
   return out;
+}
+
+std::string GoCommand(const std::string& toolchain) {
+  return absl::StrCat("GOENV=off GOFLAGS= GOTOOLCHAIN=", toolchain, " go");
 }
 
 std::string ReadFileOrDie(const std::string& path) {

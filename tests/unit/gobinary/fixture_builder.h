@@ -27,6 +27,9 @@ struct Variant {
   // The toolchain that built it ("local" = installed) and its version.
   std::string toolchain = "local";
   std::string go_version;
+  // The DWARF-carrying default build of the same toolchain ("default",
+  // "go1_18_10_default"), whose layout every variant must match.
+  std::string base = "default";
 };
 
 struct Fixtures {
@@ -41,9 +44,17 @@ struct Fixtures {
 const absl::StatusOr<Fixtures>& GetFixtures();
 
 // Variant names, for parameterized tests. Besides the fixed variants, each
-// toolchain in $GSPY_GOBINARY_EXTRA_TOOLCHAINS (e.g. "go1.19 go1.22.0") adds
-// a variant "go1_19" built with it; off by default since it downloads.
+// toolchain in $GSPY_GOBINARY_EXTRA_TOOLCHAINS (e.g. "go1.19.13 go1.27.4")
+// adds the variants "go1_19_13_default", "_pie", "_stripped_sw" and "_cgo"
+// built with it (downloaded through the module proxy; a toolchain that cannot
+// be downloaded fails every test). The ctest entry gobinary_version_matrix
+// sets it; the plain gobinary_test entry does not.
 std::vector<std::string> VariantNames();
+
+// The Go command prefix that runs `toolchain` ("local" or "go1.18.10")
+// independently of the user's go env (GOENV=off: ~/.config/go/env may set
+// GOFLAGS that old toolchains reject).
+std::string GoCommand(const std::string& toolchain);
 
 std::string ReadFileOrDie(const std::string& path);
 

@@ -1,0 +1,56 @@
+// A small, bounded, lock-free cache of pc -> symbolized frames in front of
+// the pclntab walk: profiles hit the same few thousand pcs again and again.
+// Direct-mapped; each slot is a seqlock whose payload is plain atomics, so
+// readers never block, never see a torn entry and need no lock.
+#ifndef GSPY_DAEMON_GOBINARY_FRAME_CACHE_H_
+#define GSPY_DAEMON_GOBINARY_FRAME_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "daemon/gobinary/go_binary.h"
+
+namespace gspy::gobinary_internal {
+
+class FrameCache {
+ public:
+  static constexpr size_t kSlotBits = 11;  // 2048 slots, 240 KiB
+  static constexpr size_t kSlots = size_t{1} << kSlotBits;
+  static constexpr size_t kMaxFrames = 4;  // longer chains are not cached
+
+  // Frame strings are stored as offsets into `base` (the binary's bytes);
+  // frames whose strings lie elsewhere are not cached.
+  explicit FrameCache(std::string_view base);
+
+  // Appends the cached frames of pc to out and returns true on a hit.
+  bool Lookup(uint64_t pc, std::vector<Frame>* out) const;
+  // Caches frames (the result for pc) if they fit; loses races silently.
+  void Insert(uint64_t pc, const Frame* frames, size_t n) const;
+
+  static constexpr size_t MemoryBytes() { return kSlots * sizeof(Slot); }
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> seq{0};  // odd while a writer fills the slot
+    std::atomic<uint64_t> pc{0};   // 0: empty (pc 0 is never symbolized)
+    std::atomic<uint64_t> n{0};
+    // Per frame: function (offset << 32 | length), file (same), then
+    // line << 32 | start_line << 1 | inlined.
+    std::atomic<uint64_t> words[kMaxFrames * 3];
+  };
+  static size_t Index(uint64_t pc) {
+    return (pc * 0x9E3779B97F4A7C15ull) >> (64 - kSlotBits);
+  }
+  bool Encode(std::string_view s, uint64_t* word) const;
+
+  std::string_view base_;
+  std::unique_ptr<Slot[]> slots_;
+};
+
+}  // namespace gspy::gobinary_internal
+
+#endif  // GSPY_DAEMON_GOBINARY_FRAME_CACHE_H_
