@@ -23,14 +23,30 @@ std::string ReadComm(int pid) {
   return comm;
 }
 
+// The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or '?'.
+char ProcessState(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat;
+  std::getline(in, stat);
+  // The command name is in parentheses and may contain spaces or ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
+  return stat[close + 2];
+}
+
 absl::StatusOr<std::string> ReadExeLink(int pid) {
   char buf[PATH_MAX];
   const std::string link = absl::StrCat("/proc/", pid, "/exe");
   ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
   if (n < 0) {
     if (errno == ENOENT) {
-      // Either no such process or a kernel thread (which has no exe).
+      // No such process, a process that has exited but not been reaped
+      // (a zombie), or a kernel thread: none has an executable.
       if (access(absl::StrCat("/proc/", pid).c_str(), F_OK) == 0) {
+        if (ProcessState(pid) == 'Z') {
+          return absl::NotFoundError(absl::StrCat(
+              "pid ", pid, " has exited (a zombie not yet reaped)"));
+        }
         return absl::FailedPreconditionError(
             absl::StrCat("pid ", pid, " is a kernel thread, not a Go process"));
       }
@@ -50,6 +66,11 @@ absl::StatusOr<std::string> ReadExeLink(int pid) {
 }
 
 }  // namespace
+
+bool ProcessRunning(int pid) {
+  const char state = ProcessState(pid);
+  return state != '?' && state != 'Z' && state != 'X';
+}
 
 std::vector<int> ListPids() {
   std::vector<int> pids;

@@ -51,6 +51,9 @@ class ProcessTable {
   BinaryCache* cache_;
 };
 
+// Whether `pid` exists and has not exited (a zombie has exited).
+bool ProcessRunning(int pid);
+
 // Pids of every process under /proc, ascending.
 std::vector<int> ListPids();
 

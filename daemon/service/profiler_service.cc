@@ -1,7 +1,6 @@
 #include "daemon/service/profiler_service.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <climits>
 #include <cstdlib>
@@ -11,11 +10,6 @@
 
 namespace gspy {
 namespace {
-
-bool ProcessAlive(int pid) {
-  struct stat st;
-  return stat(absl::StrCat("/proc/", pid).c_str(), &st) == 0;
-}
 
 // The canonical path of `path` (as /proc/PID/exe shows it), or `path`.
 std::string CanonicalPath(const std::string& path) {
@@ -171,7 +165,7 @@ grpc::Status ProfilerService::GetProfile(
     absl::SleepFor(std::min(options_.rescan_interval, deadline - absl::Now()));
     if (pids_only) {
       bool any_alive = false;
-      for (int pid : pids) any_alive |= ProcessAlive(pid);
+      for (int pid : pids) any_alive |= ProcessRunning(pid);
       if (!any_alive) {
         warnings.push_back(
             absl::StrCat("every selected process exited after ",
