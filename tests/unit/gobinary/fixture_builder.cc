@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -110,7 +111,15 @@ absl::StatusOr<Fixtures> Build() {
           "GSPY_GOBINARY_EXTRA_TOOLCHAINS): ",
           ver.output));
     }
-    const std::string version(absl::StripTrailingAsciiWhitespace(ver.output));
+    // The output starts with "go: downloading go1.18.10 ..." on the first
+    // use of a toolchain; the version is the last line.
+    std::vector<std::string> lines =
+        absl::StrSplit(absl::StripTrailingAsciiWhitespace(ver.output), '\n');
+    const std::string version = lines.empty() ? "" : lines.back();
+    if (!absl::StartsWith(version, "go1.")) {
+      return absl::InternalError(absl::StrCat(
+          "toolchain ", tc, ": odd `go env GOVERSION`: ", ver.output));
+    }
     for (const Spec& s : kMatrixSpecs) {
       const std::string name = absl::StrCat(VariantPrefix(tc), s.name);
       Variant var{name,
