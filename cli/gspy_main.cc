@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
@@ -36,6 +37,10 @@ commands:
       --goroutine-ids           add each sample's goroutine id as label "goid"
       --kernel                  include kernel frames
       -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
+  gc                            print every stop-the-world pause as it happens,
+                                then count, GC cycles, total, p50/p99/max
+      --pid=PID / --exe=PATH    as for profile (may repeat)
+      --duration=60s            how long to watch (ends early when all exit)
 )";
 
 int Fail(const std::string& message) {
@@ -150,6 +155,79 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   return 0;
 }
 
+std::string Micros(int64_t nanos) {
+  return absl::StrFormat("%.1fus", static_cast<double>(nanos) / 1e3);
+}
+
+int WatchGc(gspy::v1::GcPauses::Stub& stub, const CommandLine& cl) {
+  gspy::v1::WatchGcPausesRequest request;
+  for (const std::string& p : cl.GetAll("pid")) {
+    int pid;
+    if (!absl::SimpleAtoi(p, &pid)) {
+      return Fail(absl::StrCat("--pid=", p, ": not a number"));
+    }
+    request.mutable_selector()->add_pids(pid);
+  }
+  for (const std::string& e : cl.GetAll("exe")) {
+    request.mutable_selector()->add_exe_paths(e);
+  }
+  absl::Duration duration = absl::Seconds(60);
+  if (auto d = cl.Get("duration");
+      d.has_value() && !absl::ParseDuration(*d, &duration)) {
+    return Fail(absl::StrCat("--duration=", *d, ": not a duration (e.g. 60s)"));
+  }
+  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
+  request.set_duration_seconds(nanos / 1'000'000'000);
+  request.set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(
+      std::chrono::system_clock::now() +
+      absl::ToChronoSeconds(absl::AbsDuration(duration) + absl::Seconds(120)));
+  std::unique_ptr<grpc::ClientReader<gspy::v1::GcPauseEvent>> reader =
+      stub.WatchGcPauses(&ctx, request);
+  gspy::v1::GcPauseEvent ev;
+  bool have_summary = false;
+  gspy::v1::GcPauseSummary summary;
+  while (reader->Read(&ev)) {
+    if (ev.has_summary()) {
+      summary = ev.summary();
+      have_summary = true;
+      continue;
+    }
+    if (ev.attached()) {
+      fprintf(stderr, "gspy: watching pid %d (%s)\n", ev.pid(),
+              ev.go_version().c_str());
+      continue;
+    }
+    const absl::Time start = absl::FromUnixNanos(ev.start_unix_nanos());
+    printf("%s  pid=%d  cycle=%lld  %-22s %s%s\n",
+           absl::FormatTime("%H:%M:%E6S", start, absl::LocalTimeZone()).c_str(),
+           ev.pid(), static_cast<long long>(ev.gc_cycle()), ev.reason().c_str(),
+           Micros(ev.duration_nanos()).c_str(),
+           ev.runtime_clock() ? "" : " (probe times)");
+    fflush(stdout);
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return FailRpc(s);
+  if (!have_summary) return Fail("the stream ended without a summary");
+  for (const std::string& w : summary.warnings()) {
+    fprintf(stderr, "gspy: warning: %s\n", w.c_str());
+  }
+  printf(
+      "pauses=%lld total=%s gc_pauses=%lld gc_total=%s gc_cycles=%lld "
+      "p50=%s p99=%s max=%s lost_events=%lld\n",
+      static_cast<long long>(summary.pauses()),
+      Micros(summary.total_nanos()).c_str(),
+      static_cast<long long>(summary.gc_pauses()),
+      Micros(summary.gc_total_nanos()).c_str(),
+      static_cast<long long>(summary.gc_cycles()),
+      Micros(summary.p50_nanos()).c_str(), Micros(summary.p99_nanos()).c_str(),
+      Micros(summary.max_nanos()).c_str(),
+      static_cast<long long>(summary.lost_events()));
+  return 0;
+}
+
 }  // namespace
 }  // namespace gspy
 
@@ -169,6 +247,10 @@ int main(int argc, char** argv) {
   auto stub = gspy::v1::Profiler::NewStub(channel);
   const std::vector<std::string>& pos = cl->positional;
   if (pos[0] == "targets") return gspy::Targets(*stub);
+  if (pos[0] == "gc") {
+    auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
+    return gspy::WatchGc(*gc_stub, *cl);
+  }
   if (pos[0] == "profile") {
     if (pos.size() < 2 || pos[1] != "cpu") {
       return Fail(

@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "daemon/gc/gc_service.h"
+#include "daemon/gc/gc_tracker.h"
 #include "daemon/preflight/preflight.h"
 #include "daemon/process/binary_cache.h"
 #include "daemon/process/go_process.h"
@@ -97,12 +99,23 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));
   gspy::ProfilerService service(options, &processes, &sessions);
 
+  absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
+      gspy::GcTracker::Start();
+  if (!gc_tracker.ok()) {
+    fprintf(stderr, "gspyd: %s\n", gc_tracker.status().ToString().c_str());
+    return 1;
+  }
+  gspy::GcServiceOptions gc_options;
+  gc_options.max_duration = options.max_duration;
+  gspy::GcService gc_service(gc_options, &processes, gc_tracker->get());
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
   const std::string listen = absl::GetFlag(FLAGS_listen);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  builder.RegisterService(&gc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     fprintf(stderr, "gspyd: cannot listen on %s\n", listen.c_str());

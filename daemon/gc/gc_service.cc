@@ -1,0 +1,222 @@
+#include "daemon/gc/gc_service.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gspy {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+bool ProcessAlive(int pid) {
+  struct stat st;
+  return stat(absl::StrCat("/proc/", pid).c_str(), &st) == 0;
+}
+
+std::string CanonicalPath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return buf;
+  return path;
+}
+
+}  // namespace
+
+int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(q * sorted.size()));
+  if (rank < 1) rank = 1;
+  if (rank > sorted.size()) rank = sorted.size();
+  return sorted[rank - 1];
+}
+
+absl::StatusOr<std::vector<GoProcess>> GcService::Resolve(
+    const gspy::v1::Selector& selector) const {
+  std::vector<GoProcess> out;
+  absl::flat_hash_set<int> seen;
+  for (int pid : selector.pids()) {
+    absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
+    if (!proc.ok()) return proc.status();
+    if (seen.insert(pid).second) out.push_back(*std::move(proc));
+  }
+  const bool all = selector.pids().empty() && selector.exe_paths().empty();
+  if (!selector.exe_paths().empty() || all) {
+    for (GoProcess& proc : processes_->ListGoProcesses()) {
+      bool match = all;
+      for (const std::string& exe : selector.exe_paths()) {
+        match |= proc.exe_path == exe || proc.exe_path == CanonicalPath(exe);
+      }
+      if (!match || seen.contains(proc.pid)) continue;
+      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+      if (full.ok() && seen.insert(proc.pid).second) {
+        out.push_back(*std::move(full));
+      }
+    }
+    if (out.empty()) {
+      return absl::NotFoundError(
+          all ? "no Go process to watch on this node"
+              : absl::StrCat("no Go process runs ",
+                             absl::StrJoin(selector.exe_paths(), ", ")));
+    }
+  }
+  return out;
+}
+
+grpc::Status GcService::WatchGcPauses(
+    grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
+    grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
+  const absl::Duration duration = absl::Seconds(request->duration_seconds()) +
+                                  absl::Nanoseconds(request->duration_nanos());
+  if (duration <= absl::ZeroDuration() || duration > options_.max_duration) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("duration ", absl::FormatDuration(duration),
+                     " is not in (0, ",
+                     absl::FormatDuration(options_.max_duration), "]"));
+  }
+  for (int pid : request->selector().pids()) {
+    if (pid <= 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("pid ", pid, " is not a valid pid"));
+    }
+  }
+  absl::StatusOr<std::vector<GoProcess>> targets = Resolve(request->selector());
+  if (!targets.ok()) return ToGrpc(targets.status());
+
+  struct Watched {
+    std::shared_ptr<GcWatch> watch;
+    bool alive = true;
+  };
+  std::vector<Watched> watches;
+  auto unwatch_all = [&] {
+    for (Watched& w : watches) {
+      if (w.watch != nullptr) tracker_->Unwatch(w.watch);
+      w.watch = nullptr;
+    }
+  };
+  for (const GoProcess& proc : *targets) {
+    absl::StatusOr<std::shared_ptr<GcWatch>> w = tracker_->Watch(proc);
+    if (!w.ok()) {
+      unwatch_all();
+      return ToGrpc(w.status());
+    }
+    watches.push_back({*std::move(w), true});
+  }
+  for (const GoProcess& proc : *targets) {
+    gspy::v1::GcPauseEvent ev;
+    ev.set_pid(proc.pid);
+    ev.set_attached(true);
+    ev.set_go_version(proc.binary->build_info().go_version);
+    writer->Write(ev);
+  }
+
+  const uint64_t lost_before = tracker_->ringbuf_full();
+  std::vector<int64_t> durations;
+  gspy::v1::GcPauseSummary summary;
+  std::vector<std::string> warnings;
+  bool client_gone = false;
+  auto send = [&](const std::vector<GcPauseRecord>& records) {
+    for (const GcPauseRecord& r : records) {
+      gspy::v1::GcPauseEvent ev;
+      ev.set_pid(r.pid);
+      ev.set_start_unix_nanos(r.start_unix_nanos);
+      ev.set_duration_nanos(r.duration_nanos());
+      ev.set_reason(r.reason);
+      ev.set_gc_cycle(static_cast<int64_t>(r.pause.gc_cycle));
+      ev.set_gc(r.pause.gc);
+      ev.set_runtime_clock(r.pause.runtime_clock);
+      ev.set_probe_duration_nanos(static_cast<int64_t>(
+          r.pause.probe_end_ktime_ns - r.pause.probe_start_ktime_ns));
+      durations.push_back(r.duration_nanos());
+      summary.set_pauses(summary.pauses() + 1);
+      summary.set_total_nanos(summary.total_nanos() + r.duration_nanos());
+      if (r.pause.gc) {
+        summary.set_gc_pauses(summary.gc_pauses() + 1);
+        summary.set_gc_total_nanos(summary.gc_total_nanos() +
+                                   r.duration_nanos());
+      }
+      if (!client_gone && !writer->Write(ev)) client_gone = true;
+    }
+  };
+  auto drain = [&](Watched& w) {
+    std::vector<GcPauseRecord> records;
+    w.watch->Take(&records);
+    send(records);
+  };
+  auto finish = [&](Watched& w) {
+    drain(w);
+    summary.set_gc_cycles(summary.gc_cycles() +
+                          static_cast<int64_t>(w.watch->cycles_completed()));
+    if (w.watch->dropped() > 0) {
+      warnings.push_back(absl::StrCat(w.watch->dropped(), " pauses of pid ",
+                                      w.watch->pid(),
+                                      " were dropped: the client was slow"));
+    }
+    tracker_->Unwatch(w.watch);
+    w.watch = nullptr;
+  };
+
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + duration;
+  absl::Time next_liveness = start + options_.liveness_interval;
+  while (absl::Now() < deadline && !context->IsCancelled() && !client_gone) {
+    absl::SleepFor(std::min(options_.poll_interval, deadline - absl::Now()));
+    for (Watched& w : watches) {
+      if (w.watch != nullptr) drain(w);
+    }
+    if (absl::Now() < next_liveness) continue;
+    next_liveness = absl::Now() + options_.liveness_interval;
+    bool any = false;
+    for (Watched& w : watches) {
+      if (w.watch == nullptr) continue;
+      if (ProcessAlive(w.watch->pid())) {
+        any = true;
+        continue;
+      }
+      // Its last events may still be in the ring buffer.
+      tracker_->Flush();
+      warnings.push_back(absl::StrCat("pid ", w.watch->pid(), " exited after ",
+                                      absl::FormatDuration(absl::Now() - start),
+                                      "; its pauses until then are reported"));
+      finish(w);
+    }
+    if (!any) break;
+  }
+  tracker_->Flush();
+  for (Watched& w : watches) {
+    if (w.watch != nullptr) finish(w);
+  }
+  if (context->IsCancelled() || client_gone) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  }
+  std::sort(durations.begin(), durations.end());
+  summary.set_p50_nanos(Quantile(durations, 0.50));
+  summary.set_p99_nanos(Quantile(durations, 0.99));
+  summary.set_max_nanos(durations.empty() ? 0 : durations.back());
+  const uint64_t lost = tracker_->ringbuf_full() - lost_before;
+  summary.set_lost_events(static_cast<int64_t>(lost));
+  if (lost > 0) {
+    warnings.push_back(absl::StrCat(
+        "up to ", lost, " probe events were lost (ring buffer full)"));
+  }
+  for (std::string& w : warnings) summary.add_warnings(std::move(w));
+  gspy::v1::GcPauseEvent last;
+  *last.mutable_summary() = std::move(summary);
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+}  // namespace gspy

@@ -1,0 +1,305 @@
+#include "daemon/gc/gc_tracker.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bpf/gc_probes.skel.h"
+#include "daemon/gc/ret_finder.h"
+#include "daemon/gobinary/go_version.h"
+
+namespace gspy {
+namespace {
+
+int64_t ClockNs(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The file offset of link-time address `vaddr`, for uprobes.
+absl::StatusOr<uint64_t> FileOffset(const GoBinary& binary, uint64_t vaddr) {
+  for (const LoadSegment& s : binary.segments()) {
+    if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
+      return vaddr - s.vaddr + s.offset;
+    }
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "address 0x", absl::Hex(vaddr), " is in no loadable segment"));
+}
+
+absl::StatusOr<std::string> ReadAt(const std::string& path, uint64_t offset,
+                                   size_t size) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": ", strerror(errno)));
+  }
+  std::string out(size, '\0');
+  const ssize_t n = pread(fd, out.data(), size, static_cast<off_t>(offset));
+  close(fd);
+  if (n != static_cast<ssize_t>(size)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": short read of ", size, " bytes"));
+  }
+  return out;
+}
+
+}  // namespace
+
+void GcWatch::Take(std::vector<GcPauseRecord>* out) {
+  absl::MutexLock lock(&mu_);
+  for (GcPauseRecord& r : queue_) out->push_back(std::move(r));
+  queue_.clear();
+}
+
+uint64_t GcWatch::cycles_completed() const {
+  absl::MutexLock lock(&mu_);
+  return cycles_completed_;
+}
+
+uint64_t GcWatch::dropped() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+absl::StatusOr<std::unique_ptr<GcTracker>> GcTracker::Start() {
+  std::unique_ptr<GcTracker> t(new GcTracker());
+  t->skel_ = gc_probes_bpf__open_and_load();
+  if (t->skel_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "loading the GC probes BPF program failed: ", strerror(errno),
+        " (needs root or CAP_BPF+CAP_PERFMON)"));
+  }
+  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.gc_events),
+                              &GcTracker::OnEvent, t.get(), nullptr);
+  if (t->ring_ == nullptr) {
+    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
+  }
+  t->monotonic_to_unix_ns_ = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
+  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
+  return t;
+}
+
+GcTracker::~GcTracker() {
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, b] : binaries_) {
+      for (bpf_link* l : b.links) bpf_link__destroy(l);
+    }
+    binaries_.clear();
+  }
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  if (skel_ != nullptr) gc_probes_bpf__destroy(skel_);
+}
+
+void GcTracker::PollLoop() {
+  while (!stop_) {
+    absl::MutexLock lock(&ring_mu_);
+    int n = ring_buffer__poll(ring_, /*timeout_ms=*/20);
+    if (n < 0 && n != -EINTR) break;
+  }
+}
+
+void GcTracker::Flush() {
+  absl::MutexLock lock(&ring_mu_);
+  ring_buffer__consume(ring_);
+}
+
+int GcTracker::OnEvent(void* ctx, void* data, size_t size) {
+  if (size < sizeof(gspy_gc_event)) return 0;
+  gspy_gc_event event;
+  std::memcpy(&event, data, sizeof(event));
+  static_cast<GcTracker*>(ctx)->Handle(event);
+  return 0;
+}
+
+void GcTracker::Handle(const gspy_gc_event& event) {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(static_cast<int>(event.tgid));
+  if (it == processes_.end()) return;
+  Process& p = it->second;
+  const uint64_t completed_before = p.pairer.cycles_completed();
+  std::optional<StwPause> pause = p.pairer.Add(event);
+  if (p.pairer.cycles_completed() != completed_before) {
+    for (auto& w : p.watches) {
+      absl::MutexLock wl(&w->mu_);
+      ++w->cycles_completed_;
+    }
+  }
+  if (!pause.has_value()) return;
+  GcPauseRecord record;
+  record.pid = it->first;
+  record.pause = *pause;
+  record.reason =
+      p.go_minor >= 21 ? StwReasonName(p.go_minor, pause->reason) : "unknown";
+  record.start_unix_nanos =
+      static_cast<int64_t>(pause->start_ktime_ns) + monotonic_to_unix_ns_;
+  for (auto& w : p.watches) {
+    absl::MutexLock wl(&w->mu_);
+    if (w->queue_.size() >= GcWatch::kMaxQueued) {
+      w->queue_.pop_front();
+      ++w->dropped_;
+    }
+    w->queue_.push_back(record);
+  }
+  p.history.push_back(std::move(record));
+  if (p.history.size() > kHistory) p.history.pop_front();
+}
+
+absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
+    const GoProcess& proc) {
+  const GoBinary& bin = *proc.binary;
+  const std::string path = absl::StrCat("/proc/", proc.pid, "/exe");
+  struct Probe {
+    const char* function;
+    bpf_program* program;
+    bool at_returns;
+  };
+  const Probe probes[] = {
+      {"runtime.stopTheWorldWithSema", skel_->progs.gc_stw_stop, false},
+      {"runtime.startTheWorldWithSema", skel_->progs.gc_stw_start_entry, false},
+      {"runtime.startTheWorldWithSema", skel_->progs.gc_stw_start_ret, true},
+      {"runtime.gcStart", skel_->progs.gc_cycle_start, false},
+      {"runtime.gcMarkTermination", skel_->progs.gc_mark_termination, false},
+  };
+  std::vector<bpf_link*> links;
+  auto fail = [&](absl::Status s) {
+    for (bpf_link* l : links) bpf_link__destroy(l);
+    return s;
+  };
+  for (const Probe& probe : probes) {
+    std::optional<FuncInfo> fn = bin.FindFunctionByName(probe.function);
+    if (!fn.has_value()) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          "the Go runtime of pid ", proc.pid, " (", bin.build_info().go_version,
+          ") has no function ", probe.function, " to probe")));
+    }
+    std::vector<uint64_t> addresses = {fn->entry};
+    if (probe.at_returns) {
+      const uint64_t size = std::min<uint64_t>(fn->end - fn->entry, 1 << 16);
+      absl::StatusOr<uint64_t> off = FileOffset(bin, fn->entry);
+      if (!off.ok()) return fail(off.status());
+      absl::StatusOr<std::string> code = ReadAt(path, *off, size);
+      if (!code.ok()) return fail(code.status());
+      absl::StatusOr<std::vector<uint64_t>> rets =
+          FindReturnInstructions(*code, fn->entry, bin.goarch());
+      if (!rets.ok()) {
+        return fail(absl::FailedPreconditionError(
+            absl::StrCat(probe.function, ": ", rets.status().message())));
+      }
+      addresses = *std::move(rets);
+    }
+    for (uint64_t addr : addresses) {
+      absl::StatusOr<uint64_t> off = FileOffset(bin, addr);
+      if (!off.ok()) return fail(off.status());
+      LIBBPF_OPTS(bpf_uprobe_opts, opts);
+      opts.retprobe = false;
+      bpf_link* link = bpf_program__attach_uprobe_opts(
+          probe.program, /*pid=*/-1, path.c_str(), *off, &opts);
+      if (link == nullptr) {
+        return fail(absl::FailedPreconditionError(
+            absl::StrCat("attaching a uprobe to ", probe.function, " in ",
+                         proc.exe_path, ": ", strerror(errno))));
+      }
+      links.push_back(link);
+    }
+  }
+  return links;
+}
+
+absl::StatusOr<std::shared_ptr<GcWatch>> GcTracker::Watch(
+    const GoProcess& proc) {
+  const int minor =
+      GoMinorVersion(proc.binary->build_info().go_version).value_or(0);
+  auto watch = std::make_shared<GcWatch>(proc.pid);
+  absl::MutexLock lock(&mu_);
+  const GoBinary* key = proc.binary.get();
+  auto bit = binaries_.find(key);
+  if (bit == binaries_.end()) {
+    absl::StatusOr<std::vector<bpf_link*>> links = Attach(proc);
+    if (!links.ok()) return links.status();
+    Binary b;
+    b.binary = proc.binary;
+    b.links = *std::move(links);
+    bit = binaries_.emplace(key, std::move(b)).first;
+  }
+  ++bit->second.refs;
+  auto pit = processes_.find(proc.pid);
+  if (pit == processes_.end()) {
+    pit = processes_.try_emplace(proc.pid, minor).first;
+    pit->second.binary = key;
+    const uint32_t tgid = proc.pid;
+    const uint8_t one = 1;
+    if (bpf_map__update_elem(skel_->maps.gc_targets, &tgid, sizeof(tgid), &one,
+                             sizeof(one), BPF_ANY) != 0) {
+      processes_.erase(pit);
+      if (--bit->second.refs == 0) {
+        for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+        binaries_.erase(bit);
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "adding pid ", proc.pid, " to the GC probes: ", strerror(errno)));
+    }
+  }
+  pit->second.watches.push_back(watch);
+  return watch;
+}
+
+void GcTracker::Unwatch(const std::shared_ptr<GcWatch>& watch) {
+  absl::MutexLock lock(&mu_);
+  auto pit = processes_.find(watch->pid());
+  if (pit == processes_.end()) return;
+  Process& p = pit->second;
+  auto wit = std::find(p.watches.begin(), p.watches.end(), watch);
+  if (wit == p.watches.end()) return;
+  p.watches.erase(wit);
+  const GoBinary* key = p.binary;
+  if (p.watches.empty()) {
+    const uint32_t tgid = watch->pid();
+    bpf_map__delete_elem(skel_->maps.gc_targets, &tgid, sizeof(tgid), 0);
+    processes_.erase(pit);
+  }
+  auto bit = binaries_.find(key);
+  if (bit != binaries_.end() && --bit->second.refs == 0) {
+    for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+    binaries_.erase(bit);
+  }
+}
+
+std::vector<GcPauseRecord> GcTracker::History(int pid) const {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(pid);
+  if (it == processes_.end()) return {};
+  return {it->second.history.begin(), it->second.history.end()};
+}
+
+size_t GcTracker::attached_binaries() const {
+  absl::MutexLock lock(&mu_);
+  return binaries_.size();
+}
+
+uint64_t GcTracker::ringbuf_full() const {
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
+  const uint32_t key = GSPY_GC_COUNTER_RINGBUF_FULL;
+  if (bpf_map__lookup_elem(skel_->maps.gc_counters, &key, sizeof(key),
+                           values.data(), values.size() * sizeof(uint64_t),
+                           0) != 0) {
+    return 0;
+  }
+  uint64_t total = 0;
+  for (uint64_t v : values) total += v;
+  return total;
+}
+
+}  // namespace gspy

@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/gcwork
+
+go 1.22

@@ -1,0 +1,142 @@
+// gcwork: a GC-heavy workload for gspy's stop-the-world pause tests.
+//
+// It prints {"event":"ready","pid":N} and waits for a line on stdin (the
+// test sends it once gspy's probes are attached). Then it reads its own
+// runtime/metrics, allocates hard for -seconds, stops, runs runtime.GC() so
+// no cycle is left half done, reads the metrics again and prints the deltas
+// over exactly that window as {"event":"done",...}, and exits.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	pausesMetric = "/sched/pauses/total/gc:seconds"
+	cyclesMetric = "/gc/cycles/total:gc-cycles"
+)
+
+type snapshot struct {
+	cycles  uint64
+	buckets []float64
+	counts  []uint64
+}
+
+func read() snapshot {
+	s := []metrics.Sample{{Name: pausesMetric}, {Name: cyclesMetric}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram || s[1].Value.Kind() != metrics.KindUint64 {
+		fmt.Fprintf(os.Stderr, "gcwork: %s or %s is not supported by %s\n", pausesMetric, cyclesMetric, runtime.Version())
+		os.Exit(2)
+	}
+	h := s[0].Value.Float64Histogram()
+	return snapshot{
+		cycles:  s[1].Value.Uint64(),
+		buckets: append([]float64(nil), h.Buckets...),
+		counts:  append([]uint64(nil), h.Counts...),
+	}
+}
+
+type node struct {
+	left, right *node
+	payload     [6]int64
+}
+
+func tree(depth int) *node {
+	if depth == 0 {
+		return &node{}
+	}
+	return &node{left: tree(depth - 1), right: tree(depth - 1)}
+}
+
+func main() {
+	seconds := flag.Float64("seconds", 3, "how long to allocate after the go line")
+	workers := flag.Int("workers", 2, "allocating goroutines")
+	flag.Parse()
+
+	out := json.NewEncoder(os.Stdout)
+	out.Encode(map[string]any{"event": "ready", "pid": os.Getpid(), "go_version": runtime.Version()})
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		fmt.Fprintf(os.Stderr, "gcwork: waiting for the go line: %v\n", err)
+		os.Exit(2)
+	}
+
+	before := read()
+	start := time.Now()
+	// A live heap of a few MB so that each cycle has real marking to do.
+	live := make([]*node, 64)
+	for i := range live {
+		live[i] = tree(10)
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var allocs atomic.Int64
+	for w := 0; w < *workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				t := tree(8)
+				if i%16 == 0 {
+					live[(i/16+w*7)%len(live)] = t
+				}
+				allocs.Add(1)
+			}
+		}(w)
+	}
+	time.Sleep(time.Duration(*seconds * float64(time.Second)))
+	stop.Store(true)
+	wg.Wait()
+	runtime.GC()
+	after := read()
+	runtime.KeepAlive(live)
+	// The gctrace line of the last cycle is printed by whichever goroutine
+	// finished it, possibly after runtime.GC returned: give it time. The
+	// process is idle meanwhile (no allocation, no stop of the world).
+	time.Sleep(200 * time.Millisecond)
+
+	// Histogram deltas: count, and the total estimated from each bucket's
+	// midpoint (bounds: lower and upper edges; an infinite edge counts as
+	// the finite one).
+	var count uint64
+	var mid, lo, hi float64
+	for i, c := range after.counts {
+		d := c - before.counts[i]
+		if d == 0 {
+			continue
+		}
+		l, u := after.buckets[i], after.buckets[i+1]
+		if math.IsInf(l, -1) {
+			l = 0
+		}
+		if math.IsInf(u, 1) {
+			u = l
+		}
+		count += d
+		lo += float64(d) * l
+		hi += float64(d) * u
+		mid += float64(d) * (l + u) / 2
+	}
+	out.Encode(map[string]any{
+		"event":           "done",
+		"window_seconds":  time.Since(start).Seconds(),
+		"pauses":          count,
+		"pause_total_mid": mid,
+		"pause_total_lo":  lo,
+		"pause_total_hi":  hi,
+		"cycles":          after.cycles - before.cycles,
+		"numgc_before":    before.cycles,
+		"numgc_after":     after.cycles,
+		"allocs":          allocs.Load(),
+	})
+}
