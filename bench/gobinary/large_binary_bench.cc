@@ -86,6 +86,23 @@ const std::vector<uint64_t>& HotPcs() {
   return *pcs;
 }
 
+// A thousand distinct pcs inside inlined code (two or more frames each).
+const std::vector<uint64_t>& HotInlinedPcs() {
+  static const auto* pcs = [] {
+    auto* v = new std::vector<uint64_t>;
+    std::vector<Frame> frames;
+    for (uint64_t pc : SpreadPcs()) {
+      frames.clear();
+      Binary().Symbolize(pc, &frames);
+      if (frames.size() > 1) v->push_back(pc);
+      if (v->size() == 1000) break;
+    }
+    if (v->empty()) v->push_back(SpreadPcs()[0]);
+    return v;
+  }();
+  return *pcs;
+}
+
 void BM_LoadCold(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
@@ -128,6 +145,11 @@ void Symbolize(benchmark::State& state, const std::vector<uint64_t>& pcs) {
 
 void BM_SymbolizeHot(benchmark::State& state) { Symbolize(state, HotPcs()); }
 BENCHMARK(BM_SymbolizeHot)->ThreadRange(1, 2)->UseRealTime();
+
+void BM_SymbolizeHotInlined(benchmark::State& state) {
+  Symbolize(state, HotInlinedPcs());
+}
+BENCHMARK(BM_SymbolizeHotInlined)->ThreadRange(1, 2)->UseRealTime();
 
 void BM_SymbolizeSpread(benchmark::State& state) {
   Symbolize(state, SpreadPcs());

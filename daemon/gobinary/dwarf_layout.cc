@@ -4,7 +4,9 @@
 #include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -76,6 +78,60 @@ absl::Status CheckCompressedSections(std::string_view elf_bytes) {
   return absl::OkStatus();
 }
 
+// An anonymous private mapping the size of the file into which the ELF
+// and program headers, the section header table, .shstrtab and the DWARF
+// sections are copied.
+class SparseCopy {
+ public:
+  explicit SparseCopy(std::string_view bytes) : size_(bytes.size()) {
+    if (size_ == 0) return;
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    data_ = static_cast<char*>(p);
+    auto copy = [&](uint64_t off, uint64_t len) {
+      if (off >= size_) return;
+      len = std::min<uint64_t>(len, size_ - off);
+      std::memcpy(data_ + off, bytes.data() + off, len);
+    };
+    auto ehdr = gobinary_internal::ReadAt<Elf64_Ehdr>(bytes, 0);
+    if (!ehdr) {
+      copy(0, size_);  // not ELF64: let libelf see (and reject) all of it
+      return;
+    }
+    copy(0, sizeof(Elf64_Ehdr));
+    copy(ehdr->e_phoff, uint64_t{ehdr->e_phnum} * ehdr->e_phentsize);
+    uint64_t shnum = ehdr->e_shnum;
+    if (shnum == 0 && ehdr->e_shoff != 0) {  // extended numbering
+      auto sh0 = gobinary_internal::ReadAt<Elf64_Shdr>(bytes, ehdr->e_shoff);
+      if (sh0) shnum = sh0->sh_size;
+    }
+    copy(ehdr->e_shoff, shnum * ehdr->e_shentsize);
+    auto elf = gobinary_internal::ElfFile::Parse(bytes);
+    if (!elf.ok()) return;
+    const auto& sections = elf->sections();
+    for (size_t i = 0; i < sections.size(); ++i) {
+      const auto& sec = sections[i];
+      if (sec.type == SHT_NOBITS) continue;
+      if (i == ehdr->e_shstrndx || sec.name == ".shstrtab" ||
+          sec.name.rfind(".debug", 0) == 0 ||
+          sec.name.rfind(".zdebug", 0) == 0) {
+        copy(sec.offset, sec.size);
+      }
+    }
+  }
+  ~SparseCopy() {
+    if (data_ != nullptr) munmap(data_, size_);
+  }
+  SparseCopy(const SparseCopy&) = delete;
+  SparseCopy& operator=(const SparseCopy&) = delete;
+  char* data() { return data_; }
+
+ private:
+  size_t size_;
+  char* data_ = nullptr;
+};
+
 }  // namespace
 
 absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
@@ -85,10 +141,13 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
   elf_version(EV_CURRENT);
   // libelf may write into an elf_memory image (it is opened "mmap private"),
   // and decompression replaces section data; give it a private copy so the
-  // GoBinary's bytes stay immutable and shareable across threads.
-  std::string copy(elf_bytes);
+  // GoBinary's bytes stay immutable and shareable across threads. The copy
+  // holds only what libdw reads; the rest are untouched zero pages, so
+  // neither the copy nor the (mapped) binary becomes resident.
+  SparseCopy copy(elf_bytes);
+  if (copy.data() == nullptr) return absl::ResourceExhaustedError("mmap");
   Handles h;
-  h.elf = elf_memory(copy.data(), copy.size());
+  h.elf = elf_memory(copy.data(), elf_bytes.size());
   if (h.elf == nullptr) return absl::InvalidArgumentError("elf_memory failed");
   h.dwarf = dwarf_begin_elf(h.elf, DWARF_C_READ, nullptr);
   if (h.dwarf == nullptr) {

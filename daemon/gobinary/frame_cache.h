@@ -1,7 +1,7 @@
 // A small, bounded, lock-free cache of pc -> symbolized frames in front of
 // the pclntab walk: profiles hit the same few thousand pcs again and again.
-// Direct-mapped; each slot is a seqlock whose payload is plain atomics, so
-// readers never block, never see a torn entry and need no lock.
+// 4-way set associative; each slot is a seqlock whose payload is plain
+// atomics, so readers never block, never see a torn entry and need no lock.
 #ifndef GSPY_DAEMON_GOBINARY_FRAME_CACHE_H_
 #define GSPY_DAEMON_GOBINARY_FRAME_CACHE_H_
 
@@ -18,8 +18,9 @@ namespace gspy::gobinary_internal {
 
 class FrameCache {
  public:
-  static constexpr size_t kSlotBits = 11;  // 2048 slots, 240 KiB
-  static constexpr size_t kSlots = size_t{1} << kSlotBits;
+  static constexpr size_t kSetBits = 10;
+  static constexpr size_t kWays = 4;  // 4096 slots, 480 KiB
+  static constexpr size_t kSlots = kWays << kSetBits;
   static constexpr size_t kMaxFrames = 4;  // longer chains are not cached
 
   // Frame strings are stored as offsets into `base` (the binary's bytes);
@@ -42,13 +43,22 @@ class FrameCache {
     // line << 32 | start_line << 1 | inlined.
     std::atomic<uint64_t> words[kMaxFrames * 3];
   };
-  static size_t Index(uint64_t pc) {
-    return (pc * 0x9E3779B97F4A7C15ull) >> (64 - kSlotBits);
+  // The first slot of pc's set.
+  // A full 64-bit mix (moremur): a bare multiplicative hash clusters pcs
+  // that form arithmetic progressions.
+  static size_t SetStart(uint64_t pc) {
+    pc ^= pc >> 27;
+    pc *= 0x3C79AC492BA7B653ull;
+    pc ^= pc >> 33;
+    pc *= 0x1C69B3F74AC4AE35ull;
+    pc ^= pc >> 27;
+    return (pc >> (64 - kSetBits)) * kWays;
   }
   bool Encode(std::string_view s, uint64_t* word) const;
 
   std::string_view base_;
   std::unique_ptr<Slot[]> slots_;
+  mutable std::atomic<uint32_t> victim_{0};  // round-robin eviction
 };
 
 }  // namespace gspy::gobinary_internal

@@ -51,10 +51,32 @@ TEST(FrameCacheTest, HitReturnsInsertedFrames) {
   cache.Insert(0x401000, want.data(), want.size());
   ASSERT_TRUE(cache.Lookup(0x401000, &out));
   EXPECT_TRUE(Same(out, want));
-  // Another pc in the same slot evicts it; a miss appends nothing.
+  // A different pc misses; a miss appends nothing.
   out.clear();
   EXPECT_FALSE(cache.Lookup(0x401001, &out));
   EXPECT_TRUE(out.empty());
+}
+
+// A hot set of a thousand pcs stays cached (4-way sets rarely overflow).
+TEST(FrameCacheTest, HotSetStaysCached) {
+  const std::string base(200, 'x');
+  FrameCache cache(base);
+  std::vector<uint64_t> pcs;
+  for (uint64_t i = 0; i < 1000; ++i) pcs.push_back(0x401000 + i * 37);
+  for (uint64_t pc : pcs) {
+    auto f = FramesFor(base, pc);
+    cache.Insert(pc, f.data(), f.size());
+  }
+  int hits = 0;
+  std::vector<Frame> out;
+  for (uint64_t pc : pcs) {
+    out.clear();
+    if (cache.Lookup(pc, &out)) {
+      ++hits;
+      EXPECT_TRUE(Same(out, FramesFor(base, pc)));
+    }
+  }
+  EXPECT_GE(hits, 980);
 }
 
 TEST(FrameCacheTest, RefusesWhatItCannotStore) {
