@@ -4,6 +4,7 @@
 #include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -54,6 +55,10 @@ struct Handles {
   ~Handles() {
     if (dwarf != nullptr) dwarf_end(dwarf);
     if (elf != nullptr) elf_end(elf);
+    // libelf inflated the DWARF sections into the heap (tens of MB for a
+    // 100 MB binary); glibc keeps freed memory of that size in the heap
+    // unless asked to give it back.
+    if (dwarf != nullptr) malloc_trim(0);
   }
 };
 
