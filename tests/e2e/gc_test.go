@@ -268,8 +268,10 @@ func fdCount(t *testing.T, pid int) int {
 
 // runGcWindow runs one gcwork under `gspy gc` and compares what gspy saw
 // with the workload's own runtime/metrics and gctrace.
-func runGcWindow(t *testing.T, hh *harness, bin, wantVersion string) {
-	w := startGcwork(t, bin, "-seconds=2")
+// With readMemStats > 0 the workload also stops the world that many times
+// for runtime.ReadMemStats, which gspy must name and count apart.
+func runGcWindow(t *testing.T, hh *harness, bin, wantVersion string, readMemStats int) {
+	w := startGcwork(t, bin, "-seconds=2", fmt.Sprintf("-readmemstats=%d", readMemStats))
 	if wantVersion != "" && w.version != wantVersion {
 		t.Fatalf("gcwork runs %s, want %s", w.version, wantVersion)
 	}
@@ -337,12 +339,17 @@ func runGcWindow(t *testing.T, hh *harness, bin, wantVersion string) {
 		t.Errorf("%d probe events were lost", s.lost)
 	}
 	var maxCycle int64
+	memStatsPauses := 0
 	for _, p := range pauses {
 		if p.pid != w.pid {
 			t.Errorf("pause of pid %d in a watch of pid %d", p.pid, w.pid)
 		}
-		if p.reason != "GC sweep termination" && p.reason != "GC mark termination" {
-			t.Errorf("unexpected STW reason %q (the workload stops the world only for GC)", p.reason)
+		switch p.reason {
+		case "GC sweep termination", "GC mark termination":
+		case "read mem stats":
+			memStatsPauses++
+		default:
+			t.Errorf("unexpected STW reason %q (the workload stops the world only for GC and ReadMemStats)", p.reason)
 		}
 		if p.us <= 0 || p.us > 1e6 {
 			t.Errorf("implausible pause %.1fus", p.us)
@@ -350,6 +357,12 @@ func runGcWindow(t *testing.T, hh *harness, bin, wantVersion string) {
 		if p.cycle > maxCycle {
 			maxCycle = p.cycle
 		}
+	}
+	if memStatsPauses != readMemStats {
+		t.Errorf("gspy saw %d \"read mem stats\" pauses; the workload called ReadMemStats %d times", memStatsPauses, readMemStats)
+	}
+	if other := int64(done["other_pauses"].(float64)); s.pauses-s.gcPauses != other {
+		t.Errorf("gspy saw %d non-GC pauses; /sched/pauses/total/other:seconds counted %d", s.pauses-s.gcPauses, other)
 	}
 	if maxCycle != goCycles {
 		t.Errorf("the last pause belongs to cycle %d; the window had %d cycles", maxCycle, goCycles)
@@ -368,14 +381,17 @@ func TestGcPausesMatchRuntimeMetrics(t *testing.T) {
 	hh := env(t)
 	fdsBefore := fdCount(t, hh.daemon.Process.Pid)
 	t.Run("installed-"+runtime.Version(), func(t *testing.T) {
-		runGcWindow(t, hh, hh.gcworkBuild(t, "", ""), "")
+		runGcWindow(t, hh, hh.gcworkBuild(t, "", ""), "", 0)
 	})
 	t.Run("stripped", func(t *testing.T) {
-		runGcWindow(t, hh, hh.gcworkBuild(t, "", "-s -w"), "")
+		runGcWindow(t, hh, hh.gcworkBuild(t, "", "-s -w"), "", 0)
+	})
+	t.Run("with-ReadMemStats", func(t *testing.T) {
+		runGcWindow(t, hh, hh.gcworkBuild(t, "", ""), "", 25)
 	})
 	for _, v := range []string{"go1.22.12", "go1.23.12", "go1.24.13", "go1.25.9"} {
 		t.Run(v, func(t *testing.T) {
-			runGcWindow(t, hh, hh.gcworkBuild(t, v, ""), v)
+			runGcWindow(t, hh, hh.gcworkBuild(t, v, ""), v, 5)
 		})
 	}
 	time.Sleep(200 * time.Millisecond)

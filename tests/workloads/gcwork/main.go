@@ -23,25 +23,33 @@ import (
 
 const (
 	pausesMetric = "/sched/pauses/total/gc:seconds"
+	otherMetric  = "/sched/pauses/total/other:seconds"
 	cyclesMetric = "/gc/cycles/total:gc-cycles"
 )
 
 type snapshot struct {
 	cycles  uint64
+	other   uint64 // non-GC stop-the-world pauses
 	buckets []float64
 	counts  []uint64
 }
 
 func read() snapshot {
-	s := []metrics.Sample{{Name: pausesMetric}, {Name: cyclesMetric}}
+	s := []metrics.Sample{{Name: pausesMetric}, {Name: cyclesMetric}, {Name: otherMetric}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64Histogram || s[1].Value.Kind() != metrics.KindUint64 {
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram || s[1].Value.Kind() != metrics.KindUint64 ||
+		s[2].Value.Kind() != metrics.KindFloat64Histogram {
 		fmt.Fprintf(os.Stderr, "gcwork: %s or %s is not supported by %s\n", pausesMetric, cyclesMetric, runtime.Version())
 		os.Exit(2)
 	}
 	h := s[0].Value.Float64Histogram()
+	var other uint64
+	for _, c := range s[2].Value.Float64Histogram().Counts {
+		other += c
+	}
 	return snapshot{
 		cycles:  s[1].Value.Uint64(),
+		other:   other,
 		buckets: append([]float64(nil), h.Buckets...),
 		counts:  append([]uint64(nil), h.Counts...),
 	}
@@ -62,6 +70,7 @@ func tree(depth int) *node {
 func main() {
 	seconds := flag.Float64("seconds", 3, "how long to allocate after the go line")
 	workers := flag.Int("workers", 2, "allocating goroutines")
+	readMemStats := flag.Int("readmemstats", 0, "runtime.ReadMemStats calls (each stops the world) spread over the window")
 	flag.Parse()
 
 	out := json.NewEncoder(os.Stdout)
@@ -94,7 +103,17 @@ func main() {
 			}
 		}(w)
 	}
-	time.Sleep(time.Duration(*seconds * float64(time.Second)))
+	window := time.Duration(*seconds * float64(time.Second))
+	if *readMemStats > 0 {
+		var ms runtime.MemStats
+		for i := 0; i < *readMemStats; i++ {
+			time.Sleep(window / time.Duration(*readMemStats+1))
+			runtime.ReadMemStats(&ms)
+		}
+		time.Sleep(window / time.Duration(*readMemStats+1))
+	} else {
+		time.Sleep(window)
+	}
 	stop.Store(true)
 	wg.Wait()
 	runtime.GC()
@@ -135,6 +154,7 @@ func main() {
 		"pause_total_lo":  lo,
 		"pause_total_hi":  hi,
 		"cycles":          after.cycles - before.cycles,
+		"other_pauses":    after.other - before.other,
 		"numgc_before":    before.cycles,
 		"numgc_after":     after.cycles,
 		"allocs":          allocs.Load(),
