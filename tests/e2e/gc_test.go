@@ -21,7 +21,8 @@ import (
 )
 
 // gcworkBuild builds tests/workloads/gcwork with a Go toolchain ("" for the
-// installed one, else e.g. "go1.22.12", fetched through GOTOOLCHAIN).
+// installed one, else e.g. "go1.22.12", fetched through GOTOOLCHAIN), with
+// -ldflags=ldflags, or -buildmode=pie when ldflags is "pie".
 func (hh *harness) gcworkBuild(t *testing.T, toolchain string, ldflags string) string {
 	t.Helper()
 	key := "gcwork-" + toolchain + "-" + ldflags
@@ -32,7 +33,10 @@ func (hh *harness) gcworkBuild(t *testing.T, toolchain string, ldflags string) s
 	}
 	bin := filepath.Join(hh.buildDir, strings.NewReplacer(" ", "_", "=", "_").Replace(key))
 	args := []string{"build", "-o", bin}
-	if ldflags != "" {
+	switch {
+	case ldflags == "pie":
+		args = append(args, "-buildmode=pie")
+	case ldflags != "":
 		args = append(args, "-ldflags="+ldflags)
 	}
 	args = append(args, ".")
@@ -386,6 +390,9 @@ func TestGcPausesMatchRuntimeMetrics(t *testing.T) {
 	t.Run("stripped", func(t *testing.T) {
 		runGcWindow(t, hh, hh.gcworkBuild(t, "", "-s -w"), "", 0)
 	})
+	t.Run("pie", func(t *testing.T) {
+		runGcWindow(t, hh, hh.gcworkBuild(t, "", "pie"), "", 0)
+	})
 	t.Run("with-ReadMemStats", func(t *testing.T) {
 		runGcWindow(t, hh, hh.gcworkBuild(t, "", ""), "", 25)
 	})
@@ -466,5 +473,55 @@ func TestGcErrors(t *testing.T) {
 			r := hh.gspy(t, 30*time.Second, "gc", fmt.Sprintf("--pid=%d", os.Getpid()), "--duration="+d)
 			expectRPCError(t, r, "INVALID_ARGUMENT")
 		})
+	}
+}
+
+// TestGcWatchesShareProbes: two processes of one binary, watched by two
+// streams. The probes sit on the binary's file and fire for both; each
+// stream gets only its own process's pauses. The first watch ends while the
+// second runs: the shared probes stay until the second ends, so its counts
+// still match its runtime/metrics.
+func TestGcWatchesShareProbes(t *testing.T) {
+	hh := env(t)
+	bin := hh.gcworkBuild(t, "", "")
+	fdsBefore := fdCount(t, hh.daemon.Process.Pid)
+	w1 := startGcwork(t, bin, "-seconds=3")
+	w2 := startGcwork(t, bin, "-seconds=3")
+	g1 := hh.startGcWatch(t, fmt.Sprintf("--pid=%d", w1.pid), "--duration=1s")
+	g2 := hh.startGcWatch(t, fmt.Sprintf("--pid=%d", w2.pid), "--duration=60s")
+	io.WriteString(w1.stdin, "go\n")
+	io.WriteString(w2.stdin, "go\n")
+	g1.wait(t, 30*time.Second) // ends after 1s, mid-window
+	p1, s1 := parseGcOutput(t, g1.stdout.String())
+	done2 := w2.next(t, 60*time.Second)
+	w1.next(t, 60*time.Second)
+	for _, w := range []*gcworkProc{w1, w2} {
+		w.cmd.Wait()
+		w.waited = true
+	}
+	g2.wait(t, 30*time.Second)
+	p2, s2 := parseGcOutput(t, g2.stdout.String())
+	t.Logf("watch 1 (1s of pid %d): %d pauses; watch 2 (pid %d): %d pauses, %d cycles; pid %d's metrics: %v pauses, %v cycles",
+		w1.pid, s1.pauses, w2.pid, s2.pauses, s2.gcCycles, w2.pid, done2["pauses"], done2["cycles"])
+	for _, p := range p1 {
+		if p.pid != w1.pid {
+			t.Errorf("watch of pid %d got a pause of pid %d", w1.pid, p.pid)
+		}
+	}
+	for _, p := range p2 {
+		if p.pid != w2.pid {
+			t.Errorf("watch of pid %d got a pause of pid %d", w2.pid, p.pid)
+		}
+	}
+	if s1.pauses == 0 {
+		t.Errorf("the 1s watch of pid %d saw no pause", w1.pid)
+	}
+	if s2.gcPauses != int64(done2["pauses"].(float64)) || s2.gcCycles != int64(done2["cycles"].(float64)) {
+		t.Errorf("pid %d: gspy saw %d GC pauses, %d cycles; runtime/metrics %v pauses, %v cycles (did the first watch's end detach the shared probes?)",
+			w2.pid, s2.gcPauses, s2.gcCycles, done2["pauses"], done2["cycles"])
+	}
+	time.Sleep(200 * time.Millisecond)
+	if fdsAfter := fdCount(t, hh.daemon.Process.Pid); fdsAfter != fdsBefore {
+		t.Errorf("gspyd had %d fds before and %d after two watches of one binary", fdsBefore, fdsAfter)
 	}
 }
