@@ -1,6 +1,8 @@
 // libFuzzer target for GoBinary::FromBytes and the lookups on whatever it
 // accepts. Seed it with real Go binaries (e.g. the fixture variants).
-// Build: cmake -DGSPY_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ...
+// Run: scripts/fuzz (builds it with clang into build-fuzz, seeds the corpus
+// with real Go binaries, fuzzes FUZZ_SECONDS, default 600); ctest runs it for
+// 30 s as gobinary_fuzz_brief.
 #include <cstddef>
 #include <cstdint>
 #include <string>
