@@ -38,8 +38,8 @@ void Poke(const GoBinary& bin) {
       for (const Frame& fr : frames) {
         // Touch the bytes so ASan sees out-of-range views.
         volatile size_t sink = fr.function.size() + fr.file.size();
-        if (!fr.function.empty()) sink += fr.function.back();
-        if (!fr.file.empty()) sink += fr.file.back();
+        if (!fr.function.empty()) sink = sink + fr.function.back();
+        if (!fr.file.empty()) sink = sink + fr.file.back();
         (void)sink;
       }
       bin.SpDelta(pc);
