@@ -99,28 +99,41 @@ absl::Status WriteProfile(const std::string& path, const std::string& pprof,
   return WriteFile(path, *text);
 }
 
-int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
-  gspy::v1::GetProfileRequest request;
-  request.set_type(gspy::v1::PROFILE_TYPE_CPU);
+// Fills the selector and the duration fields every pull and watch request
+// has, from --pid (repeatable), --exe (repeatable) and --duration. The server
+// validates the duration; the client only carries it, negative included.
+template <typename Request>
+absl::StatusOr<absl::Duration> ReadTargetsAndDuration(
+    const CommandLine& cl, absl::Duration default_duration, Request* request) {
   for (const std::string& p : cl.GetAll("pid")) {
     int pid;
     if (!absl::SimpleAtoi(p, &pid)) {
-      return Fail(absl::StrCat("--pid=", p, ": not a number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pid=", p, ": not a number"));
     }
-    request.mutable_selector()->add_pids(pid);
+    request->mutable_selector()->add_pids(pid);
   }
   for (const std::string& e : cl.GetAll("exe")) {
-    request.mutable_selector()->add_exe_paths(e);
+    request->mutable_selector()->add_exe_paths(e);
   }
-  absl::Duration duration = absl::Seconds(10);
+  absl::Duration duration = default_duration;
   if (auto d = cl.Get("duration");
       d.has_value() && !absl::ParseDuration(*d, &duration)) {
-    return Fail(absl::StrCat("--duration=", *d, ": not a duration (e.g. 10s)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--duration=", *d, ": not a duration (e.g. 10s)"));
   }
-  // The server validates the duration; the client only carries it.
   const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  request.set_duration_seconds(nanos / 1'000'000'000);
-  request.set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  request->set_duration_seconds(nanos / 1'000'000'000);
+  request->set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  return duration;
+}
+
+int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
+  gspy::v1::GetProfileRequest request;
+  request.set_type(gspy::v1::PROFILE_TYPE_CPU);
+  absl::StatusOr<absl::Duration> duration =
+      ReadTargetsAndDuration(cl, absl::Seconds(10), &request);
+  if (!duration.ok()) return Fail(std::string(duration.status().message()));
   if (auto labels = cl.Get("labels")) {
     for (absl::string_view k :
          absl::StrSplit(*labels, ',', absl::SkipEmpty())) {
@@ -135,7 +148,7 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   grpc::ClientContext ctx;
   ctx.set_deadline(
       std::chrono::system_clock::now() +
-      absl::ToChronoSeconds(absl::AbsDuration(duration) + absl::Seconds(120)));
+      absl::ToChronoSeconds(absl::AbsDuration(*duration) + absl::Seconds(120)));
   gspy::v1::GetProfileResponse response;
   grpc::Status s = stub.GetProfile(&ctx, request, &response);
   if (!s.ok()) return FailRpc(s);
@@ -161,29 +174,14 @@ std::string Micros(int64_t nanos) {
 
 int WatchGc(gspy::v1::GcPauses::Stub& stub, const CommandLine& cl) {
   gspy::v1::WatchGcPausesRequest request;
-  for (const std::string& p : cl.GetAll("pid")) {
-    int pid;
-    if (!absl::SimpleAtoi(p, &pid)) {
-      return Fail(absl::StrCat("--pid=", p, ": not a number"));
-    }
-    request.mutable_selector()->add_pids(pid);
-  }
-  for (const std::string& e : cl.GetAll("exe")) {
-    request.mutable_selector()->add_exe_paths(e);
-  }
-  absl::Duration duration = absl::Seconds(60);
-  if (auto d = cl.Get("duration");
-      d.has_value() && !absl::ParseDuration(*d, &duration)) {
-    return Fail(absl::StrCat("--duration=", *d, ": not a duration (e.g. 60s)"));
-  }
-  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  request.set_duration_seconds(nanos / 1'000'000'000);
-  request.set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  absl::StatusOr<absl::Duration> duration =
+      ReadTargetsAndDuration(cl, absl::Seconds(60), &request);
+  if (!duration.ok()) return Fail(std::string(duration.status().message()));
 
   grpc::ClientContext ctx;
   ctx.set_deadline(
       std::chrono::system_clock::now() +
-      absl::ToChronoSeconds(absl::AbsDuration(duration) + absl::Seconds(120)));
+      absl::ToChronoSeconds(absl::AbsDuration(*duration) + absl::Seconds(120)));
   std::unique_ptr<grpc::ClientReader<gspy::v1::GcPauseEvent>> reader =
       stub.WatchGcPauses(&ctx, request);
   gspy::v1::GcPauseEvent ev;

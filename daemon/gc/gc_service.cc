@@ -1,39 +1,14 @@
 #include "daemon/gc/gc_service.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <climits>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "daemon/service/request_checks.h"
 
 namespace gspy {
-namespace {
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
-bool ProcessAlive(int pid) {
-  struct stat st;
-  return stat(absl::StrCat("/proc/", pid).c_str(), &st) == 0;
-}
-
-std::string CanonicalPath(const std::string& path) {
-  char buf[PATH_MAX];
-  if (realpath(path.c_str(), buf) != nullptr) return buf;
-  return path;
-}
-
-}  // namespace
 
 int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return 0;
@@ -43,58 +18,20 @@ int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
   return sorted[rank - 1];
 }
 
-absl::StatusOr<std::vector<GoProcess>> GcService::Resolve(
-    const gspy::v1::Selector& selector) const {
-  std::vector<GoProcess> out;
-  absl::flat_hash_set<int> seen;
-  for (int pid : selector.pids()) {
-    absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
-    if (!proc.ok()) return proc.status();
-    if (seen.insert(pid).second) out.push_back(*std::move(proc));
-  }
-  const bool all = selector.pids().empty() && selector.exe_paths().empty();
-  if (!selector.exe_paths().empty() || all) {
-    for (GoProcess& proc : processes_->ListGoProcesses()) {
-      bool match = all;
-      for (const std::string& exe : selector.exe_paths()) {
-        match |= proc.exe_path == exe || proc.exe_path == CanonicalPath(exe);
-      }
-      if (!match || seen.contains(proc.pid)) continue;
-      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
-      if (full.ok() && seen.insert(proc.pid).second) {
-        out.push_back(*std::move(full));
-      }
-    }
-    if (out.empty()) {
-      return absl::NotFoundError(
-          all ? "no Go process to watch on this node"
-              : absl::StrCat("no Go process runs ",
-                             absl::StrJoin(selector.exe_paths(), ", ")));
-    }
-  }
-  return out;
-}
-
 grpc::Status GcService::WatchGcPauses(
     grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
     grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
-  const absl::Duration duration = absl::Seconds(request->duration_seconds()) +
-                                  absl::Nanoseconds(request->duration_nanos());
-  if (duration <= absl::ZeroDuration() || duration > options_.max_duration) {
-    return grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("duration ", absl::FormatDuration(duration),
-                     " is not in (0, ",
-                     absl::FormatDuration(options_.max_duration), "]"));
+  absl::StatusOr<absl::Duration> checked =
+      CheckDuration(request->duration_seconds(), request->duration_nanos(),
+                    options_.max_duration);
+  if (!checked.ok()) return ToGrpcStatus(checked.status());
+  const absl::Duration duration = *checked;
+  if (absl::Status s = CheckPids(request->selector()); !s.ok()) {
+    return ToGrpcStatus(s);
   }
-  for (int pid : request->selector().pids()) {
-    if (pid <= 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("pid ", pid, " is not a valid pid"));
-    }
-  }
-  absl::StatusOr<std::vector<GoProcess>> targets = Resolve(request->selector());
-  if (!targets.ok()) return ToGrpc(targets.status());
+  absl::StatusOr<std::vector<GoProcess>> targets =
+      ResolveSelector(*processes_, request->selector(), "watch");
+  if (!targets.ok()) return ToGrpcStatus(targets.status());
 
   struct Watched {
     std::shared_ptr<GcWatch> watch;
@@ -111,7 +48,7 @@ grpc::Status GcService::WatchGcPauses(
     absl::StatusOr<std::shared_ptr<GcWatch>> w = tracker_->Watch(proc);
     if (!w.ok()) {
       unwatch_all();
-      return ToGrpc(w.status());
+      return ToGrpcStatus(w.status());
     }
     watches.push_back({*std::move(w), true});
   }
@@ -182,7 +119,7 @@ grpc::Status GcService::WatchGcPauses(
     bool any = false;
     for (Watched& w : watches) {
       if (w.watch == nullptr) continue;
-      if (ProcessAlive(w.watch->pid())) {
+      if (ProcessRunning(w.watch->pid())) {
         any = true;
         continue;
       }

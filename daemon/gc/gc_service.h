@@ -31,9 +31,6 @@ class GcService final : public gspy::v1::GcPauses::Service {
       grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) override;
 
  private:
-  absl::StatusOr<std::vector<GoProcess>> Resolve(
-      const gspy::v1::Selector& selector) const;
-
   const GcServiceOptions options_;
   ProcessTable* processes_;
   GcTracker* tracker_;

@@ -1,39 +1,8 @@
 #include "daemon/service/profiler_service.h"
 
-#include <signal.h>
-
-#include <climits>
-#include <cstdlib>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 
 namespace gspy {
-namespace {
-
-// The canonical path of `path` (as /proc/PID/exe shows it), or `path`.
-std::string CanonicalPath(const std::string& path) {
-  char buf[PATH_MAX];
-  if (realpath(path.c_str(), buf) != nullptr) return buf;
-  return path;
-}
-
-bool MatchesExe(const gspy::v1::Selector& selector, const GoProcess& proc) {
-  for (const std::string& exe : selector.exe_paths()) {
-    if (proc.exe_path == exe || proc.exe_path == CanonicalPath(exe)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
 
 ProfilerService::ProfilerService(ProfilerServiceOptions options,
                                  ProcessTable* processes,
@@ -61,45 +30,6 @@ grpc::Status ProfilerService::ListTargets(
   return grpc::Status::OK;
 }
 
-absl::StatusOr<std::vector<GoProcess>> ProfilerService::Resolve(
-    const gspy::v1::Selector& selector) const {
-  std::vector<GoProcess> out;
-  for (int pid : selector.pids()) {
-    absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
-    if (!proc.ok()) return proc.status();
-    out.push_back(*std::move(proc));
-  }
-  const bool all = selector.pids().empty() && selector.exe_paths().empty();
-  if (!selector.exe_paths().empty() || all) {
-    for (GoProcess& proc : processes_->ListGoProcesses()) {
-      if (!all && !MatchesExe(selector, proc)) continue;
-      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
-      if (full.ok()) out.push_back(*std::move(full));
-    }
-    if (out.empty()) {
-      return absl::NotFoundError(
-          all ? "no Go process to profile on this node"
-              : absl::StrCat("no Go process runs ",
-                             absl::StrJoin(selector.exe_paths(), ", ")));
-    }
-  }
-  return out;
-}
-
-std::vector<GoProcess> ProfilerService::NewMatches(
-    const gspy::v1::Selector& selector, const CpuProfile& known) const {
-  std::vector<GoProcess> out;
-  const bool all = selector.pids().empty() && selector.exe_paths().empty();
-  if (!all && selector.exe_paths().empty()) return out;
-  for (GoProcess& proc : processes_->ListGoProcesses()) {
-    if (known.HasProcess(proc.pid)) continue;
-    if (!all && !MatchesExe(selector, proc)) continue;
-    absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
-    if (full.ok()) out.push_back(*std::move(full));
-  }
-  return out;
-}
-
 const KernelSymbols& ProfilerService::kernel_symbols() {
   absl::call_once(kernel_once_, [this] {
     kernel_ = std::make_unique<KernelSymbols>(KernelSymbols::Load());
@@ -114,22 +44,16 @@ grpc::Status ProfilerService::GetProfile(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "profile type must be PROFILE_TYPE_CPU");
   }
-  const absl::Duration duration = absl::Seconds(request->duration_seconds()) +
-                                  absl::Nanoseconds(request->duration_nanos());
-  if (duration <= absl::ZeroDuration() || duration > options_.max_duration) {
-    return grpc::Status(
-        grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("duration ", absl::FormatDuration(duration),
-                     " is not in (0, ",
-                     absl::FormatDuration(options_.max_duration), "]"));
+  absl::StatusOr<absl::Duration> checked =
+      CheckDuration(request->duration_seconds(), request->duration_nanos(),
+                    options_.max_duration);
+  if (!checked.ok()) return ToGrpcStatus(checked.status());
+  const absl::Duration duration = *checked;
+  if (absl::Status s = CheckPids(request->selector()); !s.ok()) {
+    return ToGrpcStatus(s);
   }
-  for (int pid : request->selector().pids()) {
-    if (pid <= 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("pid ", pid, " is not a valid pid"));
-    }
-  }
-  absl::StatusOr<std::vector<GoProcess>> targets = Resolve(request->selector());
+  absl::StatusOr<std::vector<GoProcess>> targets =
+      ResolveSelector(*processes_, request->selector(), "profile");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
 
   CpuProfileOptions options;
@@ -174,7 +98,9 @@ grpc::Status ProfilerService::GetProfile(
         break;
       }
     } else {
-      for (GoProcess& proc : NewMatches(request->selector(), *profile)) {
+      for (GoProcess& proc : NewSelectorMatches(
+               *processes_, request->selector(),
+               [&](int pid) { return profile->HasProcess(pid); })) {
         pids.push_back(proc.pid);
         if (absl::Status s = attach(std::move(proc)); !s.ok()) {
           warnings.push_back(std::string(s.message()));

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/aggregator/kernel_symbols.h"
 #include "daemon/process/go_process.h"
+#include "daemon/service/request_checks.h"
 #include "daemon/service/session_registry.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
@@ -38,13 +39,6 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
                           gspy::v1::GetProfileResponse* response) override;
 
  private:
-  // The processes a selector names, checked. Errors are the first bad pid's.
-  absl::StatusOr<std::vector<GoProcess>> Resolve(
-      const gspy::v1::Selector& selector) const;
-  // Processes matching the exe part of a selector (or all Go processes for an
-  // empty selector) that are not yet in `known`.
-  std::vector<GoProcess> NewMatches(const gspy::v1::Selector& selector,
-                                    const CpuProfile& known) const;
   const KernelSymbols& kernel_symbols();
 
   const ProfilerServiceOptions options_;
@@ -53,9 +47,6 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   absl::once_flag kernel_once_;
   std::unique_ptr<KernelSymbols> kernel_;
 };
-
-// absl::Status -> grpc::Status, keeping the code and message.
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace gspy
 

@@ -1,0 +1,106 @@
+#include "daemon/service/request_checks.h"
+
+#include <climits>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gspy {
+namespace {
+
+// The canonical path of `path` (as /proc/PID/exe shows it), or `path`.
+std::string CanonicalPath(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return buf;
+  return path;
+}
+
+bool SelectsAll(const gspy::v1::Selector& selector) {
+  return selector.pids().empty() && selector.exe_paths().empty();
+}
+
+bool MatchesExe(const gspy::v1::Selector& selector, const GoProcess& proc) {
+  for (const std::string& exe : selector.exe_paths()) {
+    if (proc.exe_path == exe || proc.exe_path == CanonicalPath(exe)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::StatusOr<absl::Duration> CheckDuration(int64_t seconds, int32_t nanos,
+                                             absl::Duration max) {
+  const absl::Duration d = absl::Seconds(seconds) + absl::Nanoseconds(nanos);
+  if (d <= absl::ZeroDuration() || d > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration ", absl::FormatDuration(d), " is not in (0, ",
+                     absl::FormatDuration(max), "]"));
+  }
+  return d;
+}
+
+absl::Status CheckPids(const gspy::v1::Selector& selector) {
+  for (int pid : selector.pids()) {
+    if (pid <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pid ", pid, " is not a valid pid"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
+    const ProcessTable& processes, const gspy::v1::Selector& selector,
+    absl::string_view what) {
+  std::vector<GoProcess> out;
+  absl::flat_hash_set<int> seen;
+  for (int pid : selector.pids()) {
+    absl::StatusOr<GoProcess> proc = processes.Inspect(pid);
+    if (!proc.ok()) return proc.status();
+    if (seen.insert(pid).second) out.push_back(*std::move(proc));
+  }
+  const bool all = SelectsAll(selector);
+  if (!all && selector.exe_paths().empty()) return out;
+  for (GoProcess& proc :
+       NewSelectorMatches(processes, selector,
+                          [&seen](int pid) { return seen.contains(pid); })) {
+    seen.insert(proc.pid);
+    out.push_back(std::move(proc));
+  }
+  if (out.empty()) {
+    return absl::NotFoundError(
+        all ? absl::StrCat("no Go process to ", what, " on this node")
+            : absl::StrCat("no Go process runs ",
+                           absl::StrJoin(selector.exe_paths(), ", ")));
+  }
+  return out;
+}
+
+std::vector<GoProcess> NewSelectorMatches(
+    const ProcessTable& processes, const gspy::v1::Selector& selector,
+    const std::function<bool(int pid)>& known) {
+  std::vector<GoProcess> out;
+  const bool all = SelectsAll(selector);
+  if (!all && selector.exe_paths().empty()) return out;
+  for (const GoProcess& proc : processes.ListGoProcesses()) {
+    if (known(proc.pid)) continue;
+    if (!all && !MatchesExe(selector, proc)) continue;
+    // Listing checks the binary; Inspect adds the mappings and load bias.
+    absl::StatusOr<GoProcess> full = processes.Inspect(proc.pid);
+    if (full.ok()) out.push_back(*std::move(full));
+  }
+  return out;
+}
+
+}  // namespace gspy
