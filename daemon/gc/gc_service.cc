@@ -21,17 +21,11 @@ int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
 grpc::Status GcService::WatchGcPauses(
     grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
     grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
-  absl::StatusOr<absl::Duration> checked =
-      CheckDuration(request->duration_seconds(), request->duration_nanos(),
-                    options_.max_duration);
-  if (!checked.ok()) return ToGrpcStatus(checked.status());
-  const absl::Duration duration = *checked;
-  if (absl::Status s = CheckPids(request->selector()); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<std::vector<GoProcess>> targets =
-      ResolveSelector(*processes_, request->selector(), "watch");
+  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
+      *processes_, request->selector(), request->duration_seconds(),
+      request->duration_nanos(), options_.max_duration, "watch");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
+  const absl::Duration duration = targets->duration;
 
   struct Watched {
     std::shared_ptr<GcWatch> watch;
@@ -44,7 +38,7 @@ grpc::Status GcService::WatchGcPauses(
       w.watch = nullptr;
     }
   };
-  for (const GoProcess& proc : *targets) {
+  for (const GoProcess& proc : targets->processes) {
     absl::StatusOr<std::shared_ptr<GcWatch>> w = tracker_->Watch(proc);
     if (!w.ok()) {
       unwatch_all();
@@ -52,7 +46,7 @@ grpc::Status GcService::WatchGcPauses(
     }
     watches.push_back({*std::move(w), true});
   }
-  for (const GoProcess& proc : *targets) {
+  for (const GoProcess& proc : targets->processes) {
     gspy::v1::GcPauseEvent ev;
     ev.set_pid(proc.pid);
     ev.set_attached(true);

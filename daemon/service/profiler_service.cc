@@ -44,17 +44,11 @@ grpc::Status ProfilerService::GetProfile(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "profile type must be PROFILE_TYPE_CPU");
   }
-  absl::StatusOr<absl::Duration> checked =
-      CheckDuration(request->duration_seconds(), request->duration_nanos(),
-                    options_.max_duration);
-  if (!checked.ok()) return ToGrpcStatus(checked.status());
-  const absl::Duration duration = *checked;
-  if (absl::Status s = CheckPids(request->selector()); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  absl::StatusOr<std::vector<GoProcess>> targets =
-      ResolveSelector(*processes_, request->selector(), "profile");
+  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
+      *processes_, request->selector(), request->duration_seconds(),
+      request->duration_nanos(), options_.max_duration, "profile");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
+  const absl::Duration duration = targets->duration;
 
   CpuProfileOptions options;
   options.label_keys.assign(request->label_keys().begin(),
@@ -71,7 +65,7 @@ grpc::Status ProfilerService::GetProfile(
     return sessions_->Attach(profile, copy, options.kernel_stacks);
   };
   std::vector<int> pids;
-  for (GoProcess& proc : *targets) {
+  for (GoProcess& proc : targets->processes) {
     pids.push_back(proc.pid);
     if (absl::Status s = attach(std::move(proc)); !s.ok()) {
       sessions_->Detach(profile.get());

@@ -87,6 +87,20 @@ absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
   return out;
 }
 
+absl::StatusOr<CheckedTargets> CheckTargetsRequest(
+    const ProcessTable& processes, const gspy::v1::Selector& selector,
+    int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,
+    absl::string_view what) {
+  absl::StatusOr<absl::Duration> duration =
+      CheckDuration(duration_seconds, duration_nanos, max);
+  if (!duration.ok()) return duration.status();
+  if (absl::Status s = CheckPids(selector); !s.ok()) return s;
+  absl::StatusOr<std::vector<GoProcess>> targets =
+      ResolveSelector(processes, selector, what);
+  if (!targets.ok()) return targets.status();
+  return CheckedTargets{*duration, *std::move(targets)};
+}
+
 std::vector<GoProcess> NewSelectorMatches(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     const std::function<bool(int pid)>& known) {

@@ -38,6 +38,19 @@ absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     absl::string_view what);
 
+// A request's checked window and the processes it names.
+struct CheckedTargets {
+  absl::Duration duration;
+  std::vector<GoProcess> processes;
+};
+
+// CheckDuration, CheckPids and ResolveSelector, in that order: what every
+// pull or watch request goes through first.
+absl::StatusOr<CheckedTargets> CheckTargetsRequest(
+    const ProcessTable& processes, const gspy::v1::Selector& selector,
+    int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,
+    absl::string_view what);
+
 // Processes of the selector's --exe part (or all Go processes for an empty
 // selector) for which `known` is false: those started since the request
 // began. Empty for a selector of pids only.
