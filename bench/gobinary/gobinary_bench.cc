@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/gobinary/spread_pcs.h"
 #include "benchmark/benchmark.h"
 #include "daemon/gobinary/go_binary.h"
 
@@ -39,22 +40,8 @@ const GoBinary& Binary() {
   return *bin;
 }
 
-// PCs spread over every function, shuffled so lookups miss the CPU caches
-// the way a profile of a big program would.
 const std::vector<uint64_t>& SamplePcs() {
-  static const auto* pcs = [] {
-    auto* v = new std::vector<uint64_t>;
-    const GoBinary& bin = Binary();
-    for (size_t i = 0; i < bin.function_count(); ++i) {
-      auto f = bin.FunctionAt(i);
-      if (!f) continue;
-      for (int k = 1; k <= 3; ++k) {
-        v->push_back(f->entry + (f->end - f->entry) * k / 4);
-      }
-    }
-    std::shuffle(v->begin(), v->end(), std::mt19937_64(1));
-    return v;
-  }();
+  static const auto* pcs = new std::vector<uint64_t>(SpreadPcs(Binary()));
   return *pcs;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/gobinary/spread_pcs.h"
 #include "benchmark/benchmark.h"
 #include "daemon/gobinary/elf_file.h"
 #include "daemon/gobinary/frame_cache.h"
@@ -59,28 +60,15 @@ void DropPageCache(const std::string& path) {
   close(fd);
 }
 
-// Three pcs inside every function, shuffled: a profile of the whole program.
-const std::vector<uint64_t>& SpreadPcs() {
-  static const auto* pcs = [] {
-    auto* v = new std::vector<uint64_t>;
-    const GoBinary& bin = Binary();
-    for (size_t i = 0; i < bin.function_count(); ++i) {
-      auto f = bin.FunctionAt(i);
-      if (!f) continue;
-      for (int k = 1; k <= 3; ++k) {
-        v->push_back(f->entry + (f->end - f->entry) * k / 4);
-      }
-    }
-    std::shuffle(v->begin(), v->end(), std::mt19937_64(1));
-    return v;
-  }();
+const std::vector<uint64_t>& AllPcs() {
+  static const auto* pcs = new std::vector<uint64_t>(SpreadPcs(Binary()));
   return *pcs;
 }
 
 // The hot set of a real profile: a thousand distinct pcs.
 const std::vector<uint64_t>& HotPcs() {
   static const auto* pcs = [] {
-    const auto& all = SpreadPcs();
+    const auto& all = AllPcs();
     return new std::vector<uint64_t>(
         all.begin(), all.begin() + std::min<size_t>(1000, all.size()));
   }();
@@ -92,13 +80,13 @@ const std::vector<uint64_t>& HotInlinedPcs() {
   static const auto* pcs = [] {
     auto* v = new std::vector<uint64_t>;
     std::vector<Frame> frames;
-    for (uint64_t pc : SpreadPcs()) {
+    for (uint64_t pc : AllPcs()) {
       frames.clear();
       Binary().Symbolize(pc, &frames);
       if (frames.size() > 1) v->push_back(pc);
       if (v->size() == 1000) break;
     }
-    if (v->empty()) v->push_back(SpreadPcs()[0]);
+    if (v->empty()) v->push_back(AllPcs()[0]);
     return v;
   }();
   return *pcs;
@@ -229,15 +217,13 @@ void BM_SymbolizeHotInlined(benchmark::State& state) {
 }
 BENCHMARK(BM_SymbolizeHotInlined)->ThreadRange(1, 2)->UseRealTime();
 
-void BM_SymbolizeSpread(benchmark::State& state) {
-  Symbolize(state, SpreadPcs());
-}
+void BM_SymbolizeSpread(benchmark::State& state) { Symbolize(state, AllPcs()); }
 BENCHMARK(BM_SymbolizeSpread)->ThreadRange(1, 2)->UseRealTime();
 
 // `go tool addr2line` (the installed toolchain) on the first 100000 spread
 // pcs, process start included: what a Go-tools based symbolizer pays.
 void BM_GoToolAddr2Line(benchmark::State& state) {
-  const auto& all = SpreadPcs();
+  const auto& all = AllPcs();
   const size_t n = std::min<size_t>(100000, all.size());
   const std::string input = "/tmp/gspy_bench_addr2line_input";
   {
