@@ -1,0 +1,3 @@
+module gspy.tools/gen_wait_reasons
+
+go 1.21
