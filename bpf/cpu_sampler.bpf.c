@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 /* clang-format on */
 
+#include "go_labels.h"
 #include "gspy_types.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -45,115 +46,6 @@ struct {
 static __always_inline void count(__u32 which) {
   __u64 *c = bpf_map_lookup_elem(&counters, &which);
   if (c) *c += 1; /* per-CPU: no atomics needed */
-}
-
-static __always_inline __u64 read_user_u64(__u64 addr) {
-  __u64 v = 0;
-  if (bpf_probe_read_user(&v, sizeof(v), (void *)addr)) return 0;
-  return v;
-}
-
-/* A Go string {ptr, len} copied into buf (not NUL-terminated). Returns the
- * bytes copied; sets *truncated when the string was longer than cap. */
-static __always_inline __u8 read_go_string(char *buf, __u32 cap, __u64 ptr,
-                                           __u64 len, bool *truncated) {
-  __u32 n = len;
-  if (len > cap) {
-    n = cap;
-    *truncated = true;
-  }
-  if (n == 0 || !ptr) return 0;
-  /* Keep the verifier's bounds: n is in [1, cap]. */
-  n &= 0x7f;
-  if (n > cap) n = cap;
-  if (bpf_probe_read_user(buf, n, (void *)ptr)) return 0;
-  return n;
-}
-
-struct go_label_strings {
-  __u64 key_ptr, key_len, value_ptr, value_len;
-};
-
-static __always_inline void store_label(struct gspy_cpu_sample *s,
-                                        const struct go_label_strings *kv,
-                                        bool *truncated) {
-  __u32 i = s->label_count;
-  if (i >= GSPY_MAX_LABELS) {
-    *truncated = true;
-    return;
-  }
-  struct gspy_label *l = &s->labels[i];
-  l->key_len = read_go_string(l->key, GSPY_LABEL_KEY_LEN, kv->key_ptr,
-                              kv->key_len, truncated);
-  l->value_len = read_go_string(l->value, GSPY_LABEL_VALUE_LEN, kv->value_ptr,
-                                kv->value_len, truncated);
-  s->label_count = i + 1;
-}
-
-/* Go >= 1.24: g.labels -> labelMap{LabelSet{list []label}}, label =
- * {key, value string}, sorted by key. */
-static __always_inline void read_labels_slice(struct gspy_cpu_sample *s,
-                                              __u64 label_map,
-                                              bool *truncated) {
-  __u64 list = read_user_u64(label_map);
-  __u64 len = read_user_u64(label_map + 8);
-  if (!list || !len) return;
-  if (len > GSPY_MAX_LABELS) *truncated = true;
-  for (int i = 0; i < GSPY_MAX_LABELS; i++) {
-    if (i >= len) break;
-    struct go_label_strings kv;
-    if (bpf_probe_read_user(&kv, sizeof(kv), (void *)(list + i * 32))) {
-      s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
-      return;
-    }
-    store_label(s, &kv, truncated);
-  }
-}
-
-/* Go <= 1.23: g.labels -> *labelMap -> map[string]string (hmap). Buckets of
- * 8 slots: tophash[8], keys[8] string, values[8] string, overflow pointer.
- * A slot is live when tophash >= 5 (minTopHash). Overflow buckets are not
- * followed; such maps hold more labels than we keep anyway. */
-#define GO_MAP_BUCKET_SIZE (8 + 8 * 16 + 8 * 16 + 8)
-static __always_inline void read_labels_map(struct gspy_cpu_sample *s,
-                                            __u64 label_map, bool *truncated) {
-  __u64 hmap = read_user_u64(label_map);
-  if (!hmap) return;
-  struct {
-    __u64 count;
-    __u8 flags, B;
-    __u16 noverflow;
-    __u32 hash0;
-    __u64 buckets;
-  } h;
-  if (bpf_probe_read_user(&h, sizeof(h), (void *)hmap)) {
-    s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
-    return;
-  }
-  if (!h.count || !h.buckets) return;
-  __u32 nbuckets = 1u << (h.B & 7);
-  if (nbuckets > GSPY_MAX_LABEL_MAP_BUCKETS) {
-    nbuckets = GSPY_MAX_LABEL_MAP_BUCKETS;
-    *truncated = true;
-  }
-  for (__u32 b = 0; b < GSPY_MAX_LABEL_MAP_BUCKETS; b++) {
-    if (b >= nbuckets) break;
-    __u64 bucket = h.buckets + b * GO_MAP_BUCKET_SIZE;
-    __u8 tophash[8];
-    if (bpf_probe_read_user(tophash, sizeof(tophash), (void *)bucket)) break;
-    for (int slot = 0; slot < 8; slot++) {
-      if (tophash[slot] < 5) continue;
-      struct go_label_strings kv;
-      __u64 key = bucket + 8 + slot * 16;
-      __u64 value = bucket + 8 + 8 * 16 + slot * 16;
-      if (bpf_probe_read_user(&kv.key_ptr, 16, (void *)key) ||
-          bpf_probe_read_user(&kv.value_ptr, 16, (void *)value)) {
-        s->flags |= GSPY_SAMPLE_LABELS_UNREADABLE;
-        return;
-      }
-      store_label(s, &kv, truncated);
-    }
-  }
 }
 
 SEC("perf_event")
@@ -195,18 +87,10 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
   __u64 curg = m ? read_user_u64(m + cfg->m_curg) : 0;
   if (curg) {
     s->goid = read_user_u64(curg + cfg->g_goid);
-    __u64 label_map = read_user_u64(curg + cfg->g_labels);
-    if (label_map) {
-      bool truncated = false;
-      if (cfg->labels_layout == GSPY_LABELS_SLICE)
-        read_labels_slice(s, label_map, &truncated);
-      else
-        read_labels_map(s, label_map, &truncated);
-      if (truncated) {
-        s->flags |= GSPY_SAMPLE_LABELS_TRUNCATED;
-        count(GSPY_COUNTER_LABELS_TRUNCATED);
-      }
-    }
+    const struct label_sink sink = {s->labels, &s->label_count, &s->flags};
+    if (read_go_labels(&sink, read_user_u64(curg + cfg->g_labels),
+                       cfg->labels_layout))
+      count(GSPY_COUNTER_LABELS_TRUNCATED);
   } else {
     s->flags |= GSPY_SAMPLE_NO_GOROUTINE;
     count(GSPY_COUNTER_NO_GOROUTINE);

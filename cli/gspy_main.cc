@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
@@ -28,6 +29,11 @@ constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
 commands:
   targets                       Go processes on the node: pid, Go version, exe
   profile cpu                   pull a CPU profile
+  profile block                 pull a block profile: where goroutines waited
+                                and how long (contentions, delay), with the
+                                wait reason as label "wait_reason"
+  profile sched-latency         pull wake-up-to-running delays (scheduling
+                                latency) by the stack the goroutine waited at
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
                                 (no --pid/--exe: every Go process)
@@ -35,7 +41,7 @@ commands:
       --group-by=KEY            label whose values group the folded/SVG output
       --labels=K1,K2            keep only these pprof labels (default: all)
       --goroutine-ids           add each sample's goroutine id as label "goid"
-      --kernel                  include kernel frames
+      --kernel                  include kernel frames (cpu only)
       -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
   gc                            print every stop-the-world pause as it happens,
                                 then count, GC cycles, total, p50/p99/max
@@ -68,10 +74,12 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   gspy::v1::ListTargetsResponse response;
   grpc::Status s = stub.ListTargets(&ctx, {}, &response);
   if (!s.ok()) return FailRpc(s);
-  printf("PID\tGO_VERSION\tEXE\tMODULE\tNOTE\n");
+  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tNOTE\n");
   for (const auto& t : response.targets()) {
-    printf("%d\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
+    std::string probes = absl::StrJoin(t.probes(), ",");
+    printf("%d\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
            t.exe().c_str(), t.module_path().c_str(),
+           probes.empty() ? "-" : probes.c_str(),
            t.unsupported_reason().c_str());
   }
   return 0;
@@ -128,9 +136,29 @@ absl::StatusOr<absl::Duration> ReadTargetsAndDuration(
   return duration;
 }
 
-int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
+struct ProfileKind {
+  const char* name;  // as typed after "profile"
+  gspy::v1::ProfileType type;
+  // Which sample value folded stacks and flame graphs show.
+  int value_index;
+  const char* title;
+  const char* counted;  // what GetProfileResponse.samples counts
+};
+
+constexpr ProfileKind kProfileKinds[] = {
+    // Samples, as flamegraph.pl counts them.
+    {"cpu", gspy::v1::PROFILE_TYPE_CPU, 0, "gspy CPU profile", "samples"},
+    // Time waited, as `go tool pprof` shows a block profile by default.
+    {"block", gspy::v1::PROFILE_TYPE_BLOCK, 1, "gspy block profile (delay)",
+     "waits"},
+    {"sched-latency", gspy::v1::PROFILE_TYPE_SCHED_LATENCY, 1,
+     "gspy scheduling latency (delay)", "wake-ups"},
+};
+
+int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
+                const CommandLine& cl) {
   gspy::v1::GetProfileRequest request;
-  request.set_type(gspy::v1::PROFILE_TYPE_CPU);
+  request.set_type(kind.type);
   absl::StatusOr<absl::Duration> duration =
       ReadTargetsAndDuration(cl, absl::Seconds(10), &request);
   if (!duration.ok()) return Fail(std::string(duration.status().message()));
@@ -157,14 +185,19 @@ int ProfileCpu(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   }
   RenderOptions render;
   render.group_by_label = cl.Get("group-by").value_or("");
-  // Folded stacks and flame graphs count samples, as flamegraph.pl does.
-  render.value_index = 0;
-  render.title = "gspy CPU profile";
+  render.value_index = kind.value_index;
+  render.title = kind.title;
   if (absl::Status w = WriteProfile(out, response.pprof(), render); !w.ok()) {
     return Fail(std::string(w.message()));
   }
-  fprintf(stderr, "gspy: wrote %s (%lld samples)\n", out.c_str(),
-          static_cast<long long>(response.samples()));
+  std::string sampled;
+  if (response.sampling_ratio() > 0 && response.sampling_ratio() < 1) {
+    sampled = absl::StrFormat(", recorded %.1f%% of the time, scaled",
+                              response.sampling_ratio() * 100);
+  }
+  fprintf(stderr, "gspy: wrote %s (%lld %s%s)\n", out.c_str(),
+          static_cast<long long>(response.samples()), kind.counted,
+          sampled.c_str());
   return 0;
 }
 
@@ -250,11 +283,14 @@ int main(int argc, char** argv) {
     return gspy::WatchGc(*gc_stub, *cl);
   }
   if (pos[0] == "profile") {
-    if (pos.size() < 2 || pos[1] != "cpu") {
-      return Fail(
-          "profile: the profile type must be given: gspy profile cpu ...");
+    for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
+      if (pos.size() >= 2 && pos[1] == kind.name) {
+        return gspy::PullProfile(*stub, kind, *cl);
+      }
     }
-    return gspy::ProfileCpu(*stub, *cl);
+    return Fail(
+        "profile: the profile type must be given: gspy profile "
+        "cpu|block|sched-latency ...");
   }
   fputs(gspy::kUsage, stderr);
   return Fail(absl::StrCat("unknown command: ", pos[0]));

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "daemon/block/block_tracker.h"
 #include "daemon/gc/gc_service.h"
 #include "daemon/gc/gc_tracker.h"
 #include "daemon/preflight/preflight.h"
@@ -34,6 +35,11 @@ ABSL_FLAG(absl::Duration, max_duration, absl::Minutes(5),
 ABSL_FLAG(int, max_stacks_per_profile, 100000,
           "distinct stacks one profile keeps; further samples are counted as "
           "dropped");
+ABSL_FLAG(double, block_max_parks_per_second, 50000,
+          "budget of the block and sched-latency probes: above this many "
+          "goroutine parks per second (all profiled processes together), new "
+          "waits are recorded only part of the time and the profile is scaled "
+          "(it says by how much); 0 for no limit");
 
 namespace {
 
@@ -97,7 +103,17 @@ int main(int argc, char** argv) {
   options.period_ns = (*sampler)->period_ns();
   options.max_stacks_per_profile =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));
-  gspy::ProfilerService service(options, &processes, &sessions);
+  gspy::BlockTrackerOptions block_options;
+  block_options.max_parks_per_second =
+      absl::GetFlag(FLAGS_block_max_parks_per_second);
+  absl::StatusOr<std::unique_ptr<gspy::BlockTracker>> block_tracker =
+      gspy::BlockTracker::Start(block_options);
+  if (!block_tracker.ok()) {
+    fprintf(stderr, "gspyd: %s\n", block_tracker.status().ToString().c_str());
+    return 1;
+  }
+  gspy::ProfilerService service(options, &processes, &sessions,
+                                block_tracker->get());
 
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();
@@ -108,6 +124,7 @@ int main(int argc, char** argv) {
   gspy::GcServiceOptions gc_options;
   gc_options.max_duration = options.max_duration;
   gspy::GcService gc_service(gc_options, &processes, gc_tracker->get());
+  service.set_gc_tracker(gc_tracker->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

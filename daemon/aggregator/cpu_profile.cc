@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/aggregator/sample_labels.h"
+#include "daemon/aggregator/stack_locations.h"
 #include "daemon/aggregator/stack_recovery.h"
 #include "daemon/pprof/profile_builder.h"
 
@@ -23,25 +25,11 @@ bool CpuProfile::HasProcess(int pid) const {
   return processes_.contains(pid);
 }
 
-bool CpuProfile::KeepLabel(const std::string& key) const {
-  return label_keys_.empty() || label_keys_.contains(key);
-}
-
 void CpuProfile::Add(const gspy_cpu_sample& sample) {
   Key key;
   key.pid = static_cast<int>(sample.pid);
   if (options_.goroutine_ids) key.goid = sample.goid;
-  for (int i = 0; i < sample.label_count && i < GSPY_MAX_LABELS; ++i) {
-    const gspy_label& l = sample.labels[i];
-    std::string k(l.key, std::min<size_t>(l.key_len, GSPY_LABEL_KEY_LEN));
-    if (!KeepLabel(k)) continue;
-    key.labels.emplace_back(
-        std::move(k),
-        std::string(l.value,
-                    std::min<size_t>(l.value_len, GSPY_LABEL_VALUE_LEN)));
-  }
-  // Go <= 1.23 keeps labels in a map: order them as 1.24+'s sorted slice.
-  std::sort(key.labels.begin(), key.labels.end());
+  key.labels = DecodeLabels(sample.labels, sample.label_count, label_keys_);
   const uint64_t* frames = sample.frames;
   absl::Span<const uint64_t> user(frames, sample.user_depth);
   if (options_.kernel_stacks) {
@@ -100,28 +88,9 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
     if (warnings) warnings->push_back(w);
   }
 
-  // One pprof mapping per mapped file of each process, made on first use.
-  absl::flat_hash_map<std::pair<int, uint64_t>, uint64_t> mapping_ids;
-  auto mapping_for = [&](const GoProcess& proc,
-                         const MemoryMapping& m) -> uint64_t {
-    auto [it, inserted] = mapping_ids.try_emplace({proc.pid, m.start}, 0);
-    if (inserted) {
-      MappingInfo info;
-      info.memory_start = m.start;
-      info.memory_limit = m.end;
-      info.file_offset = m.offset;
-      info.filename = m.path;
-      const bool is_exe = m.inode == proc.exe_inode && m.inode != 0;
-      info.has_functions = info.has_filenames = info.has_line_numbers =
-          info.has_inline_frames = is_exe;
-      it->second = builder.AddMapping(info);
-    }
-    return it->second;
-  };
-
+  StackLocations stacks(&builder);
   const bool several_processes = processes_.size() > 1;
   std::vector<uint64_t> locations;
-  std::vector<Frame> frames;
   std::vector<SampleLabel> labels;
   for (const auto& [key, count] : counts_) {
     const GoProcess& proc = processes_.at(key.pid);
@@ -132,22 +101,7 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(builder.SyntheticLocationId(
           name.empty() ? "[kernel]" : absl::StrCat("[kernel] ", name)));
     }
-    for (size_t i = 0; i < key.user.size(); ++i) {
-      const uint64_t addr = key.user[i];
-      const MemoryMapping* m = FindMapping(proc.mappings, addr);
-      if (m == nullptr) {
-        locations.push_back(builder.LocationId(0, addr, {}));
-        continue;
-      }
-      frames.clear();
-      if (m->inode == proc.exe_inode) {
-        // Return addresses point after the call: look up the call itself.
-        const uint64_t pc = addr - proc.load_bias - (i == 0 ? 0 : 1);
-        proc.binary->Symbolize(pc, &frames);
-      }
-      locations.push_back(
-          builder.LocationId(mapping_for(proc, *m), addr, frames));
-    }
+    stacks.AppendUser(proc, key.user, &locations);
     if (locations.empty()) {
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }

@@ -66,8 +66,6 @@ class CpuProfile {
     }
   };
 
-  bool KeepLabel(const std::string& key) const;
-
   const CpuProfileOptions options_;
   absl::flat_hash_set<std::string> label_keys_;
   mutable absl::Mutex mu_;

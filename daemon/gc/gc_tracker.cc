@@ -2,8 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +13,7 @@
 #include "bpf/gc_probes.skel.h"
 #include "daemon/gc/ret_finder.h"
 #include "daemon/gobinary/go_version.h"
+#include "daemon/probes/uprobes.h"
 
 namespace gspy {
 namespace {
@@ -23,33 +22,6 @@ int64_t ClockNs(clockid_t clock) {
   timespec ts;
   clock_gettime(clock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// The file offset of link-time address `vaddr`, for uprobes.
-absl::StatusOr<uint64_t> FileOffset(const GoBinary& binary, uint64_t vaddr) {
-  for (const LoadSegment& s : binary.segments()) {
-    if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
-      return vaddr - s.vaddr + s.offset;
-    }
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "address 0x", absl::Hex(vaddr), " is in no loadable segment"));
-}
-
-absl::StatusOr<std::string> ReadAt(const std::string& path, uint64_t offset,
-                                   size_t size) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::NotFoundError(absl::StrCat(path, ": ", strerror(errno)));
-  }
-  std::string out(size, '\0');
-  const ssize_t n = pread(fd, out.data(), size, static_cast<off_t>(offset));
-  close(fd);
-  if (n != static_cast<ssize_t>(size)) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": short read of ", size, " bytes"));
-  }
-  return out;
 }
 
 }  // namespace
@@ -178,18 +150,14 @@ absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
     return s;
   };
   for (const Probe& probe : probes) {
-    std::optional<FuncInfo> fn = bin.FindFunctionByName(probe.function);
-    if (!fn.has_value()) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          "the Go runtime of pid ", proc.pid, " (", bin.build_info().go_version,
-          ") has no function ", probe.function, " to probe")));
-    }
+    absl::StatusOr<FuncInfo> fn = FindProbedFunction(proc, probe.function);
+    if (!fn.ok()) return fail(fn.status());
     std::vector<uint64_t> addresses = {fn->entry};
     if (probe.at_returns) {
       const uint64_t size = std::min<uint64_t>(fn->end - fn->entry, 1 << 16);
       absl::StatusOr<uint64_t> off = FileOffset(bin, fn->entry);
       if (!off.ok()) return fail(off.status());
-      absl::StatusOr<std::string> code = ReadAt(path, *off, size);
+      absl::StatusOr<std::string> code = ReadFileAt(path, *off, size);
       if (!code.ok()) return fail(code.status());
       absl::StatusOr<std::vector<uint64_t>> rets =
           FindReturnInstructions(*code, fn->entry, bin.goarch());
@@ -200,18 +168,10 @@ absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
       addresses = *std::move(rets);
     }
     for (uint64_t addr : addresses) {
-      absl::StatusOr<uint64_t> off = FileOffset(bin, addr);
-      if (!off.ok()) return fail(off.status());
-      LIBBPF_OPTS(bpf_uprobe_opts, opts);
-      opts.retprobe = false;
-      bpf_link* link = bpf_program__attach_uprobe_opts(
-          probe.program, /*pid=*/-1, path.c_str(), *off, &opts);
-      if (link == nullptr) {
-        return fail(absl::FailedPreconditionError(
-            absl::StrCat("attaching a uprobe to ", probe.function, " in ",
-                         proc.exe_path, ": ", strerror(errno))));
-      }
-      links.push_back(link);
+      absl::StatusOr<bpf_link*> link =
+          AttachUprobe(probe.program, proc, addr, probe.function);
+      if (!link.ok()) return fail(link.status());
+      links.push_back(*link);
     }
   }
   return links;
@@ -283,23 +243,19 @@ std::vector<GcPauseRecord> GcTracker::History(int pid) const {
   return {it->second.history.begin(), it->second.history.end()};
 }
 
+bool GcTracker::Watching(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return processes_.contains(pid);
+}
+
 size_t GcTracker::attached_binaries() const {
   absl::MutexLock lock(&mu_);
   return binaries_.size();
 }
 
 uint64_t GcTracker::ringbuf_full() const {
-  const int cpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
-  const uint32_t key = GSPY_GC_COUNTER_RINGBUF_FULL;
-  if (bpf_map__lookup_elem(skel_->maps.gc_counters, &key, sizeof(key),
-                           values.data(), values.size() * sizeof(uint64_t),
-                           0) != 0) {
-    return 0;
-  }
-  uint64_t total = 0;
-  for (uint64_t v : values) total += v;
-  return total;
+  return SumPerCpuCounter(skel_->maps.gc_counters,
+                          GSPY_GC_COUNTER_RINGBUF_FULL);
 }
 
 }  // namespace gspy

@@ -77,6 +77,8 @@ class GcTracker {
   std::vector<GcPauseRecord> History(int pid) const;
   size_t attached_binaries() const;
   uint64_t ringbuf_full() const;
+  // Whether a watch of pid runs now.
+  bool Watching(int pid) const;
 
   static constexpr size_t kHistory = 1024;
 

@@ -1,13 +1,21 @@
 #include "daemon/service/profiler_service.h"
 
+#include <memory>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "daemon/service/pull_window.h"
 
 namespace gspy {
 
 ProfilerService::ProfilerService(ProfilerServiceOptions options,
                                  ProcessTable* processes,
-                                 SessionRegistry* sessions)
-    : options_(options), processes_(processes), sessions_(sessions) {}
+                                 SessionRegistry* sessions,
+                                 BlockTracker* block_tracker)
+    : options_(options),
+      processes_(processes),
+      sessions_(sessions),
+      block_tracker_(block_tracker) {}
 
 grpc::Status ProfilerService::ListTargets(
     grpc::ServerContext*, const gspy::v1::ListTargetsRequest*,
@@ -20,6 +28,10 @@ grpc::Status ProfilerService::ListTargets(
     t->set_comm(proc.comm);
     t->set_go_version(proc.binary->build_info().go_version);
     t->set_module_path(proc.binary->build_info().module_path);
+    if (gc_tracker_ != nullptr && gc_tracker_->Watching(proc.pid)) {
+      t->add_probes("gc");
+    }
+    if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
   }
   for (const ProcessProblem& p : problems) {
     gspy::v1::Target* t = response->add_targets();
@@ -40,29 +52,42 @@ const KernelSymbols& ProfilerService::kernel_symbols() {
 grpc::Status ProfilerService::GetProfile(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
     gspy::v1::GetProfileResponse* response) {
-  if (request->type() != gspy::v1::PROFILE_TYPE_CPU) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "profile type must be PROFILE_TYPE_CPU");
+  switch (request->type()) {
+    case gspy::v1::PROFILE_TYPE_CPU:
+      return PullCpu(context, *request, response);
+    case gspy::v1::PROFILE_TYPE_BLOCK:
+    case gspy::v1::PROFILE_TYPE_SCHED_LATENCY:
+      return PullBlock(context, *request, response);
+    default:
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "profile type must be PROFILE_TYPE_CPU, PROFILE_TYPE_BLOCK or "
+          "PROFILE_TYPE_SCHED_LATENCY");
   }
+}
+
+grpc::Status ProfilerService::PullCpu(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
+    gspy::v1::GetProfileResponse* response) {
   absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
-      *processes_, request->selector(), request->duration_seconds(),
-      request->duration_nanos(), options_.max_duration, "profile");
+      *processes_, request.selector(), request.duration_seconds(),
+      request.duration_nanos(), options_.max_duration, "profile");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
-  const absl::Duration duration = targets->duration;
 
   CpuProfileOptions options;
-  options.label_keys.assign(request->label_keys().begin(),
-                            request->label_keys().end());
-  options.goroutine_ids = request->goroutine_ids();
-  options.kernel_stacks = request->kernel_stacks();
+  options.label_keys.assign(request.label_keys().begin(),
+                            request.label_keys().end());
+  options.goroutine_ids = request.goroutine_ids();
+  options.kernel_stacks = request.kernel_stacks();
   options.period_ns = options_.period_ns;
   options.max_stacks = options_.max_stacks_per_profile;
   auto profile = std::make_shared<CpuProfile>(options);
 
-  auto attach = [&](GoProcess proc) -> absl::Status {
+  auto attach = [this, profile,
+                 kernel = options.kernel_stacks](GoProcess proc) {
     GoProcess copy = proc;
     profile->AddProcess(std::move(proc));
-    return sessions_->Attach(profile, copy, options.kernel_stacks);
+    return sessions_->Attach(profile, copy, kernel);
   };
   std::vector<int> pids;
   for (GoProcess& proc : targets->processes) {
@@ -74,37 +99,19 @@ grpc::Status ProfilerService::GetProfile(
   }
 
   const SamplerCounters counters_before = sessions_->counters();
-  const absl::Time start = absl::Now();
-  const absl::Time deadline = start + duration;
   std::vector<std::string> warnings;
-  const bool pids_only = request->selector().exe_paths().empty() &&
-                         !request->selector().pids().empty();
-  while (absl::Now() < deadline && !context->IsCancelled()) {
-    absl::SleepFor(std::min(options_.rescan_interval, deadline - absl::Now()));
-    if (pids_only) {
-      bool any_alive = false;
-      for (int pid : pids) any_alive |= ProcessRunning(pid);
-      if (!any_alive) {
-        warnings.push_back(
-            absl::StrCat("every selected process exited after ",
-                         absl::FormatDuration(absl::Now() - start),
-                         "; the profile holds the samples taken until then"));
-        break;
-      }
-    } else {
-      for (GoProcess& proc : NewSelectorMatches(
-               *processes_, request->selector(),
-               [&](int pid) { return profile->HasProcess(pid); })) {
-        pids.push_back(proc.pid);
-        if (absl::Status s = attach(std::move(proc)); !s.ok()) {
-          warnings.push_back(std::string(s.message()));
-        }
-      }
-    }
-  }
-  const absl::Time end = absl::Now();
+  const PullWindowResult window = RunPullWindow(
+      context,
+      {.processes = processes_,
+       .selector = &request.selector(),
+       .duration = targets->duration,
+       .rescan_interval = options_.rescan_interval,
+       .pids = std::move(pids),
+       .has_process = [&](int pid) { return profile->HasProcess(pid); },
+       .attach = attach},
+      &warnings);
   sessions_->Detach(profile.get());
-  if (context->IsCancelled()) {
+  if (window.cancelled) {
     return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
   }
 
@@ -120,11 +127,12 @@ grpc::Status ProfilerService::GetProfile(
   }
   const KernelSymbols* kernel =
       options.kernel_stacks ? &kernel_symbols() : nullptr;
-  response->set_pprof(
-      profile->BuildPprof(start, end - start, kernel, &warnings));
+  response->set_pprof(profile->BuildPprof(
+      window.start, window.end - window.start, kernel, &warnings));
   response->set_samples(profile->sample_count());
   response->set_lost_samples(profile->dropped_count() +
                              static_cast<int64_t>(ring_lost));
+  response->set_sampling_ratio(1);
   for (std::string& w : warnings) response->add_warnings(std::move(w));
   return grpc::Status::OK;
 }

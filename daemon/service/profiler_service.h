@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/aggregator/kernel_symbols.h"
+#include "daemon/block/block_tracker.h"
+#include "daemon/gc/gc_tracker.h"
 #include "daemon/process/go_process.h"
 #include "daemon/service/request_checks.h"
 #include "daemon/service/session_registry.h"
@@ -28,8 +30,12 @@ struct ProfilerServiceOptions {
 
 class ProfilerService final : public gspy::v1::Profiler::Service {
  public:
+  // `block_tracker` serves the block and sched-latency profile types.
   ProfilerService(ProfilerServiceOptions options, ProcessTable* processes,
-                  SessionRegistry* sessions);
+                  SessionRegistry* sessions, BlockTracker* block_tracker);
+
+  // ListTargets reports the GC watches too when given the GC tracker.
+  void set_gc_tracker(const GcTracker* gc) { gc_tracker_ = gc; }
 
   grpc::Status ListTargets(grpc::ServerContext* context,
                            const gspy::v1::ListTargetsRequest* request,
@@ -39,11 +45,20 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
                           gspy::v1::GetProfileResponse* response) override;
 
  private:
+  grpc::Status PullCpu(grpc::ServerContext* context,
+                       const gspy::v1::GetProfileRequest& request,
+                       gspy::v1::GetProfileResponse* response);
+  // Block and sched-latency (block_pull.cc).
+  grpc::Status PullBlock(grpc::ServerContext* context,
+                         const gspy::v1::GetProfileRequest& request,
+                         gspy::v1::GetProfileResponse* response);
   const KernelSymbols& kernel_symbols();
 
   const ProfilerServiceOptions options_;
   ProcessTable* processes_;
   SessionRegistry* sessions_;
+  BlockTracker* block_tracker_;
+  const GcTracker* gc_tracker_ = nullptr;
   absl::once_flag kernel_once_;
   std::unique_ptr<KernelSymbols> kernel_;
 };

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Block probes: where goroutines wait and for how long. Plain uprobes (never
+ * uretprobes: they crash Go) at the entry of three runtime functions:
+ *   runtime.gopark(unlockf, lock, reason, ...) on the parking goroutine:
+ *     remember the park time, wait reason and stack, keyed by goid;
+ *   runtime.ready(gp, ...): the waker made gp runnable: note the time;
+ *   runtime.execute(gp, ...): gp runs again: send the completed wait.
+ * Goroutines woken without runtime.ready (netpoll, for instance) end their
+ * wait at execute. gopark can fire twice for one park when its prologue grew
+ * the stack (morestack restarts the function): the first hit is kept.
+ * A uprobe lives on the binary's inode: only tgids in block_targets count. */
+/* clang-format off */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+/* clang-format on */
+
+#include "block_types.h"
+#include "go_labels.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EEXIST 17 /* errno.h is not for the BPF target */
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32); /* tgid */
+  __type(value, struct gspy_block_target);
+} block_targets SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct gspy_block_config);
+} block_config SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, GSPY_BLOCK_MAX_PARKED);
+  __type(key, struct gspy_parked_key);
+  __type(value, struct gspy_parked);
+} parked SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+  __uint(max_entries, GSPY_BLOCK_MAX_STACKS);
+  __uint(key_size, sizeof(__u32));
+  __uint(value_size, GSPY_MAX_USER_FRAMES * sizeof(__u64));
+} block_stacks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 4 << 20);
+} block_events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct gspy_block_event);
+} block_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, GSPY_BLOCK_COUNTER_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} block_counters SEC(".maps");
+
+static __always_inline void count(__u32 which) {
+  __u64 *c = bpf_map_lookup_elem(&block_counters, &which);
+  if (c) *c += 1; /* per-CPU: no atomics needed */
+}
+
+#if defined(__TARGET_ARCH_x86)
+/* ABIInternal: the current g is in R14, arguments in AX, BX, CX, ... */
+#define GO_CURRENT_G(ctx) ((ctx)->r14)
+#define GO_ARG0(ctx) ((ctx)->ax)
+#define GO_ARG2(ctx) ((ctx)->cx)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_CURRENT_G(ctx) ((ctx)->regs[28])
+#define GO_ARG0(ctx) ((ctx)->regs[0])
+#define GO_ARG2(ctx) ((ctx)->regs[2])
+#else
+#error "block probes support amd64 and arm64"
+#endif
+
+SEC("uprobe")
+int block_gopark(struct pt_regs *ctx) {
+  const __u64 now = bpf_ktime_get_ns();
+  const __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  const struct gspy_block_target *cfg =
+      bpf_map_lookup_elem(&block_targets, &tgid);
+  if (!cfg) return 0;
+  count(GSPY_BLOCK_COUNTER_PARKS);
+  __u32 zero = 0;
+  const struct gspy_block_config *conf =
+      bpf_map_lookup_elem(&block_config, &zero);
+  if (!conf || !conf->recording) {
+    count(GSPY_BLOCK_COUNTER_SKIPPED);
+    return 0;
+  }
+  const __u64 g = GO_CURRENT_G(ctx);
+  struct gspy_parked_key key = {.tgid = tgid, .goid = 0};
+  key.goid = read_user_u64(g + cfg->g_goid);
+  if (!key.goid) return 0;
+  struct gspy_parked p = {};
+  p.park_ns = now;
+  p.reason = (__u8)GO_ARG2(ctx);
+  p.sp_word = read_user_u64(PT_REGS_SP(ctx));
+  p.stack_id = bpf_get_stackid(ctx, &block_stacks, BPF_F_USER_STACK);
+  if (p.stack_id < 0) count(GSPY_BLOCK_COUNTER_STACK_ERRORS);
+  /* BPF_NOEXIST keeps the first hit of a park restarted by morestack. */
+  long err = bpf_map_update_elem(&parked, &key, &p, BPF_NOEXIST);
+  if (err && err != -EEXIST) count(GSPY_BLOCK_COUNTER_PARKED_FULL);
+  return 0;
+}
+
+SEC("uprobe")
+int block_ready(struct pt_regs *ctx) {
+  const __u64 now = bpf_ktime_get_ns();
+  const __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  const struct gspy_block_target *cfg =
+      bpf_map_lookup_elem(&block_targets, &tgid);
+  if (!cfg) return 0;
+  struct gspy_parked_key key = {.tgid = tgid, .goid = 0};
+  key.goid = read_user_u64(GO_ARG0(ctx) + cfg->g_goid);
+  struct gspy_parked *p = bpf_map_lookup_elem(&parked, &key);
+  if (!p || p->ready_ns) return 0;
+  p->ready_ns = now;
+  count(GSPY_BLOCK_COUNTER_READIES);
+  return 0;
+}
+
+SEC("uprobe")
+int block_execute(struct pt_regs *ctx) {
+  const __u64 now = bpf_ktime_get_ns();
+  const __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  const struct gspy_block_target *cfg =
+      bpf_map_lookup_elem(&block_targets, &tgid);
+  if (!cfg) return 0;
+  const __u64 gp = GO_ARG0(ctx);
+  struct gspy_parked_key key = {.tgid = tgid, .goid = 0};
+  key.goid = read_user_u64(gp + cfg->g_goid);
+  struct gspy_parked *p = bpf_map_lookup_elem(&parked, &key);
+  if (!p) return 0;
+
+  __u32 zero = 0;
+  struct gspy_block_event *e = bpf_map_lookup_elem(&block_scratch, &zero);
+  if (!e) return 0;
+  e->tgid = tgid;
+  e->stack_id = p->stack_id;
+  e->goid = key.goid;
+  e->park_ns = p->park_ns;
+  e->ready_ns = p->ready_ns;
+  e->run_ns = now;
+  e->sp_word = p->sp_word;
+  e->reason = p->reason;
+  e->label_count = 0;
+  e->flags = 0;
+  bpf_map_delete_elem(&parked, &key);
+
+  /* The labels cannot change while the goroutine is parked: reading them now
+   * is reading them at park time. */
+  const struct label_sink sink = {e->labels, &e->label_count, &e->flags};
+  read_go_labels(&sink, read_user_u64(gp + cfg->g_labels), cfg->labels_layout);
+
+  __u64 size = offsetof(struct gspy_block_event, labels) +
+               (__u64)(e->label_count & 0xf) * sizeof(struct gspy_label);
+  if (size > sizeof(*e)) size = sizeof(*e);
+  if (bpf_ringbuf_output(&block_events, e, size, 0)) {
+    count(GSPY_BLOCK_COUNTER_RINGBUF_FULL);
+    return 0;
+  }
+  count(GSPY_BLOCK_COUNTER_EVENTS);
+  return 0;
+}

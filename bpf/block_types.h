@@ -1,0 +1,75 @@
+/* Types shared by block_probes.bpf.c and the daemon's block tracker. Plain C,
+ * fixed-width types only (see gspy_types.h). */
+#ifndef GSPY_BPF_BLOCK_TYPES_H_
+#define GSPY_BPF_BLOCK_TYPES_H_
+
+#include "gspy_types.h"
+
+/* Entries of the stack map holding park stacks, and the parked goroutines
+ * tracked at once. Both maps are bounded; what does not fit is counted. */
+#define GSPY_BLOCK_MAX_STACKS 8192
+#define GSPY_BLOCK_MAX_PARKED 65536
+
+/* Per-process configuration, written by the daemon for each pid it watches. */
+struct gspy_block_target {
+  gspy_u32 g_goid;
+  gspy_u32 g_labels;
+  gspy_u32 labels_layout; /* enum gspy_labels_layout */
+  gspy_u32 pad;
+};
+
+/* Global switches, one array element. `recording` gates new parks: the daemon
+ * turns it off and on to duty-cycle the probes when their cost exceeds its
+ * budget; parks already recorded are completed either way. */
+struct gspy_block_config {
+  gspy_u32 recording;
+  gspy_u32 pad;
+};
+
+struct gspy_parked_key {
+  gspy_u32 tgid;
+  gspy_u32 pad;
+  gspy_u64 goid;
+};
+
+/* A goroutine between gopark and execute. */
+struct gspy_parked {
+  gspy_u64 park_ns;  /* bpf_ktime_get_ns at runtime.gopark */
+  gspy_u64 ready_ns; /* at runtime.ready(gp), 0 if not seen */
+  /* The word at the stack pointer at gopark's entry: the return address into
+   * gopark's caller, which the frame-pointer walk skips there. */
+  gspy_u64 sp_word;
+  gspy_s32 stack_id; /* in block_stacks; < 0: the stack was not stored */
+  gspy_u8 reason;    /* gopark's waitReason, numbered per Go version */
+  gspy_u8 pad[3];
+};
+
+/* One completed wait, sent through the ring buffer at runtime.execute(gp).
+ * Only the first label_count labels are sent. */
+struct gspy_block_event {
+  gspy_u32 tgid;
+  gspy_s32 stack_id;
+  gspy_u64 goid;
+  gspy_u64 park_ns;
+  gspy_u64 ready_ns; /* 0: woken without runtime.ready (e.g. by netpoll) */
+  gspy_u64 run_ns;   /* at runtime.execute(gp) */
+  gspy_u64 sp_word;
+  gspy_u8 reason;
+  gspy_u8 label_count;
+  gspy_u8 flags; /* enum gspy_sample_flags */
+  gspy_u8 pad[5];
+  struct gspy_label labels[GSPY_MAX_LABELS];
+};
+
+enum gspy_block_counter {
+  GSPY_BLOCK_COUNTER_PARKS = 0,        /* gopark hits of watched processes */
+  GSPY_BLOCK_COUNTER_PARKED_FULL = 1,  /* parks lost: parked map full */
+  GSPY_BLOCK_COUNTER_STACK_ERRORS = 2, /* park stacks not stored */
+  GSPY_BLOCK_COUNTER_READIES = 3,      /* ready hits of tracked goroutines */
+  GSPY_BLOCK_COUNTER_EVENTS = 4,       /* waits sent */
+  GSPY_BLOCK_COUNTER_RINGBUF_FULL = 5, /* waits lost: ring buffer full */
+  GSPY_BLOCK_COUNTER_SKIPPED = 6,      /* parks while recording was off */
+  GSPY_BLOCK_COUNTER_MAX = 8,
+};
+
+#endif /* GSPY_BPF_BLOCK_TYPES_H_ */

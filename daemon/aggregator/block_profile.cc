@@ -1,0 +1,156 @@
+#include "daemon/aggregator/block_profile.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "daemon/aggregator/stack_locations.h"
+#include "daemon/gobinary/go_version.h"
+#include "daemon/pprof/profile_builder.h"
+
+namespace gspy {
+
+BlockProfile::BlockProfile(BlockProfileOptions options)
+    : options_(std::move(options)),
+      label_keys_(options_.label_keys.begin(), options_.label_keys.end()) {}
+
+void BlockProfile::AddProcess(GoProcess process) {
+  const int minor =
+      GoMinorVersion(process.binary->build_info().go_version).value_or(0);
+  absl::MutexLock lock(&mu_);
+  const int pid = process.pid;
+  processes_.insert_or_assign(
+      pid, Process{std::move(process), WaitReasons::ForGoMinor(minor)});
+}
+
+bool BlockProfile::HasProcess(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return processes_.contains(pid);
+}
+
+void BlockProfile::Add(const gspy_block_event& wait,
+                       absl::Span<const uint64_t> stack) {
+  int64_t delay = 0;
+  if (options_.metric == BlockMetric::kSchedDelay) {
+    if (wait.ready_ns == 0 || wait.run_ns < wait.ready_ns) return;
+    delay = static_cast<int64_t>(wait.run_ns - wait.ready_ns);
+  } else {
+    const uint64_t end = wait.ready_ns != 0 ? wait.ready_ns : wait.run_ns;
+    if (end < wait.park_ns) return;
+    delay = static_cast<int64_t>(end - wait.park_ns);
+  }
+  Key key;
+  key.pid = static_cast<int>(wait.tgid);
+  if (options_.goroutine_ids) key.goid = wait.goid;
+  key.reason = wait.reason;
+  key.labels = DecodeLabels(wait.labels, wait.label_count, label_keys_);
+  key.stack.assign(stack.begin(), stack.end());
+
+  absl::MutexLock lock(&mu_);
+  if (!processes_.contains(key.pid)) return;  // a pid another pull asked for
+  ++waits_;
+  if (wait.flags & GSPY_SAMPLE_LABELS_TRUNCATED) ++labels_truncated_;
+  if (wait.stack_id < 0) ++no_stack_;
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    if (values_.size() >= options_.max_stacks) {
+      ++dropped_;
+      return;
+    }
+    it = values_.emplace(std::move(key), Value{}).first;
+  }
+  ++it->second.count;
+  it->second.delay_ns += delay;
+}
+
+int64_t BlockProfile::wait_count() const {
+  absl::MutexLock lock(&mu_);
+  return waits_;
+}
+
+int64_t BlockProfile::dropped_count() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
+                                     double sampling_ratio,
+                                     std::vector<std::string>* warnings) const {
+  absl::MutexLock lock(&mu_);
+  const bool sched = options_.metric == BlockMetric::kSchedDelay;
+  const std::string count_type = sched ? "wakeups" : "contentions";
+  ProfileBuilder builder({{count_type, "count"}, {"delay", "nanoseconds"}},
+                         {count_type, "count"}, 1);
+  builder.SetTime(start, duration);
+  builder.SetDefaultSampleType("delay");
+  auto warn = [&](std::string w) {
+    builder.AddComment(w);
+    if (warnings) warnings->push_back(std::move(w));
+  };
+  const double scale =
+      sampling_ratio > 0 && sampling_ratio < 1 ? 1 / sampling_ratio : 1;
+  if (scale != 1) {
+    warn(absl::StrFormat(
+        "the probes were duty-cycled to stay within the daemon's budget: "
+        "waits were recorded %.1f%% of the time and values are scaled by %.3f",
+        sampling_ratio * 100, scale));
+  }
+  if (dropped_ > 0) {
+    warn(absl::StrCat(dropped_, " of ", waits_, " waits dropped: more than ",
+                      options_.max_stacks, " distinct stacks"));
+  }
+  if (no_stack_ > 0) {
+    warn(absl::StrCat(no_stack_,
+                      " waits have only their innermost frames: "
+                      "the stack map was full or a hash slot was taken"));
+  }
+  if (labels_truncated_ > 0) {
+    warn(absl::StrCat(
+        labels_truncated_, " waits had labels truncated (at most ",
+        GSPY_MAX_LABELS, " labels, keys of ", GSPY_LABEL_KEY_LEN,
+        " bytes, values of ", GSPY_LABEL_VALUE_LEN, " bytes are read)"));
+  }
+  for (const auto& [pid, p] : processes_) {
+    if (!p.reasons.ok()) {
+      warn(absl::StrCat("pid ", pid, ": ", p.reasons.status().message(),
+                        "; wait reasons are shown by number"));
+    }
+  }
+
+  StackLocations stacks(&builder);
+  const bool several_processes = processes_.size() > 1;
+  std::vector<uint64_t> locations;
+  std::vector<SampleLabel> labels;
+  for (const auto& [key, value] : values_) {
+    const Process& p = processes_.at(key.pid);
+    locations.clear();
+    stacks.AppendUser(p.process, key.stack, &locations);
+    if (locations.empty()) {
+      locations.push_back(builder.SyntheticLocationId("[unknown]"));
+    }
+    labels.clear();
+    labels.push_back(
+        {.key = "wait_reason",
+         .str = p.reasons.ok() ? p.reasons->Name(key.reason)
+                               : absl::StrCat("waitReason(", key.reason, ")")});
+    for (const auto& [k, v] : key.labels) {
+      labels.push_back({.key = k, .str = v});
+    }
+    if (options_.goroutine_ids && key.goid != 0) {
+      labels.push_back({.key = "goid",
+                        .num = static_cast<int64_t>(key.goid),
+                        .is_num = true});
+    }
+    if (several_processes) {
+      labels.push_back({.key = "pid", .num = key.pid, .is_num = true});
+    }
+    const int64_t values[] = {
+        static_cast<int64_t>(std::llround(value.count * scale)),
+        static_cast<int64_t>(std::llround(value.delay_ns * scale))};
+    builder.AddSample(locations, values, labels);
+  }
+  return builder.SerializeGzip();
+}
+
+}  // namespace gspy

@@ -1,0 +1,325 @@
+#include "daemon/block/block_tracker.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bpf/block_probes.skel.h"
+#include "daemon/aggregator/stack_recovery.h"
+#include "daemon/probes/uprobes.h"
+
+namespace gspy {
+
+absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
+    BlockTrackerOptions options) {
+  std::unique_ptr<BlockTracker> t(new BlockTracker(options));
+  t->skel_ = block_probes_bpf__open_and_load();
+  if (t->skel_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "loading the block probes BPF program failed: ", strerror(errno),
+        " (needs root or CAP_BPF+CAP_PERFMON)"));
+  }
+  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.block_events),
+                              &BlockTracker::OnEvent, t.get(), nullptr);
+  if (t->ring_ == nullptr) {
+    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
+  }
+  t->SetRecording(true);
+  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
+  t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
+  return t;
+}
+
+BlockTracker::~BlockTracker() {
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+  if (duty_cycler_.joinable()) duty_cycler_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, b] : binaries_) {
+      for (bpf_link* l : b.links) bpf_link__destroy(l);
+    }
+    binaries_.clear();
+  }
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
+}
+
+void BlockTracker::SetRecording(bool on) {
+  const uint32_t zero = 0;
+  gspy_block_config config{};
+  config.recording = on ? 1 : 0;
+  bpf_map__update_elem(skel_->maps.block_config, &zero, sizeof(zero), &config,
+                       sizeof(config), BPF_ANY);
+}
+
+void BlockTracker::PollLoop() {
+  while (!stop_) {
+    absl::MutexLock lock(&ring_mu_);
+    int n = ring_buffer__poll(ring_, /*timeout_ms=*/20);
+    if (n < 0 && n != -EINTR) break;
+  }
+}
+
+void BlockTracker::Flush() {
+  absl::MutexLock lock(&ring_mu_);
+  ring_buffer__consume(ring_);
+}
+
+// Every slot, decides whether new parks are recorded: the fraction of slots
+// with recording on follows budget / measured park rate, spread evenly by
+// carrying the remainder ("credit") from slot to slot.
+void BlockTracker::DutyCycleLoop() {
+  const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
+  uint64_t last_parks =
+      SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+  double rate = 0;  // parks per second, smoothed over about a second
+  double credit = 0;
+  while (!stop_) {
+    absl::SleepFor(options_.slot);
+    const uint64_t parks =
+        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const double slot_rate = (parks - last_parks) / slot_seconds;
+    last_parks = parks;
+    rate = rate == 0 ? slot_rate : 0.8 * rate + 0.2 * slot_rate;
+    double fraction = 1;
+    if (options_.max_parks_per_second > 0 &&
+        rate > options_.max_parks_per_second) {
+      fraction = options_.max_parks_per_second / rate;
+    }
+    credit += fraction;
+    const bool on = credit >= 1;
+    if (on) credit -= 1;
+    absl::MutexLock lock(&mu_);
+    // The slot that just ended counts for every sink with the state it had.
+    for (auto& [sink, state] : sinks_) {
+      ++state.slots;
+      if (recording_) ++state.recorded_slots;
+    }
+    if (on != recording_) {
+      recording_ = on;
+      SetRecording(on);
+    }
+  }
+}
+
+int BlockTracker::OnEvent(void* ctx, void* data, size_t size) {
+  constexpr size_t kHeader = offsetof(gspy_block_event, labels);
+  if (size < kHeader) return 0;
+  gspy_block_event event;
+  std::memset(&event, 0, sizeof(event));
+  std::memcpy(&event, data, std::min(size, sizeof(event)));
+  const size_t labels_sent = (size - kHeader) / sizeof(gspy_label);
+  if (event.label_count > labels_sent) event.label_count = labels_sent;
+  static_cast<BlockTracker*>(ctx)->Handle(event);
+  return 0;
+}
+
+const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
+  if (id < 0) return nullptr;
+  auto it = stacks_.find(id);
+  if (it != stacks_.end()) return &it->second;
+  uint64_t frames[GSPY_MAX_USER_FRAMES] = {};
+  const uint32_t key = static_cast<uint32_t>(id);
+  if (bpf_map__lookup_elem(skel_->maps.block_stacks, &key, sizeof(key), frames,
+                           sizeof(frames), 0) != 0) {
+    return nullptr;
+  }
+  size_t depth = 0;
+  while (depth < GSPY_MAX_USER_FRAMES && frames[depth] != 0) ++depth;
+  return &stacks_.emplace(id, std::vector<uint64_t>(frames, frames + depth))
+              .first->second;
+}
+
+void BlockTracker::Handle(const gspy_block_event& event) {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(static_cast<int>(event.tgid));
+  if (it == processes_.end()) return;
+  const Process& p = it->second;
+  const std::vector<uint64_t>* fp_walk = Stack(event.stack_id);
+  // At gopark's entry its caller's return address is still at SP, not yet
+  // linked by a frame pointer: RecoverUserStack puts it back.
+  std::vector<uint64_t> stack;
+  if (fp_walk != nullptr && !fp_walk->empty()) {
+    stack = RecoverUserStack(*fp_walk, event.sp_word, *p.binary, p.load_bias);
+  } else if (event.sp_word != 0) {
+    stack = {event.sp_word};
+  }
+  for (BlockSink* sink : p.sinks) sink->AddWait(event, stack);
+}
+
+absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
+    const GoProcess& proc) {
+  const std::pair<const char*, bpf_program*> probes[] = {
+      {"runtime.gopark", skel_->progs.block_gopark},
+      {"runtime.ready", skel_->progs.block_ready},
+      {"runtime.execute", skel_->progs.block_execute},
+  };
+  std::vector<bpf_link*> links;
+  for (const auto& [function, program] : probes) {
+    absl::StatusOr<bpf_link*> link = [&]() -> absl::StatusOr<bpf_link*> {
+      absl::StatusOr<FuncInfo> fn = FindProbedFunction(proc, function);
+      if (!fn.ok()) return fn.status();
+      return AttachUprobe(program, proc, fn->entry, function);
+    }();
+    if (!link.ok()) {
+      for (bpf_link* l : links) bpf_link__destroy(l);
+      return link.status();
+    }
+    links.push_back(*link);
+  }
+  return links;
+}
+
+absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
+  const absl::StatusOr<RuntimeLayout>& layout = proc.binary->runtime_layout();
+  if (!layout.ok()) return layout.status();
+  if (!ProcessRunning(proc.pid)) {
+    return absl::NotFoundError(absl::StrCat("pid ", proc.pid, " is gone"));
+  }
+  absl::MutexLock lock(&mu_);
+  const GoBinary* key = proc.binary.get();
+  auto bit = binaries_.find(key);
+  if (bit == binaries_.end()) {
+    absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(proc);
+    if (!links.ok()) return links.status();
+    bit =
+        binaries_.emplace(key, Binary{proc.binary, *std::move(links), 0}).first;
+  }
+  auto pit = processes_.find(proc.pid);
+  if (pit == processes_.end()) {
+    gspy_block_target target{};
+    target.g_goid = static_cast<uint32_t>(layout->g_goid);
+    target.g_labels = static_cast<uint32_t>(layout->g_labels);
+    target.labels_layout = layout->labels_layout == LabelsLayout::kSlice
+                               ? GSPY_LABELS_SLICE
+                               : GSPY_LABELS_MAP;
+    const uint32_t tgid = proc.pid;
+    if (bpf_map__update_elem(skel_->maps.block_targets, &tgid, sizeof(tgid),
+                             &target, sizeof(target), BPF_ANY) != 0) {
+      const int err = errno;
+      if (bit->second.refs == 0) {
+        for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+        binaries_.erase(bit);
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
+    }
+    pit = processes_.emplace(proc.pid, Process{proc.binary, proc.load_bias, {}})
+              .first;
+  }
+  std::vector<BlockSink*>& sinks = pit->second.sinks;
+  if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
+    return absl::OkStatus();  // already attached: one reference per sink
+  }
+  sinks.push_back(sink);
+  ++bit->second.refs;
+  auto [sit, inserted] = sinks_.try_emplace(sink);
+  if (inserted) {
+    const BlockCounters c = counters();
+    sit->second.lost_at_start = c.parked_full + c.ringbuf_full;
+  }
+  sit->second.pids.push_back(proc.pid);
+  return absl::OkStatus();
+}
+
+BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
+  Flush();  // what has completed so far belongs to this pull
+  absl::MutexLock lock(&mu_);
+  BlockSinkStats stats;
+  auto sit = sinks_.find(sink);
+  if (sit == sinks_.end()) return stats;
+  const SinkState state = std::move(sit->second);
+  sinks_.erase(sit);
+  if (state.slots > 0) {
+    stats.sampling_ratio =
+        static_cast<double>(state.recorded_slots) / state.slots;
+  }
+  const BlockCounters c = counters();
+  stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
+  for (int pid : state.pids) {
+    auto pit = processes_.find(pid);
+    if (pit == processes_.end()) continue;
+    std::vector<BlockSink*>& sinks = pit->second.sinks;
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+    const GoBinary* key = pit->second.binary.get();
+    if (sinks.empty()) {
+      const uint32_t tgid = pid;
+      bpf_map__delete_elem(skel_->maps.block_targets, &tgid, sizeof(tgid), 0);
+      processes_.erase(pit);
+      ForgetProcess(pid);
+    }
+    auto bit = binaries_.find(key);
+    if (bit != binaries_.end() && --bit->second.refs == 0) {
+      for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+      binaries_.erase(bit);
+    }
+  }
+  if (sinks_.empty()) ClearStacks();
+  return stats;
+}
+
+// Parked entries of a process no one watches would otherwise stay until the
+// map is full: its goroutines may never run again.
+void BlockTracker::ForgetProcess(int pid) {
+  const bpf_map* parked = skel_->maps.parked;
+  std::vector<gspy_parked_key> doomed;
+  gspy_parked_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(parked, prev, &next, sizeof(next)) == 0) {
+    if (next.tgid == static_cast<uint32_t>(pid)) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const gspy_parked_key& k : doomed) {
+    bpf_map__delete_elem(parked, &k, sizeof(k), 0);
+  }
+}
+
+// Stack ids are only meaningful while the map keeps them: with no pull left,
+// empty it so the next pull starts with all of its slots.
+void BlockTracker::ClearStacks() {
+  const bpf_map* stacks = skel_->maps.block_stacks;
+  std::vector<uint32_t> ids;
+  uint32_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(stacks, prev, &next, sizeof(next)) == 0) {
+    ids.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (uint32_t id : ids) {
+    bpf_map__delete_elem(stacks, &id, sizeof(id), 0);
+  }
+  stacks_.clear();
+}
+
+BlockCounters BlockTracker::counters() const {
+  const bpf_map* m = skel_->maps.block_counters;
+  BlockCounters c;
+  c.parks = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKS);
+  c.parked_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKED_FULL);
+  c.stack_errors = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_STACK_ERRORS);
+  c.readies = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_READIES);
+  c.events = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_EVENTS);
+  c.ringbuf_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
+  c.skipped = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_SKIPPED);
+  return c;
+}
+
+bool BlockTracker::Attached(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return processes_.contains(pid);
+}
+
+size_t BlockTracker::attached_binaries() const {
+  absl::MutexLock lock(&mu_);
+  return binaries_.size();
+}
+
+}  // namespace gspy

@@ -1,0 +1,132 @@
+// BlockTracker: the block probes (bpf/block_probes.bpf.c). Loads them once;
+// attaches their uprobes to a Go binary while at least one pull (a "sink")
+// wants a process of it, and detaches them when the last one ends: the park
+// and scheduling probes are hot, so they never stay on without a consumer.
+// Turns each completed wait into a stack and hands it to the sinks of its
+// process. Keeps the probes within a budget of parks per second by
+// duty-cycling the recording of new parks, and tells each sink the fraction
+// of its time that was recorded, so it can scale its values.
+#ifndef GSPY_DAEMON_BLOCK_BLOCK_TRACKER_H_
+#define GSPY_DAEMON_BLOCK_BLOCK_TRACKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "bpf/block_types.h"
+#include "daemon/process/go_process.h"
+
+struct block_probes_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+namespace gspy {
+
+// Receives the completed waits of the processes it was attached to. Called
+// from the tracker's poll thread.
+class BlockSink {
+ public:
+  virtual ~BlockSink() = default;
+  // `stack`: the user stack at the park, leaf first, runtime addresses.
+  virtual void AddWait(const gspy_block_event& wait,
+                       absl::Span<const uint64_t> stack) = 0;
+};
+
+struct BlockTrackerOptions {
+  // New parks recorded per second, summed over all watched processes, above
+  // which recording is duty-cycled. 0: no limit.
+  double max_parks_per_second = 50'000;
+  absl::Duration slot = absl::Milliseconds(100);  // duty-cycle granularity
+};
+
+// What a sink's pull saw, returned when it detaches.
+struct BlockSinkStats {
+  double sampling_ratio = 1;  // fraction of its slots with recording on
+  uint64_t lost = 0;          // waits lost (maps or ring full) meanwhile
+};
+
+struct BlockCounters {
+  uint64_t parks = 0, parked_full = 0, stack_errors = 0, readies = 0,
+           events = 0, ringbuf_full = 0, skipped = 0;
+};
+
+class BlockTracker {
+ public:
+  static absl::StatusOr<std::unique_ptr<BlockTracker>> Start(
+      BlockTrackerOptions options);
+  ~BlockTracker();
+
+  // Sends `proc`'s waits to `sink` from now on, attaching the probes to its
+  // binary if no one has. FAILED_PRECONDITION when its runtime lacks a probed
+  // function (named) or its binary cannot be probed; NOT_FOUND when it is
+  // gone.
+  absl::Status Attach(BlockSink* sink, const GoProcess& proc);
+  // Ends every attachment of `sink`; detaches probes no one needs.
+  BlockSinkStats Detach(BlockSink* sink);
+  // Delivers every wait already in the ring buffer.
+  void Flush();
+
+  BlockCounters counters() const;
+  size_t attached_binaries() const;
+  // Whether some sink takes pid's waits now.
+  bool Attached(int pid) const;
+
+ private:
+  explicit BlockTracker(BlockTrackerOptions options) : options_(options) {}
+  static int OnEvent(void* ctx, void* data, size_t size);
+  void Handle(const gspy_block_event& event);
+  void PollLoop();
+  void DutyCycleLoop();
+  void SetRecording(bool on);
+  absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
+  // Under mu_: forgets pid's parked goroutines and, with no sink left, the
+  // stored stacks.
+  void ForgetProcess(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ClearStacks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const std::vector<uint64_t>* Stack(int32_t id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Binary {
+    std::shared_ptr<const GoBinary> binary;
+    std::vector<bpf_link*> links;
+    int refs = 0;
+  };
+  struct Process {
+    std::shared_ptr<const GoBinary> binary;
+    uint64_t load_bias = 0;
+    std::vector<BlockSink*> sinks;
+  };
+  struct SinkState {
+    std::vector<int> pids;
+    uint64_t slots = 0, recorded_slots = 0;
+    uint64_t lost_at_start = 0;
+  };
+
+  const BlockTrackerOptions options_;
+  block_probes_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread poller_, duty_cycler_;
+  absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<const GoBinary*, Binary> binaries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<BlockSink*, SinkState> sinks_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_
+      ABSL_GUARDED_BY(mu_);
+  bool recording_ ABSL_GUARDED_BY(mu_) = true;
+  std::vector<uint64_t> scratch_stack_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_BLOCK_BLOCK_TRACKER_H_

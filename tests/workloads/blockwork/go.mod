@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/blockwork
+
+go 1.22
