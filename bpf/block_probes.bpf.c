@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Block probes: where goroutines wait and for how long. Plain uprobes (never
- * uretprobes: they crash Go) at the entry of three runtime functions:
- *   runtime.gopark(unlockf, lock, reason, ...) on the parking goroutine:
- *     remember the park time, wait reason and stack, keyed by goid;
+ * uretprobes: they crash Go) on three runtime functions:
+ *   runtime.gopark(unlockf, lock, reason, ...) on the parking goroutine,
+ *     just after its prologue: remember the park time, wait reason and stack,
+ *     keyed by goid;
  *   runtime.ready(gp, ...): the waker made gp runnable: note the time;
  *   runtime.execute(gp, ...): gp runs again: send the completed wait.
  * Goroutines woken without runtime.ready (netpoll, for instance) end their
- * wait at execute. gopark can fire twice for one park when its prologue grew
- * the stack (morestack restarts the function): the first hit is kept.
+ * wait at execute. gopark is not probed at its entry: when its prologue
+ * grows the stack, morestack restarts it (a second hit), and may preempt the
+ * goroutine first, which then runs again without having parked. After the
+ * prologue the frame pointer is also linked, so the stack walk keeps
+ * gopark's caller. The daemon finds that instruction by disassembly.
  * A uprobe lives on the binary's inode: only tgids in block_targets count. */
 /* clang-format off */
 #include "vmlinux.h"
@@ -20,8 +24,6 @@
 #include "go_labels.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define EEXIST 17 /* errno.h is not for the BPF target */
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -110,12 +112,12 @@ int block_gopark(struct pt_regs *ctx) {
   struct gspy_parked p = {};
   p.park_ns = now;
   p.reason = (__u8)GO_ARG2(ctx);
-  p.sp_word = read_user_u64(PT_REGS_SP(ctx));
   p.stack_id = bpf_get_stackid(ctx, &block_stacks, BPF_F_USER_STACK);
   if (p.stack_id < 0) count(GSPY_BLOCK_COUNTER_STACK_ERRORS);
-  /* BPF_NOEXIST keeps the first hit of a park restarted by morestack. */
-  long err = bpf_map_update_elem(&parked, &key, &p, BPF_NOEXIST);
-  if (err && err != -EEXIST) count(GSPY_BLOCK_COUNTER_PARKED_FULL);
+  /* A goroutine parks once at a time: an older entry can only be left from a
+   * wait whose end was missed, and the new park replaces it. */
+  if (bpf_map_update_elem(&parked, &key, &p, BPF_ANY))
+    count(GSPY_BLOCK_COUNTER_PARKED_FULL);
   return 0;
 }
 
@@ -157,7 +159,6 @@ int block_execute(struct pt_regs *ctx) {
   e->park_ns = p->park_ns;
   e->ready_ns = p->ready_ns;
   e->run_ns = now;
-  e->sp_word = p->sp_word;
   e->reason = p->reason;
   e->label_count = 0;
   e->flags = 0;

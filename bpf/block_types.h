@@ -36,9 +36,6 @@ struct gspy_parked_key {
 struct gspy_parked {
   gspy_u64 park_ns;  /* bpf_ktime_get_ns at runtime.gopark */
   gspy_u64 ready_ns; /* at runtime.ready(gp), 0 if not seen */
-  /* The word at the stack pointer at gopark's entry: the return address into
-   * gopark's caller, which the frame-pointer walk skips there. */
-  gspy_u64 sp_word;
   gspy_s32 stack_id; /* in block_stacks; < 0: the stack was not stored */
   gspy_u8 reason;    /* gopark's waitReason, numbered per Go version */
   gspy_u8 pad[3];
@@ -53,7 +50,6 @@ struct gspy_block_event {
   gspy_u64 park_ns;
   gspy_u64 ready_ns; /* 0: woken without runtime.ready (e.g. by netpoll) */
   gspy_u64 run_ns;   /* at runtime.execute(gp) */
-  gspy_u64 sp_word;
   gspy_u8 reason;
   gspy_u8 label_count;
   gspy_u8 flags; /* enum gspy_sample_flags */

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/block_probes.skel.h"
-#include "daemon/aggregator/stack_recovery.h"
+#include "daemon/probes/disassembly.h"
 #include "daemon/probes/uprobes.h"
 
 namespace gspy {
@@ -142,16 +142,37 @@ void BlockTracker::Handle(const gspy_block_event& event) {
   if (it == processes_.end()) return;
   const Process& p = it->second;
   const std::vector<uint64_t>* fp_walk = Stack(event.stack_id);
-  // At gopark's entry its caller's return address is still at SP, not yet
-  // linked by a frame pointer: RecoverUserStack puts it back.
-  std::vector<uint64_t> stack;
-  if (fp_walk != nullptr && !fp_walk->empty()) {
-    stack = RecoverUserStack(*fp_walk, event.sp_word, *p.binary, p.load_bias);
-  } else if (event.sp_word != 0) {
-    stack = {event.sp_word};
-  }
+  // The probe sits after gopark's frame setup: the frame-pointer walk from
+  // there is the whole stack.
+  std::vector<uint64_t>& stack = scratch_stack_;
+  stack.clear();
+  if (fp_walk != nullptr) stack = *fp_walk;
+  if (!stack.empty()) stack[0] = p.gopark_entry;
   for (BlockSink* sink : p.sinks) sink->AddWait(event, stack);
 }
+
+namespace {
+
+// Where gopark's probe goes: after its prologue (see FindFrameSetupEnd).
+absl::StatusOr<uint64_t> GoparkProbeAddress(const GoProcess& proc,
+                                            const FuncInfo& gopark) {
+  constexpr uint64_t kPrologueBytes = 64;
+  const uint64_t size = std::min(gopark.end - gopark.entry, kPrologueBytes);
+  absl::StatusOr<uint64_t> off = FileOffset(*proc.binary, gopark.entry);
+  if (!off.ok()) return off.status();
+  absl::StatusOr<std::string> code =
+      ReadFileAt(absl::StrCat("/proc/", proc.pid, "/exe"), *off, size);
+  if (!code.ok()) return code.status();
+  absl::StatusOr<uint64_t> addr =
+      FindFrameSetupEnd(*code, gopark.entry, proc.binary->goarch());
+  if (!addr.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "runtime.gopark of pid ", proc.pid, ": ", addr.status().message()));
+  }
+  return addr;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
     const GoProcess& proc) {
@@ -165,7 +186,13 @@ absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
     absl::StatusOr<bpf_link*> link = [&]() -> absl::StatusOr<bpf_link*> {
       absl::StatusOr<FuncInfo> fn = FindProbedFunction(proc, function);
       if (!fn.ok()) return fn.status();
-      return AttachUprobe(program, proc, fn->entry, function);
+      uint64_t addr = fn->entry;
+      if (program == skel_->progs.block_gopark) {
+        absl::StatusOr<uint64_t> a = GoparkProbeAddress(proc, *fn);
+        if (!a.ok()) return a.status();
+        addr = *a;
+      }
+      return AttachUprobe(program, proc, addr, function);
     }();
     if (!link.ok()) {
       for (bpf_link* l : links) bpf_link__destroy(l);
@@ -210,7 +237,13 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
     }
-    pit = processes_.emplace(proc.pid, Process{proc.binary, proc.load_bias, {}})
+    std::optional<FuncInfo> gopark =
+        proc.binary->FindFunctionByName("runtime.gopark");
+    pit = processes_
+              .emplace(proc.pid,
+                       Process{proc.binary,
+                               gopark ? gopark->entry + proc.load_bias : 0,
+                               {}})
               .first;
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;

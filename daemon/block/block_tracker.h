@@ -101,7 +101,10 @@ class BlockTracker {
   };
   struct Process {
     std::shared_ptr<const GoBinary> binary;
-    uint64_t load_bias = 0;
+    // runtime.gopark's entry in the process (PIE: relocated). The leaf of
+    // each park stack is the probe's pc, a few bytes into gopark, which can
+    // be code inlined there: the stack shows gopark's entry instead.
+    uint64_t gopark_entry = 0;
     std::vector<BlockSink*> sinks;
   };
   struct SinkState {

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/gc_probes.skel.h"
-#include "daemon/gc/ret_finder.h"
+#include "daemon/probes/disassembly.h"
 #include "daemon/gobinary/go_version.h"
 #include "daemon/probes/uprobes.h"
 

@@ -6,8 +6,8 @@
 #include "bpf/gc_types.h"
 #include "daemon/gc/gc_service.h"
 #include "daemon/gc/pause_pairer.h"
-#include "daemon/gc/ret_finder.h"
 #include "daemon/gc/stw_reason.h"
+#include "daemon/probes/disassembly.h"
 #include "gtest/gtest.h"
 
 namespace gspy {
@@ -175,6 +175,52 @@ TEST(RetFinder, Errors) {
             absl::StatusCode::kNotFound);
   EXPECT_EQ(FindReturnInstructions("\xc3", 0x1000, "riscv64").status().code(),
             absl::StatusCode::kUnimplemented);
+}
+
+// Prologues of runtime.gopark as Go emits them (go tool objdump).
+TEST(FrameSetupEnd, Amd64Go126PushMov) {
+  // cmp rsp,[r14+0x10]; jbe; push rbp; mov rbp,rsp; sub rsp,0x10
+  const std::string code(
+      "\x49\x3b\x66\x10\x0f\x86\xdc\x00\x00\x00\x55\x48\x89\xe5"
+      "\x48\x83\xec\x10",
+      18);
+  absl::StatusOr<uint64_t> at = FindFrameSetupEnd(code, 0x479500, "amd64");
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, 0x47950eu);
+}
+
+TEST(FrameSetupEnd, Amd64Go118SubMovLea) {
+  // cmp; jbe; sub rsp,0x18; mov [rsp+0x10],rbp; lea rbp,[rsp+0x10]; mov
+  // rdx,[r14+0x30]
+  const std::string code(
+      "\x49\x3b\x66\x10\x0f\x86\xe9\x00\x00\x00\x48\x83\xec\x18"
+      "\x48\x89\x6c\x24\x10\x48\x8d\x6c\x24\x10\x49\x8b\x56\x30",
+      28);
+  absl::StatusOr<uint64_t> at = FindFrameSetupEnd(code, 0x432740, "amd64");
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, 0x432758u);
+}
+
+TEST(FrameSetupEnd, Arm64) {
+  // str x30,[sp,#-32]!; stur x29,[sp,#-8]; sub x29,sp,#8; mov x0,#0
+  const std::string code(
+      "\xfe\x0f\x1e\xf8\xfd\x83\x1f\xf8\xfd\x23\x00\xd1\x00\x00"
+      "\x80\xd2",
+      16);
+  absl::StatusOr<uint64_t> at = FindFrameSetupEnd(code, 0x10000, "arm64");
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, 0x1000cu);
+}
+
+TEST(FrameSetupEnd, NoFrame) {
+  // A frameless function: mov eax,1; ret. And the setup as last instruction.
+  EXPECT_EQ(FindFrameSetupEnd(std::string("\xb8\x01\x00\x00\x00\xc3", 6),
+                              0x1000, "amd64")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindFrameSetupEnd("\x48\x89\xe5", 0x1000, "amd64").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(Quantile, NearestRank) {
