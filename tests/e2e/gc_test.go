@@ -20,12 +20,18 @@ import (
 	"time"
 )
 
-// gcworkBuild builds tests/workloads/gcwork with a Go toolchain ("" for the
-// installed one, else e.g. "go1.22.12", fetched through GOTOOLCHAIN), with
-// -ldflags=ldflags, or -buildmode=pie when ldflags is "pie".
+// gcworkBuild builds tests/workloads/gcwork (see buildWorkload).
 func (hh *harness) gcworkBuild(t *testing.T, toolchain string, ldflags string) string {
 	t.Helper()
-	key := "gcwork-" + toolchain + "-" + ldflags
+	return hh.buildWorkload(t, "gcwork", toolchain, ldflags)
+}
+
+// buildWorkload builds tests/workloads/NAME with a Go toolchain ("" for the
+// installed one, else e.g. "go1.22.12", fetched through GOTOOLCHAIN), with
+// -ldflags=ldflags, or -buildmode=pie when ldflags is "pie".
+func (hh *harness) buildWorkload(t *testing.T, name, toolchain, ldflags string) string {
+	t.Helper()
+	key := name + "-" + toolchain + "-" + ldflags
 	hh.buildMu.Lock()
 	defer hh.buildMu.Unlock()
 	if bin, ok := hh.builds[key]; ok {
@@ -41,13 +47,13 @@ func (hh *harness) gcworkBuild(t *testing.T, toolchain string, ldflags string) s
 	}
 	args = append(args, ".")
 	cmd := exec.Command(hh.goBin, args...)
-	cmd.Dir = filepath.Join(filepath.Dir(hh.cpuworkSrc), "gcwork")
+	cmd.Dir = filepath.Join(filepath.Dir(hh.cpuworkSrc), name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 	if toolchain != "" {
 		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+toolchain)
 	}
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building gcwork with %q (ldflags %q): %v\n%s", toolchain, ldflags, err, b)
+		t.Fatalf("building %s with %q (ldflags %q): %v\n%s", name, toolchain, ldflags, err, b)
 	}
 	hh.builds[key] = bin
 	return bin

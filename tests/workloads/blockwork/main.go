@@ -144,6 +144,7 @@ func main() {
 	truth := make([]measured, len(scenarios))
 	done := make(chan int, len(scenarios))
 	for i, s := range scenarios {
+		i, s := i, s // go.mod says 1.18: loop variables are shared
 		go pprof.Do(context.Background(), pprof.Labels("scenario", s.name), func(context.Context) {
 			for n := 0; n < *waits; n++ {
 				truth[i].Count++

@@ -1,0 +1,264 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// What blockwork's scenarios wait on: the wait reasons Go gives them (the
+// mutex one is named "semacquire" before Go 1.20) and the function each
+// scenario's stack must hold.
+var blockScenarios = map[string]struct {
+	reasons []string
+	fn      string
+	goBlock bool // Go's own block profile records this wait
+}{
+	"chan":   {[]string{"chan receive"}, "main.chanReceive", true},
+	"select": {[]string{"select"}, "main.selectWait", true},
+	"mutex":  {[]string{"sync.Mutex.Lock", "semacquire"}, "main.mutexLock", true},
+	"sleep":  {[]string{"sleep"}, "main.sleep", false},
+	"net":    {[]string{"IO wait"}, "main.(*tcpPair).netRead", false},
+}
+
+type measuredWait struct {
+	count   int64
+	totalNs float64
+}
+
+// waitUntilProbed polls `gspy targets` until pid's PROBES column lists want.
+func waitUntilProbed(t *testing.T, hh *harness, pid int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		r := hh.gspy(t, 30*time.Second, "targets")
+		for _, line := range strings.Split(r.stdout, "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) == 6 && f[0] == strconv.Itoa(pid) {
+				for _, p := range strings.Split(f[4], ",") {
+					if p == want {
+						return
+					}
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("pid %d: %q probes not attached within 60s", pid, want)
+}
+
+// pull runs `gspy profile KIND` in the background; the result arrives on the
+// channel.
+func (hh *harness) pullInBackground(t *testing.T, args ...string) chan gspyResult {
+	t.Helper()
+	ch := make(chan gspyResult, 1)
+	go func() { ch <- hh.gspy(t, 3*time.Minute, args...) }()
+	return ch
+}
+
+// blockByScenario sums a block or sched-latency profile per scenario label,
+// checking each sample's wait reason and stack on the way.
+func blockByScenario(t *testing.T, p *profile.Profile, what string) map[string]measuredWait {
+	t.Helper()
+	if len(p.SampleType) != 2 || p.SampleType[1].Type != "delay" || p.SampleType[1].Unit != "nanoseconds" {
+		t.Fatalf("%s profile sample types %v, want [count, delay/nanoseconds]", what, p.SampleType)
+	}
+	out := map[string]measuredWait{}
+	for _, s := range p.Sample {
+		sc := s.Label["scenario"]
+		if len(sc) != 1 {
+			continue // the workload's main goroutine, runtime goroutines
+		}
+		want, ok := blockScenarios[sc[0]]
+		if !ok {
+			t.Errorf("%s profile: unknown scenario label %q", what, sc[0])
+			continue
+		}
+		reason := strings.Join(s.Label["wait_reason"], ",")
+		okReason := false
+		for _, r := range want.reasons {
+			okReason = okReason || r == reason
+		}
+		fs := frames(s)
+		if !okReason {
+			t.Errorf("%s profile: scenario %s waits with reason %q, want one of %q; stack %v", what, sc[0], reason, want.reasons, fs)
+		}
+		if len(fs) == 0 || fs[0] != "runtime.gopark" {
+			t.Errorf("%s profile: scenario %s stack does not start at runtime.gopark: %v", what, sc[0], fs)
+		}
+		found := false
+		for _, f := range fs {
+			found = found || f == want.fn
+		}
+		if !found {
+			t.Errorf("%s profile: scenario %s stack lacks %s: %v", what, sc[0], want.fn, fs)
+		}
+		m := out[sc[0]]
+		m.count += s.Value[0]
+		m.totalNs += float64(s.Value[1])
+		out[sc[0]] = m
+	}
+	return out
+}
+
+// goBlockByScenario sums Go's own block profile by the scenario function in
+// each stack.
+func goBlockByScenario(p *profile.Profile) map[string]measuredWait {
+	out := map[string]measuredWait{}
+	for _, s := range p.Sample {
+		fs := map[string]bool{}
+		for _, f := range frames(s) {
+			fs[f] = true
+		}
+		for name, sc := range blockScenarios {
+			if fs[sc.fn] {
+				m := out[name]
+				m.count += s.Value[0]
+				m.totalNs += float64(s.Value[1])
+				out[name] = m
+			}
+		}
+	}
+	return out
+}
+
+func within(got, want, tol float64) bool {
+	return want > 0 && math.Abs(got-want) <= tol*want
+}
+
+// runBlockTruth runs blockwork under a block pull and a sched-latency pull at
+// once and checks both against the workload's own measurements and Go's block
+// profile.
+func runBlockTruth(t *testing.T, hh *harness, bin string) {
+	dir := t.TempDir()
+	goBlock := filepath.Join(dir, "go-block.pb.gz")
+	w := startGcwork(t, bin, "-blockprofile="+goBlock)
+	pid := strconv.Itoa(w.pid)
+	blockOut := filepath.Join(dir, "block.pb.gz")
+	schedOut := filepath.Join(dir, "sched.pb.gz")
+	blockRes := hh.pullInBackground(t, "profile", "block", "--pid="+pid, "--duration=60s", "-o", blockOut)
+	schedRes := hh.pullInBackground(t, "profile", "sched-latency", "--pid="+pid, "--duration=60s", "-o", schedOut)
+	waitUntilProbed(t, hh, w.pid, "block")
+	// Both pulls must be attached before the window opens: the second one
+	// attaches within a few milliseconds of the first, and the workload's
+	// waits take a second, so give it a moment rather than miss its start.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
+		t.Fatal(err)
+	}
+	done := w.next(t, 60*time.Second)
+	if done["event"] != "done" {
+		t.Fatalf("blockwork: want a done line, got %v", done)
+	}
+	w.cmd.Wait()
+	w.waited = true
+	truth := map[string]measuredWait{}
+	for name, v := range done["truth"].(map[string]any) {
+		m := v.(map[string]any)
+		truth[name] = measuredWait{int64(m["count"].(float64)), m["total_ns"].(float64)}
+	}
+	for _, ch := range []chan gspyResult{blockRes, schedRes} {
+		r := <-ch
+		if r.exitCode != 0 {
+			t.Fatalf("gspy pull failed (exit %d): %s", r.exitCode, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "every selected process exited") {
+			t.Errorf("the pull should end when blockwork exits, and say so; stderr:\n%s", r.stderr)
+		}
+	}
+	checkPprofRaw(t, blockOut)
+	block := blockByScenario(t, readProfile(t, blockOut), "block")
+	sched := blockByScenario(t, readProfile(t, schedOut), "sched-latency")
+	goProf := goBlockByScenario(readProfile(t, goBlock))
+
+	for name, sc := range blockScenarios {
+		tr, b, s := truth[name], block[name], sched[name]
+		t.Logf("%-6s truth %3d waits %7.1f ms | gspy block %3d %7.1f ms | sched-latency %3d %6.2f ms | Go block %3d %7.1f ms",
+			name, tr.count, tr.totalNs/1e6, b.count, b.totalNs/1e6, s.count, s.totalNs/1e6, goProf[name].count, goProf[name].totalNs/1e6)
+		if b.count != tr.count {
+			t.Errorf("%s: gspy counted %d waits, the workload did %d", name, b.count, tr.count)
+		}
+		if !within(b.totalNs, tr.totalNs, 0.10) {
+			t.Errorf("%s: gspy block delay %.1f ms, the workload measured %.1f ms (tolerance 10%%)", name, b.totalNs/1e6, tr.totalNs/1e6)
+		}
+		if sc.goBlock {
+			g := goProf[name]
+			if g.count != tr.count {
+				t.Errorf("%s: Go's block profile has %d events, the workload did %d waits", name, g.count, tr.count)
+			}
+			if !within(b.totalNs, g.totalNs, 0.10) {
+				t.Errorf("%s: gspy block delay %.1f ms, Go's block profile %.1f ms (tolerance 10%%)", name, b.totalNs/1e6, g.totalNs/1e6)
+			}
+		}
+		if name == "net" {
+			// Woken by netpoll, not runtime.ready: no scheduling latency is
+			// measured, and the block delay runs to execute.
+			if s.count != 0 {
+				t.Errorf("net: sched-latency counted %d netpoll wake-ups; it measures runtime.ready wake-ups only", s.count)
+			}
+			continue
+		}
+		if s.count != tr.count {
+			t.Errorf("%s: sched-latency counted %d wake-ups, the workload did %d waits", name, s.count, tr.count)
+		}
+		// A wait as the workload times it is park-to-ready plus
+		// ready-to-running (plus microseconds around the call).
+		if sum := b.totalNs + s.totalNs; !within(sum, tr.totalNs, 0.02) {
+			t.Errorf("%s: block + sched-latency = %.2f ms, the workload measured %.2f ms (tolerance 2%%)", name, sum/1e6, tr.totalNs/1e6)
+		}
+	}
+}
+
+func TestBlockProfileMatchesTruth(t *testing.T) {
+	hh := env(t)
+	runBlockTruth(t, hh, hh.buildWorkload(t, "blockwork", "", ""))
+}
+
+// The same across Go versions (map labels up to 1.23, slice labels from 1.24;
+// renumbered wait reasons), PIE and stripped binaries.
+func TestBlockProfileAcrossGoVersions(t *testing.T) {
+	hh := env(t)
+	for _, v := range []struct{ toolchain, ldflags string }{
+		{"go1.18.10", ""},
+		{"go1.21.13", "-s -w"},
+		{"go1.23.12", "pie"},
+		{"go1.24.13", ""},
+		{"go1.25.14", "-s -w"},
+	} {
+		t.Run(v.toolchain+"_"+strings.ReplaceAll(v.ldflags, " ", ""), func(t *testing.T) {
+			runBlockTruth(t, hh, hh.buildWorkload(t, "blockwork", v.toolchain, v.ldflags))
+		})
+	}
+}
+
+// A block pull of a process that exits while its probes are attached ends
+// cleanly, and the probes are gone afterwards.
+func TestBlockPullTargetExits(t *testing.T) {
+	hh := env(t)
+	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=10")
+	out := filepath.Join(t.TempDir(), "block.pb.gz")
+	res := hh.pullInBackground(t, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	waitUntilProbed(t, hh, w.pid, "block")
+	before := fdCount(t, hh.daemon.Process.Pid)
+	w.cmd.Process.Kill()
+	w.cmd.Wait()
+	w.waited = true
+	r := <-res
+	if r.exitCode != 0 || !strings.Contains(r.stderr, "every selected process exited") {
+		t.Fatalf("want a clean end saying the process exited; exit %d, stderr:\n%s", r.exitCode, r.stderr)
+	}
+	readProfile(t, out)
+	if after := fdCount(t, hh.daemon.Process.Pid); after >= before {
+		t.Errorf("gspyd holds %d fds after the pull, %d while attached: the probes' links were not released", after, before)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", w.pid)); err == nil {
+		t.Fatalf("pid %d still exists", w.pid)
+	}
+}
