@@ -11,21 +11,7 @@ namespace {
 
 using testing::FakeGoBinary;
 
-constexpr uint64_t kExeInode = 42;
-
-GoProcess Process(int pid) {
-  GoProcess p;
-  p.pid = pid;
-  p.exe_path = "/app/server";
-  p.exe_inode = kExeInode;
-  p.binary = std::make_shared<FakeGoBinary>(std::vector<FakeGoBinary::Func>{
-      {"main.work", 0x1000, 0x1100, 16, "main.hash"},
-      {"main.main", 0x2000, 0x2100, 40, ""}});
-  p.mappings = ParseProcMaps(
-      "00001000-00003000 r-xp 00001000 08:01 42 /app/server\n"
-      "7f0000000000-7f0000001000 r-xp 00000000 08:01 7 /lib/libc.so.6\n");
-  return p;
-}
+GoProcess Process(int pid) { return testing::FakeProcess(pid); }
 
 gspy_cpu_sample Sample(int pid, uint64_t goid,
                        std::vector<std::pair<std::string, std::string>> labels,
@@ -33,13 +19,7 @@ gspy_cpu_sample Sample(int pid, uint64_t goid,
   gspy_cpu_sample s{};
   s.pid = pid;
   s.goid = goid;
-  for (const auto& [k, v] : labels) {
-    gspy_label& l = s.labels[s.label_count++];
-    memcpy(l.key, k.data(), k.size());
-    l.key_len = k.size();
-    memcpy(l.value, v.data(), v.size());
-    l.value_len = v.size();
-  }
+  testing::FillLabels(labels, s.labels, &s.label_count);
   s.user_depth = user.size();
   for (size_t i = 0; i < user.size(); ++i) s.frames[i] = user[i];
   return s;

@@ -3,11 +3,16 @@
 #ifndef GSPY_TESTS_UNIT_DAEMON_FAKE_GO_BINARY_H_
 #define GSPY_TESTS_UNIT_DAEMON_FAKE_GO_BINARY_H_
 
+#include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bpf/gspy_types.h"
 #include "daemon/gobinary/go_binary.h"
+#include "daemon/process/go_process.h"
+#include "daemon/process/proc_maps.h"
 
 namespace gspy::testing {
 
@@ -77,6 +82,37 @@ class FakeGoBinary : public GoBinary {
   std::vector<LoadSegment> segs_;
   absl::StatusOr<RuntimeLayout> layout_;
 };
+
+// A process of a FakeGoBinary with main.work (inlining main.hash) at
+// 0x1000-0x1100 and main.main at 0x2000-0x2100, mapped from inode kExeInode,
+// plus a libc mapping.
+inline constexpr uint64_t kExeInode = 42;
+inline GoProcess FakeProcess(int pid) {
+  GoProcess p;
+  p.pid = pid;
+  p.exe_path = "/app/server";
+  p.exe_inode = kExeInode;
+  p.binary = std::make_shared<FakeGoBinary>(std::vector<FakeGoBinary::Func>{
+      {"main.work", 0x1000, 0x1100, 16, "main.hash"},
+      {"main.main", 0x2000, 0x2100, 40, ""}});
+  p.mappings = ParseProcMaps(
+      "00001000-00003000 r-xp 00001000 08:01 42 /app/server\n"
+      "7f0000000000-7f0000001000 r-xp 00000000 08:01 7 /lib/libc.so.6\n");
+  return p;
+}
+
+// Writes `labels` into a BPF record's label array and count.
+inline void FillLabels(
+    const std::vector<std::pair<std::string, std::string>>& labels,
+    gspy_label* out, uint8_t* count) {
+  for (const auto& [k, v] : labels) {
+    gspy_label& l = out[(*count)++];
+    memcpy(l.key, k.data(), k.size());
+    l.key_len = k.size();
+    memcpy(l.value, v.data(), v.size());
+    l.value_len = v.size();
+  }
+}
 
 }  // namespace gspy::testing
 
