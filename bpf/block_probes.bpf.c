@@ -112,6 +112,7 @@ int block_gopark(struct pt_regs *ctx) {
   struct gspy_parked p = {};
   p.park_ns = now;
   p.reason = (__u8)GO_ARG2(ctx);
+  p.weight_milli = conf->weight_milli ? conf->weight_milli : 1000;
   p.stack_id = bpf_get_stackid(ctx, &block_stacks, BPF_F_USER_STACK);
   if (p.stack_id < 0) count(GSPY_BLOCK_COUNTER_STACK_ERRORS);
   /* A goroutine parks once at a time: an older entry can only be left from a
@@ -160,6 +161,7 @@ int block_execute(struct pt_regs *ctx) {
   e->ready_ns = p->ready_ns;
   e->run_ns = now;
   e->reason = p->reason;
+  e->weight_milli = p->weight_milli;
   e->label_count = 0;
   e->flags = 0;
   bpf_map_delete_elem(&parked, &key);

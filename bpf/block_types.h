@@ -20,10 +20,12 @@ struct gspy_block_target {
 
 /* Global switches, one array element. `recording` gates new parks: the daemon
  * turns it off and on to duty-cycle the probes when their cost exceeds its
- * budget; parks already recorded are completed either way. */
+ * budget; parks already recorded are completed either way. `weight_milli` is
+ * 1000 / the fraction of time recording is on: each recorded wait stands for
+ * that many thousandths of waits. */
 struct gspy_block_config {
   gspy_u32 recording;
-  gspy_u32 pad;
+  gspy_u32 weight_milli;
 };
 
 struct gspy_parked_key {
@@ -34,11 +36,12 @@ struct gspy_parked_key {
 
 /* A goroutine between gopark and execute. */
 struct gspy_parked {
-  gspy_u64 park_ns;  /* bpf_ktime_get_ns at runtime.gopark */
-  gspy_u64 ready_ns; /* at runtime.ready(gp), 0 if not seen */
-  gspy_s32 stack_id; /* in block_stacks; < 0: the stack was not stored */
-  gspy_u8 reason;    /* gopark's waitReason, numbered per Go version */
-  gspy_u8 pad[3];
+  gspy_u64 park_ns;      /* bpf_ktime_get_ns at runtime.gopark */
+  gspy_u64 ready_ns;     /* at runtime.ready(gp), 0 if not seen */
+  gspy_s32 stack_id;     /* in block_stacks; < 0: the stack was not stored */
+  gspy_u32 weight_milli; /* gspy_block_config's at the park */
+  gspy_u8 reason;        /* gopark's waitReason, numbered per Go version */
+  gspy_u8 pad[7];
 };
 
 /* One completed wait, sent through the ring buffer at runtime.execute(gp).
@@ -53,7 +56,8 @@ struct gspy_block_event {
   gspy_u8 reason;
   gspy_u8 label_count;
   gspy_u8 flags; /* enum gspy_sample_flags */
-  gspy_u8 pad[5];
+  gspy_u8 pad;
+  gspy_u32 weight_milli; /* the wait stands for weight_milli / 1000 waits */
   struct gspy_label labels[GSPY_MAX_LABELS];
 };
 

@@ -192,7 +192,7 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   }
   std::string sampled;
   if (response.sampling_ratio() > 0 && response.sampling_ratio() < 1) {
-    sampled = absl::StrFormat(", recorded %.1f%% of the time, scaled",
+    sampled = absl::StrFormat(", %.1f%% of all, scaled: duty-cycled",
                               response.sampling_ratio() * 100);
   }
   fprintf(stderr, "gspy: wrote %s (%lld %s%s)\n", out.c_str(),

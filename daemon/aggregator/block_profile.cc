@@ -47,9 +47,12 @@ void BlockProfile::Add(const gspy_block_event& wait,
   key.labels = DecodeLabels(wait.labels, wait.label_count, label_keys_);
   key.stack.assign(stack.begin(), stack.end());
 
+  const double weight =
+      wait.weight_milli > 0 ? wait.weight_milli / 1000.0 : 1.0;
   absl::MutexLock lock(&mu_);
   if (!processes_.contains(key.pid)) return;  // a pid another pull asked for
   ++waits_;
+  weighted_waits_ += weight;
   if (wait.flags & GSPY_SAMPLE_LABELS_TRUNCATED) ++labels_truncated_;
   if (wait.stack_id < 0) ++no_stack_;
   auto it = values_.find(key);
@@ -60,13 +63,18 @@ void BlockProfile::Add(const gspy_block_event& wait,
     }
     it = values_.emplace(std::move(key), Value{}).first;
   }
-  ++it->second.count;
-  it->second.delay_ns += delay;
+  it->second.count += weight;
+  it->second.delay_ns += delay * weight;
 }
 
 int64_t BlockProfile::wait_count() const {
   absl::MutexLock lock(&mu_);
   return waits_;
+}
+
+double BlockProfile::sampling_ratio() const {
+  absl::MutexLock lock(&mu_);
+  return weighted_waits_ > 0 ? waits_ / weighted_waits_ : 1;
 }
 
 int64_t BlockProfile::dropped_count() const {
@@ -75,7 +83,6 @@ int64_t BlockProfile::dropped_count() const {
 }
 
 std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
-                                     double sampling_ratio,
                                      std::vector<std::string>* warnings) const {
   absl::MutexLock lock(&mu_);
   const bool sched = options_.metric == BlockMetric::kSchedDelay;
@@ -88,13 +95,12 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
     builder.AddComment(w);
     if (warnings) warnings->push_back(std::move(w));
   };
-  const double scale =
-      sampling_ratio > 0 && sampling_ratio < 1 ? 1 / sampling_ratio : 1;
-  if (scale != 1) {
+  if (waits_ > 0 && weighted_waits_ > waits_ + 0.5) {
     warn(absl::StrFormat(
-        "the probes were duty-cycled to stay within the daemon's budget: "
-        "waits were recorded %.1f%% of the time and values are scaled by %.3f",
-        sampling_ratio * 100, scale));
+        "the probes were duty-cycled to stay within the daemon's park budget: "
+        "%d waits were recorded and stand for %.0f (%.1f%%); each is scaled "
+        "by the share of time recording was on when it began",
+        waits_, weighted_waits_, 100.0 * waits_ / weighted_waits_));
   }
   if (dropped_ > 0) {
     warn(absl::StrCat(dropped_, " of ", waits_, " waits dropped: more than ",
@@ -146,8 +152,8 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
       labels.push_back({.key = "pid", .num = key.pid, .is_num = true});
     }
     const int64_t values[] = {
-        static_cast<int64_t>(std::llround(value.count * scale)),
-        static_cast<int64_t>(std::llround(value.delay_ns * scale))};
+        static_cast<int64_t>(std::llround(value.count)),
+        static_cast<int64_t>(std::llround(value.delay_ns))};
     builder.AddSample(locations, values, labels);
   }
   return builder.SerializeGzip();

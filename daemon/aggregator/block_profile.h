@@ -49,13 +49,15 @@ class BlockProfile {
   // addresses, caller recovered). Thread-safe.
   void Add(const gspy_block_event& wait, absl::Span<const uint64_t> stack);
 
-  int64_t wait_count() const;  // waits taken (before scaling)
+  int64_t wait_count() const;  // waits recorded
   int64_t dropped_count() const;
+  // Waits recorded / waits they stand for: below 1 when the probes were
+  // duty-cycled (each wait carries its weight).
+  double sampling_ratio() const;
 
-  // The gzip-compressed pprof. Values are scaled by 1/sampling_ratio, which
-  // the profile states in a comment when it is below 1.
+  // The gzip-compressed pprof, with each wait scaled by its weight; the
+  // profile says so in a comment when that changed anything.
   std::string BuildPprof(absl::Time start, absl::Duration duration,
-                         double sampling_ratio,
                          std::vector<std::string>* warnings) const;
 
  private:
@@ -74,8 +76,8 @@ class BlockProfile {
     }
   };
   struct Value {
-    int64_t count = 0;
-    int64_t delay_ns = 0;
+    double count = 0;  // weighted
+    double delay_ns = 0;
   };
   struct Process {
     GoProcess process;
@@ -88,6 +90,7 @@ class BlockProfile {
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
   int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
+  double weighted_waits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t labels_truncated_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t no_stack_ ABSL_GUARDED_BY(mu_) = 0;

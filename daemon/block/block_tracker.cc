@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -29,7 +30,7 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
   if (t->ring_ == nullptr) {
     return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
   }
-  t->SetRecording(true);
+  t->SetRecording(true, 1);
   t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
   t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
   return t;
@@ -50,10 +51,11 @@ BlockTracker::~BlockTracker() {
   if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
 }
 
-void BlockTracker::SetRecording(bool on) {
+void BlockTracker::SetRecording(bool on, double fraction) {
   const uint32_t zero = 0;
   gspy_block_config config{};
   config.recording = on ? 1 : 0;
+  config.weight_milli = static_cast<uint32_t>(std::lround(1000 / fraction));
   bpf_map__update_elem(skel_->maps.block_config, &zero, sizeof(zero), &config,
                        sizeof(config), BPF_ANY);
 }
@@ -73,20 +75,26 @@ void BlockTracker::Flush() {
 
 // Every slot, decides whether new parks are recorded: the fraction of slots
 // with recording on follows budget / measured park rate, spread evenly by
-// carrying the remainder ("credit") from slot to slot.
+// carrying the remainder ("credit") from slot to slot. A park recorded while
+// the fraction is f stands for 1/f parks. Spreading is deterministic, which
+// keeps the estimate's noise low; its error is the credit not yet spent at
+// the ends of a pull, at most 1/f slots, so slots are short.
 void BlockTracker::DutyCycleLoop() {
   const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
   uint64_t last_parks =
       SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
   double rate = 0;  // parks per second, smoothed over about a second
   double credit = 0;
+  bool recording = true;
+  double written_fraction = 1;
   while (!stop_) {
     absl::SleepFor(options_.slot);
     const uint64_t parks =
         SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
     const double slot_rate = (parks - last_parks) / slot_seconds;
     last_parks = parks;
-    rate = rate == 0 ? slot_rate : 0.8 * rate + 0.2 * slot_rate;
+    // Smoothed over about 100 ms of 10 ms slots.
+    rate = 0.9 * rate + 0.1 * slot_rate;
     double fraction = 1;
     if (options_.max_parks_per_second > 0 &&
         rate > options_.max_parks_per_second) {
@@ -95,15 +103,10 @@ void BlockTracker::DutyCycleLoop() {
     credit += fraction;
     const bool on = credit >= 1;
     if (on) credit -= 1;
-    absl::MutexLock lock(&mu_);
-    // The slot that just ended counts for every sink with the state it had.
-    for (auto& [sink, state] : sinks_) {
-      ++state.slots;
-      if (recording_) ++state.recorded_slots;
-    }
-    if (on != recording_) {
-      recording_ = on;
-      SetRecording(on);
+    if (on != recording || fraction != written_fraction) {
+      recording = on;
+      written_fraction = fraction;
+      SetRecording(on, fraction);
     }
   }
 }
@@ -269,10 +272,6 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
   if (sit == sinks_.end()) return stats;
   const SinkState state = std::move(sit->second);
   sinks_.erase(sit);
-  if (state.slots > 0) {
-    stats.sampling_ratio =
-        static_cast<double>(state.recorded_slots) / state.slots;
-  }
   const BlockCounters c = counters();
   stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
   for (int pid : state.pids) {

@@ -44,13 +44,12 @@ struct BlockTrackerOptions {
   // New parks recorded per second, summed over all watched processes, above
   // which recording is duty-cycled. 0: no limit.
   double max_parks_per_second = 50'000;
-  absl::Duration slot = absl::Milliseconds(100);  // duty-cycle granularity
+  absl::Duration slot = absl::Milliseconds(10);  // duty-cycle granularity
 };
 
 // What a sink's pull saw, returned when it detaches.
 struct BlockSinkStats {
-  double sampling_ratio = 1;  // fraction of its slots with recording on
-  uint64_t lost = 0;          // waits lost (maps or ring full) meanwhile
+  uint64_t lost = 0;  // waits lost (maps or ring full) meanwhile
 };
 
 struct BlockCounters {
@@ -85,7 +84,7 @@ class BlockTracker {
   void Handle(const gspy_block_event& event);
   void PollLoop();
   void DutyCycleLoop();
-  void SetRecording(bool on);
+  void SetRecording(bool on, double fraction);
   absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
   // Under mu_: forgets pid's parked goroutines and, with no sink left, the
   // stored stacks.
@@ -109,7 +108,6 @@ class BlockTracker {
   };
   struct SinkState {
     std::vector<int> pids;
-    uint64_t slots = 0, recorded_slots = 0;
     uint64_t lost_at_start = 0;
   };
 
@@ -126,7 +124,6 @@ class BlockTracker {
   absl::flat_hash_map<BlockSink*, SinkState> sinks_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_
       ABSL_GUARDED_BY(mu_);
-  bool recording_ ABSL_GUARDED_BY(mu_) = true;
   std::vector<uint64_t> scratch_stack_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -86,13 +86,12 @@ grpc::Status ProfilerService::PullBlock(
         "up to ", stats.lost,
         " waits were lost because the parked map or the ring buffer was full"));
   }
-  response->set_pprof(profile.BuildPprof(window.start,
-                                         window.end - window.start,
-                                         stats.sampling_ratio, &warnings));
+  response->set_pprof(
+      profile.BuildPprof(window.start, window.end - window.start, &warnings));
   response->set_samples(profile.wait_count());
   response->set_lost_samples(profile.dropped_count() +
                              static_cast<int64_t>(stats.lost));
-  response->set_sampling_ratio(stats.sampling_ratio);
+  response->set_sampling_ratio(profile.sampling_ratio());
   for (std::string& w : warnings) response->add_warnings(std::move(w));
   return grpc::Status::OK;
 }

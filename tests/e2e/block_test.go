@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,12 +37,13 @@ type measuredWait struct {
 	totalNs float64
 }
 
-// waitUntilProbed polls `gspy targets` until pid's PROBES column lists want.
-func waitUntilProbed(t *testing.T, hh *harness, pid int, want string) {
+// waitUntilProbed polls `gspy targets` on the daemon at addr until pid's
+// PROBES column lists want.
+func waitUntilProbed(t *testing.T, hh *harness, addr string, pid int, want string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		r := hh.gspy(t, 30*time.Second, "targets")
+		r := hh.gspyAt(t, addr, 30*time.Second, "targets")
 		for _, line := range strings.Split(r.stdout, "\n") {
 			f := strings.Split(line, "\t")
 			if len(f) == 6 && f[0] == strconv.Itoa(pid) {
@@ -54,12 +59,12 @@ func waitUntilProbed(t *testing.T, hh *harness, pid int, want string) {
 	t.Fatalf("pid %d: %q probes not attached within 60s", pid, want)
 }
 
-// pull runs `gspy profile KIND` in the background; the result arrives on the
-// channel.
-func (hh *harness) pullInBackground(t *testing.T, args ...string) chan gspyResult {
+// pullInBackground runs gspy against the daemon at addr in the background;
+// the result arrives on the channel.
+func (hh *harness) pullInBackground(t *testing.T, addr string, args ...string) chan gspyResult {
 	t.Helper()
 	ch := make(chan gspyResult, 1)
-	go func() { ch <- hh.gspy(t, 3*time.Minute, args...) }()
+	go func() { ch <- hh.gspyAt(t, addr, 3*time.Minute, args...) }()
 	return ch
 }
 
@@ -129,6 +134,16 @@ func goBlockByScenario(p *profile.Profile) map[string]measuredWait {
 	return out
 }
 
+// blockworkTruth reads the workload's own measurements from its done line.
+func blockworkTruth(done map[string]any) map[string]measuredWait {
+	truth := map[string]measuredWait{}
+	for name, v := range done["truth"].(map[string]any) {
+		m := v.(map[string]any)
+		truth[name] = measuredWait{int64(m["count"].(float64)), m["total_ns"].(float64)}
+	}
+	return truth
+}
+
 func within(got, want, tol float64) bool {
 	return want > 0 && math.Abs(got-want) <= tol*want
 }
@@ -143,9 +158,9 @@ func runBlockTruth(t *testing.T, hh *harness, bin string) {
 	pid := strconv.Itoa(w.pid)
 	blockOut := filepath.Join(dir, "block.pb.gz")
 	schedOut := filepath.Join(dir, "sched.pb.gz")
-	blockRes := hh.pullInBackground(t, "profile", "block", "--pid="+pid, "--duration=60s", "-o", blockOut)
-	schedRes := hh.pullInBackground(t, "profile", "sched-latency", "--pid="+pid, "--duration=60s", "-o", schedOut)
-	waitUntilProbed(t, hh, w.pid, "block")
+	blockRes := hh.pullInBackground(t, hh.addr, "profile", "block", "--pid="+pid, "--duration=60s", "-o", blockOut)
+	schedRes := hh.pullInBackground(t, hh.addr, "profile", "sched-latency", "--pid="+pid, "--duration=60s", "-o", schedOut)
+	waitUntilProbed(t, hh, hh.addr, w.pid, "block")
 	// Both pulls must be attached before the window opens: the second one
 	// attaches within a few milliseconds of the first, and the workload's
 	// waits take a second, so give it a moment rather than miss its start.
@@ -159,11 +174,7 @@ func runBlockTruth(t *testing.T, hh *harness, bin string) {
 	}
 	w.cmd.Wait()
 	w.waited = true
-	truth := map[string]measuredWait{}
-	for name, v := range done["truth"].(map[string]any) {
-		m := v.(map[string]any)
-		truth[name] = measuredWait{int64(m["count"].(float64)), m["total_ns"].(float64)}
-	}
+	truth := blockworkTruth(done)
 	for _, ch := range []chan gspyResult{blockRes, schedRes} {
 		r := <-ch
 		if r.exitCode != 0 {
@@ -244,8 +255,8 @@ func TestBlockPullTargetExits(t *testing.T) {
 	hh := env(t)
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=10")
 	out := filepath.Join(t.TempDir(), "block.pb.gz")
-	res := hh.pullInBackground(t, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
-	waitUntilProbed(t, hh, w.pid, "block")
+	res := hh.pullInBackground(t, hh.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	waitUntilProbed(t, hh, hh.addr, w.pid, "block")
 	before := fdCount(t, hh.daemon.Process.Pid)
 	w.cmd.Process.Kill()
 	w.cmd.Wait()
@@ -260,5 +271,80 @@ func TestBlockPullTargetExits(t *testing.T) {
 	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", w.pid)); err == nil {
 		t.Fatalf("pid %d still exists", w.pid)
+	}
+}
+
+// startOwnDaemon starts a gspyd of the test's own with extra flags and
+// returns its address; it is stopped when the test ends.
+func startOwnDaemon(t *testing.T, hh *harness, flags ...string) string {
+	t.Helper()
+	cmd := exec.Command(hh.gspydBin, append([]string{"--listen=127.0.0.1:0"}, flags...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting gspyd: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			t.Logf("own gspyd: %s", sc.Text())
+			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return a
+	case <-time.After(60 * time.Second):
+		t.Fatalf("gspyd %v did not print its listening line within 60s", flags)
+	}
+	return ""
+}
+
+// Past its park budget the daemon records new waits only part of the time
+// and scales each by its weight: the totals stay right, and the pull says so.
+func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
+	hh := env(t)
+	addr := startOwnDaemon(t, hh, "--block-max-parks-per-second=1000")
+	// About 5 x 800 parks per second for 2 s: four to five times the budget.
+	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=1600", "-wait=1ms")
+	out := filepath.Join(t.TempDir(), "block.pb.gz")
+	res := hh.pullInBackground(t, addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	waitUntilProbed(t, hh, addr, w.pid, "block")
+	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
+		t.Fatal(err)
+	}
+	done := w.next(t, 60*time.Second)
+	w.cmd.Wait()
+	w.waited = true
+	truth := blockworkTruth(done)
+	r := <-res
+	if r.exitCode != 0 {
+		t.Fatalf("pull failed: %s", r.stderr)
+	}
+	m := regexp.MustCompile(`waits, ([0-9.]+)% of all, scaled: duty-cycled`).FindStringSubmatch(r.stderr)
+	if m == nil || !strings.Contains(r.stderr, "duty-cycled") {
+		t.Fatalf("the pull should say it was duty-cycled and by how much; stderr:\n%s", r.stderr)
+	}
+	if pct, _ := strconv.ParseFloat(m[1], 64); pct > 60 {
+		t.Errorf("recorded %.1f%% of the waits at 4-5x the budget; want well below 60%%", pct)
+	}
+	got := blockByScenario(t, readProfile(t, out), "block")
+	for name := range blockScenarios {
+		tr, g := truth[name], got[name]
+		t.Logf("%-6s truth %4d waits %7.1f ms | gspy (scaled) %4d %7.1f ms", name, tr.count, tr.totalNs/1e6, g.count, g.totalNs/1e6)
+		if !within(float64(g.count), float64(tr.count), 0.1) {
+			t.Errorf("%s: scaled count %d, the workload did %d (tolerance 10%%)", name, g.count, tr.count)
+		}
+		// 20%: with 1 ms waits, the workload's timing also holds the
+		// wake-up-to-running latency, a larger share than for long waits.
+		if !within(g.totalNs, tr.totalNs, 0.2) {
+			t.Errorf("%s: scaled delay %.1f ms, the workload measured %.1f ms (tolerance 20%%)", name, g.totalNs/1e6, tr.totalNs/1e6)
+		}
 	}
 }

@@ -261,9 +261,15 @@ type gspyResult struct {
 // gspy runs the CLI against the shared daemon.
 func (hh *harness) gspy(t *testing.T, timeout time.Duration, args ...string) gspyResult {
 	t.Helper()
+	return hh.gspyAt(t, hh.addr, timeout, args...)
+}
+
+// gspyAt runs the CLI against the daemon at addr.
+func (hh *harness) gspyAt(t *testing.T, addr string, timeout time.Duration, args ...string) gspyResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	full := append([]string{"--server=" + hh.addr}, args...)
+	full := append([]string{"--server=" + addr}, args...)
 	cmd := exec.CommandContext(ctx, hh.gspyBin, full...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se

@@ -67,8 +67,8 @@ TEST(BlockProfileTest, DelayRunsFromParkToReadyOrToExecuteWithoutReady) {
   profile.Add(Wait(3, kSleep, 1000, 0, 1500), kStack);
   EXPECT_EQ(profile.wait_count(), 3);
   std::string type;
-  std::vector<Row> rows = Rows(
-      profile.BuildPprof(absl::Now(), absl::Seconds(1), 1, nullptr), &type);
+  std::vector<Row> rows =
+      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr), &type);
   EXPECT_EQ(type, "contentions");
   ASSERT_EQ(rows.size(), 2u);
   for (const Row& r : rows) {
@@ -92,30 +92,35 @@ TEST(BlockProfileTest, SchedLatencyIsReadyToRunAndSkipsWaitsWithoutReady) {
   profile.Add(Wait(1, kChanReceive, 1000, 5000, 9000), kStack);
   profile.Add(Wait(3, kSleep, 1000, 0, 1500), kStack);
   std::string type;
-  std::vector<Row> rows = Rows(
-      profile.BuildPprof(absl::Now(), absl::Seconds(1), 1, nullptr), &type);
+  std::vector<Row> rows =
+      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr), &type);
   EXPECT_EQ(type, "wakeups");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].count, 1);
   EXPECT_EQ(rows[0].delay, 4000);
 }
 
-TEST(BlockProfileTest, ScalesByTheSamplingRatioAndSaysSo) {
+TEST(BlockProfileTest, ScalesEachWaitByItsWeightAndSaysSo) {
   BlockProfile profile(BlockProfileOptions{});
   profile.AddProcess(testing::FakeProcess(7));
+  // Two waits recorded while 1 in 4 slots recorded, two at full rate.
   for (int i = 0; i < 4; ++i) {
-    profile.Add(Wait(i, kSleep, 0, 1000, 1100), kStack);
+    gspy_block_event e = Wait(i, kSleep, 0, 1000, 1100);
+    e.weight_milli = i < 2 ? 4000 : 1000;
+    profile.Add(e, kStack);
   }
+  EXPECT_DOUBLE_EQ(profile.sampling_ratio(), 4.0 / 10.0);
   std::vector<std::string> warnings;
   std::string type;
   std::vector<Row> rows =
-      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), 0.25, &warnings),
-           &type);
+      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), &warnings), &type);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].count, 16);
-  EXPECT_EQ(rows[0].delay, 16000);
+  EXPECT_EQ(rows[0].count, 10);
+  EXPECT_EQ(rows[0].delay, 10000);
   ASSERT_FALSE(warnings.empty());
-  EXPECT_NE(warnings[0].find("25.0%"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("4 waits were recorded and stand for 10"),
+            std::string::npos)
+      << warnings[0];
 }
 
 TEST(BlockProfileTest, IgnoresOtherPidsAndBoundsDistinctStacks) {
