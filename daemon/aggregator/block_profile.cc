@@ -140,17 +140,8 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
         {.key = "wait_reason",
          .str = p.reasons.ok() ? p.reasons->Name(key.reason)
                                : absl::StrCat("waitReason(", key.reason, ")")});
-    for (const auto& [k, v] : key.labels) {
-      labels.push_back({.key = k, .str = v});
-    }
-    if (options_.goroutine_ids && key.goid != 0) {
-      labels.push_back({.key = "goid",
-                        .num = static_cast<int64_t>(key.goid),
-                        .is_num = true});
-    }
-    if (several_processes) {
-      labels.push_back({.key = "pid", .num = key.pid, .is_num = true});
-    }
+    AppendSampleLabels(key.labels, options_.goroutine_ids ? key.goid : 0,
+                       p.process, several_processes, &labels);
     const int64_t values[] = {
         static_cast<int64_t>(std::llround(value.count)),
         static_cast<int64_t>(std::llround(value.delay_ns))};

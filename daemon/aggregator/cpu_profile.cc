@@ -106,17 +106,8 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }
     labels.clear();
-    for (const auto& [k, v] : key.labels) {
-      labels.push_back({.key = k, .str = v});
-    }
-    if (options_.goroutine_ids && key.goid != 0) {
-      labels.push_back({.key = "goid",
-                        .num = static_cast<int64_t>(key.goid),
-                        .is_num = true});
-    }
-    if (several_processes) {
-      labels.push_back({.key = "pid", .num = key.pid, .is_num = true});
-    }
+    AppendSampleLabels(key.labels, options_.goroutine_ids ? key.goid : 0, proc,
+                       several_processes, &labels);
     const int64_t values[] = {count, count * options_.period_ns};
     builder.AddSample(locations, values, labels);
   }

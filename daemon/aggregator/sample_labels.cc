@@ -20,4 +20,20 @@ LabelPairs DecodeLabels(const gspy_label* labels, int count,
   return out;
 }
 
+void AppendSampleLabels(const LabelPairs& pprof_labels, uint64_t goid,
+                        const GoProcess& process, bool with_pid,
+                        std::vector<SampleLabel>* out) {
+  for (const auto& [k, v] : pprof_labels) out->push_back({.key = k, .str = v});
+  if (goid != 0) {
+    out->push_back(
+        {.key = "goid", .num = static_cast<int64_t>(goid), .is_num = true});
+  }
+  for (const auto& [k, v] : process.metadata.labels) {
+    out->push_back({.key = k, .str = v});
+  }
+  if (with_pid) {
+    out->push_back({.key = "pid", .num = process.pid, .is_num = true});
+  }
+}
+
 }  // namespace gspy

@@ -1,4 +1,5 @@
-// The pprof labels a BPF record carries, decoded into (key, value) pairs.
+// The labels of a profile sample: the pprof labels a BPF record carries,
+// decoded into (key, value) pairs, and those gspy adds.
 #ifndef GSPY_DAEMON_AGGREGATOR_SAMPLE_LABELS_H_
 #define GSPY_DAEMON_AGGREGATOR_SAMPLE_LABELS_H_
 
@@ -8,6 +9,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "bpf/gspy_types.h"
+#include "daemon/pprof/profile_builder.h"
+#include "daemon/process/go_process.h"
 
 namespace gspy {
 
@@ -18,6 +21,13 @@ using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 // sorted by key, and both must aggregate alike.
 LabelPairs DecodeLabels(const gspy_label* labels, int count,
                         const absl::flat_hash_set<std::string>& keep);
+
+// Appends a sample's labels: its pprof labels, its goroutine id as the
+// numeric label "goid" (unless 0), the process's metadata (namespace, pod,
+// container, node) and, when a profile holds several processes, "pid".
+void AppendSampleLabels(const LabelPairs& pprof_labels, uint64_t goid,
+                        const GoProcess& process, bool with_pid,
+                        std::vector<SampleLabel>* out);
 
 }  // namespace gspy
 

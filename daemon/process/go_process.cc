@@ -110,6 +110,7 @@ absl::StatusOr<GoProcess> ProcessTable::InspectBinary(int pid) const {
   }
   proc.binary = *binary;
   proc.exe_inode = identity.inode;
+  if (labeler_ != nullptr) proc.metadata = labeler_->MetadataFor(pid);
   return proc;
 }
 

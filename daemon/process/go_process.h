@@ -12,6 +12,7 @@
 #include "daemon/gobinary/go_binary.h"
 #include "daemon/process/binary_cache.h"
 #include "daemon/process/proc_maps.h"
+#include "daemon/process/process_labels.h"
 
 namespace gspy {
 
@@ -23,6 +24,9 @@ struct GoProcess {
   std::shared_ptr<const GoBinary> binary;
   uint64_t load_bias = 0;
   std::vector<MemoryMapping> mappings;
+  // Where it runs (Kubernetes namespace, pod, container, node), when the
+  // table has a labeler; empty otherwise.
+  ProcessMetadata metadata;
 };
 
 // A process that is not profilable, and why.
@@ -35,6 +39,8 @@ struct ProcessProblem {
 class ProcessTable {
  public:
   explicit ProcessTable(BinaryCache* cache) : cache_(cache) {}
+  // Fills GoProcess::metadata from now on. Not owned; outlives the table.
+  void set_labeler(const ProcessLabeler* labeler) { labeler_ = labeler; }
 
   // Everything gspy needs to profile `pid`. NOT_FOUND: no such process (or a
   // kernel thread); FAILED_PRECONDITION: not a Go binary, or a Go version
@@ -49,6 +55,7 @@ class ProcessTable {
  private:
   absl::StatusOr<GoProcess> InspectBinary(int pid) const;
   BinaryCache* cache_;
+  const ProcessLabeler* labeler_ = nullptr;
 };
 
 // Whether `pid` exists and has not exited (a zombie has exited).
