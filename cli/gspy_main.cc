@@ -27,7 +27,8 @@ namespace {
 constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
 
 commands:
-  targets                       Go processes on the node: pid, Go version, exe
+  targets                       Go processes on the node: pid, Go version, exe,
+                                module, probes attached, pod
   profile cpu                   pull a CPU profile
   profile block                 pull a block profile: where goroutines waited
                                 and how long (contentions, delay), with the
@@ -36,7 +37,10 @@ commands:
                                 latency) by the stack the goroutine waited at
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
-                                (no --pid/--exe: every Go process)
+      --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
+      --namespace=NS            every Go process of the namespace's pods ...
+      --selector=K=V,K2!=V2     ... or of the pods these labels select
+                                (no selector: every Go process)
       --duration=10s            how long to sample
       --group-by=KEY            label whose values group the folded/SVG output
       --labels=K1,K2            keep only these pprof labels (default: all)
@@ -74,12 +78,18 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   gspy::v1::ListTargetsResponse response;
   grpc::Status s = stub.ListTargets(&ctx, {}, &response);
   if (!s.ok()) return FailRpc(s);
-  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tNOTE\n");
+  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tNOTE\n");
   for (const auto& t : response.targets()) {
     std::string probes = absl::StrJoin(t.probes(), ",");
-    printf("%d\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
+    std::string pod = "-";
+    if (auto ns = t.metadata().find("namespace"),
+        name = t.metadata().find("pod");
+        ns != t.metadata().end() && name != t.metadata().end()) {
+      pod = absl::StrCat(ns->second, "/", name->second);
+    }
+    printf("%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
            t.exe().c_str(), t.module_path().c_str(),
-           probes.empty() ? "-" : probes.c_str(),
+           probes.empty() ? "-" : probes.c_str(), pod.c_str(),
            t.unsupported_reason().c_str());
   }
   return 0;
@@ -123,6 +133,15 @@ absl::StatusOr<absl::Duration> ReadTargetsAndDuration(
   }
   for (const std::string& e : cl.GetAll("exe")) {
     request->mutable_selector()->add_exe_paths(e);
+  }
+  for (const std::string& p : cl.GetAll("pod")) {
+    request->mutable_selector()->add_pods(p);
+  }
+  if (auto ns = cl.Get("namespace")) {
+    request->mutable_selector()->set_namespace_(*ns);
+  }
+  if (auto sel = cl.Get("selector")) {
+    request->mutable_selector()->set_pod_label_selector(*sel);
   }
   absl::Duration duration = default_duration;
   if (auto d = cl.Get("duration");

@@ -3,9 +3,11 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +22,9 @@
 #include "daemon/block/block_tracker.h"
 #include "daemon/gc/gc_service.h"
 #include "daemon/gc/gc_tracker.h"
+#include "daemon/k8s/kube_labeler.h"
+#include "daemon/k8s/pod_cache.h"
+#include "daemon/k8s/pod_watcher.h"
 #include "daemon/preflight/preflight.h"
 #include "daemon/process/binary_cache.h"
 #include "daemon/process/go_process.h"
@@ -40,8 +45,54 @@ ABSL_FLAG(double, block_max_parks_per_second, 50000,
           "goroutine parks per second (all profiled processes together), new "
           "waits are recorded only part of the time and the profile is scaled "
           "(it says by how much); 0 for no limit");
+ABSL_FLAG(std::string, kube_api, "",
+          "Kubernetes API server for pod metadata: a URL (https://host:port or "
+          "http://...), \"none\", or empty for the in-cluster service account "
+          "when KUBERNETES_SERVICE_HOST is set");
+ABSL_FLAG(std::string, kube_token_file, "",
+          "bearer token for --kube-api (in-cluster: the service account's)");
+ABSL_FLAG(std::string, kube_ca_file, "",
+          "CA bundle for --kube-api's certificate (in-cluster: the service "
+          "account's)");
+ABSL_FLAG(std::string, node_name, "",
+          "this node's name, for the pod watch and the \"node\" label "
+          "(default: $NODE_NAME, else the host name)");
 
 namespace {
+std::string NodeName() {
+  std::string node = absl::GetFlag(FLAGS_node_name);
+  if (node.empty() && getenv("NODE_NAME") != nullptr)
+    node = getenv("NODE_NAME");
+  if (node.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0) node = host;
+  }
+  return node;
+}
+
+// Where the pod metadata comes from, or why there is none.
+absl::StatusOr<gspy::KubeApiConfig> KubeConfigFromFlags() {
+  const std::string api = absl::GetFlag(FLAGS_kube_api);
+  if (api == "none") {
+    return absl::FailedPreconditionError("--kube-api=none");
+  }
+  if (api.empty()) {
+    absl::StatusOr<gspy::KubeApiConfig> c = gspy::InClusterConfig(NodeName());
+    if (c.ok() && !absl::GetFlag(FLAGS_kube_token_file).empty()) {
+      c->token_file = absl::GetFlag(FLAGS_kube_token_file);
+    }
+    if (c.ok() && !absl::GetFlag(FLAGS_kube_ca_file).empty()) {
+      c->ca_file = absl::GetFlag(FLAGS_kube_ca_file);
+    }
+    return c;
+  }
+  gspy::KubeApiConfig c;
+  c.server = api;
+  c.token_file = absl::GetFlag(FLAGS_kube_token_file);
+  c.ca_file = absl::GetFlag(FLAGS_kube_ca_file);
+  c.node_name = NodeName();
+  return c;
+}
 
 std::atomic<bool> g_stop{false};
 
@@ -98,6 +149,21 @@ int main(int argc, char** argv) {
 
   gspy::BinaryCache binaries;
   gspy::ProcessTable processes(&binaries);
+  gspy::PodCache pods;
+  std::unique_ptr<gspy::PodWatcher> pod_watcher;
+  absl::StatusOr<gspy::KubeApiConfig> kube = KubeConfigFromFlags();
+  if (kube.ok()) {
+    pod_watcher = std::make_unique<gspy::PodWatcher>(*kube, &pods);
+    pod_watcher->Start();
+    fprintf(stderr, "gspyd: watching the pods of node %s at %s\n",
+            kube->node_name.c_str(), kube->server.c_str());
+  } else {
+    fprintf(stderr, "gspyd: no pod metadata: %s\n",
+            std::string(kube.status().message()).c_str());
+  }
+  gspy::KubeLabeler labeler(pod_watcher != nullptr ? &pods : nullptr,
+                            NodeName());
+  processes.set_labeler(&labeler);
   gspy::ProfilerServiceOptions options;
   options.max_duration = absl::GetFlag(FLAGS_max_duration);
   options.period_ns = (*sampler)->period_ns();

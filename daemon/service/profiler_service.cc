@@ -32,6 +32,9 @@ grpc::Status ProfilerService::ListTargets(
       t->add_probes("gc");
     }
     if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
+    for (const auto& [k, v] : proc.metadata.labels) {
+      (*t->mutable_metadata())[k] = v;
+    }
   }
   for (const ProcessProblem& p : problems) {
     gspy::v1::Target* t = response->add_targets();

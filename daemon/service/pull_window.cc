@@ -14,8 +14,7 @@ PullWindowResult RunPullWindow(grpc::ServerContext* context,
   PullWindowResult result;
   result.start = absl::Now();
   const absl::Time deadline = result.start + spec.duration;
-  const bool pids_only =
-      spec.selector->exe_paths().empty() && !spec.selector->pids().empty();
+  const bool pids_only = SelectsPidsOnly(*spec.selector);
   while (absl::Now() < deadline && !context->IsCancelled()) {
     absl::SleepFor(std::min(spec.rescan_interval, deadline - absl::Now()));
     if (pids_only) {

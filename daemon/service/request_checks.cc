@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/service/pod_selector.h"
 
 namespace gspy {
 namespace {
@@ -18,17 +19,25 @@ std::string CanonicalPath(const std::string& path) {
   return path;
 }
 
-bool SelectsAll(const gspy::v1::Selector& selector) {
-  return selector.pids().empty() && selector.exe_paths().empty();
+bool HasPodPart(const gspy::v1::Selector& selector) {
+  return !selector.pods().empty() || !selector.namespace_().empty() ||
+         !selector.pod_label_selector().empty();
 }
 
-bool MatchesExe(const gspy::v1::Selector& selector, const GoProcess& proc) {
+bool SelectsAll(const gspy::v1::Selector& selector) {
+  return selector.pids().empty() && selector.exe_paths().empty() &&
+         !HasPodPart(selector);
+}
+
+// The parts that can match processes not running yet: --exe and pods.
+bool MatchesExeOrPod(const gspy::v1::Selector& selector,
+                     const PodSelector& pods, const GoProcess& proc) {
   for (const std::string& exe : selector.exe_paths()) {
     if (proc.exe_path == exe || proc.exe_path == CanonicalPath(exe)) {
       return true;
     }
   }
-  return false;
+  return !pods.empty() && pods.Matches(proc.metadata);
 }
 
 }  // namespace
@@ -50,14 +59,19 @@ absl::StatusOr<absl::Duration> CheckDuration(int64_t seconds, int32_t nanos,
   return d;
 }
 
-absl::Status CheckPids(const gspy::v1::Selector& selector) {
+absl::Status CheckSelector(const gspy::v1::Selector& selector) {
   for (int pid : selector.pids()) {
     if (pid <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("pid ", pid, " is not a valid pid"));
     }
   }
-  return absl::OkStatus();
+  return PodSelector::Parse(selector).status();
+}
+
+bool SelectsPidsOnly(const gspy::v1::Selector& selector) {
+  return !selector.pids().empty() && selector.exe_paths().empty() &&
+         !HasPodPart(selector);
 }
 
 absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
@@ -71,7 +85,7 @@ absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
     if (seen.insert(pid).second) out.push_back(*std::move(proc));
   }
   const bool all = SelectsAll(selector);
-  if (!all && selector.exe_paths().empty()) return out;
+  if (SelectsPidsOnly(selector)) return out;
   for (GoProcess& proc :
        NewSelectorMatches(processes, selector,
                           [&seen](int pid) { return seen.contains(pid); })) {
@@ -79,10 +93,16 @@ absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
     out.push_back(std::move(proc));
   }
   if (out.empty()) {
+    std::vector<std::string> what_runs(selector.exe_paths().begin(),
+                                       selector.exe_paths().end());
+    if (absl::StatusOr<PodSelector> pods = PodSelector::Parse(selector);
+        pods.ok() && !pods->empty()) {
+      what_runs.push_back(pods->Describe());
+    }
     return absl::NotFoundError(
         all ? absl::StrCat("no Go process to ", what, " on this node")
             : absl::StrCat("no Go process runs ",
-                           absl::StrJoin(selector.exe_paths(), ", ")));
+                           absl::StrJoin(what_runs, ", ")));
   }
   return out;
 }
@@ -94,7 +114,7 @@ absl::StatusOr<CheckedTargets> CheckTargetsRequest(
   absl::StatusOr<absl::Duration> duration =
       CheckDuration(duration_seconds, duration_nanos, max);
   if (!duration.ok()) return duration.status();
-  if (absl::Status s = CheckPids(selector); !s.ok()) return s;
+  if (absl::Status s = CheckSelector(selector); !s.ok()) return s;
   absl::StatusOr<std::vector<GoProcess>> targets =
       ResolveSelector(processes, selector, what);
   if (!targets.ok()) return targets.status();
@@ -106,10 +126,11 @@ std::vector<GoProcess> NewSelectorMatches(
     const std::function<bool(int pid)>& known) {
   std::vector<GoProcess> out;
   const bool all = SelectsAll(selector);
-  if (!all && selector.exe_paths().empty()) return out;
+  absl::StatusOr<PodSelector> pods = PodSelector::Parse(selector);
+  if (SelectsPidsOnly(selector) || !pods.ok()) return out;
   for (const GoProcess& proc : processes.ListGoProcesses()) {
     if (known(proc.pid)) continue;
-    if (!all && !MatchesExe(selector, proc)) continue;
+    if (!all && !MatchesExeOrPod(selector, *pods, proc)) continue;
     // Listing checks the binary; Inspect adds the mappings and load bias.
     absl::StatusOr<GoProcess> full = processes.Inspect(proc.pid);
     if (full.ok()) out.push_back(*std::move(full));

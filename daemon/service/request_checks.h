@@ -27,13 +27,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::StatusOr<absl::Duration> CheckDuration(int64_t seconds, int32_t nanos,
                                              absl::Duration max);
 
-// INVALID_ARGUMENT for a pid that cannot exist (<= 0).
-absl::Status CheckPids(const gspy::v1::Selector& selector);
+// INVALID_ARGUMENT for a pid that cannot exist (<= 0) or a Kubernetes part
+// that does not parse (see PodSelector).
+absl::Status CheckSelector(const gspy::v1::Selector& selector);
+
+// Whether the selector names pids and nothing else: then a pull ends when
+// they have all exited, and no new process can join it.
+bool SelectsPidsOnly(const gspy::v1::Selector& selector);
 
 // The processes a selector names, each once: every --pid (the first bad one
 // is the error: NOT_FOUND, FAILED_PRECONDITION, ...), every Go process of an
-// --exe, or every Go process for an empty selector (NOT_FOUND when that
-// finds none). `what` names the action in messages ("profile", "watch").
+// --exe or of a selected pod, or every Go process for an empty selector
+// (NOT_FOUND when that finds none). `what` names the action in messages
+// ("profile", "watch").
 absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     absl::string_view what);
@@ -44,16 +50,16 @@ struct CheckedTargets {
   std::vector<GoProcess> processes;
 };
 
-// CheckDuration, CheckPids and ResolveSelector, in that order: what every
+// CheckDuration, CheckSelector and ResolveSelector, in that order: what every
 // pull or watch request goes through first.
 absl::StatusOr<CheckedTargets> CheckTargetsRequest(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,
     absl::string_view what);
 
-// Processes of the selector's --exe part (or all Go processes for an empty
-// selector) for which `known` is false: those started since the request
-// began. Empty for a selector of pids only.
+// Processes of the selector's --exe and pod parts (or all Go processes for
+// an empty selector) for which `known` is false: those started since the
+// request began. Empty for a selector of pids only.
 std::vector<GoProcess> NewSelectorMatches(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     const std::function<bool(int pid)>& known);

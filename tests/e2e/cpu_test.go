@@ -47,8 +47,8 @@ func TestTargets(t *testing.T) {
 	found := false
 	for _, line := range lines[1:] {
 		f := strings.Split(line, "\t")
-		if len(f) != 6 {
-			t.Errorf("targets line %q has %d tab-separated fields, want 6 (PID GO_VERSION EXE MODULE PROBES NOTE)", line, len(f))
+		if len(f) != 7 {
+			t.Errorf("targets line %q has %d tab-separated fields, want 7 (PID GO_VERSION EXE MODULE PROBES POD NOTE)", line, len(f))
 			continue
 		}
 		pid, err := strconv.Atoi(f[0])
@@ -75,8 +75,11 @@ func TestTargets(t *testing.T) {
 		if f[4] != "-" {
 			t.Errorf("cpuwork's PROBES is %q, want - (no GC watch or block pull runs)", f[4])
 		}
-		if f[5] != "" {
-			t.Errorf("cpuwork's NOTE is %q, want empty (profilable)", f[5])
+		if f[5] != "-" {
+			t.Errorf("cpuwork's POD is %q, want - (not in a pod)", f[5])
+		}
+		if f[6] != "" {
+			t.Errorf("cpuwork's NOTE is %q, want empty (profilable)", f[6])
 		}
 	}
 	if !found {

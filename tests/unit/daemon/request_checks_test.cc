@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "daemon/service/pod_selector.h"
 #include "gtest/gtest.h"
 
 namespace gspy {
@@ -21,9 +22,9 @@ TEST(RequestChecksTest, DurationMustBePositiveAndAtMostTheMaximum) {
 TEST(RequestChecksTest, PidsMustBePositive) {
   gspy::v1::Selector selector;
   selector.add_pids(1);
-  EXPECT_TRUE(CheckPids(selector).ok());
+  EXPECT_TRUE(CheckSelector(selector).ok());
   selector.add_pids(0);
-  EXPECT_TRUE(absl::IsInvalidArgument(CheckPids(selector)));
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckSelector(selector)));
 }
 
 TEST(RequestChecksTest, ResolveNamesTheBadPid) {
@@ -52,6 +53,63 @@ TEST(RequestChecksTest, AnExeNothingRunsIsNotFound) {
             absl::string_view::npos);
   EXPECT_TRUE(
       NewSelectorMatches(table, selector, [](int) { return false; }).empty());
+}
+
+}  // namespace
+}  // namespace gspy
+
+namespace gspy {
+namespace {
+
+ProcessMetadata InPod(const std::string& ns, const std::string& pod,
+                      LabelList pod_labels) {
+  return {{{"namespace", ns}, {"pod", pod}}, std::move(pod_labels)};
+}
+
+TEST(PodSelectorTest, PodsByNameAndByNamespaceAndLabels) {
+  gspy::v1::Selector s;
+  s.add_pods("shop/checkout-1");
+  absl::StatusOr<PodSelector> by_name = PodSelector::Parse(s);
+  ASSERT_TRUE(by_name.ok()) << by_name.status();
+  EXPECT_TRUE(by_name->Matches(InPod("shop", "checkout-1", {})));
+  EXPECT_FALSE(by_name->Matches(InPod("shop", "checkout-2", {})));
+  EXPECT_FALSE(by_name->Matches(InPod("other", "checkout-1", {})));
+  EXPECT_FALSE(by_name->Matches({}));  // not in a pod
+
+  gspy::v1::Selector l;
+  l.set_namespace_("shop");
+  l.set_pod_label_selector("app=checkout, tier!=batch,canary,!debug");
+  absl::StatusOr<PodSelector> by_labels = PodSelector::Parse(l);
+  ASSERT_TRUE(by_labels.ok()) << by_labels.status();
+  EXPECT_TRUE(by_labels->Matches(
+      InPod("shop", "a", {{"app", "checkout"}, {"canary", ""}})));
+  EXPECT_TRUE(by_labels->Matches(InPod(
+      "shop", "a", {{"app", "checkout"}, {"canary", "1"}, {"tier", "web"}})));
+  EXPECT_FALSE(by_labels->Matches(InPod(
+      "shop", "a", {{"app", "checkout"}, {"tier", "batch"}, {"canary", ""}})));
+  EXPECT_FALSE(by_labels->Matches(InPod("shop", "a", {{"app", "checkout"}})));
+  EXPECT_FALSE(by_labels->Matches(InPod(
+      "shop", "a", {{"app", "checkout"}, {"canary", ""}, {"debug", ""}})));
+  EXPECT_FALSE(by_labels->Matches(
+      InPod("prod", "a", {{"app", "checkout"}, {"canary", ""}})));
+  EXPECT_EQ(by_labels->Describe(),
+            "namespace shop, pods app=checkout, tier!=batch,canary,!debug");
+}
+
+TEST(PodSelectorTest, BadInputIsInvalidArgument) {
+  for (const std::string& pod : {"checkout", "/x", "shop/", "a/b/c"}) {
+    gspy::v1::Selector s;
+    s.add_pods(pod);
+    EXPECT_TRUE(absl::IsInvalidArgument(CheckSelector(s))) << pod;
+  }
+  for (const std::string& sel : {"=x", "a b=c", "!", "app=x,,=y"}) {
+    gspy::v1::Selector s;
+    s.set_pod_label_selector(sel);
+    EXPECT_TRUE(absl::IsInvalidArgument(CheckSelector(s))) << sel;
+  }
+  gspy::v1::Selector empty;
+  EXPECT_TRUE(PodSelector::Parse(empty)->empty());
+  EXPECT_FALSE(SelectsPidsOnly(empty));
 }
 
 }  // namespace
