@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/render/flame_graph.h"
 #include "daemon/pprof/profile_builder.h"
@@ -47,6 +48,13 @@ commands:
       --goroutine-ids           add each sample's goroutine id as label "goid"
       --kernel                  include kernel frames (cpu only)
       -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
+      --kube-api=URL            cluster-wide: find the nodes of the selected pods
+                                and the gspy pod on each through this API server
+                                (e.g. http://127.0.0.1:8001 from `kubectl proxy`,
+                                or in-cluster), pull from each, merge
+      --kube-token-file=F --kube-ca-file=F   credentials for --kube-api
+      --gspy-namespace=gspy --gspy-selector=app.kubernetes.io/name=gspy
+                                where the gspy DaemonSet's pods are
   gc                            print every stop-the-world pause as it happens,
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)
@@ -174,6 +182,24 @@ constexpr ProfileKind kProfileKinds[] = {
      "gspy scheduling latency (delay)", "wake-ups"},
 };
 
+// --kube-api=URL|in-cluster and the flags that go with it.
+absl::StatusOr<ClusterOptions> ClusterOptionsFrom(const CommandLine& cl,
+                                                  const std::string& api) {
+  ClusterOptions o;
+  if (api == "in-cluster") {
+    absl::StatusOr<KubeApiConfig> c = InClusterConfig("");
+    if (!c.ok()) return c.status();
+    o.api = *c;
+  } else {
+    o.api.server = api;
+  }
+  if (auto f = cl.Get("kube-token-file")) o.api.token_file = *f;
+  if (auto f = cl.Get("kube-ca-file")) o.api.ca_file = *f;
+  if (auto ns = cl.Get("gspy-namespace")) o.gspy_namespace = *ns;
+  if (auto sel = cl.Get("gspy-selector")) o.gspy_selector = *sel;
+  return o;
+}
+
 int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
                 const CommandLine& cl) {
   gspy::v1::GetProfileRequest request;
@@ -192,13 +218,26 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
   if (out.empty()) return Fail("profile: -o FILE is required");
 
-  grpc::ClientContext ctx;
-  ctx.set_deadline(
-      std::chrono::system_clock::now() +
-      absl::ToChronoSeconds(absl::AbsDuration(*duration) + absl::Seconds(120)));
+  const absl::Duration timeout =
+      absl::AbsDuration(*duration) + absl::Seconds(120);
   gspy::v1::GetProfileResponse response;
-  grpc::Status s = stub.GetProfile(&ctx, request, &response);
-  if (!s.ok()) return FailRpc(s);
+  if (auto api = cl.Get("kube-api")) {
+    absl::StatusOr<ClusterOptions> cluster = ClusterOptionsFrom(cl, *api);
+    if (!cluster.ok()) return Fail(std::string(cluster.status().message()));
+    absl::StatusOr<gspy::v1::GetProfileResponse> r =
+        ClusterPull(*cluster, request, timeout);
+    if (!r.ok()) {
+      return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()),
+                               ": ", r.status().message()));
+    }
+    response = *std::move(r);
+  } else {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     absl::ToChronoSeconds(timeout));
+    grpc::Status s = stub.GetProfile(&ctx, request, &response);
+    if (!s.ok()) return FailRpc(s);
+  }
   for (const std::string& w : response.warnings()) {
     fprintf(stderr, "gspy: warning: %s\n", w.c_str());
   }

@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -27,24 +28,23 @@ import (
 type fakeAPIServer struct {
 	srv     *httptest.Server
 	token   string
-	node    string
 	caFile  string
 	tokFile string
 
 	mu       sync.Mutex
 	pods     map[types.UID]*corev1.Pod
 	version  int
-	watchers []chan []byte
+	watchers []*fakeWatch
 	badReqs  []string
 }
 
-func newFakeAPIServer(t *testing.T, node string) *fakeAPIServer {
-	f := &fakeAPIServer{token: "s3cret-token", node: node, pods: map[types.UID]*corev1.Pod{}}
+func newFakeAPIServer(t *testing.T) *fakeAPIServer {
+	f := &fakeAPIServer{token: "s3cret-token", pods: map[types.UID]*corev1.Pod{}}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		f.mu.Lock()
 		for _, w := range f.watchers {
-			close(w)
+			close(w.ch)
 		}
 		f.watchers = nil
 		f.mu.Unlock()
@@ -68,37 +68,80 @@ func (f *fakeAPIServer) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"kind":"Status","code":401}`, http.StatusUnauthorized)
 		return
 	}
-	if r.URL.Path != "/api/v1/pods" || r.URL.Query().Get("fieldSelector") != "spec.nodeName="+f.node {
+	bad := func() {
 		f.mu.Lock()
 		f.badReqs = append(f.badReqs, r.URL.String())
 		f.mu.Unlock()
 		http.Error(w, "unexpected request", http.StatusBadRequest)
+	}
+	// /api/v1/pods, /api/v1/namespaces/NS/pods, /api/v1/namespaces/NS/pods/NAME
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/"), "/")
+	var ns, name string
+	switch {
+	case len(parts) == 1 && parts[0] == "pods":
+	case len(parts) == 3 && parts[0] == "namespaces" && parts[2] == "pods":
+		ns = parts[1]
+	case len(parts) == 4 && parts[0] == "namespaces" && parts[2] == "pods":
+		ns, name = parts[1], parts[3]
+	default:
+		bad()
 		return
 	}
-	if r.URL.Query().Get("watch") != "1" {
+	q := r.URL.Query()
+	node := ""
+	if fs := q.Get("fieldSelector"); fs != "" {
+		var ok bool
+		if node, ok = strings.CutPrefix(fs, "spec.nodeName="); !ok {
+			bad()
+			return
+		}
+	}
+	sel, err := labels.Parse(q.Get("labelSelector"))
+	if err != nil {
+		bad()
+		return
+	}
+	match := func(p *corev1.Pod) bool {
+		return (ns == "" || p.Namespace == ns) && (name == "" || p.Name == name) &&
+			(node == "" || p.Spec.NodeName == node) && sel.Matches(labels.Set(p.Labels))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if name != "" {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, p := range f.pods {
+			if match(p) {
+				json.NewEncoder(w).Encode(p)
+				return
+			}
+		}
+		http.Error(w, `{"kind":"Status","code":404}`, http.StatusNotFound)
+		return
+	}
+	if q.Get("watch") != "1" {
 		f.mu.Lock()
 		list := corev1.PodList{
 			TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
 			ListMeta: metav1.ListMeta{ResourceVersion: strconv.Itoa(f.version)},
 		}
 		for _, p := range f.pods {
-			list.Items = append(list.Items, *p)
+			if match(p) {
+				list.Items = append(list.Items, *p)
+			}
 		}
 		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(list)
 		return
 	}
-	ch := make(chan []byte, 16)
+	wt := &fakeWatch{ch: make(chan []byte, 64), match: match}
 	f.mu.Lock()
-	f.watchers = append(f.watchers, ch)
+	f.watchers = append(f.watchers, wt)
 	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.(http.Flusher).Flush()
 	for {
 		select {
-		case line, ok := <-ch:
+		case line, ok := <-wt.ch:
 			if !ok {
 				return
 			}
@@ -108,6 +151,11 @@ func (f *fakeAPIServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+type fakeWatch struct {
+	ch    chan []byte
+	match func(*corev1.Pod) bool
 }
 
 // set adds or replaces a pod and sends the event to every watch.
@@ -124,7 +172,9 @@ func (f *fakeAPIServer) set(eventType string, p *corev1.Pod) {
 	line, _ := json.Marshal(metav1.WatchEvent{Type: eventType, Object: runtimeRaw(p)})
 	line = append(line, '\n')
 	for _, w := range f.watchers {
-		w <- line
+		if w.match(p) {
+			w.ch <- line
+		}
 	}
 }
 
@@ -227,7 +277,7 @@ func TestKubernetesPodMetadata(t *testing.T) {
 	if v2 == "" && v1 == "" {
 		t.Fatalf("no cgroup hierarchy is mounted: cannot place processes in pod cgroups")
 	}
-	api := newFakeAPIServer(t, "node-a")
+	api := newFakeAPIServer(t)
 	const (
 		uid1 = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
 		uid2 = "9f8e7d6c-5b4a-4321-8fed-cba987654321"
@@ -333,4 +383,100 @@ func TestKubernetesPodMetadata(t *testing.T) {
 	if len(api.badReqs) > 0 {
 		t.Errorf("gspyd sent requests the API server refused: %v", api.badReqs)
 	}
+}
+
+// gspyPod is a pod of the gspy DaemonSet on node, serving gRPC on port.
+func gspyPod(node string, port int) *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "gspy", Name: "gspy-" + node, UID: types.UID("gspy-uid-" + node),
+			Labels: map[string]string{"app.kubernetes.io/name": "gspy"}},
+		Spec: corev1.PodSpec{NodeName: node, HostNetwork: true, Containers: []corev1.Container{{
+			Name: "gspyd", Image: "gspy:dev",
+			Ports: []corev1.ContainerPort{{Name: "grpc", ContainerPort: int32(port)}, {Name: "metrics", ContainerPort: 7071}},
+		}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "127.0.0.1", HostIP: "127.0.0.1"},
+	}
+}
+
+// A cluster-wide pull: the CLI asks the API server which nodes run the
+// selected pods and where the gspy pod of each is, pulls from both daemons
+// (two gspyd, one per simulated node) and merges. A node with selected pods
+// and no gspy pod is a warning, not a failure.
+func TestClusterWidePull(t *testing.T) {
+	hh := env(t)
+	mount := cgroupMount(t, "")
+	if mount == "" {
+		if mount = cgroupMount(t, "pids"); mount == "" {
+			t.Fatalf("no cgroup hierarchy is mounted: cannot place processes in pod cgroups")
+		}
+	}
+	api := newFakeAPIServer(t)
+	const (
+		uid1 = "11111111-2222-4333-8444-555555555555"
+		uid2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
+		id1  = "1111111111111111111111111111111111111111111111111111111111111111"
+		id2  = "2222222222222222222222222222222222222222222222222222222222222222"
+	)
+	bin := hh.cpuwork(t, variants[0])
+	w1 := startWorkload(t, bin, "-mode=split", "-duration=60s")
+	w2 := startWorkload(t, bin, "-mode=split", "-duration=60s")
+	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid1+"/"+id1, w1.pid)
+	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid2+"/"+id2, w2.pid)
+	api.set("ADDED", pod("shop", "checkout-1", uid1, "node-a", id1, map[string]string{"app": "checkout"}))
+	api.set("ADDED", pod("shop", "checkout-2", uid2, "node-b", id2, map[string]string{"app": "checkout"}))
+	api.set("ADDED", pod("shop", "checkout-3", "77777777-8888-4999-8aaa-bbbbbbbbbbbb", "node-c", id2, map[string]string{"app": "checkout"}))
+	api.set("ADDED", pod("shop", "cart-1", "99999999-8888-4999-8aaa-bbbbbbbbbbbb", "node-a", id2, map[string]string{"app": "cart"}))
+	kube := []string{"--kube-api=" + api.srv.URL, "--kube-ca-file=" + api.caFile, "--kube-token-file=" + api.tokFile}
+	for _, node := range []string{"node-a", "node-b"} {
+		addr := startOwnDaemon(t, hh, append(kube, "--node-name="+node)...)
+		port, _ := strconv.Atoi(addr[strings.LastIndex(addr, ":")+1:])
+		api.set("ADDED", gspyPod(node, port))
+		waitForPod(t, hh, addr, node, map[string]int{"node-a": w1.pid, "node-b": w2.pid}[node])
+	}
+
+	out := filepath.Join(t.TempDir(), "cluster.pb.gz")
+	r := hh.gspyAt(t, "127.0.0.1:1", 3*time.Minute, append(kube, "profile", "cpu", "--namespace=shop",
+		"--selector=app=checkout", "--duration=2s", "-o", out)...)
+	if r.exitCode != 0 {
+		t.Fatalf("cluster-wide pull failed: %s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "node node-c runs selected pods but no gspy pod") {
+		t.Errorf("no warning about node-c, which has a selected pod and no gspy pod:\n%s", r.stderr)
+	}
+	p := readProfile(t, out)
+	checkPprofRaw(t, out)
+	samples := map[string]int64{}
+	for _, s := range p.Sample {
+		pods, nodes := s.Label["pod"], s.Label["node"]
+		if len(pods) != 1 || len(nodes) != 1 {
+			t.Fatalf("a merged sample without exactly one pod and node label: %v", s.Label)
+		}
+		want := map[string]string{"checkout-1": "node-a", "checkout-2": "node-b"}[pods[0]]
+		if nodes[0] != want {
+			t.Errorf("pod %s's sample is labeled node %s, want %s", pods[0], nodes[0], want)
+		}
+		samples[pods[0]] += s.Value[0]
+	}
+	t.Logf("merged samples by pod: %v", samples)
+	if samples["checkout-1"] < 50 || samples["checkout-2"] < 50 || len(samples) != 2 {
+		t.Errorf("want samples of both checkout pods (at least 50 each: cpuwork keeps a CPU busy for 2 s at 99 Hz) and of nothing else; got %v", samples)
+	}
+}
+
+// waitForPod waits until the daemon at addr knows pid's pod.
+func waitForPod(t *testing.T, hh *harness, addr, node string, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		r := hh.gspyAt(t, addr, 30*time.Second, "targets")
+		for _, line := range strings.Split(r.stdout, "\n") {
+			f := strings.Split(line, "\t")
+			if len(f) == 7 && f[0] == strconv.Itoa(pid) && f[5] != "-" {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the %s daemon never learned pid %d's pod", node, pid)
 }
