@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/stress
+
+go 1.21
