@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/httpserver
+
+go 1.21
