@@ -45,6 +45,10 @@ commands:
       --duration=10s            how long to sample
       --group-by=KEY            label whose values group the folded/SVG output
       --labels=K1,K2            keep only these pprof labels (default: all)
+      --filter='TERMS'          keep only matching samples, e.g.
+                                'label:handler=checkout stack:~net/http\.'
+                                (label:K=V|K!=V|K=~RE|K, status:S, reason:R,
+                                stack:FUNC|~RE; -TERM negates; all must hold)
       --goroutine-ids           add each sample's goroutine id as label "goid"
       --kernel                  include kernel frames (cpu only)
       -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
@@ -215,6 +219,7 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   }
   request.set_goroutine_ids(cl.Has("goroutine-ids"));
   request.set_kernel_stacks(cl.Has("kernel"));
+  request.set_filter(cl.Get("filter").value_or(""));
   const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
   if (out.empty()) return Fail("profile: -o FILE is required");
 

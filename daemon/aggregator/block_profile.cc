@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "daemon/aggregator/key_filter.h"
 #include "daemon/aggregator/stack_locations.h"
 #include "daemon/gobinary/go_version.h"
 #include "daemon/pprof/profile_builder.h"
@@ -44,7 +45,11 @@ void BlockProfile::Add(const gspy_block_event& wait,
   key.pid = static_cast<int>(wait.tgid);
   if (options_.goroutine_ids) key.goid = wait.goid;
   key.reason = wait.reason;
-  key.labels = DecodeLabels(wait.labels, wait.label_count, label_keys_);
+  // A filter may look at labels the output leaves out: keep them all until
+  // the profile is built.
+  static const absl::flat_hash_set<std::string> kAll;
+  key.labels = DecodeLabels(wait.labels, wait.label_count,
+                            options_.filter ? kAll : label_keys_);
   key.stack.assign(stack.begin(), stack.end());
 
   const double weight =
@@ -125,28 +130,34 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
   }
 
   StackLocations stacks(&builder);
+  KeyFilter filter(options_.filter.get(), "waiting");
   const bool several_processes = processes_.size() > 1;
   std::vector<uint64_t> locations;
   std::vector<SampleLabel> labels;
   for (const auto& [key, value] : values_) {
     const Process& p = processes_.at(key.pid);
+    const std::string reason =
+        p.reasons.ok() ? p.reasons->Name(key.reason)
+                       : absl::StrCat("waitReason(", key.reason, ")");
+    if (!filter.Keep(p.process, key.labels, reason, key.stack, value.count)) {
+      continue;
+    }
     locations.clear();
     stacks.AppendUser(p.process, key.stack, &locations);
     if (locations.empty()) {
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }
     labels.clear();
-    labels.push_back(
-        {.key = "wait_reason",
-         .str = p.reasons.ok() ? p.reasons->Name(key.reason)
-                               : absl::StrCat("waitReason(", key.reason, ")")});
-    AppendSampleLabels(key.labels, options_.goroutine_ids ? key.goid : 0,
-                       p.process, several_processes, &labels);
+    labels.push_back({.key = "wait_reason", .str = reason});
+    AppendSampleLabels(KeepOnly(key.labels, label_keys_),
+                       options_.goroutine_ids ? key.goid : 0, p.process,
+                       several_processes, &labels);
     const int64_t values[] = {
         static_cast<int64_t>(std::llround(value.count)),
         static_cast<int64_t>(std::llround(value.delay_ns))};
     builder.AddSample(locations, values, labels);
   }
+  filter.Report(options_.filter_text, "waits", &builder, warnings);
   return builder.SerializeGzip();
 }
 

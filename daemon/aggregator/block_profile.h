@@ -5,6 +5,7 @@
 #define GSPY_DAEMON_AGGREGATOR_BLOCK_PROFILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "bpf/block_types.h"
 #include "daemon/aggregator/sample_labels.h"
 #include "daemon/block/wait_reasons.h"
+#include "daemon/filter/sample_filter.h"
 #include "daemon/process/go_process.h"
 
 namespace gspy {
@@ -35,6 +37,9 @@ struct BlockProfileOptions {
   std::vector<std::string> label_keys;  // empty keeps all
   bool goroutine_ids = false;
   size_t max_stacks = 100'000;  // distinct keys kept; the rest are dropped
+  // Keeps only matching waits; null keeps all. `filter_text` for comments.
+  std::shared_ptr<const SampleFilter> filter;
+  std::string filter_text;
 };
 
 class BlockProfile {

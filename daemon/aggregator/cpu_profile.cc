@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/aggregator/key_filter.h"
 #include "daemon/aggregator/sample_labels.h"
 #include "daemon/aggregator/stack_locations.h"
 #include "daemon/aggregator/stack_recovery.h"
@@ -29,7 +30,11 @@ void CpuProfile::Add(const gspy_cpu_sample& sample) {
   Key key;
   key.pid = static_cast<int>(sample.pid);
   if (options_.goroutine_ids) key.goid = sample.goid;
-  key.labels = DecodeLabels(sample.labels, sample.label_count, label_keys_);
+  // A filter may look at labels the output leaves out: keep them all until
+  // the profile is built.
+  static const absl::flat_hash_set<std::string> kAll;
+  key.labels = DecodeLabels(sample.labels, sample.label_count,
+                            options_.filter ? kAll : label_keys_);
   const uint64_t* frames = sample.frames;
   absl::Span<const uint64_t> user(frames, sample.user_depth);
   if (options_.kernel_stacks) {
@@ -89,11 +94,13 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
   }
 
   StackLocations stacks(&builder);
+  KeyFilter filter(options_.filter.get(), "running");
   const bool several_processes = processes_.size() > 1;
   std::vector<uint64_t> locations;
   std::vector<SampleLabel> labels;
   for (const auto& [key, count] : counts_) {
     const GoProcess& proc = processes_.at(key.pid);
+    if (!filter.Keep(proc, key.labels, "", key.user, count)) continue;
     locations.clear();
     for (uint64_t addr : key.kernel) {
       absl::string_view name =
@@ -106,11 +113,13 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }
     labels.clear();
-    AppendSampleLabels(key.labels, options_.goroutine_ids ? key.goid : 0, proc,
+    AppendSampleLabels(KeepOnly(key.labels, label_keys_),
+                       options_.goroutine_ids ? key.goid : 0, proc,
                        several_processes, &labels);
     const int64_t values[] = {count, count * options_.period_ns};
     builder.AddSample(locations, values, labels);
   }
+  filter.Report(options_.filter_text, "samples", &builder, warnings);
   return builder.SerializeGzip();
 }
 

@@ -4,6 +4,7 @@
 #define GSPY_DAEMON_AGGREGATOR_CPU_PROFILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "bpf/gspy_types.h"
 #include "daemon/aggregator/kernel_symbols.h"
+#include "daemon/filter/sample_filter.h"
 #include "daemon/process/go_process.h"
 
 namespace gspy {
@@ -28,6 +30,9 @@ struct CpuProfileOptions {
   // Distinct (process, goroutine, labels, stack) keys kept; samples beyond
   // are counted as dropped, so memory stays bounded.
   size_t max_stacks = 100'000;
+  // Keeps only matching samples; null keeps all. `filter_text` for comments.
+  std::shared_ptr<const SampleFilter> filter;
+  std::string filter_text;
 };
 
 class CpuProfile {

@@ -20,6 +20,16 @@ LabelPairs DecodeLabels(const gspy_label* labels, int count,
   return out;
 }
 
+LabelPairs KeepOnly(const LabelPairs& labels,
+                    const absl::flat_hash_set<std::string>& keep) {
+  if (keep.empty()) return labels;
+  LabelPairs out;
+  for (const auto& kv : labels) {
+    if (keep.contains(kv.first)) out.push_back(kv);
+  }
+  return out;
+}
+
 void AppendSampleLabels(const LabelPairs& pprof_labels, uint64_t goid,
                         const GoProcess& process, bool with_pid,
                         std::vector<SampleLabel>* out) {

@@ -22,6 +22,10 @@ using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 LabelPairs DecodeLabels(const gspy_label* labels, int count,
                         const absl::flat_hash_set<std::string>& keep);
 
+// The pairs of `labels` whose key is in `keep` (all when `keep` is empty).
+LabelPairs KeepOnly(const LabelPairs& labels,
+                    const absl::flat_hash_set<std::string>& keep);
+
 // Appends a sample's labels: its pprof labels, its goroutine id as the
 // numeric label "goid" (unless 0), the process's metadata (namespace, pod,
 // container, node) and, when a profile holds several processes, "pid".

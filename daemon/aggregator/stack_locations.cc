@@ -40,4 +40,19 @@ void StackLocations::AppendUser(const GoProcess& proc,
   }
 }
 
+void AppendFunctionNames(const GoProcess& proc, absl::Span<const uint64_t> user,
+                         std::vector<absl::string_view>* names) {
+  std::vector<Frame> frames;
+  for (size_t i = 0; i < user.size(); ++i) {
+    const MemoryMapping* m = FindMapping(proc.mappings, user[i]);
+    if (m == nullptr || m->inode != proc.exe_inode) continue;
+    frames.clear();
+    proc.binary->Symbolize(user[i] - proc.load_bias - (i == 0 ? 0 : 1),
+                           &frames);
+    for (const Frame& f : frames) {
+      names->emplace_back(f.function.data(), f.function.size());
+    }
+  }
+}
+
 }  // namespace gspy

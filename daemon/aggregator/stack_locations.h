@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "daemon/pprof/profile_builder.h"
 #include "daemon/process/go_process.h"
@@ -33,6 +34,11 @@ class StackLocations {
   absl::flat_hash_map<std::pair<int, uint64_t>, uint64_t> mapping_ids_;
   std::vector<Frame> frames_;
 };
+
+// The function names of `user` (as AppendUser symbolizes it), inlined
+// frames included, leaf first; views into the binary's storage.
+void AppendFunctionNames(const GoProcess& proc, absl::Span<const uint64_t> user,
+                         std::vector<absl::string_view>* names);
 
 }  // namespace gspy
 

@@ -38,6 +38,9 @@ grpc::Status ProfilerService::PullBlock(
       *processes_, request.selector(), request.duration_seconds(),
       request.duration_nanos(), options_.max_duration, "profile");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
+  absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
+      ParseFilter(request.filter());
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
 
   BlockProfileOptions options;
   options.metric = request.type() == gspy::v1::PROFILE_TYPE_SCHED_LATENCY
@@ -47,6 +50,8 @@ grpc::Status ProfilerService::PullBlock(
                             request.label_keys().end());
   options.goroutine_ids = request.goroutine_ids();
   options.max_stacks = options_.max_stacks_per_profile;
+  options.filter = *std::move(filter);
+  options.filter_text = request.filter();
   BlockProfile profile(options);
   ProfileSink sink(&profile);
 

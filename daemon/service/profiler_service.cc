@@ -76,6 +76,9 @@ grpc::Status ProfilerService::PullCpu(
       *processes_, request.selector(), request.duration_seconds(),
       request.duration_nanos(), options_.max_duration, "profile");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
+  absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
+      ParseFilter(request.filter());
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
 
   CpuProfileOptions options;
   options.label_keys.assign(request.label_keys().begin(),
@@ -84,6 +87,8 @@ grpc::Status ProfilerService::PullCpu(
   options.kernel_stacks = request.kernel_stacks();
   options.period_ns = options_.period_ns;
   options.max_stacks = options_.max_stacks_per_profile;
+  options.filter = *std::move(filter);
+  options.filter_text = request.filter();
   auto profile = std::make_shared<CpuProfile>(options);
 
   auto attach = [this, profile,

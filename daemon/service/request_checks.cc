@@ -107,6 +107,14 @@ absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
   return out;
 }
 
+absl::StatusOr<std::shared_ptr<const SampleFilter>> ParseFilter(
+    const std::string& text) {
+  absl::StatusOr<SampleFilter> filter = SampleFilter::Parse(text);
+  if (!filter.ok()) return filter.status();
+  if (filter->empty()) return nullptr;
+  return std::make_shared<const SampleFilter>(*std::move(filter));
+}
+
 absl::StatusOr<CheckedTargets> CheckTargetsRequest(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/filter/sample_filter.h"
 #include "daemon/process/go_process.h"
 #include "grpcpp/support/status.h"
 #include "proto/gspy/v1/profiler.pb.h"
@@ -43,6 +45,11 @@ bool SelectsPidsOnly(const gspy::v1::Selector& selector);
 absl::StatusOr<std::vector<GoProcess>> ResolveSelector(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     absl::string_view what);
+
+// The request's filter, parsed; null for an empty one. INVALID_ARGUMENT
+// saying what is wrong.
+absl::StatusOr<std::shared_ptr<const SampleFilter>> ParseFilter(
+    const std::string& text);
 
 // A request's checked window and the processes it names.
 struct CheckedTargets {
