@@ -36,6 +36,8 @@ commands:
                                 wait reason as label "wait_reason"
   profile sched-latency         pull wake-up-to-running delays (scheduling
                                 latency) by the stack the goroutine waited at
+  profile wall                  pull on- and off-CPU time of every goroutine,
+                                label "state": running, waiting, runnable
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
       --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
@@ -184,6 +186,8 @@ constexpr ProfileKind kProfileKinds[] = {
      "waits"},
     {"sched-latency", gspy::v1::PROFILE_TYPE_SCHED_LATENCY, 1,
      "gspy scheduling latency (delay)", "wake-ups"},
+    {"wall", gspy::v1::PROFILE_TYPE_WALL, 1,
+     "gspy wall clock (running, waiting, runnable)", "samples and waits"},
 };
 
 // --kube-api=URL|in-cluster and the flags that go with it.
@@ -353,7 +357,7 @@ int main(int argc, char** argv) {
     }
     return Fail(
         "profile: the profile type must be given: gspy profile "
-        "cpu|block|sched-latency ...");
+        "cpu|block|sched-latency|wall ...");
   }
   fputs(gspy::kUsage, stderr);
   return Fail(absl::StrCat("unknown command: ", pos[0]));

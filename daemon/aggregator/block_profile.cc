@@ -1,5 +1,6 @@
 #include "daemon/aggregator/block_profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -32,15 +33,18 @@ bool BlockProfile::HasProcess(int pid) const {
 
 void BlockProfile::Add(const gspy_block_event& wait,
                        absl::Span<const uint64_t> stack) {
-  int64_t delay = 0;
+  uint64_t begin = 0, end = 0;
   if (options_.metric == BlockMetric::kSchedDelay) {
-    if (wait.ready_ns == 0 || wait.run_ns < wait.ready_ns) return;
-    delay = static_cast<int64_t>(wait.run_ns - wait.ready_ns);
+    if (wait.ready_ns == 0) return;
+    begin = wait.ready_ns;
+    end = wait.run_ns;
   } else {
-    const uint64_t end = wait.ready_ns != 0 ? wait.ready_ns : wait.run_ns;
-    if (end < wait.park_ns) return;
-    delay = static_cast<int64_t>(end - wait.park_ns);
+    begin = wait.park_ns;
+    end = wait.ready_ns != 0 ? wait.ready_ns : wait.run_ns;
   }
+  begin = std::max(begin, options_.window_start_ns);
+  if (end < begin) return;
+  const int64_t delay = static_cast<int64_t>(end - begin);
   Key key;
   key.pid = static_cast<int>(wait.tgid);
   if (options_.goroutine_ids) key.goid = wait.goid;

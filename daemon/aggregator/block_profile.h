@@ -37,6 +37,9 @@ struct BlockProfileOptions {
   std::vector<std::string> label_keys;  // empty keeps all
   bool goroutine_ids = false;
   size_t max_stacks = 100'000;  // distinct keys kept; the rest are dropped
+  // When nonzero (bpf_ktime_get_ns), a wait that began earlier counts only
+  // from then: for wall-clock profiles, which cover one window exactly.
+  uint64_t window_start_ns = 0;
   // Keeps only matching waits; null keeps all. `filter_text` for comments.
   std::shared_ptr<const SampleFilter> filter;
   std::string filter_text;

@@ -5,26 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/aggregator/block_profile.h"
+#include "daemon/service/block_profile_sink.h"
 #include "daemon/service/profiler_service.h"
 #include "daemon/service/pull_window.h"
 
 namespace gspy {
-namespace {
-
-// Feeds one BlockProfile; the tracker calls it from its poll thread.
-class ProfileSink final : public BlockSink {
- public:
-  explicit ProfileSink(BlockProfile* profile) : profile_(profile) {}
-  void AddWait(const gspy_block_event& wait,
-               absl::Span<const uint64_t> stack) override {
-    profile_->Add(wait, stack);
-  }
-
- private:
-  BlockProfile* const profile_;
-};
-
-}  // namespace
 
 grpc::Status ProfilerService::PullBlock(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
@@ -53,7 +38,7 @@ grpc::Status ProfilerService::PullBlock(
   options.filter = *std::move(filter);
   options.filter_text = request.filter();
   BlockProfile profile(options);
-  ProfileSink sink(&profile);
+  BlockProfileSink sink({&profile});
 
   auto attach = [&](GoProcess proc) {
     GoProcess copy = proc;

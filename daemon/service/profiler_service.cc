@@ -61,11 +61,13 @@ grpc::Status ProfilerService::GetProfile(
     case gspy::v1::PROFILE_TYPE_BLOCK:
     case gspy::v1::PROFILE_TYPE_SCHED_LATENCY:
       return PullBlock(context, *request, response);
+    case gspy::v1::PROFILE_TYPE_WALL:
+      return PullWall(context, *request, response);
     default:
       return grpc::Status(
           grpc::StatusCode::INVALID_ARGUMENT,
-          "profile type must be PROFILE_TYPE_CPU, PROFILE_TYPE_BLOCK or "
-          "PROFILE_TYPE_SCHED_LATENCY");
+          "profile type must be PROFILE_TYPE_CPU, PROFILE_TYPE_BLOCK, "
+          "PROFILE_TYPE_SCHED_LATENCY or PROFILE_TYPE_WALL");
   }
 }
 

@@ -52,6 +52,10 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status PullBlock(grpc::ServerContext* context,
                          const gspy::v1::GetProfileRequest& request,
                          gspy::v1::GetProfileResponse* response);
+  // Wall clock: CPU and block probes together (wall_pull.cc).
+  grpc::Status PullWall(grpc::ServerContext* context,
+                        const gspy::v1::GetProfileRequest& request,
+                        gspy::v1::GetProfileResponse* response);
   const KernelSymbols& kernel_symbols();
 
   const ProfilerServiceOptions options_;

@@ -112,10 +112,16 @@ func (p *tcpPair) netRead(d time.Duration) time.Duration {
 	})
 }
 
+var (
+	spinSink uint64
+	spinTook time.Duration
+)
+
 func main() {
 	waits := flag.Int("waits", 40, "waits per scenario")
 	wait := flag.Duration("wait", 25*time.Millisecond, "length of each wait")
 	blockProfile := flag.String("blockprofile", "", "write Go's block profile of the window here")
+	spin := flag.Duration("spin", 0, "also run a goroutine (scenario=spin) that burns CPU this long")
 	flag.Parse()
 
 	tcp, err := newTCPPair()
@@ -142,7 +148,7 @@ func main() {
 	}
 
 	truth := make([]measured, len(scenarios))
-	done := make(chan int, len(scenarios))
+	done := make(chan int, len(scenarios)+1)
 	for i, s := range scenarios {
 		i, s := i, s // go.mod says 1.18: loop variables are shared
 		go pprof.Do(context.Background(), pprof.Labels("scenario", s.name), func(context.Context) {
@@ -153,7 +159,23 @@ func main() {
 			done <- i
 		})
 	}
-	for range scenarios {
+	spinning := 0
+	if *spin > 0 {
+		spinning = 1
+		go pprof.Do(context.Background(), pprof.Labels("scenario", "spin"), func(context.Context) {
+			start := time.Now()
+			x := uint64(1)
+			for time.Since(start) < *spin {
+				for i := 0; i < 1000; i++ {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}
+			spinSink = x
+			spinTook = time.Since(start)
+			done <- -1
+		})
+	}
+	for n := 0; n < len(scenarios)+spinning; n++ {
 		<-done
 	}
 	if *blockProfile != "" {
@@ -171,6 +193,9 @@ func main() {
 	result := map[string]measured{}
 	for i, s := range scenarios {
 		result[s.name] = truth[i]
+	}
+	if *spin > 0 {
+		result["spin"] = measured{Count: 1, TotalNs: int64(spinTook)}
 	}
 	out.Encode(map[string]any{"event": "done", "truth": result})
 }
