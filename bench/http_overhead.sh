@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Overhead of gspy's probes on a Go HTTP server under load.
+#
+# Runs tests/workloads/httpserver (net/http; each request allocates, hands a
+# job to a worker goroutine over channels, takes a mutex, encodes JSON) on
+# loopback, loaded by wrk, in five modes, REPS rounds each, interleaved (the
+# order rotates each round), DURATION seconds of load per run:
+#   none   no gspyd running
+#   gc     a `gspy gc --pid` watch (GC stop-the-world uprobes)
+#   block  a `gspy profile block --pid` pull (uprobes on runtime.gopark,
+#          runtime.ready, runtime.execute)
+#   cpu    a `gspy profile cpu --pid` pull (perf events, 99 Hz)
+#   all    cpu + gc + block at once
+# Each gspy mode starts a fresh gspyd, then the watch/pulls, waits until their
+# probes are attached, then runs wrk; the pulls cover the whole load window.
+# Every run also starts a fresh server and warms it up (1 s of load) first.
+#
+# Reported, median over the rounds, as ratios to `none`: throughput (req/s)
+# and p99 latency (wrk --latency). With kernel.bpf_stats_enabled=1 (set for
+# the run, restored after) it reads run_cnt and run_time_ns of gspyd's BPF
+# programs (bpftool) before and after the load window: hits/s and ns per hit
+# of each program. That is the BPF program's own time; a uprobe hit also
+# costs the trap into the kernel and back, which the req/s ratio includes:
+# the script also estimates the full cost per hit from it (extra server CPU
+# per request / probe hits per request).
+#
+# Pinning on a 2+ CPU machine: the server on the last CPU (its GOMAXPROCS
+# follows: 1), wrk, gspyd and gspy on CPU 0, so the server's CPU carries only
+# the server and the in-context cost of the probes it hits. With 1 CPU,
+# nothing is pinned.
+#
+# Output: a table on stdout and in OUT/http_overhead.txt, every run and the
+# summary in OUT/http_overhead.json.
+#
+# Usage (as root):  bench/http_overhead.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
+# Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
+#                   build/cli/gspy under the repository), DURATION (10),
+#                   REPS (3), CONNS (32), OUT (out/bench)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+GSPYD_BIN=${GSPYD_BIN:-$root/build/daemon/gspyd}
+GSPY_BIN=${GSPY_BIN:-$root/build/cli/gspy}
+DURATION=${DURATION:-10}
+REPS=${REPS:-3}
+CONNS=${CONNS:-32}
+OUT=${OUT:-$root/out/bench}
+
+while getopts "d:r:c:o:h" opt; do
+  case $opt in
+    d) DURATION=$OPTARG ;;
+    r) REPS=$OPTARG ;;
+    c) CONNS=$OPTARG ;;
+    o) OUT=$OPTARG ;;
+    *) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+
+die() { echo "http_overhead: $*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; bpf stats need root)"
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
+[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
+[[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
+for b in "$GSPYD_BIN" "$GSPY_BIN"; do
+  [[ -x $b ]] || die "$b not found; build it (cmake --build build --target gspyd gspy) or set GSPYD_BIN/GSPY_BIN"
+done
+command -v wrk >/dev/null || die "wrk not found (apt-get install wrk; scripts/install-deps installs it)"
+command -v bpftool >/dev/null || die "bpftool not found"
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+[[ -x $GO ]] || die "go not found"
+mkdir -p "$OUT"
+
+ncpu=$(nproc)
+if ((ncpu >= 2)); then
+  server_cpu=$((ncpu - 1))
+  pin_server=(taskset -c "$server_cpu")
+  pin_tools=(taskset -c 0)
+  pinning="server on CPU $server_cpu; wrk, gspyd, gspy on CPU 0"
+else
+  pin_server=()
+  pin_tools=()
+  pinning="not pinned (1 CPU)"
+fi
+
+work=$(mktemp -d /tmp/gspy-http-bench.XXXXXX)
+dpid=""
+spid=""
+bg_pids=()
+stats_old=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+  local p
+  sysctl -q -w kernel.bpf_stats_enabled="$stats_old" || true
+  for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [[ -n $spid ]]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
+  if [[ -n $dpid ]]; then kill -TERM "$dpid" 2>/dev/null || true; wait "$dpid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "building httpserver..." >&2
+(cd "$root/tests/workloads/httpserver" && CGO_ENABLED=0 "$GO" build -o "$work/httpserver" .)
+sysctl -q -w kernel.bpf_stats_enabled=1
+
+clk=$(getconf CLK_TCK)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+start_gspyd() {
+  : >"$work/gspyd.log"
+  "${pin_tools[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 2>"$work/gspyd.log" &
+  dpid=$!
+  local i
+  for ((i = 0; i < 600; i++)); do
+    addr=$(sed -n 's/^gspyd: listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/gspyd.log" | head -1)
+    [[ -n $addr ]] && return 0
+    kill -0 "$dpid" 2>/dev/null || { cat "$work/gspyd.log" >&2; die "gspyd exited during start-up"; }
+    sleep 0.1
+  done
+  die "gspyd did not print its listening line within 60 s"
+}
+
+stop_gspyd() {
+  kill -TERM "$dpid" 2>/dev/null || true
+  wait "$dpid" 2>/dev/null || true
+  dpid=""
+}
+
+start_server() {
+  : >"$work/server.out"
+  "${pin_server[@]}" "$work/httpserver" >"$work/server.out" 2>"$work/server.err" &
+  spid=$!
+  local i
+  for ((i = 0; i < 300; i++)); do
+    port=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/server.out")
+    [[ -n $port ]] && return 0
+    sleep 0.02
+  done
+  die "httpserver did not start"
+}
+
+stop_server() {
+  kill -TERM "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  spid=""
+}
+
+# gspyd's BPF programs: ids from its bpf-prog fds.
+prog_ids() {
+  local f
+  for f in /proc/"$dpid"/fdinfo/*; do
+    sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)$/\1/p' "$f" 2>/dev/null
+  done | sort -un
+}
+
+# prog_stats: "name run_cnt run_time_ns" per gspyd program.
+prog_stats() {
+  local id
+  for id in $(prog_ids); do
+    bpftool prog show id "$id" 2>/dev/null |
+      sed -n '1s/.* name \([^ ]*\) .*run_time_ns \([0-9]*\) run_cnt \([0-9]*\).*/\1 \3 \2/p'
+  done || true
+}
+
+# wait_probed PID WHAT: until `gspy targets` lists WHAT in PID's probes.
+wait_probed() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    "$GSPY_BIN" --server="$addr" targets 2>/dev/null |
+      awk -F'\t' -v p="$1" -v w="$2" '$1 == p { n = split($5, a, ","); for (i = 1; i <= n; i++) if (a[i] == w) f = 1 } END { exit !f }' &&
+      return 0
+    sleep 0.1
+  done
+  die "$2 probes not attached to pid $1 within 30 s"
+}
+
+# wait_line FILE REGEX: until FILE has a line matching REGEX.
+wait_line() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -qsE "$2" "$1" && return 0
+    sleep 0.1
+  done
+  cat "$1" >&2
+  die "no '$2' in $1 within 30 s"
+}
+
+# wait_cpu_sampling: until gspyd's perf-event program has run.
+wait_cpu_sampling() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    prog_stats | awk '$1 == "sample_cpu" && $2 > 0 { f = 1 } END { exit !f }' && return 0
+    sleep 0.1
+  done
+  die "the CPU sampler did not run within 30 s"
+}
+
+# to_ms VALUE: wrk latency (e.g. 512.00us, 1.81ms, 1.02s) in milliseconds.
+to_ms() { awk -v v="$1" 'BEGIN{ u = v; sub(/^[0-9.]+/, "", u); n = v + 0
+  if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000; printf "%.4f", n }'; }
+
+url_path="/work?n=8"
+pull_secs=$((DURATION + 3))
+runs_json=()
+declare -A rps p99 hits_json
+
+run_mode() { # run_mode MODE REP
+  local mode=$1 rep=$2 p=() wrk_out="$work/wrk.$1.$2"
+  start_server
+  "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port$url_path" >/dev/null # warm-up
+  if [[ $mode != none ]]; then
+    start_gspyd
+    if [[ $mode == gc || $mode == all ]]; then
+      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" gc --pid="$spid" --duration="${pull_secs}s" \
+        >"$work/gc.out" 2>"$work/gc.err" &
+      p+=($!)
+      wait_line "$work/gc.err" "gspy: watching pid $spid"
+    fi
+    if [[ $mode == block || $mode == all ]]; then
+      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block --pid="$spid" --duration="${pull_secs}s" \
+        -o "$work/block.pb.gz" 2>"$work/block.err" &
+      p+=($!)
+      wait_probed "$spid" block
+    fi
+    if [[ $mode == cpu || $mode == all ]]; then
+      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile cpu --pid="$spid" --duration="${pull_secs}s" \
+        -o "$work/cpu.pb.gz" 2>"$work/cpu.err" &
+      p+=($!)
+      wait_cpu_sampling
+    fi
+    bg_pids=("${p[@]}")
+    prog_stats >"$work/stats.before"
+  fi
+  local s0 d0 t0 t1
+  s0=$(cpu_ticks "$spid")
+  [[ -n $dpid ]] && d0=$(cpu_ticks "$dpid")
+  t0=$(date +%s.%N)
+  "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port$url_path" >"$wrk_out"
+  t1=$(date +%s.%N)
+  local server_cpu gspyd_cpu="null" window
+  window=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+  server_cpu=$(awk -v a="$s0" -v b="$(cpu_ticks "$spid")" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
+  local hits="{}"
+  if [[ $mode != none ]]; then
+    prog_stats >"$work/stats.after"
+    gspyd_cpu=$(awk -v a="$d0" -v b="$(cpu_ticks "$dpid")" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')
+    # The watch and pulls must still be running: they cover the window.
+    local q
+    for q in "${p[@]}"; do
+      kill -0 "$q" 2>/dev/null || die "mode $mode: a gspy watch/pull ended before the load did (see $work)"
+    done
+    hits=$(awk -v w="$window" 'NR == FNR { c[$1] = $2; t[$1] = $3; next }
+      { dc = $2 - c[$1]; dt = $3 - t[$1]; if (dc <= 0) next
+        s = s sprintf("%s\"%s\":{\"hits\":%d,\"hits_per_s\":%.1f,\"ns_per_hit\":%.1f}", (s == "" ? "" : ","), $1, dc, dc / w, dt / dc) }
+      END { printf "{%s}", s }' "$work/stats.before" "$work/stats.after")
+    for q in "${p[@]}"; do wait "$q" || die "mode $mode: gspy failed (see $work)"; done
+    bg_pids=()
+    stop_gspyd
+  fi
+  stop_server
+  local r l
+  r=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$wrk_out")
+  l=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$wrk_out")")
+  [[ -n $r && -n $l ]] || { cat "$wrk_out" >&2; die "could not read wrk's output"; }
+  grep -q "Non-2xx\|Socket errors" "$wrk_out" && echo "  warning: $(grep "Non-2xx\|Socket errors" "$wrk_out")" >&2
+  rps[$mode]+="$r "
+  p99[$mode]+="$l "
+  hits_json[$mode.$rep]=$hits
+  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"rps\":$r,\"p99_ms\":$l,\"server_cpu\":$server_cpu,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window,\"programs\":$hits}")
+  printf '  round %d %-6s %10.0f req/s  p99 %7.3f ms  server CPU %.2f  gspyd CPU %s s\n' \
+    "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+
+modes=(none gc block cpu all)
+echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of load (about $((${#modes[@]} * REPS * (DURATION + 7))) s); $pinning" >&2
+for ((r = 1; r <= REPS; r++)); do
+  for ((k = 0; k < ${#modes[@]}; k++)); do
+    run_mode "${modes[$(((k + r - 1) % ${#modes[@]}))]}" "$r"
+  done
+done
+
+# Per mode and program: median hits/s and ns per hit over the rounds.
+prog_summary() { # prog_summary MODE -> "name hits_per_s ns_per_hit" lines
+  local r
+  for ((r = 1; r <= REPS; r++)); do
+    echo "${hits_json[$1.$r]}" | sed 's/},/}\n/g' |
+      sed -n 's/.*"\([a-z_]*\)":{"hits":[0-9]*,"hits_per_s":\([0-9.]*\),"ns_per_hit":\([0-9.]*\)}.*/\1 \2 \3/p'
+  done | sort | awk '{ n[$1]++; h[$1, n[$1]] = $2; c[$1, n[$1]] = $3 }
+    function med(arr, k, m,   i, j, t, v) { for (i = 1; i <= m; i++) v[i] = arr[k, i]
+      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+    END { for (k in n) printf "%s %.1f %.1f\n", k, med(h, k, n[k]), med(c, k, n[k]) }' | sort
+}
+
+base_rps=$(echo "${rps[none]}" | median)
+base_p99=$(echo "${p99[none]}" | median)
+gover=$("$GO" version | awk '{print $3}')
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+{
+  echo "httpserver GET $url_path under wrk -t1 -c$CONNS, ${DURATION}s per run, median of $REPS runs per mode"
+  echo "$(date -u +%Y-%m-%d), $ncpu CPUs ($model), kernel $(uname -r), $gover; $pinning"
+  printf '%-6s %12s %9s %10s %9s   %s\n' mode "req/s" "vs none" "p99 ms" "vs none" "all runs req/s"
+  for m in "${modes[@]}"; do
+    v=$(echo "${rps[$m]}" | median)
+    l=$(echo "${p99[$m]}" | median)
+    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v all="${rps[$m]}" \
+      'BEGIN{n = split(all, a, " "); r = ""; for (i = 1; i <= n; i++) r = r sprintf("%.0f ", a[i])
+        printf "%-6s %12.0f %9.4f %10.3f %9.3f   %s\n", m, v, v/b, l, l/bl, r}'
+  done
+  echo
+  echo "BPF programs (kernel.bpf_stats_enabled): median hits/s and ns per hit of the program itself (not the uprobe trap)"
+  printf '%-6s %-22s %12s %10s\n' mode program "hits/s" "ns/hit"
+  for m in gc block cpu all; do
+    prog_summary "$m" | while read -r name hps nsh; do
+      printf '%-6s %-22s %12.1f %10.1f\n' "$m" "$name" "$hps" "$nsh"
+    done
+  done
+  echo
+  echo "Full cost per uprobe hit (trap + program), estimated from the throughput:"
+  echo "(1/req/s of the mode - 1/req/s of none) / uprobe hits per request; only meaningful when the server CPU column is near 1"
+  for m in block; do
+    v=$(echo "${rps[$m]}" | median)
+    hps=$(prog_summary "$m" | awk '$1 != "sample_cpu" { s += $2 } END { printf "%.1f", s }')
+    awk -v m="$m" -v v="$v" -v b="$base_rps" -v h="$hps" 'BEGIN{
+      if (h <= 0) exit; per_req = h / v; extra_ns = (1 / v - 1 / b) * 1e9
+      printf "%-6s %.2f uprobe hits per request, %.0f ns more CPU per request: about %.0f ns per hit\n", m, per_req, extra_ns, extra_ns / per_req }'
+  done
+} | tee "$OUT/http_overhead.txt"
+
+{
+  printf '{"benchmark":"http_overhead","date":"%s","cpus":%d,"cpu_model":"%s","kernel":"%s","go":"%s",' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$model" "$(uname -r)" "$gover"
+  printf '"duration_s":%d,"rounds":%d,"connections":%d,"pinning":"%s","url":"%s",' "$DURATION" "$REPS" "$CONNS" "$pinning" "$url_path"
+  printf '"summary":{'
+  first=1
+  for m in "${modes[@]}"; do
+    v=$(echo "${rps[$m]}" | median)
+    l=$(echo "${p99[$m]}" | median)
+    progs=$(prog_summary "$m" | awk '{ s = s sprintf("%s\"%s\":{\"hits_per_s\":%s,\"ns_per_hit\":%s}", (s == "" ? "" : ","), $1, $2, $3) } END { printf "{%s}", s }')
+    ((first)) || printf ','
+    first=0
+    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v pr="$progs" \
+      'BEGIN{printf "\"%s\":{\"median_rps\":%.1f,\"rps_ratio\":%.4f,\"median_p99_ms\":%.4f,\"p99_ratio\":%.4f,\"programs\":%s}", m, v, v/b, l, l/bl, pr}'
+  done
+  printf '},"runs":['
+  (IFS=,; printf '%s' "${runs_json[*]}")
+  printf ']}\n'
+} >"$OUT/http_overhead.json"
+echo "wrote $OUT/http_overhead.txt and $OUT/http_overhead.json" >&2
