@@ -197,6 +197,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	cycles := safetyCycles(t)
 	var (
 		gcDone, blockDone atomic.Int64
+		gcTime, blockTime time.Duration // each loop's own time
 		gcPauses, waits   atomic.Int64
 		failures          atomic.Int64
 		failMu            sync.Mutex
@@ -223,6 +224,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	wg.Add(2)
 	go func() { // GC watches: each attaches and detaches the GC probes
 		defer wg.Done()
+		defer func(s time.Time) { gcTime = time.Since(s) }(time.Now())
 		for i := 0; i < cycles/2 && failures.Load() == 0; i++ {
 			so, se, err := run("gc", "--pid="+pid, "--duration=20ms")
 			if err != nil || !watchingRE.MatchString(se) {
@@ -241,6 +243,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	}()
 	go func() { // block pulls: each attaches and detaches the block probes
 		defer wg.Done()
+		defer func(s time.Time) { blockTime = time.Since(s) }(time.Now())
 		for i := 0; i < cycles-cycles/2 && failures.Load() == 0; i++ {
 			_, se, err := run("profile", "block", "--pid="+pid, "--duration=20ms", "-o", out)
 			m := blockWroteRE.FindStringSubmatch(se)
@@ -270,8 +273,8 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	n := gcDone.Load() + blockDone.Load()
 	t.Logf("%d attach/detach cycles (%d GC watches, %d block pulls of 20 ms) in %.1fs: %.0f ms per GC watch, %.0f ms per block pull (two loops at once); %d GC pauses and %d waits seen",
 		n, gcDone.Load(), blockDone.Load(), elapsed.Seconds(),
-		float64(elapsed.Milliseconds())/float64(max(gcDone.Load(), 1)),
-		float64(elapsed.Milliseconds())/float64(max(blockDone.Load(), 1)),
+		float64(gcTime.Milliseconds())/float64(max(gcDone.Load(), 1)),
+		float64(blockTime.Milliseconds())/float64(max(blockDone.Load(), 1)),
 		gcPauses.Load(), waits.Load())
 	if failures.Load() > 0 {
 		t.Errorf("%d attach cycles failed; the first: %s", failures.Load(), firstFailure)
