@@ -161,8 +161,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "gspyd: no pod metadata: %s\n",
             std::string(kube.status().message()).c_str());
   }
+  // Outside Kubernetes, no "node" label: one host's profiles need none.
   gspy::KubeLabeler labeler(pod_watcher != nullptr ? &pods : nullptr,
-                            NodeName());
+                            pod_watcher != nullptr ? kube->node_name : "");
   processes.set_labeler(&labeler);
   gspy::ProfilerServiceOptions options;
   options.max_duration = absl::GetFlag(FLAGS_max_duration);

@@ -43,7 +43,7 @@ BlockTracker::~BlockTracker() {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [key, b] : binaries_) {
-      for (bpf_link* l : b.links) bpf_link__destroy(l);
+      DestroyLinks(b.links);
     }
     binaries_.clear();
   }
@@ -198,7 +198,7 @@ absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
       return AttachUprobe(program, proc, addr, function);
     }();
     if (!link.ok()) {
-      for (bpf_link* l : links) bpf_link__destroy(l);
+      DestroyLinks(links);
       return link.status();
     }
     links.push_back(*link);
@@ -234,7 +234,7 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
                              &target, sizeof(target), BPF_ANY) != 0) {
       const int err = errno;
       if (bit->second.refs == 0) {
-        for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+        DestroyLinks(bit->second.links);
         binaries_.erase(bit);
       }
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -288,7 +288,7 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
     }
     auto bit = binaries_.find(key);
     if (bit != binaries_.end() && --bit->second.refs == 0) {
-      for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+      DestroyLinks(bit->second.links);
       binaries_.erase(bit);
     }
   }

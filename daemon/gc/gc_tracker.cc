@@ -66,7 +66,7 @@ GcTracker::~GcTracker() {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [key, b] : binaries_) {
-      for (bpf_link* l : b.links) bpf_link__destroy(l);
+      DestroyLinks(b.links);
     }
     binaries_.clear();
   }
@@ -146,7 +146,7 @@ absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
   };
   std::vector<bpf_link*> links;
   auto fail = [&](absl::Status s) {
-    for (bpf_link* l : links) bpf_link__destroy(l);
+    DestroyLinks(links);
     return s;
   };
   for (const Probe& probe : probes) {
@@ -204,7 +204,7 @@ absl::StatusOr<std::shared_ptr<GcWatch>> GcTracker::Watch(
                              sizeof(one), BPF_ANY) != 0) {
       processes_.erase(pit);
       if (--bit->second.refs == 0) {
-        for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+        DestroyLinks(bit->second.links);
         binaries_.erase(bit);
       }
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -231,7 +231,7 @@ void GcTracker::Unwatch(const std::shared_ptr<GcWatch>& watch) {
   }
   auto bit = binaries_.find(key);
   if (bit != binaries_.end() && --bit->second.refs == 0) {
-    for (bpf_link* l : bit->second.links) bpf_link__destroy(l);
+    DestroyLinks(bit->second.links);
     binaries_.erase(bit);
   }
 }
