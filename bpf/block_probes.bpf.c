@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Block probes: where goroutines wait and for how long. Plain uprobes (never
- * uretprobes: they crash Go) on three runtime functions:
- *   runtime.gopark(unlockf, lock, reason, ...) on the parking goroutine,
- *     just after its prologue: remember the park time, wait reason and stack,
- *     keyed by goid;
- *   runtime.ready(gp, ...): the waker made gp runnable: note the time;
- *   runtime.execute(gp, ...): gp runs again: send the completed wait.
+ * uretprobes: they crash Go), placed by the daemon with a disassembler:
+ *   in runtime.gopark(unlockf, lock, reason, ...), just after its prologue,
+ *     on the parking goroutine: remember the park time, wait reason and
+ *     stack, keyed by goid;
+ *   at runtime.ready(gp, ...): the waker made gp runnable: note the time;
+ *   in runtime.gopark, right after its call to mcall, which returns only
+ *     when the goroutine runs again: send the completed wait.
  * Goroutines woken without runtime.ready (netpoll, for instance) end their
- * wait at execute. gopark is not probed at its entry: when its prologue
- * grows the stack, morestack restarts it (a second hit), and may preempt the
- * goroutine first, which then runs again without having parked. After the
- * prologue the frame pointer is also linked, so the stack walk keeps
- * gopark's caller. The daemon finds that instruction by disassembly.
+ * wait when they run again. gopark is not probed at its entry: when its
+ * prologue grows the stack, morestack restarts it (a second hit), and may
+ * preempt the goroutine first, which then runs again without having parked.
+ * After the prologue the frame pointer is also linked, so the stack walk
+ * keeps gopark's caller. The resume probe fires once per park, on the
+ * goroutine itself: unlike runtime.execute, not for every schedule.
  * A uprobe lives on the binary's inode: only tgids in block_targets count. */
 /* clang-format off */
 #include "vmlinux.h"
@@ -139,15 +141,15 @@ int block_ready(struct pt_regs *ctx) {
 }
 
 SEC("uprobe")
-int block_execute(struct pt_regs *ctx) {
+int block_resume(struct pt_regs *ctx) {
   const __u64 now = bpf_ktime_get_ns();
   const __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   const struct gspy_block_target *cfg =
       bpf_map_lookup_elem(&block_targets, &tgid);
   if (!cfg) return 0;
-  const __u64 gp = GO_ARG0(ctx);
+  const __u64 g = GO_CURRENT_G(ctx);
   struct gspy_parked_key key = {.tgid = tgid, .goid = 0};
-  key.goid = read_user_u64(gp + cfg->g_goid);
+  key.goid = read_user_u64(g + cfg->g_goid);
   struct gspy_parked *p = bpf_map_lookup_elem(&parked, &key);
   if (!p) return 0;
 
@@ -169,12 +171,14 @@ int block_execute(struct pt_regs *ctx) {
   /* The labels cannot change while the goroutine is parked: reading them now
    * is reading them at park time. */
   const struct label_sink sink = {e->labels, &e->label_count, &e->flags};
-  read_go_labels(&sink, read_user_u64(gp + cfg->g_labels), cfg->labels_layout);
+  read_go_labels(&sink, read_user_u64(g + cfg->g_labels), cfg->labels_layout);
 
   __u64 size = offsetof(struct gspy_block_event, labels) +
                (__u64)(e->label_count & 0xf) * sizeof(struct gspy_label);
   if (size > sizeof(*e)) size = sizeof(*e);
-  if (bpf_ringbuf_output(&block_events, e, size, 0)) {
+  /* No wakeup per event: the daemon drains the ring every 20 ms. A wakeup
+   * per wait cost a lot at tens of thousands of waits a second. */
+  if (bpf_ringbuf_output(&block_events, e, size, BPF_RB_NO_WAKEUP)) {
     count(GSPY_BLOCK_COUNTER_RINGBUF_FULL);
     return 0;
   }

@@ -34,7 +34,7 @@ struct gspy_parked_key {
   gspy_u64 goid;
 };
 
-/* A goroutine between gopark and execute. */
+/* A goroutine between its park and running again. */
 struct gspy_parked {
   gspy_u64 park_ns;      /* bpf_ktime_get_ns at runtime.gopark */
   gspy_u64 ready_ns;     /* at runtime.ready(gp), 0 if not seen */
@@ -44,7 +44,8 @@ struct gspy_parked {
   gspy_u8 pad[7];
 };
 
-/* One completed wait, sent through the ring buffer at runtime.execute(gp).
+/* One completed wait, sent through the ring buffer when the goroutine runs
+ * again (gopark returns from mcall).
  * Only the first label_count labels are sent. */
 struct gspy_block_event {
   gspy_u32 tgid;
@@ -52,7 +53,7 @@ struct gspy_block_event {
   gspy_u64 goid;
   gspy_u64 park_ns;
   gspy_u64 ready_ns; /* 0: woken without runtime.ready (e.g. by netpoll) */
-  gspy_u64 run_ns;   /* at runtime.execute(gp) */
+  gspy_u64 run_ns;   /* when the goroutine runs again */
   gspy_u8 reason;
   gspy_u8 label_count;
   gspy_u8 flags; /* enum gspy_sample_flags */

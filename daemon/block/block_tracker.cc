@@ -60,11 +60,13 @@ void BlockTracker::SetRecording(bool on, double fraction) {
                        sizeof(config), BPF_ANY);
 }
 
+// The BPF side writes without waking us (BPF_RB_NO_WAKEUP): drain every
+// 20 ms.
 void BlockTracker::PollLoop() {
   while (!stop_) {
+    absl::SleepFor(absl::Milliseconds(20));
     absl::MutexLock lock(&ring_mu_);
-    int n = ring_buffer__poll(ring_, /*timeout_ms=*/20);
-    if (n < 0 && n != -EINTR) break;
+    if (ring_buffer__consume(ring_) < 0) break;
   }
 }
 
@@ -156,47 +158,57 @@ void BlockTracker::Handle(const gspy_block_event& event) {
 
 namespace {
 
-// Where gopark's probe goes: after its prologue (see FindFrameSetupEnd).
-absl::StatusOr<uint64_t> GoparkProbeAddress(const GoProcess& proc,
-                                            const FuncInfo& gopark) {
-  constexpr uint64_t kPrologueBytes = 64;
-  const uint64_t size = std::min(gopark.end - gopark.entry, kPrologueBytes);
+// Where the gopark probes go: after its prologue (see FindFrameSetupEnd) and
+// after its call to mcall (see FindReturnsFromCallsTo).
+struct GoparkProbes {
+  uint64_t parked = 0;
+  std::vector<uint64_t> resumed;
+};
+
+absl::StatusOr<GoparkProbes> FindGoparkProbes(const GoProcess& proc,
+                                              const FuncInfo& gopark) {
+  const uint64_t size = std::min<uint64_t>(gopark.end - gopark.entry, 1 << 16);
   absl::StatusOr<uint64_t> off = FileOffset(*proc.binary, gopark.entry);
   if (!off.ok()) return off.status();
   absl::StatusOr<std::string> code =
       ReadFileAt(absl::StrCat("/proc/", proc.pid, "/exe"), *off, size);
   if (!code.ok()) return code.status();
-  absl::StatusOr<uint64_t> addr =
+  auto fail = [&](const absl::Status& s) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("runtime.gopark of pid ", proc.pid, " (",
+                     proc.binary->build_info().go_version, "): ", s.message()));
+  };
+  absl::StatusOr<uint64_t> parked =
       FindFrameSetupEnd(*code, gopark.entry, proc.binary->goarch());
-  if (!addr.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "runtime.gopark of pid ", proc.pid, ": ", addr.status().message()));
-  }
-  return addr;
+  if (!parked.ok()) return fail(parked.status());
+  absl::StatusOr<FuncInfo> mcall = FindProbedFunction(proc, "runtime.mcall");
+  if (!mcall.ok()) return mcall.status();
+  absl::StatusOr<std::vector<uint64_t>> resumed = FindReturnsFromCallsTo(
+      *code, gopark.entry, proc.binary->goarch(), mcall->entry);
+  if (!resumed.ok()) return fail(resumed.status());
+  return GoparkProbes{*parked, *std::move(resumed)};
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
     const GoProcess& proc) {
-  const std::pair<const char*, bpf_program*> probes[] = {
-      {"runtime.gopark", skel_->progs.block_gopark},
-      {"runtime.ready", skel_->progs.block_ready},
-      {"runtime.execute", skel_->progs.block_execute},
-  };
+  absl::StatusOr<FuncInfo> gopark = FindProbedFunction(proc, "runtime.gopark");
+  if (!gopark.ok()) return gopark.status();
+  absl::StatusOr<FuncInfo> ready = FindProbedFunction(proc, "runtime.ready");
+  if (!ready.ok()) return ready.status();
+  absl::StatusOr<GoparkProbes> at = FindGoparkProbes(proc, *gopark);
+  if (!at.ok()) return at.status();
+  std::vector<std::pair<uint64_t, bpf_program*>> probes = {
+      {at->parked, skel_->progs.block_gopark},
+      {ready->entry, skel_->progs.block_ready}};
+  for (uint64_t a : at->resumed) {
+    probes.emplace_back(a, skel_->progs.block_resume);
+  }
   std::vector<bpf_link*> links;
-  for (const auto& [function, program] : probes) {
-    absl::StatusOr<bpf_link*> link = [&]() -> absl::StatusOr<bpf_link*> {
-      absl::StatusOr<FuncInfo> fn = FindProbedFunction(proc, function);
-      if (!fn.ok()) return fn.status();
-      uint64_t addr = fn->entry;
-      if (program == skel_->progs.block_gopark) {
-        absl::StatusOr<uint64_t> a = GoparkProbeAddress(proc, *fn);
-        if (!a.ok()) return a.status();
-        addr = *a;
-      }
-      return AttachUprobe(program, proc, addr, function);
-    }();
+  for (const auto& [addr, program] : probes) {
+    absl::StatusOr<bpf_link*> link =
+        AttachUprobe(program, proc, addr, bpf_program__name(program));
     if (!link.ok()) {
       DestroyLinks(links);
       return link.status();

@@ -103,4 +103,41 @@ absl::StatusOr<uint64_t> FindFrameSetupEnd(std::string_view code,
   return found;
 }
 
+absl::StatusOr<std::vector<uint64_t>> FindReturnsFromCallsTo(
+    std::string_view code, uint64_t address, std::string_view goarch,
+    uint64_t target) {
+  std::vector<uint64_t> out;
+  absl::Status s = ForEachInstruction(
+      code, address, goarch, [&](csh handle, const cs_insn& insn) {
+        // Capstone 4 does not put arm64's BL in the call group.
+        const bool call = cs_insn_group(handle, &insn, CS_GRP_CALL) ||
+                          (goarch == "arm64" &&
+                           absl::string_view(insn.mnemonic) == "bl");
+        if (!call) return true;
+        int64_t callee = 0;
+        if (goarch == "amd64") {
+          const cs_x86& x = insn.detail->x86;
+          if (x.op_count != 1 || x.operands[0].type != X86_OP_IMM) return true;
+          callee = x.operands[0].imm;
+        } else {
+          const cs_arm64& a = insn.detail->arm64;
+          if (a.op_count != 1 || a.operands[0].type != ARM64_OP_IMM) {
+            return true;
+          }
+          callee = a.operands[0].imm;
+        }
+        if (static_cast<uint64_t>(callee) == target) {
+          out.push_back(insn.address + insn.size);
+        }
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (out.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no call to 0x", absl::Hex(target), " in the ",
+                     code.size(), " bytes at 0x", absl::Hex(address)));
+  }
+  return out;
+}
+
 }  // namespace gspy

@@ -32,6 +32,15 @@ absl::StatusOr<uint64_t> FindFrameSetupEnd(std::string_view code,
                                            uint64_t address,
                                            std::string_view goarch);
 
+// The addresses right after each direct call to `target` in `code` (loaded at
+// `address`): where the caller resumes when the callee returns. gopark's
+// call to mcall returns only when the parked goroutine runs again, so a
+// probe there marks the end of a wait, once per wait, on the goroutine
+// itself. NOT_FOUND when there is no such call.
+absl::StatusOr<std::vector<uint64_t>> FindReturnsFromCallsTo(
+    std::string_view code, uint64_t address, std::string_view goarch,
+    uint64_t target);
+
 }  // namespace gspy
 
 #endif  // GSPY_DAEMON_PROBES_DISASSEMBLY_H_

@@ -223,6 +223,31 @@ TEST(FrameSetupEnd, NoFrame) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(ReturnsFromCalls, Amd64GoparkCallsMcall) {
+  // go1.26 gopark's end: call runtime.mcall (0x47d6a0); add rsp,0x10;
+  // pop rbp; ret; then a call elsewhere.
+  const std::string code(
+      "\xe8\xd2\x40\x00\x00\x48\x83\xc4\x10\x5d\xc3"
+      "\xe8\x00\x00\x00\x00",
+      16);
+  absl::StatusOr<std::vector<uint64_t>> at =
+      FindReturnsFromCallsTo(code, 0x4795c9, "amd64", 0x47d6a0);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, std::vector<uint64_t>{0x4795ce});
+  EXPECT_EQ(
+      FindReturnsFromCallsTo(code, 0x4795c9, "amd64", 0x1234).status().code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST(ReturnsFromCalls, Arm64Bl) {
+  // bl +0x100 (94000040); mov x0, #0
+  const std::string code("\x40\x00\x00\x94\x00\x00\x80\xd2", 8);
+  absl::StatusOr<std::vector<uint64_t>> at =
+      FindReturnsFromCallsTo(code, 0x10000, "arm64", 0x10100);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(*at, std::vector<uint64_t>{0x10004});
+}
+
 TEST(Quantile, NearestRank) {
   EXPECT_EQ(Quantile({}, 0.5), 0);
   EXPECT_EQ(Quantile({5}, 0.99), 5);
