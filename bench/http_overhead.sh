@@ -8,7 +8,7 @@
 #   none   no gspyd running
 #   gc     a `gspy gc --pid` watch (GC stop-the-world uprobes)
 #   block  a `gspy profile block --pid` pull (uprobes on runtime.gopark,
-#          runtime.ready, runtime.execute)
+#          runtime.ready, and gopark's return from mcall)
 #   cpu    a `gspy profile cpu --pid` pull (perf events, 99 Hz)
 #   all    cpu + gc + block at once
 # Each gspy mode starts a fresh gspyd, then the watch/pulls, waits until their
