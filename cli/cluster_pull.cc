@@ -151,6 +151,7 @@ absl::StatusOr<gspy::v1::GetProfileResponse> ClusterPull(
                      absl::StrJoin(*nodes, ", "), ")"));
   }
   std::vector<std::thread> threads;
+  threads.reserve(pulls.size());
   for (NodePull& p : pulls) {
     threads.emplace_back([&p, &request, timeout] {
       auto stub = gspy::v1::Profiler::NewStub(grpc::CreateChannel(

@@ -61,8 +61,9 @@ ABSL_FLAG(std::string, node_name, "",
 namespace {
 std::string NodeName() {
   std::string node = absl::GetFlag(FLAGS_node_name);
-  if (node.empty() && getenv("NODE_NAME") != nullptr)
+  if (node.empty() && getenv("NODE_NAME") != nullptr) {
     node = getenv("NODE_NAME");
+  }
   if (node.empty()) {
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) == 0) node = host;

@@ -68,8 +68,9 @@ absl::StatusOr<SampleFilter> SampleFilter::Parse(absl::string_view text) {
     Term term;
     term.negated = absl::ConsumePrefix(&t, "-");
     const size_t colon = t.find(':');
-    if (colon == absl::string_view::npos)
+    if (colon == absl::string_view::npos) {
       return bad("no field: before the value");
+    }
     const absl::string_view field = t.substr(0, colon);
     absl::string_view rest = t.substr(colon + 1);
     if (field == "label") {

@@ -19,14 +19,16 @@ ProcessMetadata KubeLabeler::MetadataFor(int pid) const {
     return out;
   }
   std::optional<PodInfo> pod;
-  if (pods_ != nullptr && !ref->pod_uid.empty())
+  if (pods_ != nullptr && !ref->pod_uid.empty()) {
     pod = pods_->ByUid(ref->pod_uid);
+  }
   if (pod.has_value()) {
     out.labels.emplace_back("namespace", pod->namespace_name);
     out.labels.emplace_back("pod", pod->name);
     auto c = pod->containers.find(ref->container_id);
-    if (c != pod->containers.end())
+    if (c != pod->containers.end()) {
       out.labels.emplace_back("container", c->second);
+    }
     out.pod_labels = pod->labels;
   }
   out.labels.emplace_back("container_id", ref->container_id.substr(0, 12));

@@ -109,8 +109,9 @@ std::string PodSelector::Describe() const {
   for (const auto& [n, name] : pods_) {
     parts.push_back(absl::StrCat("pod ", n, "/", name));
   }
-  if (!namespace_.empty())
+  if (!namespace_.empty()) {
     parts.push_back(absl::StrCat("namespace ", namespace_));
+  }
   if (!label_selector_text_.empty()) {
     parts.push_back(absl::StrCat("pods ", label_selector_text_));
   }

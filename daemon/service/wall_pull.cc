@@ -93,7 +93,7 @@ grpc::Status ProfilerService::PullWall(
   BlockProfile runnable(block_options);
   BlockProfileSink sink({&waiting, &runnable});
 
-  auto attach = [&](GoProcess proc) -> absl::Status {
+  auto attach = [&](const GoProcess& proc) -> absl::Status {
     cpu->AddProcess(proc);
     waiting.AddProcess(proc);
     runnable.AddProcess(proc);
@@ -107,9 +107,9 @@ grpc::Status ProfilerService::PullWall(
     return block_tracker_->Detach(&sink);
   };
   std::vector<int> pids;
-  for (GoProcess& proc : targets->processes) {
+  for (const GoProcess& proc : targets->processes) {
     pids.push_back(proc.pid);
-    if (absl::Status s = attach(std::move(proc)); !s.ok()) {
+    if (absl::Status s = attach(proc); !s.ok()) {
       detach();
       return ToGrpcStatus(s);
     }

@@ -17,7 +17,7 @@ constexpr uint8_t kSleep = 14;
 
 gspy_block_event Wait(
     uint64_t goid, uint8_t reason, uint64_t park, uint64_t ready, uint64_t run,
-    std::vector<std::pair<std::string, std::string>> labels = {}) {
+    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
   gspy_block_event e{};
   e.tgid = 7;
   e.goid = goid;
