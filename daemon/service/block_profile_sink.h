@@ -1,12 +1,16 @@
-// A BlockSink that feeds one or more BlockProfiles (a wall-clock pull feeds
-// its block and scheduling-latency halves from the same waits).
+// What block, sched-latency and wall pulls share: a BlockSink that feeds one
+// or more BlockProfiles (a wall-clock pull feeds its block and
+// scheduling-latency halves from the same waits), and request helpers.
 #ifndef GSPY_DAEMON_SERVICE_BLOCK_PROFILE_SINK_H_
 #define GSPY_DAEMON_SERVICE_BLOCK_PROFILE_SINK_H_
 
+#include <string>
 #include <vector>
 
 #include "daemon/aggregator/block_profile.h"
 #include "daemon/block/block_tracker.h"
+#include "daemon/service/request_checks.h"
+#include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {
 
@@ -23,6 +27,13 @@ class BlockProfileSink final : public BlockSink {
  private:
   const std::vector<BlockProfile*> profiles_;
 };
+
+// Shared by the block and wall pulls (block_pull.cc): the options a request
+// asks for, and the warning about waits the shared maps lost.
+BlockProfileOptions BlockOptionsFor(const gspy::v1::GetProfileRequest& request,
+                                    const CheckedPull& pull, size_t max_stacks);
+void WarnLostWaits(const BlockSinkStats& stats,
+                   std::vector<std::string>* warnings);
 
 }  // namespace gspy
 

@@ -74,13 +74,9 @@ grpc::Status ProfilerService::GetProfile(
 grpc::Status ProfilerService::PullCpu(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
     gspy::v1::GetProfileResponse* response) {
-  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
-      *processes_, request.selector(), request.duration_seconds(),
-      request.duration_nanos(), options_.max_duration, "profile");
-  if (!targets.ok()) return ToGrpcStatus(targets.status());
-  absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
-      ParseFilter(request.filter());
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  absl::StatusOr<CheckedPull> pull =
+      CheckPullRequest(*processes_, request, options_.max_duration);
+  if (!pull.ok()) return ToGrpcStatus(pull.status());
 
   CpuProfileOptions options;
   options.label_keys.assign(request.label_keys().begin(),
@@ -89,41 +85,25 @@ grpc::Status ProfilerService::PullCpu(
   options.kernel_stacks = request.kernel_stacks();
   options.period_ns = options_.period_ns;
   options.max_stacks = options_.max_stacks_per_profile;
-  options.filter = *std::move(filter);
+  options.filter = pull->filter;
   options.filter_text = request.filter();
   auto profile = std::make_shared<CpuProfile>(options);
 
-  auto attach = [this, profile,
-                 kernel = options.kernel_stacks](GoProcess proc) {
-    GoProcess copy = proc;
-    profile->AddProcess(std::move(proc));
-    return sessions_->Attach(profile, copy, kernel);
-  };
-  std::vector<int> pids;
-  for (GoProcess& proc : targets->processes) {
-    pids.push_back(proc.pid);
-    if (absl::Status s = attach(std::move(proc)); !s.ok()) {
-      sessions_->Detach(profile.get());
-      return ToGrpcStatus(s);
-    }
-  }
-
   const SamplerCounters counters_before = sessions_->counters();
   std::vector<std::string> warnings;
-  const PullWindowResult window = RunPullWindow(
-      context,
-      {.processes = processes_,
-       .selector = &request.selector(),
-       .duration = targets->duration,
-       .rescan_interval = options_.rescan_interval,
-       .pids = std::move(pids),
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, request.selector(),
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach =
+           [&](const GoProcess& proc) {
+             profile->AddProcess(proc);
+             return sessions_->Attach(profile, proc, options.kernel_stacks);
+           },
        .has_process = [&](int pid) { return profile->HasProcess(pid); },
-       .attach = attach},
+       .detach = [&] { sessions_->Detach(profile.get()); }},
       &warnings);
-  sessions_->Detach(profile.get());
-  if (window.cancelled) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
-  }
+  if (!window.ok()) return ToGrpcStatus(window.status());
 
   // The ring buffer is shared by all pulls: a loss during this pull may be
   // another pull's sample, so it is reported as an upper bound.
@@ -138,7 +118,7 @@ grpc::Status ProfilerService::PullCpu(
   const KernelSymbols* kernel =
       options.kernel_stacks ? &kernel_symbols() : nullptr;
   response->set_pprof(profile->BuildPprof(
-      window.start, window.end - window.start, kernel, &warnings));
+      window->start, window->end - window->start, kernel, &warnings));
   response->set_samples(profile->sample_count());
   response->set_lost_samples(profile->dropped_count() +
                              static_cast<int64_t>(ring_lost));

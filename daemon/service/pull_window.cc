@@ -42,4 +42,32 @@ PullWindowResult RunPullWindow(grpc::ServerContext* context,
   return result;
 }
 
+absl::StatusOr<PullWindowResult> RunPull(
+    grpc::ServerContext* context, const ProcessTable* processes,
+    const gspy::v1::Selector& selector, std::vector<GoProcess> targets,
+    absl::Duration duration, absl::Duration rescan_interval,
+    const PullHooks& hooks, std::vector<std::string>* warnings) {
+  std::vector<int> pids;
+  for (const GoProcess& proc : targets) {
+    pids.push_back(proc.pid);
+    if (absl::Status s = hooks.attach(proc); !s.ok()) {
+      hooks.detach();
+      return s;
+    }
+  }
+  const PullWindowResult window = RunPullWindow(
+      context,
+      {.processes = processes,
+       .selector = &selector,
+       .duration = duration,
+       .rescan_interval = rescan_interval,
+       .pids = std::move(pids),
+       .has_process = hooks.has_process,
+       .attach = [&](GoProcess proc) { return hooks.attach(proc); }},
+      warnings);
+  hooks.detach();
+  if (window.cancelled) return absl::CancelledError("the client cancelled");
+  return window;
+}
+
 }  // namespace gspy

@@ -38,6 +38,21 @@ PullWindowResult RunPullWindow(grpc::ServerContext* context,
                                PullWindowSpec spec,
                                std::vector<std::string>* warnings);
 
+// A whole pull around its profile: attaches every target with `attach` (the
+// first failure detaches what was attached and is the error), runs the
+// window (attaching processes that start meanwhile), then `detach`es.
+// CANCELLED when the client went away.
+struct PullHooks {
+  std::function<absl::Status(const GoProcess&)> attach;
+  std::function<bool(int pid)> has_process;
+  std::function<void()> detach;
+};
+absl::StatusOr<PullWindowResult> RunPull(
+    grpc::ServerContext* context, const ProcessTable* processes,
+    const gspy::v1::Selector& selector, std::vector<GoProcess> targets,
+    absl::Duration duration, absl::Duration rescan_interval,
+    const PullHooks& hooks, std::vector<std::string>* warnings);
+
 }  // namespace gspy
 
 #endif  // GSPY_DAEMON_SERVICE_PULL_WINDOW_H_

@@ -129,6 +129,19 @@ absl::StatusOr<CheckedTargets> CheckTargetsRequest(
   return CheckedTargets{*duration, *std::move(targets)};
 }
 
+absl::StatusOr<CheckedPull> CheckPullRequest(
+    const ProcessTable& processes, const gspy::v1::GetProfileRequest& request,
+    absl::Duration max_duration) {
+  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
+      processes, request.selector(), request.duration_seconds(),
+      request.duration_nanos(), max_duration, "profile");
+  if (!targets.ok()) return targets.status();
+  absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
+      ParseFilter(request.filter());
+  if (!filter.ok()) return filter.status();
+  return CheckedPull{*std::move(targets), *std::move(filter)};
+}
+
 std::vector<GoProcess> NewSelectorMatches(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     const std::function<bool(int pid)>& known) {

@@ -71,6 +71,15 @@ std::vector<GoProcess> NewSelectorMatches(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     const std::function<bool(int pid)>& known);
 
+// What every profile pull checks first: CheckTargetsRequest and ParseFilter.
+struct CheckedPull {
+  CheckedTargets targets;
+  std::shared_ptr<const SampleFilter> filter;  // null: keep everything
+};
+absl::StatusOr<CheckedPull> CheckPullRequest(
+    const ProcessTable& processes, const gspy::v1::GetProfileRequest& request,
+    absl::Duration max_duration);
+
 }  // namespace gspy
 
 #endif  // GSPY_DAEMON_SERVICE_REQUEST_CHECKS_H_

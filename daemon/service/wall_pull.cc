@@ -63,85 +63,59 @@ grpc::Status ProfilerService::PullWall(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "kernel stacks are only for CPU profiles");
   }
-  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
-      *processes_, request.selector(), request.duration_seconds(),
-      request.duration_nanos(), options_.max_duration, "profile");
-  if (!targets.ok()) return ToGrpcStatus(targets.status());
-  absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
-      ParseFilter(request.filter());
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  absl::StatusOr<CheckedPull> pull =
+      CheckPullRequest(*processes_, request, options_.max_duration);
+  if (!pull.ok()) return ToGrpcStatus(pull.status());
 
-  CpuProfileOptions cpu_options;
-  cpu_options.label_keys.assign(request.label_keys().begin(),
-                                request.label_keys().end());
-  cpu_options.goroutine_ids = request.goroutine_ids();
-  cpu_options.period_ns = options_.period_ns;
-  cpu_options.max_stacks = options_.max_stacks_per_profile;
-  cpu_options.filter = *filter;
-  cpu_options.filter_text = request.filter();
-  auto cpu = std::make_shared<CpuProfile>(cpu_options);
-
-  BlockProfileOptions block_options;
-  block_options.label_keys = cpu_options.label_keys;
-  block_options.goroutine_ids = cpu_options.goroutine_ids;
-  block_options.max_stacks = cpu_options.max_stacks;
-  block_options.filter = *filter;
-  block_options.filter_text = request.filter();
+  BlockProfileOptions block_options =
+      BlockOptionsFor(request, *pull, options_.max_stacks_per_profile);
   block_options.window_start_ns = MonotonicNs();
   BlockProfile waiting(block_options);
   block_options.metric = BlockMetric::kSchedDelay;
   BlockProfile runnable(block_options);
   BlockProfileSink sink({&waiting, &runnable});
 
-  auto attach = [&](const GoProcess& proc) -> absl::Status {
-    cpu->AddProcess(proc);
-    waiting.AddProcess(proc);
-    runnable.AddProcess(proc);
-    if (absl::Status s = sessions_->Attach(cpu, proc, false); !s.ok()) {
-      return s;
-    }
-    return block_tracker_->Attach(&sink, proc);
-  };
-  auto detach = [&] {
-    sessions_->Detach(cpu.get());
-    return block_tracker_->Detach(&sink);
-  };
-  std::vector<int> pids;
-  for (const GoProcess& proc : targets->processes) {
-    pids.push_back(proc.pid);
-    if (absl::Status s = attach(proc); !s.ok()) {
-      detach();
-      return ToGrpcStatus(s);
-    }
-  }
+  CpuProfileOptions cpu_options;
+  cpu_options.label_keys = block_options.label_keys;
+  cpu_options.goroutine_ids = block_options.goroutine_ids;
+  cpu_options.period_ns = options_.period_ns;
+  cpu_options.max_stacks = block_options.max_stacks;
+  cpu_options.filter = pull->filter;
+  cpu_options.filter_text = request.filter();
+  auto cpu = std::make_shared<CpuProfile>(cpu_options);
+
+  BlockSinkStats stats;
   std::vector<std::string> warnings;
-  const PullWindowResult window = RunPullWindow(
-      context,
-      {.processes = processes_,
-       .selector = &request.selector(),
-       .duration = targets->duration,
-       .rescan_interval = options_.rescan_interval,
-       .pids = std::move(pids),
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, request.selector(),
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach = [&](const GoProcess& proc) -> absl::Status {
+         cpu->AddProcess(proc);
+         waiting.AddProcess(proc);
+         runnable.AddProcess(proc);
+         if (absl::Status s = sessions_->Attach(cpu, proc, false); !s.ok()) {
+           return s;
+         }
+         return block_tracker_->Attach(&sink, proc);
+       },
        .has_process = [&](int pid) { return cpu->HasProcess(pid); },
-       .attach = attach},
+       .detach =
+           [&] {
+             sessions_->Detach(cpu.get());
+             stats = block_tracker_->Detach(&sink);
+           }},
       &warnings);
-  const BlockSinkStats stats = detach();
-  if (window.cancelled) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
-  }
-  if (stats.lost > 0) {
-    warnings.push_back(absl::StrCat(
-        "up to ", stats.lost,
-        " waits were lost because the parked map or the ring buffer was full"));
-  }
-  const absl::Duration length = window.end - window.start;
+  if (!window.ok()) return ToGrpcStatus(window.status());
+  WarnLostWaits(stats, &warnings);
+  const absl::Duration length = window->end - window->start;
   std::vector<perftools::profiles::Profile> parts;
   for (auto [gz, state] :
-       {std::pair{cpu->BuildPprof(window.start, length, nullptr, &warnings),
+       {std::pair{cpu->BuildPprof(window->start, length, nullptr, &warnings),
                   "running"},
-        std::pair{waiting.BuildPprof(window.start, length, &warnings),
+        std::pair{waiting.BuildPprof(window->start, length, &warnings),
                   "waiting"},
-        std::pair{runnable.BuildPprof(window.start, length, nullptr),
+        std::pair{runnable.BuildPprof(window->start, length, nullptr),
                   "runnable"}}) {
     absl::StatusOr<perftools::profiles::Profile> part = AsWallPart(gz, state);
     if (!part.ok()) return ToGrpcStatus(part.status());

@@ -162,9 +162,9 @@ func runBlockTruth(t *testing.T, hh *harness, bin string) {
 	schedRes := hh.pullInBackground(t, hh.addr, "profile", "sched-latency", "--pid="+pid, "--duration=60s", "-o", schedOut)
 	waitUntilProbed(t, hh, hh.addr, w.pid, "block")
 	// Both pulls must be attached before the window opens: the second one
-	// attaches within a few milliseconds of the first, and the workload's
-	// waits take a second, so give it a moment rather than miss its start.
-	time.Sleep(300 * time.Millisecond)
+	// attaches within milliseconds of the first on an idle machine, and the
+	// workload's waits take a second; give it a second under load too.
+	time.Sleep(time.Second)
 	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
 		t.Fatal(err)
 	}
