@@ -258,4 +258,8 @@ uint64_t GcTracker::ringbuf_full() const {
                           GSPY_GC_COUNTER_RINGBUF_FULL);
 }
 
+uint64_t GcTracker::events_sent() const {
+  return SumPerCpuCounter(skel_->maps.gc_counters, GSPY_GC_COUNTER_EVENTS);
+}
+
 }  // namespace gspy

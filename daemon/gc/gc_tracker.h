@@ -77,6 +77,8 @@ class GcTracker {
   std::vector<GcPauseRecord> History(int pid) const;
   size_t attached_binaries() const;
   uint64_t ringbuf_full() const;
+  // Probe events the BPF side sent to the ring buffer (all processes).
+  uint64_t events_sent() const;
   // Whether a watch of pid runs now.
   bool Watching(int pid) const;
 
