@@ -25,6 +25,13 @@
 #include "daemon/k8s/kube_labeler.h"
 #include "daemon/k8s/pod_cache.h"
 #include "daemon/k8s/pod_watcher.h"
+#include "daemon/metrics/bpf_stats_collector.h"
+#include "daemon/metrics/gc_watcher.h"
+#include "daemon/metrics/grpc_metrics.h"
+#include "daemon/metrics/health_collector.h"
+#include "daemon/metrics/metrics_registry.h"
+#include "daemon/metrics/metrics_server.h"
+#include "daemon/metrics/self_process_collector.h"
 #include "daemon/preflight/preflight.h"
 #include "daemon/process/binary_cache.h"
 #include "daemon/process/go_process.h"
@@ -54,6 +61,16 @@ ABSL_FLAG(std::string, kube_token_file, "",
 ABSL_FLAG(std::string, kube_ca_file, "",
           "CA bundle for --kube-api's certificate (in-cluster: the service "
           "account's)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "
+          "empty for none, port 0 picks a free port");
+ABSL_FLAG(bool, metrics_gc, true,
+          "with --metrics-listen, watch the GC of every Go process found and "
+          "export its pauses and cycles");
+ABSL_FLAG(absl::Duration, metrics_gc_rescan, absl::Seconds(5),
+          "how often to look for new and exited Go processes for the metrics");
+ABSL_FLAG(int, metrics_gc_max_processes, 256,
+          "most Go processes whose GC the metrics watch at once");
 ABSL_FLAG(std::string, node_name, "",
           "this node's name, for the pod watch and the \"node\" label "
           "(default: $NODE_NAME, else the host name)");
@@ -194,8 +211,64 @@ int main(int argc, char** argv) {
   gspy::GcService gc_service(gc_options, &processes, gc_tracker->get());
   service.set_gc_tracker(gc_tracker->get());
 
+  // Metrics: collectors read the numbers where they live at scrape time.
+  // Declared before the gRPC server, so they outlive it (and the metrics
+  // server, declared after them, stops before they go).
+  gspy::MetricsRegistry metrics;
+  gspy::GrpcMetrics grpc_metrics;
+  std::unique_ptr<gspy::BpfStatsCollector> bpf_stats;
+  std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
+  std::unique_ptr<gspy::MetricsServer> metrics_server;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    std::string warning;
+    bpf_stats = gspy::BpfStatsCollector::Create(&warning);
+    if (!warning.empty()) {
+      fprintf(stderr, "gspyd: warning: %s\n", warning.c_str());
+    }
+    gspy::GcMetricsOptions gc_metrics_options;
+    gc_metrics_options.watch_gc = absl::GetFlag(FLAGS_metrics_gc);
+    gc_metrics_options.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);
+    gc_metrics_options.max_processes = static_cast<size_t>(
+        std::max(0, absl::GetFlag(FLAGS_metrics_gc_max_processes)));
+    gc_metrics = std::make_unique<gspy::GcMetricsWatcher>(
+        gc_metrics_options, &processes, gc_tracker->get());
+    metrics.Register("process", gspy::CollectSelfProcess);
+    metrics.Register("health", [s = sampler->get(), g = gc_tracker->get()](
+                                   gspy::MetricFamilies* out) {
+      gspy::CollectHealth(s, g, out);
+    });
+    metrics.Register("bpf", [b = bpf_stats.get()](gspy::MetricFamilies* out) {
+      b->Collect(out);
+    });
+    metrics.Register("grpc", [m = &grpc_metrics](gspy::MetricFamilies* out) {
+      m->Collect(out);
+    });
+    metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
+      w->Collect(out);
+    });
+    absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
+        gspy::MetricsServer::Start(metrics_listen, &metrics);
+    if (!started.ok()) {
+      fprintf(stderr, "gspyd: --metrics-listen: %s\n",
+              std::string(started.status().message()).c_str());
+      return 1;
+    }
+    metrics_server = *std::move(started);
+    fprintf(stderr, "gspyd: metrics on http://%s:%d/metrics\n",
+            metrics_listen.substr(0, metrics_listen.rfind(':')).c_str(),
+            metrics_server->port());
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  if (metrics_server != nullptr) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(grpc_metrics.NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   int port = 0;
   const std::string listen = absl::GetFlag(FLAGS_listen);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -209,6 +282,7 @@ int main(int argc, char** argv) {
   std::string host = listen.substr(0, listen.rfind(':'));
   fprintf(stderr, "gspyd: listening on %s:%d\n", host.c_str(), port);
   fflush(stderr);
+  if (gc_metrics != nullptr) gc_metrics->Start();
 
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
@@ -216,5 +290,7 @@ int main(int argc, char** argv) {
   while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
   fprintf(stderr, "gspyd: stopping\n");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (metrics_server != nullptr) metrics_server->Stop();
+  if (gc_metrics != nullptr) gc_metrics->Stop();
   return 0;
 }
