@@ -25,6 +25,7 @@
 #include "daemon/k8s/kube_labeler.h"
 #include "daemon/k8s/pod_cache.h"
 #include "daemon/k8s/pod_watcher.h"
+#include "daemon/metrics/block_collector.h"
 #include "daemon/metrics/bpf_stats_collector.h"
 #include "daemon/metrics/gc_watcher.h"
 #include "daemon/metrics/grpc_metrics.h"
@@ -247,6 +248,10 @@ int main(int argc, char** argv) {
     metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
       w->Collect(out);
     });
+    metrics.Register("block",
+                     [b = block_tracker->get()](gspy::MetricFamilies* out) {
+                       gspy::CollectBlock(b, out);
+                     });
     absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
         gspy::MetricsServer::Start(metrics_listen, &metrics);
     if (!started.ok()) {

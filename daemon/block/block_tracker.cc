@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/block_probes.skel.h"
+#include "daemon/gobinary/go_version.h"
 #include "daemon/probes/disassembly.h"
 #include "daemon/probes/uprobes.h"
 
@@ -154,6 +155,18 @@ void BlockTracker::Handle(const gspy_block_event& event) {
   if (fp_walk != nullptr) stack = *fp_walk;
   if (!stack.empty()) stack[0] = p.gopark_entry;
   for (BlockSink* sink : p.sinks) sink->AddWait(event, stack);
+
+  const uint64_t end = event.ready_ns != 0 ? event.ready_ns : event.run_ns;
+  if (end >= event.park_ns) {
+    const double weight =
+        event.weight_milli > 0 ? event.weight_milli / 1000.0 : 1.0;
+    Totals& t =
+        totals_[event.tgid][p.reasons.ok() ? p.reasons->Name(event.reason)
+                                           : absl::StrCat("waitReason(",
+                                                          event.reason, ")")];
+    t.waits += weight;
+    t.seconds += weight * static_cast<double>(end - event.park_ns) / 1e9;
+  }
 }
 
 namespace {
@@ -254,12 +267,13 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
     }
     std::optional<FuncInfo> gopark =
         proc.binary->FindFunctionByName("runtime.gopark");
-    pit = processes_
-              .emplace(proc.pid,
-                       Process{proc.binary,
-                               gopark ? gopark->entry + proc.load_bias : 0,
-                               {}})
-              .first;
+    Process process{
+        proc.binary,
+        WaitReasons::ForGoMinor(
+            GoMinorVersion(proc.binary->build_info().go_version).value_or(0)),
+        gopark ? gopark->entry + proc.load_bias : 0,
+        {}};
+    pit = processes_.emplace(proc.pid, std::move(process)).first;
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;
   if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
@@ -354,6 +368,22 @@ BlockCounters BlockTracker::counters() const {
   c.ringbuf_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
   c.skipped = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_SKIPPED);
   return c;
+}
+
+std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {
+  absl::MutexLock lock(&mu_);
+  std::vector<BlockWaitTotals> out;
+  for (auto it = totals_.begin(); it != totals_.end();) {
+    if (!processes_.contains(it->first) && !ProcessRunning(it->first)) {
+      totals_.erase(it++);
+      continue;
+    }
+    for (const auto& [reason, t] : it->second) {
+      out.push_back({it->first, reason, t.waits, t.seconds});
+    }
+    ++it;
+  }
+  return out;
 }
 
 bool BlockTracker::Attached(int pid) const {

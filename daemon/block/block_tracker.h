@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
+#include "daemon/block/wait_reasons.h"
 #include "daemon/process/go_process.h"
 
 struct block_probes_bpf;
@@ -52,6 +54,15 @@ struct BlockSinkStats {
   uint64_t lost = 0;  // waits lost (maps or ring full) meanwhile
 };
 
+// Completed waits of one process and wait reason since gspyd first probed
+// it, over every pull (the probes only run while pulls do). For metrics.
+struct BlockWaitTotals {
+  int pid = 0;
+  std::string reason;
+  double waits = 0;    // weighted, as the profiles
+  double seconds = 0;  // park to wake-up (or to running, without ready)
+};
+
 struct BlockCounters {
   uint64_t parks = 0, parked_full = 0, stack_errors = 0, readies = 0,
            events = 0, ringbuf_full = 0, skipped = 0;
@@ -77,6 +88,8 @@ class BlockTracker {
   size_t attached_binaries() const;
   // Whether some sink takes pid's waits now.
   bool Attached(int pid) const;
+  // Wait totals of the processes still running (exited ones are forgotten).
+  std::vector<BlockWaitTotals> WaitTotals();
 
  private:
   explicit BlockTracker(BlockTrackerOptions options) : options_(options) {}
@@ -100,6 +113,7 @@ class BlockTracker {
   };
   struct Process {
     std::shared_ptr<const GoBinary> binary;
+    absl::StatusOr<WaitReasons> reasons;
     // runtime.gopark's entry in the process (PIE: relocated). The leaf of
     // each park stack is the probe's pc, a few bytes into gopark, which can
     // be code inlined there: the stack shows gopark's entry instead.
@@ -125,6 +139,12 @@ class BlockTracker {
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_
       ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> scratch_stack_ ABSL_GUARDED_BY(mu_);
+  struct Totals {
+    double waits = 0, seconds = 0;
+  };
+  // pid -> reason -> totals; bounded by the processes ever attached.
+  absl::flat_hash_map<int, absl::flat_hash_map<std::string, Totals>> totals_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gspy

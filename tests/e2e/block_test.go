@@ -348,3 +348,44 @@ func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// The block metrics: blocking time by process and wait reason over a pull,
+// scraped from --metrics-listen, equal the workload's own timing.
+func TestBlockMetrics(t *testing.T) {
+	hh := env(t)
+	d := startMetricsDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
+	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""))
+	res := hh.pullInBackground(t, d.grpcAddr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
+		"-o", filepath.Join(t.TempDir(), "block.pb.gz"))
+	waitUntilProbed(t, hh, d.grpcAddr, w.pid, "block")
+	fmt.Fprintln(w.stdin, "go")
+	truth := blockworkTruth(w.next(t, time.Minute))
+	// Scrape while the process still runs: an exited one's series go.
+	fams := d.scrape(t)
+	w.cmd.Wait()
+	w.waited = true
+	if r := <-res; r.exitCode != 0 {
+		t.Fatalf("block pull: %s", r.stderr)
+	}
+	for reason, scenario := range map[string]string{"sleep": "sleep", "IO wait": "net", "select": "select"} {
+		labels := map[string]string{"pid": strconv.Itoa(w.pid), "reason": reason}
+		n := series(fams, "gspy_go_block_waits_total", labels)
+		s := series(fams, "gspy_go_block_wait_seconds_total", labels)
+		if len(n) != 1 || len(s) != 1 {
+			t.Fatalf("no single %v series of the block metrics; families: %v", labels, fams["gspy_go_block_waits_total"])
+		}
+		got, want := s[0].GetCounter().GetValue(), truth[scenario].totalNs/1e9
+		t.Logf("%-8s %3.0f waits %.3f s (workload: %d waits %.3f s)", reason, n[0].GetCounter().GetValue(), got, truth[scenario].count, want)
+		if int64(n[0].GetCounter().GetValue()) != truth[scenario].count {
+			t.Errorf("%s: %v waits, the workload did %d", reason, n[0].GetCounter().GetValue(), truth[scenario].count)
+		}
+		if !within(got, want, 0.10) {
+			t.Errorf("%s: %.3f s, the workload measured %.3f s (tolerance 10%%)", reason, got, want)
+		}
+	}
+	for _, name := range []string{"gspy_block_parks_total", "gspy_block_waits_lost_total", "gspy_block_attached_binaries"} {
+		if fams[name] == nil {
+			t.Errorf("no %s family", name)
+		}
+	}
+}
