@@ -402,7 +402,7 @@ func TestGcPausesMatchRuntimeMetrics(t *testing.T) {
 	t.Run("with-ReadMemStats", func(t *testing.T) {
 		runGcWindow(t, hh, hh.gcworkBuild(t, "", ""), "", 25)
 	})
-	for _, v := range []string{"go1.22.12", "go1.23.12", "go1.24.13", "go1.25.9"} {
+	for _, v := range []string{"go1.22.12", "go1.23.12", "go1.24.13", "go1.25.14", "go1.27.4"} {
 		t.Run(v, func(t *testing.T) {
 			runGcWindow(t, hh, hh.gcworkBuild(t, v, ""), v, 5)
 		})
