@@ -50,7 +50,7 @@ func targetLine(t *testing.T, hh *harness, addr string, pid int) string {
 func TestProbesReleasedWhenTargetExits(t *testing.T) {
 	hh := env(t)
 	bin := hh.buildWorkload(t, "stress", "", "")
-	d := startDaemonProc(t, hh)
+	d := startOwnDaemon(t, hh)
 	before := readProbeState(t, d.pid, bin)
 	w := startGcwork(t, bin, "-rounds=0", "-goroutines=1000")
 	pid := fmt.Sprintf("--pid=%d", w.pid)
@@ -104,7 +104,7 @@ func TestProbesReleasedWhenTargetExits(t *testing.T) {
 		t.Errorf("the CPU profile of the exited process has no main.recurse")
 	}
 	time.Sleep(200 * time.Millisecond)
-	if after := readProbeState(t, d.pid, bin); after != before {
+	if after := probeStateSettles(t, d.pid, bin, before); after != before {
 		t.Errorf("gspyd held %s before and %s after: the exited process's probes leaked", before, after)
 	}
 	if !d.alive() {
@@ -134,7 +134,7 @@ func TestBinaryReplacedOnDisk(t *testing.T) {
 	hh := env(t)
 	stress := hh.buildWorkload(t, "stress", "", "")
 	other := hh.buildWorkload(t, "blockwork", "", "")
-	d := startDaemonProc(t, hh)
+	d := startOwnDaemon(t, hh)
 	before := readProbeState(t, d.pid, "")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app")
@@ -210,7 +210,7 @@ func TestBinaryReplacedOnDisk(t *testing.T) {
 		t.Errorf("stress rounds disagree under gspy: %v", rounds)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if after := readProbeState(t, d.pid, ""); after != before {
+	if after := probeStateSettles(t, d.pid, "", before); after != before {
 		t.Errorf("gspyd held %s before and %s after", before, after)
 	}
 }
@@ -257,7 +257,7 @@ func TestRuntimeLacksProbedFunction(t *testing.T) {
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemonProc(t, hh)
+	d := startOwnDaemon(t, hh)
 	before := readProbeState(t, d.pid, bin)
 	w := startGcwork(t, bin, "-rounds=0")
 	pid := fmt.Sprintf("--pid=%d", w.pid)
@@ -275,7 +275,7 @@ func TestRuntimeLacksProbedFunction(t *testing.T) {
 	if line := targetLine(t, hh, d.addr, w.pid); strings.Contains(line, "\tgc") || strings.Contains(line, "block") {
 		t.Errorf("gspy targets shows probes on the refused process: %s", line)
 	}
-	if after := readProbeState(t, d.pid, bin); after != before {
+	if after := probeStateSettles(t, d.pid, bin, before); after != before {
 		t.Errorf("gspyd held %s before the refused requests and %s after: the probes attached before the missing function leaked", before, after)
 	}
 	cpuOut := filepath.Join(t.TempDir(), "cpu.pb.gz")

@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -274,43 +271,11 @@ func TestBlockPullTargetExits(t *testing.T) {
 	}
 }
 
-// startOwnDaemon starts a gspyd of the test's own with extra flags and
-// returns its address; it is stopped when the test ends.
-func startOwnDaemon(t *testing.T, hh *harness, flags ...string) string {
-	t.Helper()
-	cmd := exec.Command(hh.gspydBin, append([]string{"--listen=127.0.0.1:0"}, flags...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting gspyd: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			t.Logf("own gspyd: %s", sc.Text())
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return a
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gspyd %v did not print its listening line within 60s", flags)
-	}
-	return ""
-}
-
 // Past its park budget the daemon records new waits only part of the time
 // and scales each by its weight: the totals stay right, and the pull says so.
 func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 	hh := env(t)
-	addr := startOwnDaemon(t, hh, "--block-max-parks-per-second=1000")
+	addr := startOwnDaemon(t, hh, "--block-max-parks-per-second=1000").addr
 	// About 5 x 800 parks per second for 2 s: four to five times the budget.
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=1600", "-wait=1ms")
 	out := filepath.Join(t.TempDir(), "block.pb.gz")
@@ -353,11 +318,11 @@ func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 // scraped from --metrics-listen, equal the workload's own timing.
 func TestBlockMetrics(t *testing.T) {
 	hh := env(t)
-	d := startMetricsDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
+	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""))
-	res := hh.pullInBackground(t, d.grpcAddr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
+	res := hh.pullInBackground(t, d.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
 		"-o", filepath.Join(t.TempDir(), "block.pb.gz"))
-	waitUntilProbed(t, hh, d.grpcAddr, w.pid, "block")
+	waitUntilProbed(t, hh, d.addr, w.pid, "block")
 	fmt.Fprintln(w.stdin, "go")
 	truth := blockworkTruth(w.next(t, time.Minute))
 	// Scrape while the process still runs: an exited one's series go.

@@ -286,7 +286,7 @@ func TestKubernetesPodMetadata(t *testing.T) {
 	)
 	api.set("ADDED", pod("shop", "checkout-1", uid1, "node-a", id1, map[string]string{"app": "checkout", "tier": "web"}))
 	addr := startOwnDaemon(t, hh, "--kube-api="+api.srv.URL, "--kube-ca-file="+api.caFile,
-		"--kube-token-file="+api.tokFile, "--node-name=node-a")
+		"--kube-token-file="+api.tokFile, "--node-name=node-a").addr
 
 	bin := hh.cpuwork(t, variants[0])
 	w1 := startWorkload(t, bin, "-mode=split", "-duration=60s")
@@ -429,7 +429,7 @@ func TestClusterWidePull(t *testing.T) {
 	api.set("ADDED", pod("shop", "cart-1", "99999999-8888-4999-8aaa-bbbbbbbbbbbb", "node-a", id2, map[string]string{"app": "cart"}))
 	kube := []string{"--kube-api=" + api.srv.URL, "--kube-ca-file=" + api.caFile, "--kube-token-file=" + api.tokFile}
 	for _, node := range []string{"node-a", "node-b"} {
-		addr := startOwnDaemon(t, hh, append(kube, "--node-name="+node)...)
+		addr := startOwnDaemon(t, hh, append(kube, "--node-name="+node)...).addr
 		port, _ := strconv.Atoi(addr[strings.LastIndex(addr, ":")+1:])
 		api.set("ADDED", gspyPod(node, port))
 		waitForPod(t, hh, addr, node, map[string]int{"node-a": w1.pid, "node-b": w2.pid}[node])

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,109 +9,13 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
-
-var metricsRE = regexp.MustCompile(`^gspyd: metrics on http://(127\.0\.0\.1:[0-9]+)/metrics$`)
-
-// metricsDaemon is a gspyd of its own with --metrics-listen (the shared one
-// has no metrics, so that the other tests run as users run gspyd by default).
-type metricsDaemon struct {
-	grpcAddr, metricsAddr string
-	cmd                   *exec.Cmd
-	log                   *tailBuffer
-	done                  chan struct{}
-}
-
-func startMetricsDaemon(t *testing.T, hh *harness, args ...string) *metricsDaemon {
-	t.Helper()
-	d := &metricsDaemon{log: newTailBuffer(64 << 10), done: make(chan struct{})}
-	d.cmd = exec.Command(hh.gspydBin, append([]string{"--listen=127.0.0.1:0", "--kube-api=none"}, args...)...)
-	stderr, err := d.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	grpcCh, metricsCh := make(chan string, 1), make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			d.log.Write([]byte(line + "\n"))
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				grpcCh <- m[1]
-			}
-			if m := metricsRE.FindStringSubmatch(line); m != nil {
-				metricsCh <- m[1]
-			}
-		}
-		d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(15 * time.Second):
-			d.cmd.Process.Kill()
-			<-d.done
-			t.Errorf("gspyd with metrics did not exit within 15s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("metrics gspyd output:\n%s", d.log.String())
-		}
-	})
-	for d.grpcAddr == "" || d.metricsAddr == "" {
-		select {
-		case d.grpcAddr = <-grpcCh:
-		case d.metricsAddr = <-metricsCh:
-		case <-d.done:
-			t.Fatalf("gspyd %v exited at startup:\n%s", args, d.log.String())
-		case <-time.After(60 * time.Second):
-			t.Fatalf("gspyd %v: no listening lines within 60s:\n%s", args, d.log.String())
-		}
-	}
-	return d
-}
-
-// scrape GETs /metrics and parses it with Prometheus' own text parser, which
-// rejects a malformed exposition (a family split in two groups, a bad label,
-// a missing TYPE).
-func (d *metricsDaemon) scrape(t *testing.T) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get("http://" + d.metricsAddr + "/metrics")
-	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET /metrics: %s\n%s", resp.Status, body)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("the Prometheus text parser rejects /metrics: %v\n%s", err, body)
-	}
-	return families
-}
 
 func labelOf(m *dto.Metric, name string) (string, bool) {
 	for _, l := range m.GetLabel() {
@@ -187,7 +90,7 @@ func gcNumbersOf(t *testing.T, fams map[string]*dto.MetricFamily, pid int) (gcNu
 func TestMetrics(t *testing.T) {
 	hh := env(t)
 	bin := hh.gcworkBuild(t, "", "")
-	d := startMetricsDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc-rescan=1s")
+	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc-rescan=1s")
 
 	resp, err := http.Get("http://" + d.metricsAddr + "/healthz")
 	if err != nil {
@@ -268,7 +171,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// A gRPC error, counted by method and code.
-	r := hh.gspyAt(t, d.grpcAddr, 30*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", unusedPid(t)),
+	r := hh.gspyAt(t, d.addr, 30*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", unusedPid(t)),
 		"--duration=1s", "-o", filepath.Join(t.TempDir(), "x.pb.gz"))
 	expectRPCError(t, r, "NOT_FOUND")
 

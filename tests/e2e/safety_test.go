@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -60,68 +58,18 @@ func readProbeState(t *testing.T, pid int, binary string) probeState {
 	return s
 }
 
-// ownDaemon is a gspyd of one test's own, so that what it holds is not
-// shared with other tests.
-type ownDaemon struct {
-	cmd  *exec.Cmd
-	addr string
-	pid  int
-	log  *tailBuffer
-	done chan struct{}
-}
-
-func startDaemonProc(t *testing.T, hh *harness, flags ...string) *ownDaemon {
+// probeStateSettles waits up to 5 s for gspyd's probe state to be `want`
+// again (a gRPC connection of a call just answered may still be closing) and
+// returns the last state read.
+func probeStateSettles(t *testing.T, pid int, binary string, want probeState) probeState {
 	t.Helper()
-	d := &ownDaemon{log: newTailBuffer(64 << 10), done: make(chan struct{})}
-	d.cmd = exec.Command(hh.gspydBin, append([]string{"--listen=127.0.0.1:0"}, flags...)...)
-	stderr, err := d.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting gspyd: %v", err)
-	}
-	d.pid = d.cmd.Process.Pid
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			d.log.Write([]byte(sc.Text() + "\n"))
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := readProbeState(t, pid, binary)
+		if got == want || time.Now().After(deadline) {
+			return got
 		}
-		d.cmd.Wait()
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(10 * time.Second):
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			t.Logf("own gspyd output (tail):\n%s", d.log.String())
-		}
-	})
-	select {
-	case d.addr = <-addr:
-	case <-d.done:
-		t.Fatalf("gspyd exited during start-up:\n%s", d.log.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("gspyd did not print its listening line within 60s")
-	}
-	return d
-}
-
-func (d *ownDaemon) alive() bool {
-	select {
-	case <-d.done:
-		return false
-	default:
-		return syscall.Kill(d.pid, 0) == nil
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -188,7 +136,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	}
 	t.Logf("without gspy: checksum %s, 2 rounds in %.1fs", want, time.Since(start).Seconds())
 
-	d := startDaemonProc(t, hh)
+	d := startOwnDaemon(t, hh)
 	before := readProbeState(t, d.pid, bin)
 	t.Logf("gspyd (pid %d) before: %s", d.pid, before)
 
@@ -304,7 +252,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 		t.Fatalf("gspyd died during the attach cycles; output:\n%s", d.log.String())
 	}
 	time.Sleep(200 * time.Millisecond)
-	after := readProbeState(t, d.pid, bin)
+	after := probeStateSettles(t, d.pid, bin, before)
 	t.Logf("gspyd after: %s", after)
 	if after != before {
 		t.Errorf("gspyd held %s before the attach cycles and %s after: probes leaked", before, after)
