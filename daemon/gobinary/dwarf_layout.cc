@@ -207,6 +207,7 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
   l.g_parentgoid = Get(g, "parentGoid");
   l.g_gopc = Get(g, "gopc");
   l.g_startpc = Get(g, "startpc");
+  l.g_waitsince = Get(g, "waitsince");
   l.gobuf_sp = Get(gobuf, "sp");
   l.gobuf_pc = Get(gobuf, "pc");
   l.gobuf_bp = Get(gobuf, "bp");

@@ -18,6 +18,7 @@ RuntimeLayout LayoutFromRow(const LayoutTableRow& r) {
   l.g_parentgoid = r.g_parentgoid;
   l.g_gopc = r.g_gopc;
   l.g_startpc = r.g_startpc;
+  l.g_waitsince = r.g_waitsince;
   l.gobuf_sp = r.gobuf_sp;
   l.gobuf_pc = r.gobuf_pc;
   l.gobuf_bp = r.gobuf_bp;

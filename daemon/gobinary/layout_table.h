@@ -19,6 +19,8 @@ struct LayoutTableRow {
       g_parentgoid, g_gopc, g_startpc;
   int32_t gobuf_sp, gobuf_pc, gobuf_bp;
   int32_t m_g0, m_curg, m_procid;
+  // Last, so adding it kept the older columns where they were.
+  int32_t g_waitsince;
 };
 
 // All generated rows, sorted by minor version.

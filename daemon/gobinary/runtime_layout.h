@@ -28,6 +28,9 @@ struct RuntimeLayout {
   int32_t g_parentgoid = -1;  // -1 where the field does not exist
   int32_t g_gopc = -1;
   int32_t g_startpc = -1;
+  // Set when the GC first sees the goroutine blocked (nanotime, i.e.
+  // CLOCK_MONOTONIC); 0 until then. Goroutine dumps show "N minutes".
+  int32_t g_waitsince = -1;
   // runtime.gobuf
   int32_t gobuf_sp = -1;
   int32_t gobuf_pc = -1;

@@ -34,11 +34,11 @@ int main(int argc, char** argv) {
     char buf[512];
     std::snprintf(buf, sizeof(buf),
                   "      {%d, \"%s\", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, "
-                  "%d, %d, %d, %d, %d},\n",
+                  "%d, %d, %d, %d, %d, %d},\n",
                   *minor, l.go_version.c_str(), l.g_m, l.g_sched,
                   l.g_atomicstatus, l.g_goid, l.g_waitreason, l.g_labels,
                   l.g_parentgoid, l.g_gopc, l.g_startpc, l.gobuf_sp, l.gobuf_pc,
-                  l.gobuf_bp, l.m_g0, l.m_curg, l.m_procid);
+                  l.gobuf_bp, l.m_g0, l.m_curg, l.m_procid, l.g_waitsince);
     rows[*minor] = buf;
   }
   std::printf(
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       "const std::vector<LayoutTableRow>& BuiltinLayoutTable() {\n"
       "  // minor, generated_from, g.{m, sched, atomicstatus, goid, "
       "waitreason,\n  // labels, parentGoid, gopc, startpc}, gobuf.{sp, pc, "
-      "bp}, m.{g0, curg, procid}\n"
+      "bp}, m.{g0, curg, procid}, g.waitsince\n"
       "  static const auto* rows = new std::vector<LayoutTableRow>{\n");
   for (const auto& [minor, row] : rows) std::fputs(row.c_str(), stdout);
   std::printf("  };\n  return *rows;\n}\n\n}  // namespace gspy\n");

@@ -37,4 +37,8 @@ done
 "$gen" "${bins[@]}" > "$repo/daemon/gobinary/layout_table.cc.new"
 mv "$repo/daemon/gobinary/layout_table.cc.new" \
   "$repo/daemon/gobinary/layout_table.cc"
+# The checked-in table is clang-formatted; keep regenerations diff-clean.
+if command -v clang-format >/dev/null; then
+  clang-format -i "$repo/daemon/gobinary/layout_table.cc"
+fi
 echo "wrote daemon/gobinary/layout_table.cc" >&2

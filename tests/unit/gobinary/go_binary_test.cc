@@ -37,6 +37,7 @@ void ExpectSameOffsets(const RuntimeLayout& a, const RuntimeLayout& b) {
   EXPECT_EQ(a.g_parentgoid, b.g_parentgoid);
   EXPECT_EQ(a.g_gopc, b.g_gopc);
   EXPECT_EQ(a.g_startpc, b.g_startpc);
+  EXPECT_EQ(a.g_waitsince, b.g_waitsince);
   EXPECT_EQ(a.gobuf_sp, b.gobuf_sp);
   EXPECT_EQ(a.gobuf_pc, b.gobuf_pc);
   EXPECT_EQ(a.gobuf_bp, b.gobuf_bp);
