@@ -115,6 +115,8 @@ version="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
 "${podman_cmd[@]}" build --quiet --layers \
   --build-arg "GSPY_VERSION=$version" \
   -f "$stage/Containerfile" -t "$tag" "$stage" >/dev/null
+# The previous build's image, if these binaries replaced it.
+"${podman_cmd[@]}" image prune --force --filter label=org.opencontainers.image.title=gspy >/dev/null
 app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$repo/helm/gspy/Chart.yaml")"
 if [[ -n "$app_version" ]]; then
   "${podman_cmd[@]}" tag "$tag" "localhost/gspy:$app_version"
