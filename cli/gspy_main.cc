@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
+#include "cli/goroutines_command.h"
 #include "cli/render/flame_graph.h"
 #include "daemon/pprof/profile_builder.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
@@ -65,6 +66,16 @@ commands:
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)
       --duration=60s            how long to watch (ends early when all exit)
+  goroutines                    every goroutine, read from outside without
+                                stopping the process: printed like Go's
+                                debug=2 (state, wait, labels, stack, creator)
+      --pid=PID / --exe=PATH / --pod=NS/NAME   as for profile
+      --filter='TERMS'          as for profile (status is the goroutine's)
+      --system                  include the runtime's own goroutines
+      --format=text|pprof       pprof: goroutine/count by stack and labels
+      -o FILE                   write there instead of stdout
+      --core=FILE --exe=PATH    read a core file (e.g. from gcore) of PATH
+                                here, without gspyd
 )";
 
 int Fail(const std::string& message) {
@@ -333,7 +344,7 @@ int main(int argc, char** argv) {
   using gspy::Fail;
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<gspy::CommandLine> cl =
-      gspy::ParseCommandLine(args, {"goroutine-ids", "kernel", "help"});
+      gspy::ParseCommandLine(args, {"goroutine-ids", "kernel", "help", "system"});
   if (!cl.ok()) return Fail(std::string(cl.status().message()));
   if (cl->Has("help") || cl->positional.empty()) {
     fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
@@ -345,6 +356,7 @@ int main(int argc, char** argv) {
   auto stub = gspy::v1::Profiler::NewStub(channel);
   const std::vector<std::string>& pos = cl->positional;
   if (pos[0] == "targets") return gspy::Targets(*stub);
+  if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
     return gspy::WatchGc(*gc_stub, *cl);

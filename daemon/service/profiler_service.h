@@ -43,6 +43,11 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const gspy::v1::GetProfileRequest* request,
                           gspy::v1::GetProfileResponse* response) override;
+  // Goroutine dumps read from the processes' memory (goroutines_service.cc).
+  grpc::Status GetGoroutines(
+      grpc::ServerContext* context,
+      const gspy::v1::GetGoroutinesRequest* request,
+      gspy::v1::GetGoroutinesResponse* response) override;
 
  private:
   grpc::Status PullCpu(grpc::ServerContext* context,

@@ -1,0 +1,258 @@
+#include "cli/goroutines_command.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "daemon/gobinary/go_binary.h"
+#include "daemon/goroutines/dump_proto.h"
+#include "daemon/goroutines/goroutine_dump.h"
+#include "daemon/goroutines/memory_source.h"
+
+namespace gspy {
+namespace {
+
+int Fail(const std::string& message) {
+  fprintf(stderr, "gspy: %s\n", message.c_str());
+  return 1;
+}
+
+std::string Quoted(const std::string& s) {
+  return absl::StrCat("\"", absl::CHexEscape(s), "\"");
+}
+
+void AppendFrame(const gspy::v1::StackFrame& f, std::string* out) {
+  if (f.function().empty()) {
+    absl::StrAppendFormat(out, "?()\n\t?:0 pc=%#x\n", f.pc());
+    return;
+  }
+  absl::StrAppend(out, f.function(), "(...)\n\t", f.file(), ":", f.line());
+  if (!f.inlined()) absl::StrAppendFormat(out, " +%#x", f.offset());
+  out->push_back('\n');
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The load bias of the executable in the core: where NT_FILE says the file
+// (by base name) is mapped at offset 0, minus the page of its first PT_LOAD.
+absl::StatusOr<uint64_t> CoreLoadBias(const CoreFileMemory& core,
+                                      const GoBinary& binary,
+                                      const std::string& exe) {
+  if (!binary.is_pie()) return 0;
+  uint64_t first = ~uint64_t{0};
+  for (const LoadSegment& s : binary.segments()) {
+    if (s.offset == 0) first = s.vaddr & ~uint64_t{0xfff};
+  }
+  for (const auto& [name, start] : core.mapped_files()) {
+    if (Basename(name) == Basename(exe) && first != ~uint64_t{0}) {
+      return start - first;
+    }
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the core does not say where ", exe,
+      " was mapped (no NT_FILE entry with its name): is it the executable "
+      "of this core?"));
+}
+
+// A dump of a core file, read here without gspyd.
+absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
+    const CommandLine& cl, const std::string& core_path) {
+  const std::optional<std::string> exe = cl.Get("exe");
+  if (!exe.has_value()) {
+    return absl::InvalidArgumentError(
+        "--core needs --exe=PATH, the executable the core came from");
+  }
+  absl::StatusOr<std::unique_ptr<GoBinary>> binary = GoBinary::Open(*exe);
+  if (!binary.ok()) return binary.status();
+  absl::StatusOr<std::string> exe_bytes = ReadWholeFile(*exe);
+  if (!exe_bytes.ok()) return exe_bytes.status();
+  absl::StatusOr<std::unique_ptr<CoreFileMemory>> core =
+      CoreFileMemory::Open(core_path);
+  if (!core.ok()) return core.status();
+  absl::StatusOr<uint64_t> bias = CoreLoadBias(**core, **binary, *exe);
+  if (!bias.ok()) return bias.status();
+  if (absl::Status s = (*core)->AddExecutable(*exe_bytes, *bias); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<SampleFilter> filter =
+      SampleFilter::Parse(cl.Get("filter").value_or(""));
+  if (!filter.ok()) return filter.status();
+  DumpOptions options;
+  options.include_system = cl.Has("system");
+  const absl::Time start = absl::Now();
+  absl::StatusOr<GoroutineDump> dump =
+      TakeGoroutineDump(**binary, **core, *bias, options);
+  if (!dump.ok()) {
+    return absl::Status(dump.status().code(),
+                        absl::StrCat(core_path, ": ", dump.status().message()));
+  }
+  gspy::v1::GetGoroutinesResponse response;
+  gspy::v1::ProcessGoroutines* p = response.add_processes();
+  for (const std::string& w : (*core)->warnings()) p->add_warnings(w);
+  DumpToProto(*dump, **binary, *bias, &*filter, p);
+  p->set_dump_nanos(absl::ToInt64Nanoseconds(absl::Now() - start));
+  if (cl.Get("format").value_or("text") == "pprof") {
+    response.set_pprof(GoroutinesPprof({p}, absl::ToUnixNanos(absl::Now())));
+  }
+  return response;
+}
+
+}  // namespace
+
+std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
+  std::string out;
+  for (const gspy::v1::Goroutine& g : p.goroutines()) {
+    std::string state = g.wait_reason().empty() ? g.status() : g.wait_reason();
+    if (g.status() == "leaked") absl::StrAppend(&state, " (leaked)");
+    if (g.scan()) absl::StrAppend(&state, " (scan)");
+    if (g.wait_nanos() >= 60'000'000'000) {
+      absl::StrAppend(&state, ", ", g.wait_nanos() / 60'000'000'000,
+                      " minutes");
+    }
+    if (!g.labels().empty()) {
+      absl::StrAppend(&state, " labels:{");
+      for (int i = 0; i < g.labels_size(); ++i) {
+        absl::StrAppend(&state, i ? ", " : "", Quoted(g.labels(i).key()), ": ",
+                        Quoted(g.labels(i).value()));
+      }
+      absl::StrAppend(&state, "}");
+    }
+    absl::StrAppend(&out, "goroutine ", g.goid(), " [", state, "]:\n");
+    if (g.running()) {
+      absl::StrAppend(&out,
+                      "\tgoroutine running on other thread; stack "
+                      "unavailable\n");
+    }
+    for (const gspy::v1::StackFrame& f : g.frames()) {
+      // Go's tracebacks end above goexit.
+      if (f.function() == "runtime.goexit") break;
+      AppendFrame(f, &out);
+    }
+    if (!g.stack_error().empty()) {
+      absl::StrAppend(&out, "...stack ends early: ", g.stack_error(), "\n");
+    }
+    if (!g.created_by().function().empty()) {
+      absl::StrAppend(&out, "created by ", g.created_by().function());
+      if (g.parent_goid() != 0) {
+        absl::StrAppend(&out, " in goroutine ", g.parent_goid());
+      }
+      absl::StrAppend(&out, "\n\t", g.created_by().file(), ":",
+                      g.created_by().line());
+      if (!g.created_by().inlined()) {
+        absl::StrAppendFormat(&out, " +%#x", g.created_by().offset());
+      }
+      out.push_back('\n');
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
+  const std::string format = cl.Get("format").value_or("text");
+  if (format != "text" && format != "pprof") {
+    return Fail("goroutines: --format must be text or pprof");
+  }
+  const std::string out_path =
+      cl.Get("o").value_or(cl.Get("output").value_or(""));
+  if (format == "pprof" && out_path.empty()) {
+    return Fail("goroutines: --format=pprof needs -o FILE");
+  }
+  gspy::v1::GetGoroutinesResponse response;
+  if (std::optional<std::string> core = cl.Get("core")) {
+    absl::StatusOr<gspy::v1::GetGoroutinesResponse> r = DumpCore(cl, *core);
+    if (!r.ok()) {
+      return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()),
+                               ": ", r.status().message()));
+    }
+    response = *std::move(r);
+  } else {
+    gspy::v1::GetGoroutinesRequest request;
+    for (const std::string& p : cl.GetAll("pid")) {
+      int pid;
+      if (!absl::SimpleAtoi(p, &pid)) {
+        return Fail(absl::StrCat("--pid=", p, ": not a number"));
+      }
+      request.mutable_selector()->add_pids(pid);
+    }
+    for (const std::string& e : cl.GetAll("exe")) {
+      request.mutable_selector()->add_exe_paths(e);
+    }
+    for (const std::string& p : cl.GetAll("pod")) {
+      request.mutable_selector()->add_pods(p);
+    }
+    if (auto ns = cl.Get("namespace")) {
+      request.mutable_selector()->set_namespace_(*ns);
+    }
+    if (auto sel = cl.Get("selector")) {
+      request.mutable_selector()->set_pod_label_selector(*sel);
+    }
+    request.set_filter(cl.Get("filter").value_or(""));
+    request.set_include_system(cl.Has("system"));
+    if (format == "pprof") {
+      request.set_format(gspy::v1::GOROUTINES_FORMAT_PPROF);
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(120));
+    grpc::Status s = stub.GetGoroutines(&ctx, request, &response);
+    if (!s.ok()) {
+      const auto code = static_cast<absl::StatusCode>(s.error_code());
+      return Fail(absl::StrCat(absl::StatusCodeToString(code), ": ",
+                               s.error_message()));
+    }
+  }
+  for (const std::string& w : response.warnings()) {
+    fprintf(stderr, "gspy: warning: %s\n", w.c_str());
+  }
+  std::string text;
+  for (const gspy::v1::ProcessGoroutines& p : response.processes()) {
+    for (const std::string& w : p.warnings()) {
+      fprintf(stderr, "gspy: warning: pid %d: %s\n", p.pid(), w.c_str());
+    }
+    fprintf(stderr,
+            "gspy: pid %d (%s): %lld goroutines (%d shown, %lld filtered "
+            "out, %lld system skipped, %lld dropped as torn, %lld retried) "
+            "read in %.1f ms\n",
+            p.pid(), p.go_version().c_str(), static_cast<long long>(p.total()),
+            p.goroutines_size(), static_cast<long long>(p.filtered_out()),
+            static_cast<long long>(p.system_skipped()),
+            static_cast<long long>(p.dropped()),
+            static_cast<long long>(p.retried()),
+            static_cast<double>(p.dump_nanos()) / 1e6);
+    if (response.processes_size() > 1) {
+      absl::StrAppend(&text, "== pid ", p.pid(), " ==\n");
+    }
+    absl::StrAppend(&text, FormatGoroutinesText(p));
+  }
+  const std::string& data = format == "pprof" ? response.pprof() : text;
+  if (out_path.empty()) {
+    fwrite(data.data(), 1, data.size(), stdout);
+    return 0;
+  }
+  std::ofstream f(out_path, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  f.close();
+  if (!f) return Fail(absl::StrCat("cannot write ", out_path));
+  fprintf(stderr, "gspy: wrote %s\n", out_path.c_str());
+  return 0;
+}
+
+}  // namespace gspy

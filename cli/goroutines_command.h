@@ -1,0 +1,22 @@
+// `gspy goroutines`: a goroutine dump from gspyd (--pid, --exe, pods), or read
+// straight from a core file (--core=F --exe=F, no daemon). Printed like Go's
+// debug=2 traceback, or written as a pprof goroutine profile.
+#ifndef GSPY_CLI_GOROUTINES_COMMAND_H_
+#define GSPY_CLI_GOROUTINES_COMMAND_H_
+
+#include <string>
+
+#include "cli/command_line.h"
+#include "proto/gspy/v1/profiler.grpc.pb.h"
+
+namespace gspy {
+
+int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl);
+
+// The dump in Go's debug=2 format: "goroutine N [status, M minutes]:", the
+// frames with file:line and pc offset, "created by F in goroutine P".
+std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p);
+
+}  // namespace gspy
+
+#endif  // GSPY_CLI_GOROUTINES_COMMAND_H_

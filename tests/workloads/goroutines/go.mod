@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/goroutines
+
+go 1.18
