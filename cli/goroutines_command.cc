@@ -148,7 +148,8 @@ std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
     if (!g.stack_error().empty()) {
       absl::StrAppend(&out, "...stack ends early: ", g.stack_error(), "\n");
     }
-    if (!g.created_by().function().empty()) {
+    // Go does not say who created main (goroutine 1).
+    if (!g.created_by().function().empty() && g.goid() != 1) {
       absl::StrAppend(&out, "created by ", g.created_by().function());
       if (g.parent_goid() != 0) {
         absl::StrAppend(&out, " in goroutine ", g.parent_goid());

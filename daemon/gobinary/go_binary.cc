@@ -80,10 +80,14 @@ class GoBinaryImpl final : public GoBinary {
     if (i >= pclntab_->nfunc()) return std::nullopt;
     auto f = pclntab_->FuncAt(static_cast<uint32_t>(i));
     if (!f) return std::nullopt;
-    return FuncInfo{pclntab_->FuncName(f->name_off), f->entry, f->end};
+    return Info(*f);
   }
 
  private:
+  FuncInfo Info(const RawFunc& f) const {
+    return FuncInfo{pclntab_->FuncName(f.name_off), f.entry, f.end,
+                    func_ids_.has_value() && f.func_id == func_ids_->wrapper};
+  }
   std::optional<RawFunc> FuncFor(uint64_t pc) const {
     auto idx = pclntab_->FindFuncIndex(pc);
     if (!idx) return std::nullopt;
@@ -208,7 +212,7 @@ bool GoBinaryImpl::Symbolize(uint64_t pc, std::vector<Frame>* out) const {
 std::optional<FuncInfo> GoBinaryImpl::FindFunction(uint64_t pc) const {
   auto f = FuncFor(pc);
   if (!f) return std::nullopt;
-  return FuncInfo{pclntab_->FuncName(f->name_off), f->entry, f->end};
+  return Info(*f);
 }
 
 std::optional<FuncInfo> GoBinaryImpl::FindFunctionByName(
@@ -226,7 +230,7 @@ std::optional<FuncInfo> GoBinaryImpl::FindFunctionByName(
   if (it == name_index_.end()) return std::nullopt;
   auto f = pclntab_->FuncAt(it->second);
   if (!f) return std::nullopt;
-  return FuncInfo{pclntab_->FuncName(f->name_off), f->entry, f->end};
+  return Info(*f);
 }
 
 std::optional<int32_t> GoBinaryImpl::SpDelta(uint64_t pc) const {

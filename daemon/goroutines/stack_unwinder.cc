@@ -71,8 +71,10 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
   StackWords words(memory, ctx.sp, ctx.stack_hi);
   uint64_t pc = ctx.pc, sp = ctx.sp, bp = ctx.bp;
   bool exact = false;
-  while (true) {
-    if (out.pcs.size() >= max_frames) {
+  std::string_view callee;
+  // Bounded by frames visited, elided wrappers included.
+  for (size_t visited = 0;; ++visited) {
+    if (visited >= max_frames) {
       out.truncated = true;
       return out;
     }
@@ -85,8 +87,16 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
     }
     // A goroutine that has not run yet is at its function's entry.
     exact = exact || link_pc == f->entry;
-    out.pcs.push_back(link_pc);
-    out.exact.push_back(exact);
+    // Like Go's tracebacks (elideWrapperCalling), a wrapper's frame is left
+    // out unless it called a panic function.
+    const bool elide = f->wrapper && callee != "runtime.gopanic" &&
+                       callee != "runtime.sigpanic" &&
+                       callee != "runtime.panicwrap";
+    if (!elide) {
+      out.pcs.push_back(link_pc);
+      out.exact.push_back(exact);
+    }
+    callee = f->name;
     if (IsTopFrame(f->name)) {
       out.complete = true;
       return out;
