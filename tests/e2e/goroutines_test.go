@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -249,4 +250,57 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, "\n")
+}
+
+var waitMinutes = regexp.MustCompile(`, \d+ minutes`)
+
+// TestGoroutineDumpFromCore: `gspy goroutines --core --exe` on a gcore of
+// the workload (no daemon) prints the same dump as gspyd on the live
+// process, for a plain and a stripped PIE build (the load bias comes from
+// the core's NT_FILE note).
+func TestGoroutineDumpFromCore(t *testing.T) {
+	hh := env(t)
+	gcore, err := exec.LookPath("gcore")
+	if err != nil {
+		t.Fatalf("gcore (Debian package gdb) is needed: %v", err)
+	}
+	for _, tc := range []goroutineCase{{"", ""}, {"", "pie"}} {
+		t.Run(tc.name(), func(t *testing.T) {
+			bin := hh.buildWorkload(t, "goroutines", tc.toolchain, tc.ldflags)
+			dir := t.TempDir()
+			w := startGcwork(t, bin, "-profile="+filepath.Join(dir, "go.txt"))
+			live := hh.gspy(t, 60*time.Second, "goroutines", fmt.Sprintf("--pid=%d", w.pid))
+			if live.exitCode != 0 {
+				t.Fatalf("gspy goroutines failed: %s", live.stderr)
+			}
+			prefix := filepath.Join(dir, "core")
+			if b, err := exec.Command(gcore, "-o", prefix, strconv.Itoa(w.pid)).CombinedOutput(); err != nil {
+				t.Fatalf("gcore: %v\n%s", err, b)
+			}
+			core := fmt.Sprintf("%s.%d", prefix, w.pid)
+			fromCore := hh.gspy(t, 60*time.Second, "goroutines", "--core="+core, "--exe="+bin)
+			if fromCore.exitCode != 0 {
+				t.Fatalf("gspy goroutines --core failed: %s", fromCore.stderr)
+			}
+			// A core has no clock: wait times are the live dump's only.
+			want := waitMinutes.ReplaceAllString(live.stdout, "")
+			if fromCore.stdout != want {
+				t.Errorf("the core dump differs from the live one:\n%s", firstDiff(want, fromCore.stdout))
+			}
+			if n := len(goroutineHeader.FindAllString(fromCore.stdout, -1)); n < 3000 {
+				t.Errorf("the core dump has %d goroutines", n)
+			}
+			os.Remove(core) // large: the Go heap's reservations
+		})
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n  live: %s\n  core: %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("live has %d lines, core %d", len(al), len(bl))
 }
