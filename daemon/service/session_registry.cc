@@ -68,6 +68,21 @@ void SessionRegistry::Detach(const CpuProfile* profile) {
   }
 }
 
+bool SessionRegistry::Replace(const CpuProfile* old,
+                              std::shared_ptr<CpuProfile> fresh) {
+  bool found = false;
+  absl::MutexLock lock(&mu_);
+  for (auto& [pid, subs] : by_pid_) {
+    for (Subscription& s : subs) {
+      if (s.profile.get() == old) {
+        s.profile = fresh;
+        found = true;
+      }
+    }
+  }
+  return found;
+}
+
 void SessionRegistry::Route(const gspy_cpu_sample& sample) {
   std::vector<std::shared_ptr<CpuProfile>> targets;
   {

@@ -27,6 +27,12 @@ class SessionRegistry {
                       const GoProcess& process, bool kernel_stacks);
   // Stops routing to `profile` and releases its pids.
   void Detach(const CpuProfile* profile);
+  // Routes from now on what went to `old` to `fresh` instead, keeping the
+  // sampler's references: how continuous mode cuts a profile per interval
+  // without a sample missed or counted twice. A sample being routed right now
+  // may still reach `old`: once the caller holds its only reference, none
+  // will. False when `old` was not attached.
+  bool Replace(const CpuProfile* old, std::shared_ptr<CpuProfile> fresh);
 
   // The sampler's sink.
   void Route(const gspy_cpu_sample& sample);
