@@ -36,6 +36,7 @@
 #include "daemon/preflight/preflight.h"
 #include "daemon/process/binary_cache.h"
 #include "daemon/process/go_process.h"
+#include "daemon/push/push_mode.h"
 #include "daemon/sampler/cpu_sampler.h"
 #include "daemon/service/profiler_service.h"
 #include "daemon/service/session_registry.h"
@@ -221,6 +222,16 @@ int main(int argc, char** argv) {
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  // Continuous mode (--push-*). Stopped (its collector unregistered) before
+  // the registry goes.
+  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push =
+      gspy::PushMode::FromFlags(&processes, &sessions, &labeler,
+                                options.period_ns,
+                                options.max_stacks_per_profile);
+  if (!push.ok()) {
+    fprintf(stderr, "gspyd: %s\n", std::string(push.status().message()).c_str());
+    return 1;
+  }
   if (!metrics_listen.empty()) {
     std::string warning;
     bpf_stats = gspy::BpfStatsCollector::Create(&warning);
@@ -248,6 +259,7 @@ int main(int argc, char** argv) {
     metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
       w->Collect(out);
     });
+    if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     metrics.Register("block",
                      [b = block_tracker->get()](gspy::MetricFamilies* out) {
                        gspy::CollectBlock(b, out);
@@ -288,12 +300,18 @@ int main(int argc, char** argv) {
   fprintf(stderr, "gspyd: listening on %s:%d\n", host.c_str(), port);
   fflush(stderr);
   if (gc_metrics != nullptr) gc_metrics->Start();
+  if (*push != nullptr) {
+    (*push)->Start();
+    fprintf(stderr, "gspyd: %s\n", (*push)->Describe().c_str());
+    fflush(stderr);
+  }
 
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
   while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
   fprintf(stderr, "gspyd: stopping\n");
+  if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();
   if (gc_metrics != nullptr) gc_metrics->Stop();
