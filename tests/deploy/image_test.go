@@ -70,7 +70,7 @@ func setupImage(t *testing.T) *imageEnv {
 	t.Helper()
 	gspyd, gspy := os.Getenv("GSPYD_BIN"), os.Getenv("GSPY_BIN")
 	if gspyd == "" || gspy == "" {
-		t.Skip("GSPYD_BIN and GSPY_BIN are not set (ctest -R deploy_image sets them)")
+		t.Fatal("GSPYD_BIN and GSPY_BIN are not set: run it with ctest -R deploy_image, which sets them")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatal("the image test runs containers with podman as root")
