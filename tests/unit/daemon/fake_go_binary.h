@@ -29,6 +29,8 @@ class FakeGoBinary : public GoBinary {
     info_.go_version = "go1.26.8";
     layout_ = RuntimeLayout{};
   }
+  // For readers of runtime structs (goroutine dumps): a real layout.
+  void set_runtime_layout(RuntimeLayout layout) { layout_ = std::move(layout); }
 
   const BuildInfo& build_info() const override { return info_; }
   std::string_view goarch() const override { return "amd64"; }

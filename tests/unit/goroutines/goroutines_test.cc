@@ -20,6 +20,7 @@
 #include "daemon/goroutines/memory_source.h"
 #include "daemon/goroutines/stack_unwinder.h"
 #include "gtest/gtest.h"
+#include "tests/unit/daemon/fake_go_binary.h"
 
 namespace gspy {
 namespace {
@@ -57,67 +58,8 @@ class FakeMemory : public MemorySource {
   std::map<uint64_t, char> bytes_;
 };
 
-class FakeBinary : public GoBinary {
- public:
-  struct Func {
-    std::string name;
-    uint64_t entry, end;
-    int32_t sp_delta;
-  };
-  explicit FakeBinary(std::vector<Func> funcs) : funcs_(std::move(funcs)) {
-    info_.go_version = "go1.26.8";
-    RuntimeLayout l = *BuiltinRuntimeLayout(26);
-    l.go_version = "go1.26.8";
-    layout_ = l;
-  }
-  const BuildInfo& build_info() const override { return info_; }
-  std::string_view goarch() const override { return "amd64"; }
-  bool is_pie() const override { return false; }
-  const std::vector<LoadSegment>& segments() const override { return segs_; }
-  const absl::StatusOr<RuntimeLayout>& runtime_layout() const override {
-    return layout_;
-  }
-  bool Symbolize(uint64_t pc, std::vector<Frame>* out) const override {
-    const Func* f = Find(pc);
-    if (f == nullptr) return false;
-    out->push_back(
-        {f->name, "x.go", static_cast<int32_t>(pc - f->entry), 0, false});
-    return true;
-  }
-  std::optional<FuncInfo> FindFunction(uint64_t pc) const override {
-    const Func* f = Find(pc);
-    if (f == nullptr) return std::nullopt;
-    return FuncInfo{f->name, f->entry, f->end};
-  }
-  std::optional<FuncInfo> FindFunctionByName(
-      std::string_view name) const override {
-    for (const Func& f : funcs_) {
-      if (f.name == name) return FuncInfo{f.name, f.entry, f.end};
-    }
-    return std::nullopt;
-  }
-  std::optional<int32_t> SpDelta(uint64_t pc) const override {
-    const Func* f = Find(pc);
-    if (f == nullptr) return std::nullopt;
-    return f->sp_delta;
-  }
-  size_t function_count() const override { return funcs_.size(); }
-  std::optional<FuncInfo> FunctionAt(size_t) const override {
-    return std::nullopt;
-  }
-
- private:
-  const Func* Find(uint64_t pc) const {
-    for (const Func& f : funcs_) {
-      if (pc >= f.entry && pc < f.end) return &f;
-    }
-    return nullptr;
-  }
-  std::vector<Func> funcs_;
-  BuildInfo info_;
-  std::vector<LoadSegment> segs_;
-  absl::StatusOr<RuntimeLayout> layout_;
-};
+// The daemon tests' fake binary, with go1.26's real runtime layout.
+using testing::FakeGoBinary;
 
 constexpr uint64_t kForEachG = 0x401000;
 constexpr uint64_t kGopark = 0x402000;
@@ -127,19 +69,23 @@ constexpr uint64_t kBgsweep = 0x405000;
 constexpr uint64_t kAllgs = 0x500000;
 constexpr uint64_t kArray = 0x600000;
 
-FakeBinary MakeBinary() {
-  return FakeBinary({{"runtime.forEachG", kForEachG, kForEachG + 0x100, 32},
-                     {"runtime.gopark", kGopark, kGopark + 0x100, 24},
-                     {"main.block", kBlock, kBlock + 0x100, 40},
-                     {"runtime.goexit", kGoexit, kGoexit + 0x10, 0},
-                     {"runtime.bgsweep", kBgsweep, kBgsweep + 0x100, 8}});
+FakeGoBinary MakeBinary() {
+  FakeGoBinary bin({{"runtime.forEachG", kForEachG, kForEachG + 0x100, 32, ""},
+                    {"runtime.gopark", kGopark, kGopark + 0x100, 24, ""},
+                    {"main.block", kBlock, kBlock + 0x100, 40, ""},
+                    {"runtime.goexit", kGoexit, kGoexit + 0x10, 0, ""},
+                    {"runtime.bgsweep", kBgsweep, kBgsweep + 0x100, 8, ""}});
+  RuntimeLayout layout = *BuiltinRuntimeLayout(26);
+  layout.go_version = "go1.26.8";
+  bin.set_runtime_layout(layout);
+  return bin;
 }
 
 // A process image: forEachG's code loads allgs (MOVQ allgs(RIP), CX), allgs
 // holds `gs`, each g is laid out with the go1.26 offsets.
 struct Image {
   FakeMemory mem;
-  FakeBinary bin = MakeBinary();
+  FakeGoBinary bin = MakeBinary();
   const RuntimeLayout& l() const { return *bin.runtime_layout(); }
 
   Image() {
