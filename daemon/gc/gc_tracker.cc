@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/gc_probes.skel.h"
-#include "daemon/probes/disassembly.h"
 #include "daemon/gobinary/go_version.h"
+#include "daemon/probes/disassembly.h"
 #include "daemon/probes/uprobes.h"
 
 namespace gspy {
@@ -112,8 +112,7 @@ void GcTracker::Handle(const gspy_gc_event& event) {
   GcPauseRecord record;
   record.pid = it->first;
   record.pause = *pause;
-  record.reason =
-      p.go_minor >= 21 ? StwReasonName(p.go_minor, pause->reason) : "unknown";
+  record.reason = StwReasonName(p.go_minor, pause->reason);
   record.start_unix_nanos =
       static_cast<int64_t>(pause->start_ktime_ns) + monotonic_to_unix_ns_;
   for (auto& w : p.watches) {

@@ -7,8 +7,11 @@ StwPause PausePairer::Finish(uint64_t probe_end, uint64_t runtime_end) {
   p.probe_end_ktime_ns = probe_end;
   const bool start_ok = runtime_start_ != 0;
   const uint64_t start = start_ok ? runtime_start_ : p.probe_start_ktime_ns;
-  const bool end_ok = abi_.has_now && runtime_end >= start &&
-                      runtime_end <= probe_end && runtime_end != 0;
+  // Every supported release returns its clock reading from
+  // startTheWorldWithSema (taken once the world runs again, before it wakes
+  // an idle P); only 1.22+ also passes the start.
+  const bool end_ok =
+      runtime_end >= start && runtime_end <= probe_end && runtime_end != 0;
   p.start_ktime_ns = start;
   p.end_ktime_ns = end_ok ? runtime_end : probe_end;
   p.runtime_clock = start_ok && end_ok;
@@ -28,12 +31,17 @@ std::optional<StwPause> PausePairer::Add(const gspy_gc_event& event) {
       current_ = StwPause();
       current_.probe_start_ktime_ns = event.ktime_ns;
       runtime_start_ = 0;
-      current_.reason =
-          abi_.has_reason ? static_cast<int>(event.arg0 & 0xff) : 0;
-      current_.gc = abi_.has_reason && IsGcStwReason(current_.reason);
-      if (current_.reason == kStwGcSweepTerm ||
-          (!abi_.has_reason && cycle_pending_)) {
+      if (abi_.has_reason) {
+        current_.reason = static_cast<int>(event.arg0 & 0xff);
+      } else if (cycle_pending_ && !in_cycle_) {
+        // Before Go 1.21 the stop carries no reason: the first stop after
+        // gcStart outside a cycle is its sweep termination.
+        current_.reason = kStwGcSweepTerm;
+      }
+      current_.gc = IsGcStwReason(current_.reason);
+      if (current_.reason == kStwGcSweepTerm) {
         ++gc_cycle_;
+        in_cycle_ = true;
       }
       cycle_pending_ = false;
       mark_termination_seen_ = false;
@@ -68,9 +76,10 @@ std::optional<StwPause> PausePairer::Add(const gspy_gc_event& event) {
     }
     case GSPY_GC_CYCLE_START:
       // gcStart also runs when no cycle starts (the trigger test fails):
-      // a cycle starts with the next stop of the world.
+      // a cycle starts with the next stop of the world. Calls during a
+      // cycle cannot start one.
       ++gc_start_calls_;
-      cycle_pending_ = true;
+      if (!in_cycle_) cycle_pending_ = true;
       return std::nullopt;
     case GSPY_GC_MARK_TERMINATION:
       // gcMarkTermination runs with the world stopped for mark termination,
@@ -83,6 +92,11 @@ std::optional<StwPause> PausePairer::Add(const gspy_gc_event& event) {
       }
       mark_termination_seen_ = true;
       ++cycles_completed_;
+      in_cycle_ = false;
+      // Without reasons (before Go 1.21), this is how mark termination's
+      // stop is known.
+      current_.reason = kStwGcMarkTerm;
+      current_.gc = true;
       return std::nullopt;
     default:
       return std::nullopt;

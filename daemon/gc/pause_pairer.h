@@ -38,7 +38,10 @@ struct StwPause {
   uint64_t probe_start_ktime_ns = 0;
   uint64_t probe_end_ktime_ns = 0;
   bool runtime_clock = false;  // both ends are Go's readings
-  int reason = 0;              // runtime.stwReason, 0 when the version has none
+  // runtime.stwReason. Before Go 1.21, which passes none, the two GC stops
+  // are told by the probes around them (gcStart, gcMarkTermination) and
+  // every other stop is 0, unknown.
+  int reason = 0;
   bool gc = false;
   // The GC cycle the pause belongs to, counted from 1 at the first sweep
   // termination seen (0: before any).
@@ -69,7 +72,9 @@ class PausePairer {
   uint64_t runtime_start_ = 0;  // 0: not seen
   uint64_t gc_cycle_ = 0;
   uint64_t gc_start_calls_ = 0;
-  bool cycle_pending_ = false;          // gcStart seen since the last stop
+  bool cycle_pending_ = false;  // gcStart seen since the last stop
+  // Between a sweep termination and its mark termination.
+  bool in_cycle_ = false;
   bool mark_termination_seen_ = false;  // in the current stop
   uint64_t cycles_completed_ = 0;
   uint64_t duplicates_ = 0;

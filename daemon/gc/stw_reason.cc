@@ -43,6 +43,10 @@ StwAbi StwAbiFor(int go_minor) {
 }
 
 std::string StwReasonName(int go_minor, int reason) {
+  // Older releases pass no reason; the pairer infers the GC's two.
+  if (go_minor < kFirstKnownMinor && (reason == 0 || IsGcStwReason(reason))) {
+    return std::string(kReasons121[reason]);
+  }
   if (go_minor >= kFirstKnownMinor && go_minor <= kLastKnownMinor &&
       reason >= 0 && reason < static_cast<int>(kReasons121.size())) {
     return std::string(kReasons121[reason]);

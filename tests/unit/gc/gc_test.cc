@@ -35,7 +35,11 @@ TEST(StwReason, NamesPerVersion) {
     EXPECT_EQ(StwReasonName(minor, 16), "ResetDebugLog (test)");
     EXPECT_EQ(StwReasonName(minor, 17), "unknown(17)");
   }
-  EXPECT_EQ(StwReasonName(20, 1), "unknown(1)");
+  // Before 1.21 only the GC's stops are named (the pairer infers them).
+  EXPECT_EQ(StwReasonName(20, 1), "GC mark termination");
+  EXPECT_EQ(StwReasonName(18, 2), "GC sweep termination");
+  EXPECT_EQ(StwReasonName(20, 0), "unknown");
+  EXPECT_EQ(StwReasonName(20, 7), "unknown(7)");
   EXPECT_EQ(StwReasonName(99, 1), "unknown(1)");
   EXPECT_EQ(StwReasonName(26, -3), "unknown(-3)");
   EXPECT_TRUE(IsGcStwReason(1));
@@ -138,16 +142,43 @@ TEST(PausePairer, NoReasonCountsCyclesFromGcStart) {
   p.Add(Ev(GSPY_GC_STW_START_ENTRY, 2000));
   first = p.Add(Ev(GSPY_GC_STW_START_RET, 2100));
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->reason, 0);
+  EXPECT_EQ(first->reason, kStwGcSweepTerm);
+  EXPECT_TRUE(first->gc);
   EXPECT_EQ(first->gc_cycle, 1u);
+  // A stop during the cycle without gcMarkTermination (ReadMemStats), after
+  // a gcStart that cannot start a cycle: not a GC pause, same cycle.
+  p.Add(Ev(GSPY_GC_CYCLE_START, 2500));
+  p.Add(Ev(GSPY_GC_STW_STOP, 2600));
+  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 2700));
+  std::optional<StwPause> other = p.Add(Ev(GSPY_GC_STW_START_RET, 2800));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->reason, 0);
+  EXPECT_FALSE(other->gc);
+  EXPECT_EQ(other->gc_cycle, 1u);
   p.Add(Ev(GSPY_GC_STW_STOP, 3000));
   p.Add(Ev(GSPY_GC_MARK_TERMINATION, 3100));
   p.Add(Ev(GSPY_GC_STW_START_ENTRY, 3200));
   std::optional<StwPause> second = p.Add(Ev(GSPY_GC_STW_START_RET, 3300));
   ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->reason, kStwGcMarkTerm);
+  EXPECT_TRUE(second->gc);
   EXPECT_EQ(second->gc_cycle, 1u);
   EXPECT_EQ(p.cycles_completed(), 1u);
-  EXPECT_EQ(p.gc_start_calls(), 2u);
+  EXPECT_EQ(p.gc_start_calls(), 3u);
+  // After the cycle, a stop with no gcStart before it is not a GC pause; the
+  // next gcStart's stop begins cycle 2.
+  p.Add(Ev(GSPY_GC_STW_STOP, 4000));
+  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 4100));
+  std::optional<StwPause> third = p.Add(Ev(GSPY_GC_STW_START_RET, 4200));
+  ASSERT_TRUE(third.has_value());
+  EXPECT_FALSE(third->gc);
+  p.Add(Ev(GSPY_GC_CYCLE_START, 5000));
+  p.Add(Ev(GSPY_GC_STW_STOP, 5100));
+  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 5200));
+  std::optional<StwPause> fourth = p.Add(Ev(GSPY_GC_STW_START_RET, 5300));
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_EQ(fourth->reason, kStwGcSweepTerm);
+  EXPECT_EQ(fourth->gc_cycle, 2u);
 }
 
 TEST(RetFinder, Amd64) {

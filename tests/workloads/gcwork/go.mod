@@ -1,3 +1,3 @@
 module gspy.dev/tests/workloads/gcwork
 
-go 1.22
+go 1.18

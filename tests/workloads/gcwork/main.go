@@ -25,11 +25,14 @@ const (
 	pausesMetric = "/sched/pauses/total/gc:seconds"
 	otherMetric  = "/sched/pauses/total/other:seconds"
 	cyclesMetric = "/gc/cycles/total:gc-cycles"
+	// Before Go 1.22 the GC's pauses are only in /gc/pauses:seconds (the
+	// same distribution, deprecated since), and other pauses nowhere.
+	oldPausesMetric = "/gc/pauses:seconds"
 )
 
 type snapshot struct {
 	cycles  uint64
-	other   uint64 // non-GC stop-the-world pauses
+	other   int64 // non-GC stop-the-world pauses; -1 when Go does not say
 	buckets []float64
 	counts  []uint64
 }
@@ -37,15 +40,21 @@ type snapshot struct {
 func read() snapshot {
 	s := []metrics.Sample{{Name: pausesMetric}, {Name: cyclesMetric}, {Name: otherMetric}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64Histogram || s[1].Value.Kind() != metrics.KindUint64 ||
-		s[2].Value.Kind() != metrics.KindFloat64Histogram {
-		fmt.Fprintf(os.Stderr, "gcwork: %s or %s is not supported by %s\n", pausesMetric, cyclesMetric, runtime.Version())
+	if s[0].Value.Kind() == metrics.KindBad {
+		s[0].Name = oldPausesMetric
+		metrics.Read(s[:1])
+	}
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram || s[1].Value.Kind() != metrics.KindUint64 {
+		fmt.Fprintf(os.Stderr, "gcwork: %s or %s is not supported by %s\n", s[0].Name, cyclesMetric, runtime.Version())
 		os.Exit(2)
 	}
 	h := s[0].Value.Float64Histogram()
-	var other uint64
-	for _, c := range s[2].Value.Float64Histogram().Counts {
-		other += c
+	other := int64(-1)
+	if s[2].Value.Kind() == metrics.KindFloat64Histogram {
+		other = 0
+		for _, c := range s[2].Value.Float64Histogram().Counts {
+			other += int64(c)
+		}
 	}
 	return snapshot{
 		cycles:  s[1].Value.Uint64(),
@@ -87,19 +96,20 @@ func main() {
 	for i := range live {
 		live[i] = tree(10)
 	}
-	var stop atomic.Bool
+	// Plain atomics, not atomic.Bool/Int64: the workload builds with Go 1.18.
+	var stop int32
 	var wg sync.WaitGroup
-	var allocs atomic.Int64
+	var allocs int64
 	for w := 0; w < *workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
+			for i := 0; atomic.LoadInt32(&stop) == 0; i++ {
 				t := tree(8)
 				if i%16 == 0 {
 					live[(i/16+w*7)%len(live)] = t
 				}
-				allocs.Add(1)
+				atomic.AddInt64(&allocs, 1)
 			}
 		}(w)
 	}
@@ -114,7 +124,7 @@ func main() {
 	} else {
 		time.Sleep(window)
 	}
-	stop.Store(true)
+	atomic.StoreInt32(&stop, 1)
 	wg.Wait()
 	runtime.GC()
 	after := read()
@@ -154,9 +164,18 @@ func main() {
 		"pause_total_lo":  lo,
 		"pause_total_hi":  hi,
 		"cycles":          after.cycles - before.cycles,
-		"other_pauses":    after.other - before.other,
+		"other_pauses":    otherDelta(before, after),
 		"numgc_before":    before.cycles,
 		"numgc_after":     after.cycles,
-		"allocs":          allocs.Load(),
+		"allocs":          atomic.LoadInt64(&allocs),
 	})
+}
+
+// otherDelta is the count of non-GC pauses over the window, -1 when this Go
+// does not measure them.
+func otherDelta(before, after snapshot) int64 {
+	if before.other < 0 || after.other < 0 {
+		return -1
+	}
+	return after.other - before.other
 }
