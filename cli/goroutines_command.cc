@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cli/leak_watch_command.h"
 #include "daemon/gobinary/go_binary.h"
 #include "daemon/goroutines/dump_proto.h"
 #include "daemon/goroutines/goroutine_dump.h"
@@ -166,7 +167,41 @@ std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
   return out;
 }
 
+absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
+    const CommandLine& cl) {
+  gspy::v1::GetGoroutinesRequest request;
+  for (const std::string& p : cl.GetAll("pid")) {
+    int pid;
+    if (!absl::SimpleAtoi(p, &pid)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pid=", p, ": not a number"));
+    }
+    request.mutable_selector()->add_pids(pid);
+  }
+  for (const std::string& e : cl.GetAll("exe")) {
+    request.mutable_selector()->add_exe_paths(e);
+  }
+  for (const std::string& p : cl.GetAll("pod")) {
+    request.mutable_selector()->add_pods(p);
+  }
+  if (auto ns = cl.Get("namespace")) {
+    request.mutable_selector()->set_namespace_(*ns);
+  }
+  if (auto sel = cl.Get("selector")) {
+    request.mutable_selector()->set_pod_label_selector(*sel);
+  }
+  request.set_filter(cl.Get("filter").value_or(""));
+  request.set_include_system(cl.Has("system"));
+  return request;
+}
+
 int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
+  if (cl.Has("watch")) {
+    if (cl.Has("core")) {
+      return Fail("goroutines: --watch needs live processes, not --core");
+    }
+    return LeakWatchCommand(stub, cl);
+  }
   const std::string format = cl.Get("format").value_or("text");
   if (format != "text" && format != "pprof") {
     return Fail("goroutines: --format must be text or pprof");
@@ -185,35 +220,16 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
     }
     response = *std::move(r);
   } else {
-    gspy::v1::GetGoroutinesRequest request;
-    for (const std::string& p : cl.GetAll("pid")) {
-      int pid;
-      if (!absl::SimpleAtoi(p, &pid)) {
-        return Fail(absl::StrCat("--pid=", p, ": not a number"));
-      }
-      request.mutable_selector()->add_pids(pid);
-    }
-    for (const std::string& e : cl.GetAll("exe")) {
-      request.mutable_selector()->add_exe_paths(e);
-    }
-    for (const std::string& p : cl.GetAll("pod")) {
-      request.mutable_selector()->add_pods(p);
-    }
-    if (auto ns = cl.Get("namespace")) {
-      request.mutable_selector()->set_namespace_(*ns);
-    }
-    if (auto sel = cl.Get("selector")) {
-      request.mutable_selector()->set_pod_label_selector(*sel);
-    }
-    request.set_filter(cl.Get("filter").value_or(""));
-    request.set_include_system(cl.Has("system"));
+    absl::StatusOr<gspy::v1::GetGoroutinesRequest> request =
+        GoroutinesRequestFromFlags(cl);
+    if (!request.ok()) return Fail(std::string(request.status().message()));
     if (format == "pprof") {
-      request.set_format(gspy::v1::GOROUTINES_FORMAT_PPROF);
+      request->set_format(gspy::v1::GOROUTINES_FORMAT_PPROF);
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(120));
-    grpc::Status s = stub.GetGoroutines(&ctx, request, &response);
+    grpc::Status s = stub.GetGoroutines(&ctx, *request, &response);
     if (!s.ok()) {
       const auto code = static_cast<absl::StatusCode>(s.error_code());
       return Fail(absl::StrCat(absl::StatusCodeToString(code), ": ",

@@ -6,12 +6,19 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "cli/command_line.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
 namespace gspy {
 
+// With --watch=DURATION, LeakWatchCommand (cli/leak_watch_command.h).
 int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl);
+
+// The GetGoroutines request the selector flags (--pid, --exe, --pod,
+// --namespace, --selector), --filter and --system ask for.
+absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
+    const CommandLine& cl);
 
 // The dump in Go's debug=2 format: "goroutine N [status, M minutes]:", the
 // frames with file:line and pc offset, "created by F in goroutine P".

@@ -76,6 +76,12 @@ commands:
       -o FILE                   write there instead of stdout
       --core=FILE --exe=PATH    read a core file (e.g. from gcore) of PATH
                                 here, without gspyd
+      --watch=60s               leak detection: a dump every --interval
+                                (default watch/12, at least 1s), then the
+                                goroutine groups (creator and stack) of each
+                                process that kept growing, with their rate;
+                                --min-growth=10 --min-r2=0.8 --min-snapshots=6
+                                set the criterion; --format=text|json
 )";
 
 int Fail(const std::string& message) {
