@@ -28,6 +28,7 @@
 #include "daemon/metrics/block_collector.h"
 #include "daemon/metrics/bpf_stats_collector.h"
 #include "daemon/metrics/gc_watcher.h"
+#include "daemon/metrics/goroutine_state_collector.h"
 #include "daemon/metrics/grpc_metrics.h"
 #include "daemon/metrics/health_collector.h"
 #include "daemon/metrics/metrics_registry.h"
@@ -71,6 +72,13 @@ ABSL_FLAG(bool, metrics_gc, true,
           "export its pauses and cycles");
 ABSL_FLAG(absl::Duration, metrics_gc_rescan, absl::Seconds(5),
           "how often to look for new and exited Go processes for the metrics");
+ABSL_FLAG(bool, metrics_goroutines, true,
+          "with --metrics-listen, count the goroutines of every Go process by "
+          "state and wait reason at each scrape (read from outside, no stop)");
+ABSL_FLAG(int, metrics_goroutines_max_processes, 64,
+          "most Go processes whose goroutines a scrape counts");
+ABSL_FLAG(int, metrics_goroutines_max, 200000,
+          "most goroutines counted per process and scrape");
 ABSL_FLAG(int, metrics_gc_max_processes, 256,
           "most Go processes whose GC the metrics watch at once");
 ABSL_FLAG(std::string, node_name, "",
@@ -220,6 +228,7 @@ int main(int argc, char** argv) {
   gspy::GrpcMetrics grpc_metrics;
   std::unique_ptr<gspy::BpfStatsCollector> bpf_stats;
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
+  std::unique_ptr<gspy::GoroutineStateCollector> goroutine_states;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
@@ -259,6 +268,19 @@ int main(int argc, char** argv) {
     metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
       w->Collect(out);
     });
+    if (absl::GetFlag(FLAGS_metrics_goroutines)) {
+      gspy::GoroutineStateOptions states_options;
+      states_options.max_processes = static_cast<size_t>(std::max(
+          0, absl::GetFlag(FLAGS_metrics_goroutines_max_processes)));
+      states_options.max_goroutines = static_cast<size_t>(
+          std::max(0, absl::GetFlag(FLAGS_metrics_goroutines_max)));
+      goroutine_states = std::make_unique<gspy::GoroutineStateCollector>(
+          states_options, &processes);
+      metrics.Register("goroutines", [c = goroutine_states.get()](
+                                         gspy::MetricFamilies* out) {
+        c->Collect(out);
+      });
+    }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     metrics.Register("block",
                      [b = block_tracker->get()](gspy::MetricFamilies* out) {

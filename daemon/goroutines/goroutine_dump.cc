@@ -81,6 +81,9 @@ struct Reader {
         options.now_monotonic_ns >= before->waitsince) {
       rec->wait_nanos = options.now_monotonic_ns - before->waitsince;
     }
+    // Counts by state need no second read: the status word is read whole,
+    // and a goroutine that moves on meanwhile is as right as a snapshot gets.
+    if (options.states_only) return Outcome::kRecorded;
     absl::StatusOr<LabelList> labels =
         ReadLabels(memory, before->labels, layout.labels_layout);
     if (labels.ok()) {

@@ -44,6 +44,9 @@ struct DumpOptions {
   size_t max_goroutines = 1'000'000;
   size_t max_frames = 512;
   int attempts = 3;  // reads of a goroutine before it counts as dropped
+  // Only the status, wait reason and ids of each goroutine: no labels, no
+  // stack. One small read per goroutine, for the metrics' counts by state.
+  bool states_only = false;
   // CLOCK_MONOTONIC now, Go's nanotime, for wait times; 0: leave them out
   // (a core's clock is gone).
   int64_t now_monotonic_ns = 0;

@@ -68,6 +68,7 @@ type gcworkProc struct {
 	lines   chan map[string]any
 	stderr  *tailBuffer
 	waited  bool
+	ready   map[string]any // the ready event
 }
 
 func startGcwork(t *testing.T, bin string, args ...string) *gcworkProc {
@@ -110,6 +111,7 @@ func startGcwork(t *testing.T, bin string, args ...string) *gcworkProc {
 	}
 	w.pid = int(ev["pid"].(float64))
 	w.version, _ = ev["go_version"].(string)
+	w.ready = ev
 	return w
 }
 

@@ -295,6 +295,40 @@ TEST(Dump, StatesLabelsSystemAndDead) {
   EXPECT_TRUE(d->goroutines[2].scan);
 }
 
+TEST(Dump, StatesOnlyReadsNoLabelsNorStacks) {
+  Image im;
+  PutSliceLabels(im.mem, 0x40000, {{"k", "v"}});
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000, kBlock, 0x40000);
+  im.AddG(0x11000, 2, kGRunnable, 0x7100000);
+  im.AddG(0x13000, 4, kGWaiting, 0x7300000, kBgsweep);
+  im.SetAllgs({0x10000, 0x11000, 0x13000});
+  // Goroutine 2 runs between every two reads of its g: a full dump drops
+  // it, a count of states reads each g once and keeps it.
+  const uint64_t pc_at = 0x11000 + im.l().g_sched + im.l().gobuf_pc;
+  int reads = 0;
+  FakeMemory* mem = &im.mem;
+  im.mem.mutate = [&reads, mem, pc_at](uint64_t addr) {
+    if (addr != 0x11000) return;
+    ++reads;
+    mem->PutU64(pc_at, kGopark + (reads % 2 ? 0x50 : 0x60));
+  };
+  DumpOptions states;
+  states.states_only = true;
+  states.include_system = true;
+  absl::StatusOr<GoroutineDump> d =
+      TakeGoroutineDump(im.bin, im.mem, 0, states);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->goroutines.size(), 3u);
+  EXPECT_EQ(d->goroutines[0].wait_reason,
+            WaitReasons::ForGoMinor(26)->Name(14));
+  EXPECT_TRUE(d->goroutines[0].labels.empty());
+  EXPECT_FALSE(d->goroutines[0].stack_read);
+  EXPECT_EQ(d->goroutines[1].status, kGRunnable);
+  EXPECT_TRUE(d->goroutines[2].system);
+  EXPECT_EQ(d->dropped, 0);
+  EXPECT_EQ(d->retried, 0);
+}
+
 TEST(Dump, TornGoroutinesAreRetriedThenDropped) {
   Image im;
   im.AddG(0x10000, 1, kGWaiting, 0x7000000);

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -173,9 +174,25 @@ func main() {
 		os.Exit(2)
 	}
 	f.Close()
-	json.NewEncoder(os.Stdout).Encode(map[string]any{
+	ready := map[string]any{
 		"event": "ready", "pid": os.Getpid(), "go_version": runtime.Version(),
 		"goroutines": runtime.NumGoroutine(),
-	})
+	}
+	// Go 1.26+ counts goroutines by state (system ones included); older
+	// releases leave these out of the event.
+	states := []metrics.Sample{
+		{Name: "/sched/goroutines:goroutines"},
+		{Name: "/sched/goroutines/waiting:goroutines"},
+		{Name: "/sched/goroutines/running:goroutines"},
+		{Name: "/sched/goroutines/runnable:goroutines"},
+		{Name: "/sched/goroutines/not-in-go:goroutines"},
+	}
+	metrics.Read(states)
+	for _, st := range states {
+		if st.Value.Kind() == metrics.KindUint64 {
+			ready[st.Name] = st.Value.Uint64()
+		}
+	}
+	json.NewEncoder(os.Stdout).Encode(ready)
 	bufio.NewReader(os.Stdin).ReadString('\n')
 }
