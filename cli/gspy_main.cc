@@ -357,8 +357,12 @@ int main(int argc, char** argv) {
     return cl->Has("help") ? 0 : 2;
   }
   const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
-  auto channel =
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  // No cap on answers: gRPC's default of 4 MiB is less than the goroutine
+  // dump of a few thousand goroutines (about 1.4 KiB each with 15 frames).
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), channel_args);
   auto stub = gspy::v1::Profiler::NewStub(channel);
   const std::vector<std::string>& pos = cl->positional;
   if (pos[0] == "targets") return gspy::Targets(*stub);
