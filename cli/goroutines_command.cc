@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "cli/leak_watch_command.h"
 #include "daemon/gobinary/go_binary.h"
+#include "daemon/goroutines/core_match.h"
 #include "daemon/goroutines/dump_proto.h"
 #include "daemon/goroutines/goroutine_dump.h"
 #include "daemon/goroutines/memory_source.h"
@@ -89,6 +90,12 @@ absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
   if (!core.ok()) return core.status();
   absl::StatusOr<uint64_t> bias = CoreLoadBias(**core, **binary, *exe);
   if (!bias.ok()) return bias.status();
+  // Before AddExecutable: the check must read the core alone.
+  if (absl::Status s = CheckCoreMatchesExecutable(**core, core_path,
+                                                  *exe_bytes, *exe, *bias);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = (*core)->AddExecutable(*exe_bytes, *bias); !s.ok()) {
     return s;
   }
