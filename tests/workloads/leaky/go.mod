@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/leaky
+
+go 1.18
