@@ -133,6 +133,16 @@ TEST(PausePairer, Go121HasReasonButNoNow) {
   EXPECT_TRUE(pause->gc);
 }
 
+// Feeds one stop of the world ending at startTheWorldWithSema's RET (no
+// `now` argument), with gcMarkTermination inside when `mark_termination`.
+std::optional<StwPause> StopStart(PausePairer& p, uint64_t t,
+                                  bool mark_termination = false) {
+  p.Add(Ev(GSPY_GC_STW_STOP, t));
+  if (mark_termination) p.Add(Ev(GSPY_GC_MARK_TERMINATION, t + 100));
+  p.Add(Ev(GSPY_GC_STW_START_ENTRY, t + 200));
+  return p.Add(Ev(GSPY_GC_STW_START_RET, t + 300));
+}
+
 TEST(PausePairer, NoReasonCountsCyclesFromGcStart) {
   PausePairer p(StwAbiFor(20));
   p.Add(Ev(GSPY_GC_CYCLE_START, 10));
@@ -148,17 +158,12 @@ TEST(PausePairer, NoReasonCountsCyclesFromGcStart) {
   // A stop during the cycle without gcMarkTermination (ReadMemStats), after
   // a gcStart that cannot start a cycle: not a GC pause, same cycle.
   p.Add(Ev(GSPY_GC_CYCLE_START, 2500));
-  p.Add(Ev(GSPY_GC_STW_STOP, 2600));
-  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 2700));
-  std::optional<StwPause> other = p.Add(Ev(GSPY_GC_STW_START_RET, 2800));
+  std::optional<StwPause> other = StopStart(p, 2600);
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(other->reason, 0);
   EXPECT_FALSE(other->gc);
   EXPECT_EQ(other->gc_cycle, 1u);
-  p.Add(Ev(GSPY_GC_STW_STOP, 3000));
-  p.Add(Ev(GSPY_GC_MARK_TERMINATION, 3100));
-  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 3200));
-  std::optional<StwPause> second = p.Add(Ev(GSPY_GC_STW_START_RET, 3300));
+  std::optional<StwPause> second = StopStart(p, 3000, true);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->reason, kStwGcMarkTerm);
   EXPECT_TRUE(second->gc);
@@ -167,15 +172,11 @@ TEST(PausePairer, NoReasonCountsCyclesFromGcStart) {
   EXPECT_EQ(p.gc_start_calls(), 3u);
   // After the cycle, a stop with no gcStart before it is not a GC pause; the
   // next gcStart's stop begins cycle 2.
-  p.Add(Ev(GSPY_GC_STW_STOP, 4000));
-  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 4100));
-  std::optional<StwPause> third = p.Add(Ev(GSPY_GC_STW_START_RET, 4200));
+  std::optional<StwPause> third = StopStart(p, 4000);
   ASSERT_TRUE(third.has_value());
   EXPECT_FALSE(third->gc);
   p.Add(Ev(GSPY_GC_CYCLE_START, 5000));
-  p.Add(Ev(GSPY_GC_STW_STOP, 5100));
-  p.Add(Ev(GSPY_GC_STW_START_ENTRY, 5200));
-  std::optional<StwPause> fourth = p.Add(Ev(GSPY_GC_STW_START_RET, 5300));
+  std::optional<StwPause> fourth = StopStart(p, 5100);
   ASSERT_TRUE(fourth.has_value());
   EXPECT_EQ(fourth->reason, kStwGcSweepTerm);
   EXPECT_EQ(fourth->gc_cycle, 2u);

@@ -253,6 +253,18 @@ TEST(Labels, MapWithOneBucket) {
             absl::StatusCode::kDataLoss);
 }
 
+// Makes the goroutine at `g` run between every two reads of it: its
+// sched.pc moves at each read (written without a read of its own).
+void RunBetweenReads(Image* im, uint64_t g) {
+  const uint64_t pc_at = g + im->l().g_sched + im->l().gobuf_pc;
+  FakeMemory* mem = &im->mem;
+  im->mem.mutate = [reads = 0, mem, pc_at, g](uint64_t addr) mutable {
+    if (addr != g) return;
+    ++reads;
+    mem->PutU64(pc_at, kGopark + (reads % 2 ? 0x50 : 0x60));
+  };
+}
+
 TEST(Dump, StatesLabelsSystemAndDead) {
   Image im;
   PutSliceLabels(im.mem, 0x40000, {{"k", "v"}});
@@ -304,14 +316,7 @@ TEST(Dump, StatesOnlyReadsNoLabelsNorStacks) {
   im.SetAllgs({0x10000, 0x11000, 0x13000});
   // Goroutine 2 runs between every two reads of its g: a full dump drops
   // it, a count of states reads each g once and keeps it.
-  const uint64_t pc_at = 0x11000 + im.l().g_sched + im.l().gobuf_pc;
-  int reads = 0;
-  FakeMemory* mem = &im.mem;
-  im.mem.mutate = [&reads, mem, pc_at](uint64_t addr) {
-    if (addr != 0x11000) return;
-    ++reads;
-    mem->PutU64(pc_at, kGopark + (reads % 2 ? 0x50 : 0x60));
-  };
+  RunBetweenReads(&im, 0x11000);
   DumpOptions states;
   states.states_only = true;
   states.include_system = true;
@@ -334,15 +339,8 @@ TEST(Dump, TornGoroutinesAreRetriedThenDropped) {
   im.AddG(0x10000, 1, kGWaiting, 0x7000000);
   im.AddG(0x11000, 2, kGWaiting, 0x7100000);
   im.SetAllgs({0x10000, 0x11000});
-  // Goroutine 2 runs between every two reads of its g: its sched.pc moves.
-  const uint64_t pc_at = 0x11000 + im.l().g_sched + im.l().gobuf_pc;
-  int reads = 0;
-  FakeMemory* mem = &im.mem;
-  im.mem.mutate = [&reads, mem, pc_at](uint64_t addr) {
-    if (addr != 0x11000) return;
-    ++reads;
-    mem->PutU64(pc_at, kGopark + (reads % 2 ? 0x50 : 0x60));  // no Read
-  };
+  // Goroutine 2 runs between every two reads of its g.
+  RunBetweenReads(&im, 0x11000);
   absl::StatusOr<GoroutineDump> d = TakeGoroutineDump(im.bin, im.mem, 0, {});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->goroutines.size(), 1u);
