@@ -140,6 +140,8 @@ func (hh *harness) startDaemon() error {
 	// Only --listen: the defaults (99 Hz, --max-duration=300s) are what the
 	// tests expect, e.g. that --duration=100000s is rejected.
 	cmd := exec.Command(hh.gspydBin, "--listen=127.0.0.1:0")
+	// A test binary that panics skips every cleanup: the daemon goes with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	cmd.Stdout = hh.log
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

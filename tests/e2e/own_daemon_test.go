@@ -46,6 +46,8 @@ func startOwnDaemon(t *testing.T, hh *harness, flags ...string) *ownDaemon {
 	}
 	d := &ownDaemon{log: newTailBuffer(64 << 10), done: make(chan struct{})}
 	d.cmd = exec.Command(hh.gspydBin, append(args, flags...)...)
+	// A test binary that panics skips every cleanup: the daemon goes with it.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
