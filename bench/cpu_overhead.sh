@@ -18,8 +18,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-GSPYD_BIN=${GSPYD_BIN:-$root/build/daemon/gspyd}
-GSPY_BIN=${GSPY_BIN:-$root/build/cli/gspy}
+bench=cpu_overhead
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 DURATION=${DURATION:-20}
 REPS=${REPS:-3}
 HZ=99
@@ -32,18 +33,12 @@ while getopts "d:r:h" opt; do
   esac
 done
 
-die() { echo "cpu_overhead: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs)"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
 [[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
-for b in "$GSPYD_BIN" "$GSPY_BIN"; do
-  [[ -x $b ]] || die "$b not found; build it (cmake --build build --target gspyd gspy) or set GSPYD_BIN/GSPY_BIN"
-done
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-[[ -x $GO ]] || die "go not found"
+check_tools
 
 work=$(mktemp -d /tmp/gspy-bench.XXXXXX)
-dpid=""
 wpid=""
 cleanup() {
   if [[ -n $wpid ]]; then
@@ -51,11 +46,7 @@ cleanup() {
     wait "$wpid" 2>/dev/null || true
     wpid=""
   fi
-  if [[ -n $dpid ]]; then
-    kill -TERM "$dpid" 2>/dev/null || true
-    wait "$dpid" 2>/dev/null || true
-    dpid=""
-  fi
+  stop_gspyd
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,29 +56,6 @@ echo "building cpuwork..." >&2
 (cd "$root/tests/workloads/cpuwork" && CGO_ENABLED=0 "$GO" build -o "$work/cpuwork" .)
 
 clk=$(getconf CLK_TCK)
-# utime+stime of a process, in clock ticks.
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-
-start_gspyd() {
-  : >"$work/gspyd.log"
-  # gspyd samples at 99 Hz by default.
-  "$GSPYD_BIN" --listen=127.0.0.1:0 2>"$work/gspyd.log" &
-  dpid=$!
-  local i
-  for ((i = 0; i < 600; i++)); do
-    addr=$(sed -n 's/^gspyd: listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/gspyd.log" | head -1)
-    [[ -n $addr ]] && return 0
-    kill -0 "$dpid" 2>/dev/null || { cat "$work/gspyd.log" >&2; die "gspyd exited during start-up"; }
-    sleep 0.1
-  done
-  die "gspyd did not print its listening line within 60 s"
-}
-
-stop_gspyd() {
-  kill -TERM "$dpid" 2>/dev/null || true
-  wait "$dpid" 2>/dev/null || true
-  dpid=""
-}
 
 # start_workload OUT [ARGS...]: starts cpuwork, waits for its ready line.
 start_workload() {
@@ -148,8 +116,6 @@ run_mode() { # run_mode MODE REP
   [[ $mode == gspy ]] && stop_gspyd
   printf '  round %d %-8s %12.1f ops/s\n' "$rep" "$mode" "$v" >&2
 }
-
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 modes=(baseline gspy goprof)
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s (about $((${#modes[@]} * REPS * (DURATION + 2))) s)..." >&2

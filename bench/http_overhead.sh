@@ -40,8 +40,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-GSPYD_BIN=${GSPYD_BIN:-$root/build/daemon/gspyd}
-GSPY_BIN=${GSPY_BIN:-$root/build/cli/gspy}
+bench=http_overhead
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 DURATION=${DURATION:-10}
 REPS=${REPS:-3}
 CONNS=${CONNS:-32}
@@ -57,18 +58,13 @@ while getopts "d:r:c:o:h" opt; do
   esac
 done
 
-die() { echo "http_overhead: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; bpf stats need root)"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
 [[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
-for b in "$GSPYD_BIN" "$GSPY_BIN"; do
-  [[ -x $b ]] || die "$b not found; build it (cmake --build build --target gspyd gspy) or set GSPYD_BIN/GSPY_BIN"
-done
+check_tools
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk; scripts/install-deps installs it)"
 command -v bpftool >/dev/null || die "bpftool not found"
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-[[ -x $GO ]] || die "go not found"
 mkdir -p "$OUT"
 
 ncpu=$(nproc)
@@ -84,7 +80,6 @@ else
 fi
 
 work=$(mktemp -d /tmp/gspy-http-bench.XXXXXX)
-dpid=""
 spid=""
 bg_pids=()
 stats_old=$(sysctl -n kernel.bpf_stats_enabled)
@@ -93,7 +88,7 @@ cleanup() {
   sysctl -q -w kernel.bpf_stats_enabled="$stats_old" || true
   for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [[ -n $spid ]]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
-  if [[ -n $dpid ]]; then kill -TERM "$dpid" 2>/dev/null || true; wait "$dpid" 2>/dev/null || true; fi
+  stop_gspyd
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,27 +99,6 @@ echo "building httpserver..." >&2
 sysctl -q -w kernel.bpf_stats_enabled=1
 
 clk=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
-
-start_gspyd() {
-  : >"$work/gspyd.log"
-  "${pin_tools[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 2>"$work/gspyd.log" &
-  dpid=$!
-  local i
-  for ((i = 0; i < 600; i++)); do
-    addr=$(sed -n 's/^gspyd: listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/gspyd.log" | head -1)
-    [[ -n $addr ]] && return 0
-    kill -0 "$dpid" 2>/dev/null || { cat "$work/gspyd.log" >&2; die "gspyd exited during start-up"; }
-    sleep 0.1
-  done
-  die "gspyd did not print its listening line within 60 s"
-}
-
-stop_gspyd() {
-  kill -TERM "$dpid" 2>/dev/null || true
-  wait "$dpid" 2>/dev/null || true
-  dpid=""
-}
 
 start_server() {
   : >"$work/server.out"
@@ -270,8 +244,6 @@ run_mode() { # run_mode MODE REP
   printf '  round %d %-6s %10.0f req/s  p99 %7.3f ms  server CPU %.2f  gspyd CPU %s s\n' \
     "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
 }
-
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 modes=(none gc block cpu all)
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of load (about $((${#modes[@]} * REPS * (DURATION + 7))) s); $pinning" >&2
