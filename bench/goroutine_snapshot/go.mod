@@ -1,0 +1,3 @@
+module gspy.dev/bench/goroutine_snapshot
+
+go 1.22
