@@ -91,8 +91,8 @@ absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
   absl::StatusOr<uint64_t> bias = CoreLoadBias(**core, **binary, *exe);
   if (!bias.ok()) return bias.status();
   // Before AddExecutable: the check must read the core alone.
-  if (absl::Status s = CheckCoreMatchesExecutable(**core, core_path,
-                                                  *exe_bytes, *exe, *bias);
+  if (absl::Status s = CheckCoreMatchesExecutable(**core, core_path, *exe_bytes,
+                                                  *exe, *bias);
       !s.ok()) {
     return s;
   }
@@ -252,11 +252,12 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
       fprintf(stderr, "gspy: warning: pid %d: %s\n", p.pid(), w.c_str());
     }
     fprintf(stderr,
-            "gspy: pid %d (%s): %lld goroutines (%d shown, %lld filtered "
+            "gspy: pid %d (%s): %lld goroutines (%lld kept, %lld filtered "
             "out, %lld system skipped, %lld dropped as torn, %lld retried) "
             "read in %.1f ms\n",
             p.pid(), p.go_version().c_str(), static_cast<long long>(p.total()),
-            p.goroutines_size(), static_cast<long long>(p.filtered_out()),
+            static_cast<long long>(p.total() - p.filtered_out()),
+            static_cast<long long>(p.filtered_out()),
             static_cast<long long>(p.system_skipped()),
             static_cast<long long>(p.dropped()),
             static_cast<long long>(p.retried()),

@@ -63,6 +63,9 @@ grpc::Status ProfilerService::GetGoroutines(
   if (request->format() == gspy::v1::GOROUTINES_FORMAT_PPROF) {
     response->set_pprof(
         GoroutinesPprof(dumped, absl::ToUnixNanos(absl::Now())));
+    for (gspy::v1::ProcessGoroutines& p : *response->mutable_processes()) {
+      p.clear_goroutines();
+    }
   }
   return grpc::Status::OK;
 }
