@@ -119,7 +119,8 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
   __u64 size = offsetof(struct gspy_cpu_sample, frames) +
                (__u64)(s->user_depth + s->kernel_depth) * 8;
   if (size > sizeof(*s)) size = sizeof(*s);
-  if (bpf_ringbuf_output(&samples, s, size, 0)) {
+  /* No wakeup per sample: the daemon drains the ring every 50 ms. */
+  if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
     count(GSPY_COUNTER_RINGBUF_FULL);
     return 0;
   }

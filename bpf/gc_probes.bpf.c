@@ -67,7 +67,8 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   e->arg1 = 0;
   e->arg2 = 0;
 #endif
-  bpf_ringbuf_submit(e, 0);
+  /* No wakeup per event: the daemon drains the ring every 20 ms. */
+  bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
   count(GSPY_GC_COUNTER_EVENTS);
   return 0;
 }

@@ -60,7 +60,8 @@ grpc::Status GcService::WatchGcPauses(
   std::vector<std::string> warnings;
   bool client_gone = false;
   auto send = [&](const std::vector<GcPauseRecord>& records) {
-    for (const GcPauseRecord& r : records) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      const GcPauseRecord& r = records[i];
       gspy::v1::GcPauseEvent ev;
       ev.set_pid(r.pid);
       ev.set_start_unix_nanos(r.start_unix_nanos);
@@ -79,7 +80,11 @@ grpc::Status GcService::WatchGcPauses(
         summary.set_gc_total_nanos(summary.gc_total_nanos() +
                                    r.duration_nanos());
       }
-      if (!client_gone && !writer->Write(ev)) client_gone = true;
+      // One write to the socket per drain, not per pause: buffer all but
+      // the last (a GC-heavy process pauses hundreds of times a second).
+      grpc::WriteOptions options;
+      if (i + 1 < records.size()) options.set_buffer_hint();
+      if (!client_gone && !writer->Write(ev, options)) client_gone = true;
     }
   };
   auto drain = [&](Watched& w) {

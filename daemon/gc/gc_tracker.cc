@@ -61,7 +61,10 @@ absl::StatusOr<std::unique_ptr<GcTracker>> GcTracker::Start() {
 }
 
 GcTracker::~GcTracker() {
-  stop_ = true;
+  {
+    absl::MutexLock lock(&mu_);  // wakes the poller's wait
+    stop_ = true;
+  }
   if (poller_.joinable()) poller_.join();
   {
     absl::MutexLock lock(&mu_);
@@ -74,11 +77,18 @@ GcTracker::~GcTracker() {
   if (skel_ != nullptr) gc_probes_bpf__destroy(skel_);
 }
 
+// Drains the ring every 20 ms while some process is watched, and sleeps
+// otherwise; the BPF side sends no wakeup per event (a GC-heavy process
+// makes hundreds of pauses a second, and each wakeup of gspyd costs the
+// machine more than the probe hit).
 void GcTracker::PollLoop() {
   while (!stop_) {
-    absl::MutexLock lock(&ring_mu_);
-    int n = ring_buffer__poll(ring_, /*timeout_ms=*/20);
-    if (n < 0 && n != -EINTR) break;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &GcTracker::ActiveOrStopping));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+    Flush();
   }
 }
 

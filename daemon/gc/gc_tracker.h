@@ -89,6 +89,9 @@ class GcTracker {
   static int OnEvent(void* ctx, void* data, size_t size);
   void Handle(const gspy_gc_event& event);
   void PollLoop();
+  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !processes_.empty();
+  }
   absl::StatusOr<std::vector<bpf_link*>> Attach(const GoProcess& proc);
 
   struct Binary {

@@ -46,6 +46,10 @@ class CpuSampler {
   absl::Status Acquire(uint32_t pid, const gspy_target_config& config);
   void Release(uint32_t pid, bool wanted_kernel_stack);
 
+  // Delivers every sample already in the ring buffer (the thread drains it
+  // every 50 ms: the BPF side does not wake it per sample).
+  void Flush();
+
   SamplerCounters ReadCounters() const;
   int frequency_hz() const { return frequency_hz_; }
   int64_t period_ns() const { return 1'000'000'000 / frequency_hz_; }
@@ -54,6 +58,9 @@ class CpuSampler {
   CpuSampler(int frequency_hz, SampleSink sink);
   static int OnSample(void* ctx, void* data, size_t size);
   void PollLoop();
+  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !holders_.empty();
+  }
   absl::Status WriteTarget(uint32_t pid, const gspy_target_config& config);
 
   struct Holder {
@@ -69,8 +76,9 @@ class CpuSampler {
   std::unique_ptr<PerfEventSet> events_;
   std::atomic<bool> stop_{false};
   std::thread poller_;
+  absl::Mutex ring_mu_;  // serializes ring_buffer__consume
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<uint32_t, Holder> holders_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -43,6 +43,8 @@ absl::Status SessionRegistry::Attach(std::shared_ptr<CpuProfile> profile,
 }
 
 void SessionRegistry::Detach(const CpuProfile* profile) {
+  // The samples still in the ring buffer belong to this profile too.
+  if (sampler_ != nullptr) sampler_->Flush();
   std::vector<std::pair<int, bool>> released;
   {
     absl::MutexLock lock(&mu_);
