@@ -55,6 +55,20 @@ ABSL_FLAG(double, block_max_parks_per_second, 50000,
           "goroutine parks per second (all profiled processes together), new "
           "waits are recorded only part of the time and the profile is scaled "
           "(it says by how much); 0 for no limit");
+ABSL_FLAG(double, block_detach_above_parks_per_second, 0,
+          "trap budget of the block probes (0, the default: none): above this "
+          "many parks per second (measured while attached), the probes are "
+          "attached only for one --block-detach-window per period and "
+          "detached in between, so the uprobe traps fall too. For long block "
+          "and sched-latency pulls of park-heavy servers: waits are "
+          "reweighted, waits longer than half a window are left out, and "
+          "counts are those of the target while probed, extrapolated (low "
+          "when the probes slow it); the profile says so. Wall pulls keep the "
+          "probes attached");
+ABSL_FLAG(absl::Duration, block_detach_window, absl::Seconds(1),
+          "attached window of the block probes' trap duty cycle");
+ABSL_FLAG(double, block_detach_min_fraction, 0.05,
+          "smallest share of time the block probes stay attached");
 ABSL_FLAG(std::string, kube_api, "",
           "Kubernetes API server for pod metadata: a URL (https://host:port or "
           "http://...), \"none\", or empty for the in-cluster service account "
@@ -201,6 +215,11 @@ int main(int argc, char** argv) {
   gspy::BlockTrackerOptions block_options;
   block_options.max_parks_per_second =
       absl::GetFlag(FLAGS_block_max_parks_per_second);
+  block_options.trap.max_parks_per_second =
+      absl::GetFlag(FLAGS_block_detach_above_parks_per_second);
+  block_options.trap.window = absl::GetFlag(FLAGS_block_detach_window);
+  block_options.trap.min_fraction =
+      std::clamp(absl::GetFlag(FLAGS_block_detach_min_fraction), 0.001, 1.0);
   absl::StatusOr<std::unique_ptr<gspy::BlockTracker>> block_tracker =
       gspy::BlockTracker::Start(block_options);
   if (!block_tracker.ok()) {
@@ -238,7 +257,8 @@ int main(int argc, char** argv) {
                                 options.period_ns,
                                 options.max_stacks_per_profile);
   if (!push.ok()) {
-    fprintf(stderr, "gspyd: %s\n", std::string(push.status().message()).c_str());
+    fprintf(stderr, "gspyd: %s\n",
+            std::string(push.status().message()).c_str());
     return 1;
   }
   if (!metrics_listen.empty()) {
@@ -270,16 +290,16 @@ int main(int argc, char** argv) {
     });
     if (absl::GetFlag(FLAGS_metrics_goroutines)) {
       gspy::GoroutineStateOptions states_options;
-      states_options.max_processes = static_cast<size_t>(std::max(
-          0, absl::GetFlag(FLAGS_metrics_goroutines_max_processes)));
+      states_options.max_processes = static_cast<size_t>(
+          std::max(0, absl::GetFlag(FLAGS_metrics_goroutines_max_processes)));
       states_options.max_goroutines = static_cast<size_t>(
           std::max(0, absl::GetFlag(FLAGS_metrics_goroutines_max)));
       goroutine_states = std::make_unique<gspy::GoroutineStateCollector>(
           states_options, &processes);
-      metrics.Register("goroutines", [c = goroutine_states.get()](
-                                         gspy::MetricFamilies* out) {
-        c->Collect(out);
-      });
+      metrics.Register("goroutines",
+                       [c = goroutine_states.get()](gspy::MetricFamilies* out) {
+                         c->Collect(out);
+                       });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     metrics.Register("block",

@@ -106,9 +106,9 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
   };
   if (waits_ > 0 && weighted_waits_ > waits_ + 0.5) {
     warn(absl::StrFormat(
-        "the probes were duty-cycled to stay within the daemon's park budget: "
+        "the probes were duty-cycled to stay within the daemon's budgets: "
         "%d waits were recorded and stand for %.0f (%.1f%%); each is scaled "
-        "by the share of time recording was on when it began",
+        "by the inverse of its chance to be recorded",
         waits_, weighted_waits_, 100.0 * waits_ / weighted_waits_));
   }
   if (dropped_ > 0) {

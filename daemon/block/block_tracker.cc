@@ -2,10 +2,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -32,15 +34,26 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
     return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
   }
   t->SetRecording(true, 1);
+  {
+    absl::MutexLock lock(&t->mu_);
+    t->trap_.BeginContinuous(0);
+  }
   t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
   t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
+  if (options.trap.max_parks_per_second > 0) {
+    t->trap_cycler_ = std::thread([p = t.get()] { p->TrapCycleLoop(); });
+  }
   return t;
 }
 
 BlockTracker::~BlockTracker() {
-  stop_ = true;
+  {
+    absl::MutexLock lock(&mu_);  // wakes the loops' waits
+    stop_ = true;
+  }
   if (poller_.joinable()) poller_.join();
   if (duty_cycler_.joinable()) duty_cycler_.join();
+  if (trap_cycler_.joinable()) trap_cycler_.join();
   {
     absl::MutexLock lock(&mu_);
     for (auto& [key, b] : binaries_) {
@@ -65,10 +78,16 @@ void BlockTracker::SetRecording(bool on, double fraction) {
 // 20 ms.
 void BlockTracker::PollLoop() {
   while (!stop_) {
+    AwaitSinks();
     absl::SleepFor(absl::Milliseconds(20));
     absl::MutexLock lock(&ring_mu_);
     if (ring_buffer__consume(ring_) < 0) break;
   }
+}
+
+void BlockTracker::AwaitSinks() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &BlockTracker::ActiveOrStopping));
 }
 
 void BlockTracker::Flush() {
@@ -91,6 +110,7 @@ void BlockTracker::DutyCycleLoop() {
   bool recording = true;
   double written_fraction = 1;
   while (!stop_) {
+    AwaitSinks();
     absl::SleepFor(options_.slot);
     const uint64_t parks =
         SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
@@ -147,6 +167,19 @@ void BlockTracker::Handle(const gspy_block_event& event) {
   auto it = processes_.find(static_cast<int>(event.tgid));
   if (it == processes_.end()) return;
   const Process& p = it->second;
+  gspy_block_event weighted;
+  const gspy_block_event* wait = &event;
+  if (options_.trap.max_parks_per_second > 0) {
+    const TrapVerdict verdict = trap_.Judge(event.park_ns, event.run_ns);
+    if (!verdict.keep) return;
+    if (verdict.weight != 1) {
+      weighted = event;
+      const double milli = event.weight_milli > 0 ? event.weight_milli : 1000;
+      weighted.weight_milli =
+          static_cast<uint32_t>(std::lround(milli * verdict.weight));
+      wait = &weighted;
+    }
+  }
   const std::vector<uint64_t>* fp_walk = Stack(event.stack_id);
   // The probe sits after gopark's frame setup: the frame-pointer walk from
   // there is the whole stack.
@@ -154,12 +187,12 @@ void BlockTracker::Handle(const gspy_block_event& event) {
   stack.clear();
   if (fp_walk != nullptr) stack = *fp_walk;
   if (!stack.empty()) stack[0] = p.gopark_entry;
-  for (BlockSink* sink : p.sinks) sink->AddWait(event, stack);
+  for (BlockSink* sink : p.sinks) sink->AddWait(*wait, stack);
 
   const uint64_t end = event.ready_ns != 0 ? event.ready_ns : event.run_ns;
   if (end >= event.park_ns) {
     const double weight =
-        event.weight_milli > 0 ? event.weight_milli / 1000.0 : 1.0;
+        wait->weight_milli > 0 ? wait->weight_milli / 1000.0 : 1.0;
     Totals& t =
         totals_[event.tgid][p.reasons.ok() ? p.reasons->Name(event.reason)
                                            : absl::StrCat("waitReason(",
@@ -268,6 +301,7 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
     std::optional<FuncInfo> gopark =
         proc.binary->FindFunctionByName("runtime.gopark");
     Process process{
+        proc,
         proc.binary,
         WaitReasons::ForGoMinor(
             GoMinorVersion(proc.binary->build_info().go_version).value_or(0)),
@@ -285,6 +319,8 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   if (inserted) {
     const BlockCounters c = counters();
     sit->second.lost_at_start = c.parked_full + c.ringbuf_full;
+    sit->second.windows_at_start = trap_.windows();
+    sit->second.long_dropped_at_start = trap_.long_waits_dropped();
   }
   sit->second.pids.push_back(proc.pid);
   return absl::OkStatus();
@@ -300,6 +336,9 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
   sinks_.erase(sit);
   const BlockCounters c = counters();
   stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
+  stats.trap_windows = trap_.windows() - state.windows_at_start;
+  stats.long_waits_dropped =
+      trap_.long_waits_dropped() - state.long_dropped_at_start;
   for (int pid : state.pids) {
     auto pit = processes_.find(pid);
     if (pit == processes_.end()) continue;
@@ -322,20 +361,115 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
   return stats;
 }
 
-// Parked entries of a process no one watches would otherwise stay until the
-// map is full: its goroutines may never run again.
-void BlockTracker::ForgetProcess(int pid) {
-  const bpf_map* parked = skel_->maps.parked;
+namespace {
+
+// Deletes the parked entries of `pid` (all of them for -1).
+void DeleteParked(const bpf_map* parked, int pid) {
   std::vector<gspy_parked_key> doomed;
   gspy_parked_key key{}, next{};
   const void* prev = nullptr;
   while (bpf_map__get_next_key(parked, prev, &next, sizeof(next)) == 0) {
-    if (next.tgid == static_cast<uint32_t>(pid)) doomed.push_back(next);
+    if (pid < 0 || next.tgid == static_cast<uint32_t>(pid)) {
+      doomed.push_back(next);
+    }
     key = next;
     prev = &key;
   }
   for (const gspy_parked_key& k : doomed) {
     bpf_map__delete_elem(parked, &k, sizeof(k), 0);
+  }
+}
+
+uint64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
+         static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+// Parked entries of a process no one watches would otherwise stay until the
+// map is full: its goroutines may never run again.
+void BlockTracker::ForgetProcess(int pid) {
+  DeleteParked(skel_->maps.parked, pid);
+}
+
+void BlockTracker::ClearParked() { DeleteParked(skel_->maps.parked, -1); }
+
+bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
+  for (const auto& [sink, state] : sinks_) {
+    if (sink->NeedsEveryWait()) return true;
+  }
+  return false;
+}
+
+void BlockTracker::ReattachLocked() {
+  for (auto& [key, b] : binaries_) {
+    if (!b.links.empty()) continue;  // attached meanwhile by a new pull
+    for (const auto& [pid, p] : processes_) {
+      if (p.binary.get() != key || !ProcessRunning(pid)) continue;
+      absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(p.proc);
+      if (links.ok()) {
+        b.links = *std::move(links);
+        break;
+      }
+      fprintf(stderr, "gspyd: block probes: attaching again to pid %d: %s\n",
+              pid, std::string(links.status().message()).c_str());
+    }
+  }
+}
+
+// One window of options_.trap.window attached, then, past the budget, the
+// rest of the period detached. Detaching costs the kernel ~0.1 s per probe,
+// done here, outside the lock, while the waits keep being delivered (a
+// window stands for the off time around it, however long detaching took).
+void BlockTracker::TrapCycleLoop() {
+  const absl::Duration window = options_.trap.window;
+  auto sleep_until = [this](absl::Time deadline) {
+    while (!stop_ && absl::Now() < deadline) {
+      absl::SleepFor(std::min(absl::Milliseconds(50), deadline - absl::Now()));
+    }
+    return !stop_;
+  };
+  bool in_window = false;
+  while (!stop_) {
+    AwaitSinks();
+    const uint64_t parks0 =
+        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const absl::Time t0 = absl::Now();
+    if (!sleep_until(t0 + window)) return;
+    const double rate = (SumPerCpuCounter(skel_->maps.block_counters,
+                                          GSPY_BLOCK_COUNTER_PARKS) -
+                         parks0) /
+                        absl::ToDoubleSeconds(absl::Now() - t0);
+    std::vector<bpf_link*> links;
+    absl::Duration period;
+    {
+      absl::MutexLock lock(&mu_);
+      const double fraction = trap_.FractionFor(rate);
+      if (fraction >= 1 || binaries_.empty() || AnySinkNeedsEveryWaitLocked()) {
+        if (in_window) trap_.BeginContinuous(MonotonicNowNs());
+        in_window = false;
+        continue;
+      }
+      trap_.EndContinuous(MonotonicNowNs());
+      period = window / fraction;
+      for (auto& [key, b] : binaries_) {
+        links.insert(links.end(), b.links.begin(), b.links.end());
+        b.links.clear();
+      }
+      detached_ = true;
+    }
+    const absl::Time closed = absl::Now();
+    DestroyLinks(links);
+    if (!sleep_until(closed + period - window)) return;
+    absl::MutexLock lock(&mu_);
+    ReattachLocked();
+    ClearParked();
+    trap_.BeginWindow(MonotonicNowNs());
+    in_window = true;
+    detached_ = false;
   }
 }
 
@@ -384,6 +518,11 @@ std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {
     ++it;
   }
   return out;
+}
+
+BlockTrapStats BlockTracker::trap_stats() const {
+  absl::MutexLock lock(&mu_);
+  return {trap_.windows(), trap_.long_waits_dropped(), detached_};
 }
 
 bool BlockTracker::Attached(int pid) const {

@@ -5,7 +5,9 @@
 // Turns each completed wait into a stack and hands it to the sinks of its
 // process. Keeps the probes within a budget of parks per second by
 // duty-cycling the recording of new parks, and tells each sink the fraction
-// of its time that was recorded, so it can scale its values.
+// of its time that was recorded, so it can scale its values. Past a second
+// budget it detaches the probes between windows (trap_windows.h): the
+// uprobe traps themselves, not only the BPF work, fall by that fraction.
 #ifndef GSPY_DAEMON_BLOCK_BLOCK_TRACKER_H_
 #define GSPY_DAEMON_BLOCK_BLOCK_TRACKER_H_
 
@@ -23,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
+#include "daemon/block/trap_windows.h"
 #include "daemon/block/wait_reasons.h"
 #include "daemon/process/go_process.h"
 
@@ -40,6 +43,9 @@ class BlockSink {
   // `stack`: the user stack at the park, leaf first, runtime addresses.
   virtual void AddWait(const gspy_block_event& wait,
                        absl::Span<const uint64_t> stack) = 0;
+  // A sink that must see every wait (a wall-clock profile adds up each
+  // goroutine's time) keeps the probes attached while it is.
+  virtual bool NeedsEveryWait() const { return false; }
 };
 
 struct BlockTrackerOptions {
@@ -47,11 +53,23 @@ struct BlockTrackerOptions {
   // which recording is duty-cycled. 0: no limit.
   double max_parks_per_second = 50'000;
   absl::Duration slot = absl::Milliseconds(10);  // duty-cycle granularity
+  // Detaching the probes between windows (off: max_parks_per_second 0).
+  TrapWindowOptions trap;
 };
 
 // What a sink's pull saw, returned when it detaches.
 struct BlockSinkStats {
   uint64_t lost = 0;  // waits lost (maps or ring full) meanwhile
+  // Windows the probes were attached for (trap duty cycle) meanwhile, and
+  // waits left out for being longer than half a window.
+  uint64_t trap_windows = 0;
+  uint64_t long_waits_dropped = 0;
+};
+
+struct BlockTrapStats {
+  uint64_t windows = 0;
+  uint64_t long_waits_dropped = 0;
+  bool detached = false;  // between two windows now
 };
 
 // Completed waits of one process and wait reason since gspyd first probed
@@ -85,6 +103,7 @@ class BlockTracker {
   void Flush();
 
   BlockCounters counters() const;
+  BlockTrapStats trap_stats() const;
   size_t attached_binaries() const;
   // Whether some sink takes pid's waits now.
   bool Attached(int pid) const;
@@ -92,11 +111,28 @@ class BlockTracker {
   std::vector<BlockWaitTotals> WaitTotals();
 
  private:
-  explicit BlockTracker(BlockTrackerOptions options) : options_(options) {}
+  explicit BlockTracker(BlockTrackerOptions options)
+      : options_(options), trap_(options.trap) {}
   static int OnEvent(void* ctx, void* data, size_t size);
   void Handle(const gspy_block_event& event);
   void PollLoop();
   void DutyCycleLoop();
+  // Blocks while no sink is attached (and gspyd is not stopping): the
+  // loops below have nothing to do then and must not wake the machine.
+  void AwaitSinks();
+  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !sinks_.empty();
+  }
+  // Measures the park rate over each window and, past the trap budget,
+  // detaches the probes for the rest of the period.
+  void TrapCycleLoop();
+  // Attaches the probes again to every binary still wanted (after a
+  // window's off time).
+  void ReattachLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AnySinkNeedsEveryWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Empties the parked map: entries left from before an off time may be
+  // waits whose end was missed.
+  void ClearParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetRecording(bool on, double fraction);
   absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
   // Under mu_: forgets pid's parked goroutines and, with no sink left, the
@@ -112,6 +148,7 @@ class BlockTracker {
     int refs = 0;
   };
   struct Process {
+    GoProcess proc;  // to attach the probes to its binary again
     std::shared_ptr<const GoBinary> binary;
     absl::StatusOr<WaitReasons> reasons;
     // runtime.gopark's entry in the process (PIE: relocated). The leaf of
@@ -123,13 +160,15 @@ class BlockTracker {
   struct SinkState {
     std::vector<int> pids;
     uint64_t lost_at_start = 0;
+    uint64_t windows_at_start = 0;
+    uint64_t long_dropped_at_start = 0;
   };
 
   const BlockTrackerOptions options_;
   block_probes_bpf* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   std::atomic<bool> stop_{false};
-  std::thread poller_, duty_cycler_;
+  std::thread poller_, duty_cycler_, trap_cycler_;
   absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
 
   mutable absl::Mutex mu_;
@@ -139,6 +178,10 @@ class BlockTracker {
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_
       ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> scratch_stack_ ABSL_GUARDED_BY(mu_);
+  TrapWindows trap_ ABSL_GUARDED_BY(mu_);
+  // The probes are off between two windows: Attach records new binaries
+  // without attaching, the next window attaches them.
+  bool detached_ ABSL_GUARDED_BY(mu_) = false;
   struct Totals {
     double waits = 0, seconds = 0;
   };

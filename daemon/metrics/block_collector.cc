@@ -41,6 +41,20 @@ void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
           "Parks whose stack could not be stored (stack map full or a hash "
           "slot taken).",
           static_cast<double>(c.stack_errors));
+  const BlockTrapStats trap = tracker->trap_stats();
+  counter("gspy_block_trap_windows_total",
+          "Windows the block probes were attached for under the trap duty "
+          "cycle (--block-detach-above-parks-per-second).",
+          static_cast<double>(trap.windows));
+  counter("gspy_block_long_waits_dropped_total",
+          "Waits left out of duty-cycled pulls for being longer than half a "
+          "window.",
+          static_cast<double>(trap.long_waits_dropped));
+  MetricFamily detached("gspy_block_probes_detached", MetricType::kGauge,
+                        "1 while the trap duty cycle has the block probes "
+                        "detached (between two windows).");
+  detached.Add({}, trap.detached ? 1 : 0);
+  out->push_back(std::move(detached));
   MetricFamily binaries("gspy_block_attached_binaries", MetricType::kGauge,
                         "Go binaries carrying the block probes now.");
   binaries.Add({}, static_cast<double>(tracker->attached_binaries()));

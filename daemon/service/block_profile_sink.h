@@ -16,20 +16,26 @@ namespace gspy {
 
 class BlockProfileSink final : public BlockSink {
  public:
-  explicit BlockProfileSink(std::vector<BlockProfile*> profiles)
-      : profiles_(std::move(profiles)) {}
+  // `every_wait`: the pull adds up each goroutine's time (wall) and keeps
+  // the probes attached (no trap duty cycle) while it runs.
+  explicit BlockProfileSink(std::vector<BlockProfile*> profiles,
+                            bool every_wait = false)
+      : profiles_(std::move(profiles)), every_wait_(every_wait) {}
   // Called from the tracker's poll thread.
   void AddWait(const gspy_block_event& wait,
                absl::Span<const uint64_t> stack) override {
     for (BlockProfile* p : profiles_) p->Add(wait, stack);
   }
+  bool NeedsEveryWait() const override { return every_wait_; }
 
  private:
   const std::vector<BlockProfile*> profiles_;
+  const bool every_wait_;
 };
 
 // Shared by the block and wall pulls (block_pull.cc): the options a request
-// asks for, and the warning about waits the shared maps lost.
+// asks for, and the warnings about waits the shared maps lost and about the
+// trap duty cycle.
 BlockProfileOptions BlockOptionsFor(const gspy::v1::GetProfileRequest& request,
                                     const CheckedPull& pull, size_t max_stacks);
 void WarnLostWaits(const BlockSinkStats& stats,

@@ -32,6 +32,19 @@ void WarnLostWaits(const BlockSinkStats& stats,
         "up to ", stats.lost,
         " waits were lost because the parked map or the ring buffer was full"));
   }
+  if (stats.trap_windows > 0) {
+    warnings->push_back(absl::StrCat(
+        "past the daemon's trap budget the probes were attached only in ",
+        stats.trap_windows,
+        " windows (--block-detach-window) and detached in between; each wait "
+        "kept is weighted by period / (window - its length)"));
+  }
+  if (stats.long_waits_dropped > 0) {
+    warnings->push_back(absl::StrCat(
+        stats.long_waits_dropped,
+        " waits longer than half a window were left out: such waits cannot "
+        "be sampled by windows (the profile lacks them)"));
+  }
 }
 
 grpc::Status ProfilerService::PullBlock(

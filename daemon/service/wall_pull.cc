@@ -73,7 +73,7 @@ grpc::Status ProfilerService::PullWall(
   BlockProfile waiting(block_options);
   block_options.metric = BlockMetric::kSchedDelay;
   BlockProfile runnable(block_options);
-  BlockProfileSink sink({&waiting, &runnable});
+  BlockProfileSink sink({&waiting, &runnable}, /*every_wait=*/true);
 
   CpuProfileOptions cpu_options;
   cpu_options.label_keys = block_options.label_keys;

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"math"
 	"os"
 	"path/filepath"
@@ -312,6 +313,93 @@ func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 			t.Errorf("%s: scaled delay %.1f ms, the workload measured %.1f ms (tolerance 20%%)", name, g.totalNs/1e6, tr.totalNs/1e6)
 		}
 	}
+}
+
+// Past its trap budget the daemon detaches the block probes between windows:
+// the uprobe traps fall (the probes see a fraction of the parks), each
+// scenario's share of the waits and of the delay stays right, and the pull
+// says so. Windows of 200 ms every second (the smallest share here, 0.2)
+// over a 9 s run. The absolute counts are extrapolated from the windows, in
+// which the probes slow the workload (12% fewer parks a second than its
+// average here), and where the run ends in a period adds up to +-4%: 25%.
+func TestBlockProbesDetachedPastTheTrapBudget(t *testing.T) {
+	hh := env(t)
+	d := startOwnDaemon(t, hh, "--block-detach-above-parks-per-second=500", "--block-detach-window=200ms",
+		"--block-detach-min-fraction=0.2", "--metrics-listen=127.0.0.1:0", "--metrics-gc=false", "--metrics-goroutines=false")
+	// No GC: a GC started by a scenario's allocation parks it on the GC's
+	// own waits, which the windows would weigh up like any other.
+	t.Setenv("GOGC", "off")
+	// About 5 x 750 waits per second for 10 s: seven times the budget.
+	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=8000", "-wait=1ms")
+	out := filepath.Join(t.TempDir(), "block.pb.gz")
+	res := hh.pullInBackground(t, d.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	waitUntilProbed(t, hh, d.addr, w.pid, "block")
+	parksBefore := counterValue(d.scrape(t), "gspy_block_parks_total")
+	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
+		t.Fatal(err)
+	}
+	done := w.next(t, 120*time.Second)
+	w.cmd.Wait()
+	w.waited = true
+	fams := d.scrape(t)
+	parks := counterValue(fams, "gspy_block_parks_total") - parksBefore
+	windows := counterValue(fams, "gspy_block_trap_windows_total")
+	truth := blockworkTruth(done)
+	r := <-res
+	if r.exitCode != 0 {
+		t.Fatalf("pull failed: %s", r.stderr)
+	}
+	var trueWaits int64
+	var trueNs float64
+	for _, tr := range truth {
+		trueWaits += tr.count
+		trueNs += tr.totalNs
+	}
+	t.Logf("%v windows; the probes saw %.0f parks of the workload's %d waits (%.1f%%)", windows, parks, trueWaits, 100*parks/float64(trueWaits))
+	if !strings.Contains(r.stderr, "the probes were attached only in") {
+		t.Errorf("the pull should say the probes were detached between windows; stderr:\n%s", r.stderr)
+	}
+	if windows < 5 {
+		t.Errorf("%v trap windows in a 10 s run past the budget; want at least 5", windows)
+	}
+	// Every wait parks at least once: with the probes attached a fifth of
+	// the time, plus the time detaching takes, they must have seen well
+	// under all of them.
+	if parks > 0.5*float64(trueWaits) {
+		t.Errorf("the probes saw %.0f parks, %.0f%% of the %d waits: the traps did not fall", parks, 100*parks/float64(trueWaits), trueWaits)
+	}
+	got := blockByScenario(t, readProfile(t, out), "block")
+	var gotWaits int64
+	var gotNs float64
+	for _, g := range got {
+		gotWaits += g.count
+		gotNs += g.totalNs
+	}
+	for name := range blockScenarios {
+		tr, g := truth[name], got[name]
+		t.Logf("%-6s truth %5d waits %8.1f ms | gspy (weighted) %5d %8.1f ms", name, tr.count, tr.totalNs/1e6, g.count, g.totalNs/1e6)
+		if !within(float64(g.count), float64(tr.count), 0.25) {
+			t.Errorf("%s: weighted count %d, the workload did %d (tolerance 25%%)", name, g.count, tr.count)
+		}
+		countShare := float64(g.count)/float64(gotWaits) - float64(tr.count)/float64(trueWaits)
+		delayShare := g.totalNs/gotNs - tr.totalNs/trueNs
+		if math.Abs(countShare) > 0.03 || math.Abs(delayShare) > 0.03 {
+			t.Errorf("%s: share of the waits off by %.1f pp, of the delay by %.1f pp (tolerance 3 pp)", name, 100*countShare, 100*delayShare)
+		}
+	}
+}
+
+// counterValue is the value of a family's single unlabelled series.
+func counterValue(fams map[string]*dto.MetricFamily, name string) float64 {
+	f := fams[name]
+	if f == nil || len(f.GetMetric()) != 1 {
+		return -1
+	}
+	m := f.GetMetric()[0]
+	if m.GetCounter() != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
 }
 
 // The block metrics: blocking time by process and wait reason over a pull,
