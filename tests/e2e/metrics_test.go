@@ -118,6 +118,11 @@ func TestMetrics(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// No CPU pull has run: the sampler's perf events are off, its program
+	// has not run (it did on every CPU at 99 Hz when they were left on).
+	if runs := series(d.scrape(t), "gspy_bpf_program_runs_total", map[string]string{"program": "sample_cpu"}); len(runs) != 1 || runs[0].GetCounter().GetValue() != 0 {
+		t.Errorf("sample_cpu ran before any CPU pull: %v", runs)
+	}
 	if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +179,15 @@ func TestMetrics(t *testing.T) {
 	r := hh.gspyAt(t, d.addr, 30*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", unusedPid(t)),
 		"--duration=1s", "-o", filepath.Join(t.TempDir(), "x.pb.gz"))
 	expectRPCError(t, r, "NOT_FOUND")
+
+	// A CPU pull, so the sampler's BPF program runs (its perf events are
+	// off while no pull needs them).
+	cw := startWorkload(t, hh.cpuwork(t, variants[0]), "-mode=split", "-duration=3s")
+	r = hh.gspyAt(t, d.addr, 30*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", cw.pid),
+		"--duration=1s", "-o", filepath.Join(t.TempDir(), "cpu.pb.gz"))
+	if r.exitCode != 0 {
+		t.Fatalf("CPU pull failed: %s", r.stderr)
+	}
 
 	fams = d.scrape(t)
 	checkHealthMetrics(t, fams)
