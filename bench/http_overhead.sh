@@ -3,12 +3,16 @@
 #
 # Runs tests/workloads/httpserver (net/http; each request allocates, hands a
 # job to a worker goroutine over channels, takes a mutex, encodes JSON) on
-# loopback, loaded by wrk, in five modes, REPS rounds each, interleaved (the
+# loopback, loaded by wrk, in six modes, REPS rounds each, interleaved (the
 # order rotates each round), DURATION seconds of load per run:
 #   none   no gspyd running
 #   gc     a `gspy gc --pid` watch (GC stop-the-world uprobes)
 #   block  a `gspy profile block --pid` pull (uprobes on runtime.gopark,
 #          runtime.ready, and gopark's return from mcall)
+#   blockd the block pull with the trap duty cycle: gspyd run with
+#          --block-detach-above-parks-per-second=2000, 500 ms windows, at
+#          least a tenth of the time attached (the probes detached between
+#          windows, so the traps fall too)
 #   cpu    a `gspy profile cpu --pid` pull (perf events, 99 Hz)
 #   all    cpu + gc + block at once
 # Each gspy mode starts a fresh gspyd, then the watch/pulls, waits until their
@@ -35,7 +39,8 @@
 # Usage (as root):  bench/http_overhead.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (10),
-#                   REPS (3), CONNS (32), OUT (out/bench)
+#                   REPS (3), CONNS (32), OUT (out/bench), MODES (a subset
+#                   of "none gc block blockd cpu all", none first)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -182,15 +187,20 @@ run_mode() { # run_mode MODE REP
   local mode=$1 rep=$2 p=() wrk_out="$work/wrk.$1.$2"
   start_server
   "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port$url_path" >/dev/null # warm-up
-  if [[ $mode != none ]]; then
+  if [[ $mode == blockd ]]; then
+    start_gspyd --block-detach-above-parks-per-second=2000 --block-detach-window=500ms \
+      --block-detach-min-fraction=0.1
+  elif [[ $mode != none ]]; then
     start_gspyd
+  fi
+  if [[ $mode != none ]]; then
     if [[ $mode == gc || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" gc --pid="$spid" --duration="${pull_secs}s" \
         >"$work/gc.out" 2>"$work/gc.err" &
       p+=($!)
       wait_line "$work/gc.err" "gspy: watching pid $spid"
     fi
-    if [[ $mode == block || $mode == all ]]; then
+    if [[ $mode == block || $mode == blockd || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block --pid="$spid" --duration="${pull_secs}s" \
         -o "$work/block.pb.gz" 2>"$work/block.err" &
       p+=($!)
@@ -223,7 +233,9 @@ run_mode() { # run_mode MODE REP
     for q in "${p[@]}"; do
       kill -0 "$q" 2>/dev/null || die "mode $mode: a gspy watch/pull ended before the load did (see $work)"
     done
-    hits=$(awk -v w="$window" 'NR == FNR { c[$1] = $2; t[$1] = $3; next }
+    # FILENAME, not NR == FNR: stats.before is empty when no program has
+    # run yet (bpftool prints no counts then).
+    hits=$(awk -v w="$window" 'FILENAME == ARGV[1] { c[$1] = $2; t[$1] = $3; next }
       { dc = $2 - c[$1]; dt = $3 - t[$1]; if (dc <= 0) next
         s = s sprintf("%s\"%s\":{\"hits\":%d,\"hits_per_s\":%.1f,\"ns_per_hit\":%.1f}", (s == "" ? "" : ","), $1, dc, dc / w, dt / dc) }
       END { printf "{%s}", s }' "$work/stats.before" "$work/stats.after")
@@ -245,7 +257,7 @@ run_mode() { # run_mode MODE REP
     "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
 }
 
-modes=(none gc block cpu all)
+read -r -a modes <<<"${MODES:-none gc block blockd cpu all}"
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of load (about $((${#modes[@]} * REPS * (DURATION + 7))) s); $pinning" >&2
 for ((r = 1; r <= REPS; r++)); do
   for ((k = 0; k < ${#modes[@]}; k++)); do
@@ -284,7 +296,8 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo
   echo "BPF programs (kernel.bpf_stats_enabled): median hits/s and ns per hit of the program itself (not the uprobe trap)"
   printf '%-6s %-22s %12s %10s\n' mode program "hits/s" "ns/hit"
-  for m in gc block cpu all; do
+  for m in "${modes[@]}"; do
+    [[ $m == none ]] && continue
     prog_summary "$m" | while read -r name hps nsh; do
       printf '%-6s %-22s %12.1f %10.1f\n' "$m" "$name" "$hps" "$nsh"
     done
@@ -292,7 +305,8 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo
   echo "Full cost per uprobe hit (trap + program), estimated from the throughput:"
   echo "(1/req/s of the mode - 1/req/s of none) / uprobe hits per request; only meaningful when the server CPU column is near 1"
-  for m in block; do
+  for m in "${modes[@]}"; do
+    [[ $m == block ]] || continue
     v=$(echo "${rps[$m]}" | median)
     hps=$(prog_summary "$m" | awk '$1 != "sample_cpu" { s += $2 } END { printf "%.1f", s }')
     awk -v m="$m" -v v="$v" -v b="$base_rps" -v h="$hps" 'BEGIN{

@@ -30,9 +30,9 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # start_gspyd: a fresh gspyd on a free loopback port (99 Hz, its default);
 # sets dpid and addr once it listens.
-start_gspyd() {
+start_gspyd() { # start_gspyd [FLAG...]: extra flags for gspyd
   : >"$work/gspyd.log"
-  "${pin_tools[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 2>"$work/gspyd.log" &
+  "${pin_tools[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 "$@" 2>"$work/gspyd.log" &
   dpid=$!
   local i
   for ((i = 0; i < 600; i++)); do
