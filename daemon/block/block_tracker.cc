@@ -18,6 +18,17 @@
 #include "daemon/probes/uprobes.h"
 
 namespace gspy {
+namespace {
+
+// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+uint64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
+         static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
     BlockTrackerOptions options) {
@@ -315,6 +326,9 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   sinks.push_back(sink);
   ++bit->second.refs;
+  // The first pull after none attached the probes afresh: its waits are
+  // seen continuously until the trap duty cycle says otherwise.
+  if (sinks_.empty()) trap_.EnsureContinuous(MonotonicNowNs());
   auto [sit, inserted] = sinks_.try_emplace(sink);
   if (inserted) {
     const BlockCounters c = counters();
@@ -380,13 +394,6 @@ void DeleteParked(const bpf_map* parked, int pid) {
   }
 }
 
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
-
 }  // namespace
 
 // Parked entries of a process no one watches would otherwise stay until the
@@ -432,7 +439,6 @@ void BlockTracker::TrapCycleLoop() {
     }
     return !stop_;
   };
-  bool in_window = false;
   while (!stop_) {
     AwaitSinks();
     const uint64_t parks0 =
@@ -449,8 +455,7 @@ void BlockTracker::TrapCycleLoop() {
       absl::MutexLock lock(&mu_);
       const double fraction = trap_.FractionFor(rate);
       if (fraction >= 1 || binaries_.empty() || AnySinkNeedsEveryWaitLocked()) {
-        if (in_window) trap_.BeginContinuous(MonotonicNowNs());
-        in_window = false;
+        if (trap_.InWindow()) trap_.BeginContinuous(MonotonicNowNs());
         continue;
       }
       trap_.EndContinuous(MonotonicNowNs());
@@ -468,7 +473,6 @@ void BlockTracker::TrapCycleLoop() {
     ReattachLocked();
     ClearParked();
     trap_.BeginWindow(MonotonicNowNs());
-    in_window = true;
     detached_ = false;
   }
 }

@@ -179,8 +179,8 @@ class BlockTracker {
       ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> scratch_stack_ ABSL_GUARDED_BY(mu_);
   TrapWindows trap_ ABSL_GUARDED_BY(mu_);
-  // The probes are off between two windows: Attach records new binaries
-  // without attaching, the next window attaches them.
+  // The probes are off between two windows (a pull starting meanwhile
+  // attaches its new binaries at once; the next window's end detaches them).
   bool detached_ ABSL_GUARDED_BY(mu_) = false;
   struct Totals {
     double waits = 0, seconds = 0;

@@ -24,7 +24,14 @@ void TrapWindows::BeginContinuous(uint64_t start_ns) {
   if (stretches_.size() > kMaxStretches) stretches_.pop_front();
 }
 
+void TrapWindows::EnsureContinuous(uint64_t start_ns) {
+  if (stretches_.empty() || stretches_.back().end_ns != UINT64_MAX) {
+    BeginContinuous(start_ns);
+  }
+}
+
 void TrapWindows::BeginWindow(uint64_t start_ns) {
+  EndContinuous(start_ns);
   const uint64_t end_ns = start_ns + window_ns();
   // A window stands for itself and half the off time on either side (the
   // one after it taken as long as the one before): the stretches tile the

@@ -57,8 +57,15 @@ class TrapWindows {
   void BeginContinuous(uint64_t start_ns);
   // The probes are attached from `start_ns` for one window, which stands
   // for itself and half the off time on either side. Only waits ending by
-  // start_ns + window are kept.
+  // start_ns + window are kept. Closes an open continuous stretch.
   void BeginWindow(uint64_t start_ns);
+  // Begins a continuous stretch at `start_ns` unless one is open: the
+  // probes were attached afresh (a pull after none).
+  void EnsureContinuous(uint64_t start_ns);
+  // Whether the last stretch is a window.
+  bool InWindow() const {
+    return !stretches_.empty() && stretches_.back().represents_ns != 0;
+  }
   // A continuous stretch ends (the probes are being detached).
   void EndContinuous(uint64_t end_ns);
 

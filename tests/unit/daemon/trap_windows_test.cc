@@ -70,6 +70,26 @@ TEST(TrapWindows, WindowsWeighAndDropLongWaits) {
   EXPECT_FALSE(t.Judge(16 * kS, 20 * kS + kMs).keep);
 }
 
+TEST(TrapWindows, APullAfterNoneIsSeenContinuouslyAgain) {
+  TrapWindows t(Options());
+  t.BeginContinuous(0);
+  t.EndContinuous(2 * kS);
+  t.BeginWindow(5 * kS);
+  EXPECT_TRUE(t.InWindow());
+  // The last pull ended; the next attaches the probes at 100 s.
+  t.EnsureContinuous(100 * kS);
+  EXPECT_FALSE(t.InWindow());
+  TrapVerdict v = t.Judge(101 * kS, 101 * kS + 800 * kMs);
+  EXPECT_TRUE(v.keep);
+  EXPECT_EQ(v.weight, 1);
+  t.EnsureContinuous(103 * kS);  // already continuous: no new stretch
+  EXPECT_TRUE(t.Judge(101 * kS, 104 * kS).keep);
+  // A window closes the open continuous stretch where it begins.
+  t.BeginWindow(110 * kS);
+  EXPECT_FALSE(t.Judge(109 * kS, 110 * kS + kMs).keep);
+  EXPECT_TRUE(t.Judge(109 * kS, 109 * kS + kMs).keep);
+}
+
 // Waits of three lengths at random times over 400 s, windows of 1 s every
 // 5 s: the weighted count and delay of each length estimate the truth.
 TEST(TrapWindows, WeightedCountsAndDelaysAreUnbiased) {
