@@ -5,6 +5,9 @@
 namespace gspy {
 
 void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
+  // The waits still in the ring buffer (drained every 20 ms) ended before
+  // the scrape: count them.
+  tracker->Flush();
   MetricFamily waits("gspy_go_block_waits_total", MetricType::kCounter,
                      "Goroutine waits that ended while a block, "
                      "sched-latency or wall pull ran, by wait reason "
