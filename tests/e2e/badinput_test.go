@@ -51,7 +51,7 @@ func TestProbesReleasedWhenTargetExits(t *testing.T) {
 	hh := env(t)
 	bin := hh.buildWorkload(t, "stress", "", "")
 	d := startOwnDaemon(t, hh)
-	before := readProbeState(t, d.pid, bin)
+	before := settledProbeState(t, d.pid, bin)
 	w := startGcwork(t, bin, "-rounds=0", "-goroutines=1000")
 	pid := fmt.Sprintf("--pid=%d", w.pid)
 	dir := t.TempDir()
@@ -135,7 +135,7 @@ func TestBinaryReplacedOnDisk(t *testing.T) {
 	stress := hh.buildWorkload(t, "stress", "", "")
 	other := hh.buildWorkload(t, "blockwork", "", "")
 	d := startOwnDaemon(t, hh)
-	before := readProbeState(t, d.pid, "")
+	before := settledProbeState(t, d.pid, "")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app")
 	copyFile(t, stress, path)
@@ -258,7 +258,7 @@ func TestRuntimeLacksProbedFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startOwnDaemon(t, hh)
-	before := readProbeState(t, d.pid, bin)
+	before := settledProbeState(t, d.pid, bin)
 	w := startGcwork(t, bin, "-rounds=0")
 	pid := fmt.Sprintf("--pid=%d", w.pid)
 

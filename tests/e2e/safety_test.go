@@ -61,6 +61,24 @@ func readProbeState(t *testing.T, pid int, binary string) probeState {
 // probeStateSettles waits up to 5 s for gspyd's probe state to be `want`
 // again (a gRPC connection of a call just answered may still be closing) and
 // returns the last state read.
+// settledProbeState is gspyd's probe state once it holds still: two reads
+// 200 ms apart agree (up to 5 s). Right after start-up the daemon may still
+// hold a transient fd, which would make a later, quieter state look like a
+// change.
+func settledProbeState(t *testing.T, pid int, binary string) probeState {
+	t.Helper()
+	prev := readProbeState(t, pid, binary)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		cur := readProbeState(t, pid, binary)
+		if cur == prev {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
+}
+
 func probeStateSettles(t *testing.T, pid int, binary string, want probeState) probeState {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -137,7 +155,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 	t.Logf("without gspy: checksum %s, 2 rounds in %.1fs", want, time.Since(start).Seconds())
 
 	d := startOwnDaemon(t, hh)
-	before := readProbeState(t, d.pid, bin)
+	before := settledProbeState(t, d.pid, bin)
 	t.Logf("gspyd (pid %d) before: %s", d.pid, before)
 
 	w := startGcwork(t, bin, "-rounds=0")
