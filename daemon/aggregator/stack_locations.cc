@@ -30,13 +30,14 @@ void StackLocations::AppendUser(const GoProcess& proc,
       continue;
     }
     frames_.clear();
+    const bool return_address = i != 0;
     if (m->inode == proc.exe_inode) {
       // Return addresses point after the call: look up the call itself.
-      const uint64_t pc = addr - proc.load_bias - (i == 0 ? 0 : 1);
+      const uint64_t pc = addr - proc.load_bias - (return_address ? 1 : 0);
       proc.binary->Symbolize(pc, &frames_);
     }
-    locations->push_back(
-        builder_->LocationId(MappingFor(proc, *m), addr, frames_));
+    locations->push_back(builder_->LocationId(MappingFor(proc, *m), addr,
+                                              frames_, return_address));
   }
 }
 

@@ -59,13 +59,15 @@ uint64_t ProfileBuilder::AddMapping(const MappingInfo& mapping) {
 }
 
 uint64_t ProfileBuilder::LocationId(uint64_t mapping_id, uint64_t address,
-                                    absl::Span<const Frame> frames) {
+                                    absl::Span<const Frame> frames,
+                                    bool return_address) {
   // An unknown mapping id would dangle and make pprof reject the profile;
   // the frames are still worth keeping, so fall back to "no mapping".
   if (mapping_id > static_cast<uint64_t>(profile_.mapping_size())) {
     mapping_id = 0;
   }
-  auto [it, inserted] = locations_.try_emplace({mapping_id, address}, 0);
+  auto [it, inserted] =
+      locations_.try_emplace({mapping_id, address, return_address}, 0);
   if (!inserted) return it->second;
 
   pb::Location* loc = profile_.add_location();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -59,10 +60,15 @@ class ProfileBuilder {
 
   // The location for `address` in `mapping_id` (0: none) with `frames`
   // innermost first (as GoBinary::Symbolize appends them). Deduplicated by
-  // (mapping_id, address): the frames given the first time win. An empty
-  // `frames` makes an unsymbolized location (address only).
+  // (mapping_id, address, return_address): the frames given the first time
+  // win. A return address is symbolized at address - 1 (the call), an
+  // interrupted pc (a stack's leaf) at address itself, and one address can
+  // be both (a signal handler's frame holds the interrupted pc as a return
+  // address), so they are two locations. An empty `frames` makes an
+  // unsymbolized location (address only).
   uint64_t LocationId(uint64_t mapping_id, uint64_t address,
-                      absl::Span<const Frame> frames);
+                      absl::Span<const Frame> frames,
+                      bool return_address = false);
 
   // A location with a single synthetic function name and no address, e.g.
   // "[kernel] do_syscall_64" or "[unknown]". Deduplicated by name.
@@ -95,7 +101,8 @@ class ProfileBuilder {
   perftools::profiles::Profile profile_;
   absl::flat_hash_map<std::string, int64_t> strings_;
   absl::flat_hash_map<std::string, uint64_t> functions_;  // name\0file\0start
-  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint64_t> locations_;
+  absl::flat_hash_map<std::tuple<uint64_t, uint64_t, bool>, uint64_t>
+      locations_;
   absl::flat_hash_map<std::string, uint64_t> synthetic_locations_;
   size_t dropped_samples_ = 0;
 };

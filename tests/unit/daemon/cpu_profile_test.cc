@@ -113,6 +113,42 @@ TEST(CpuProfileTest, SymbolizesLeafAtPcAndCallersAtReturnAddressMinusOne) {
   EXPECT_EQ(libc.address(), 0x7f0000000010u);
 }
 
+// One address can be a return address in one sample (a signal handler's
+// frame holds the interrupted pc that way) and the interrupted pc, the leaf,
+// in another: symbolized at address - 1 and at address, they are two
+// locations, whichever comes first. (They shared one, the first sample's:
+// an inlined leaf's samples then showed its caller.)
+TEST(CpuProfileTest, AnAddressAsReturnAddressAndAsLeafMakesTwoLocations) {
+  CpuProfile profile(CpuProfileOptions{});
+  profile.AddProcess(Process(7));
+  profile.Add(Sample(7, 1, {}, {0x1010, 0x2000}));  // 0x2000 returned to
+  profile.Add(Sample(7, 1, {}, {0x2000}));          // 0x2000 interrupted
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  ASSERT_EQ(p.sample_size(), 2);
+  auto names = [&](uint64_t location_id) {
+    std::vector<std::string> out;
+    for (const auto& l : p.location()) {
+      if (l.id() != location_id) continue;
+      for (const auto& line : l.line()) {
+        for (const auto& f : p.function()) {
+          if (f.id() == line.function_id()) out.push_back(Str(p, f.name()));
+        }
+      }
+    }
+    return out;
+  };
+  for (const auto& s : p.sample()) {
+    if (s.location_id_size() == 1) {
+      EXPECT_EQ(names(s.location_id(0)), std::vector<std::string>{"main.main"});
+    } else {
+      ASSERT_EQ(s.location_id_size(), 2);
+      // 0x1fff, the byte before main.main, is in no function.
+      EXPECT_TRUE(names(s.location_id(1)).empty());
+    }
+  }
+}
+
 TEST(CpuProfileTest, KeepsOnlyAskedLabelKeys) {
   CpuProfileOptions opts;
   opts.label_keys = {"handler"};
