@@ -64,6 +64,7 @@ std::string JsonString(const std::string& s) {
 
 std::string JsonStrings(const std::vector<std::string>& v) {
   std::vector<std::string> quoted;
+  quoted.reserve(v.size());
   for (const std::string& s : v) quoted.push_back(JsonString(s));
   return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
 }
@@ -91,6 +92,7 @@ std::string JsonGroup(const GroupTrend& g) {
 
 std::string JsonGroups(const std::vector<GroupTrend>& groups) {
   std::vector<std::string> items;
+  items.reserve(groups.size());
   for (const GroupTrend& g : groups) items.push_back(JsonGroup(g));
   return absl::StrCat("[", absl::StrJoin(items, ","), "]");
 }

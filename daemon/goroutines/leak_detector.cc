@@ -71,7 +71,7 @@ std::string GroupKey(const gspy::v1::Goroutine& g) {
 }
 
 LeakDetector::LeakDetector(LeakDetectorOptions options)
-    : options_(std::move(options)) {}
+    : options_(options) {}
 
 void LeakDetector::Add(absl::Time time,
                        const gspy::v1::ProcessGoroutines& process) {
