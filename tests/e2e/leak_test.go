@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,12 +47,10 @@ type leakGroup struct {
 	Reason     string  `json:"reason"`
 }
 
-// leakyProc is a running tests/workloads/leaky.
+// leakyProc is a running tests/workloads/leaky (started like every JSON-line
+// workload, by startGcwork) and the "leaked" counts it has printed.
 type leakyProc struct {
-	cmd    *exec.Cmd
-	pid    int
-	stdin  io.WriteCloser
-	stderr *tailBuffer
+	*gcworkProc
 	mu     sync.Mutex
 	counts []leakCount // its "leaked" lines
 }
@@ -67,52 +62,17 @@ type leakCount struct {
 
 func startLeaky(t *testing.T, bin string, args ...string) *leakyProc {
 	t.Helper()
-	p := &leakyProc{stderr: newTailBuffer(64 << 10)}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stderr = p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil { // it runs until stdin closes
-		t.Fatal(err)
-	}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-	})
-	ready := make(chan map[string]any, 1)
+	p := &leakyProc{gcworkProc: startGcwork(t, bin, args...)}
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var ev map[string]any
-			if json.Unmarshal(sc.Bytes(), &ev) != nil {
+		for ev := range p.lines {
+			if ev["event"] != "leaked" {
 				continue
 			}
-			switch ev["event"] {
-			case "ready":
-				ready <- ev
-			case "leaked":
-				p.mu.Lock()
-				p.counts = append(p.counts, leakCount{int64(ev["n"].(float64)), time.Unix(0, int64(ev["unix_nanos"].(float64)))})
-				p.mu.Unlock()
-			}
+			p.mu.Lock()
+			p.counts = append(p.counts, leakCount{int64(ev["n"].(float64)), time.Unix(0, int64(ev["unix_nanos"].(float64)))})
+			p.mu.Unlock()
 		}
-		close(ready)
 	}()
-	select {
-	case ev, ok := <-ready:
-		if !ok {
-			t.Fatalf("leaky exited before ready; stderr:\n%s", p.stderr.String())
-		}
-		p.pid = int(ev["pid"].(float64))
-	case <-time.After(30 * time.Second):
-		t.Fatalf("leaky: no ready line within 30s")
-	}
 	return p
 }
 
