@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "daemon/pprof/profile_builder.h"
-#include "daemon/pprof/profile_merge.h"
+#include "profile/pprof/profile_builder.h"
+#include "profile/pprof/profile_merge.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 #include "proto/k8s/objects.pb.h"
 

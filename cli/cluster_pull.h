@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "daemon/k8s/kube_client.h"
+#include "k8s/kube_client.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {

@@ -13,11 +13,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cli/leak_watch_command.h"
-#include "daemon/gobinary/go_binary.h"
-#include "daemon/goroutines/core_match.h"
-#include "daemon/goroutines/dump_proto.h"
-#include "daemon/goroutines/goroutine_dump.h"
-#include "daemon/goroutines/memory_source.h"
+#include "golang/binary/go_binary.h"
+#include "golang/goroutines/core_match.h"
+#include "golang/goroutines/dump_proto.h"
+#include "golang/goroutines/goroutine_dump.h"
+#include "golang/goroutines/memory_source.h"
 
 namespace gspy {
 namespace {

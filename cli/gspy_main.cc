@@ -20,7 +20,7 @@
 #include "cli/command_line.h"
 #include "cli/goroutines_command.h"
 #include "cli/render/flame_graph.h"
-#include "daemon/pprof/profile_builder.h"
+#include "profile/pprof/profile_builder.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
 namespace gspy {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/goroutines/leak_detector.h"
+#include "golang/goroutines/leak_detector.h"
 
 namespace gspy {
 

@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "cli/goroutines_command.h"
 #include "cli/leak_report.h"
-#include "daemon/goroutines/leak_detector.h"
+#include "golang/goroutines/leak_detector.h"
 
 namespace gspy {
 namespace {

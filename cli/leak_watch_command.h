@@ -1,7 +1,7 @@
 // `gspy goroutines --watch=DURATION`: goroutine leak detection. Takes a
 // goroutine dump (GetGoroutines) of the selected processes every --interval
 // for the watch, feeds them to the LeakDetector
-// (daemon/goroutines/leak_detector.h) and reports, per process, the
+// (golang/goroutines/leak_detector.h) and reports, per process, the
 // goroutine groups (creator and stack) that kept growing.
 //
 // Flags: --watch (required), --interval (default watch/12, at least 1s),

@@ -9,7 +9,7 @@
 
 #include "bench/gobinary/spread_pcs.h"
 #include "benchmark/benchmark.h"
-#include "daemon/gobinary/go_binary.h"
+#include "golang/binary/go_binary.h"
 
 namespace gspy {
 namespace {

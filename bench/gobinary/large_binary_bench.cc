@@ -18,9 +18,9 @@
 
 #include "bench/gobinary/spread_pcs.h"
 #include "benchmark/benchmark.h"
-#include "daemon/gobinary/elf_file.h"
-#include "daemon/gobinary/frame_cache.h"
-#include "daemon/gobinary/go_binary.h"
+#include "golang/binary/elf_file.h"
+#include "golang/binary/frame_cache.h"
+#include "golang/binary/go_binary.h"
 
 namespace gspy {
 namespace {

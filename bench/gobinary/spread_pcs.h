@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "daemon/gobinary/go_binary.h"
+#include "golang/binary/go_binary.h"
 
 namespace gspy {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/gobinary/go_binary.h"
+#include "golang/binary/go_binary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bin = gspy::GoBinary::FromBytes(

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Regenerates daemon/gobinary/layout_table.cc: builds a tiny Go program with
+# Regenerates golang/binary/layout_table.cc: builds a tiny Go program with
 # each toolchain (downloaded through the module proxy by GOTOOLCHAIN) and
 # reads runtime.g/m/gobuf offsets from its DWARF with gen_layout_table.
 #
@@ -34,11 +34,11 @@ for v in "${versions[@]}"; do
   (cd "$work" && GOENV=off GOFLAGS= GOTOOLCHAIN=$v CGO_ENABLED=0 go build -o "bin-$v" .)
   bins+=("$work/bin-$v")
 done
-"$gen" "${bins[@]}" > "$repo/daemon/gobinary/layout_table.cc.new"
-mv "$repo/daemon/gobinary/layout_table.cc.new" \
-  "$repo/daemon/gobinary/layout_table.cc"
+"$gen" "${bins[@]}" > "$repo/golang/binary/layout_table.cc.new"
+mv "$repo/golang/binary/layout_table.cc.new" \
+  "$repo/golang/binary/layout_table.cc"
 # The checked-in table is clang-formatted; keep regenerations diff-clean.
 if command -v clang-format >/dev/null; then
-  clang-format -i "$repo/daemon/gobinary/layout_table.cc"
+  clang-format -i "$repo/golang/binary/layout_table.cc"
 fi
-echo "wrote daemon/gobinary/layout_table.cc" >&2
+echo "wrote golang/binary/layout_table.cc" >&2

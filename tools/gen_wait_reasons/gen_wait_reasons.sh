@@ -1,5 +1,5 @@
 #!/bin/bash
-# Regenerates daemon/block/wait_reason_table.cc: builds a tiny Go program with
+# Regenerates golang/runtime/wait_reason_table.cc: builds a tiny Go program with
 # each toolchain (through the module proxy, by GOTOOLCHAIN) and reads
 # runtime.waitReasonStrings out of it with gen_wait_reasons.
 #
@@ -25,7 +25,7 @@ for v in "${versions[@]}"; do
   bins+=("$work/bin-$v")
 done
 (cd "$repo/tools/gen_wait_reasons" && GOTOOLCHAIN=local go build -o "$work/gen" .)
-"$work/gen" "${bins[@]}" > "$repo/daemon/block/wait_reason_table.cc.new"
-mv "$repo/daemon/block/wait_reason_table.cc.new" \
-  "$repo/daemon/block/wait_reason_table.cc"
-echo "wrote daemon/block/wait_reason_table.cc" >&2
+"$work/gen" "${bins[@]}" > "$repo/golang/runtime/wait_reason_table.cc.new"
+mv "$repo/golang/runtime/wait_reason_table.cc.new" \
+  "$repo/golang/runtime/wait_reason_table.cc"
+echo "wrote golang/runtime/wait_reason_table.cc" >&2

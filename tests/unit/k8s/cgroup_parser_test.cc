@@ -1,4 +1,4 @@
-#include "daemon/k8s/cgroup_parser.h"
+#include "k8s/cgroup_parser.h"
 
 #include "gtest/gtest.h"
 

@@ -1,11 +1,11 @@
-#include "daemon/k8s/pod_cache.h"
+#include "k8s/pod_cache.h"
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "daemon/k8s/kube_labeler.h"
+#include "k8s/kube_labeler.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 

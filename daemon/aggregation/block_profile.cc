@@ -1,0 +1,168 @@
+#include "daemon/aggregation/block_profile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "daemon/aggregation/key_filter.h"
+#include "daemon/aggregation/stack_locations.h"
+#include "golang/binary/go_version.h"
+#include "profile/pprof/profile_builder.h"
+
+namespace gspy {
+
+BlockProfile::BlockProfile(BlockProfileOptions options)
+    : options_(std::move(options)),
+      label_keys_(options_.label_keys.begin(), options_.label_keys.end()) {}
+
+void BlockProfile::AddProcess(GoProcess process) {
+  const int minor =
+      GoMinorVersion(process.binary->build_info().go_version).value_or(0);
+  absl::MutexLock lock(&mu_);
+  const int pid = process.pid;
+  processes_.insert_or_assign(
+      pid, Process{std::move(process), WaitReasons::ForGoMinor(minor)});
+}
+
+bool BlockProfile::HasProcess(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return processes_.contains(pid);
+}
+
+void BlockProfile::Add(const gspy_block_event& wait,
+                       absl::Span<const uint64_t> stack) {
+  uint64_t begin = 0, end = 0;
+  if (options_.metric == BlockMetric::kSchedDelay) {
+    if (wait.ready_ns == 0) return;
+    begin = wait.ready_ns;
+    end = wait.run_ns;
+  } else {
+    begin = wait.park_ns;
+    end = wait.ready_ns != 0 ? wait.ready_ns : wait.run_ns;
+  }
+  begin = std::max(begin, options_.window_start_ns);
+  if (end < begin) return;
+  const int64_t delay = static_cast<int64_t>(end - begin);
+  Key key;
+  key.pid = static_cast<int>(wait.tgid);
+  if (options_.goroutine_ids) key.goid = wait.goid;
+  key.reason = wait.reason;
+  // A filter may look at labels the output leaves out: keep them all until
+  // the profile is built.
+  static const absl::flat_hash_set<std::string> kAll;
+  key.labels = DecodeLabels(wait.labels, wait.label_count,
+                            options_.filter ? kAll : label_keys_);
+  key.stack.assign(stack.begin(), stack.end());
+
+  const double weight =
+      wait.weight_milli > 0 ? wait.weight_milli / 1000.0 : 1.0;
+  absl::MutexLock lock(&mu_);
+  if (!processes_.contains(key.pid)) return;  // a pid another pull asked for
+  ++waits_;
+  weighted_waits_ += weight;
+  if (wait.flags & GSPY_SAMPLE_LABELS_TRUNCATED) ++labels_truncated_;
+  if (wait.stack_id < 0) ++no_stack_;
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    if (values_.size() >= options_.max_stacks) {
+      ++dropped_;
+      return;
+    }
+    it = values_.emplace(std::move(key), Value{}).first;
+  }
+  it->second.count += weight;
+  it->second.delay_ns += delay * weight;
+}
+
+int64_t BlockProfile::wait_count() const {
+  absl::MutexLock lock(&mu_);
+  return waits_;
+}
+
+double BlockProfile::sampling_ratio() const {
+  absl::MutexLock lock(&mu_);
+  return weighted_waits_ > 0 ? waits_ / weighted_waits_ : 1;
+}
+
+int64_t BlockProfile::dropped_count() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_;
+}
+
+std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
+                                     std::vector<std::string>* warnings) const {
+  absl::MutexLock lock(&mu_);
+  const bool sched = options_.metric == BlockMetric::kSchedDelay;
+  const std::string count_type = sched ? "wakeups" : "contentions";
+  ProfileBuilder builder({{count_type, "count"}, {"delay", "nanoseconds"}},
+                         {count_type, "count"}, 1);
+  builder.SetTime(start, duration);
+  builder.SetDefaultSampleType("delay");
+  auto warn = [&](std::string w) {
+    builder.AddComment(w);
+    if (warnings) warnings->push_back(std::move(w));
+  };
+  if (waits_ > 0 && weighted_waits_ > waits_ + 0.5) {
+    warn(absl::StrFormat(
+        "the probes were duty-cycled to stay within the daemon's budgets: "
+        "%d waits were recorded and stand for %.0f (%.1f%%); each is scaled "
+        "by the inverse of its chance to be recorded",
+        waits_, weighted_waits_, 100.0 * waits_ / weighted_waits_));
+  }
+  if (dropped_ > 0) {
+    warn(absl::StrCat(dropped_, " of ", waits_, " waits dropped: more than ",
+                      options_.max_stacks, " distinct stacks"));
+  }
+  if (no_stack_ > 0) {
+    warn(absl::StrCat(no_stack_,
+                      " waits have only their innermost frames: "
+                      "the stack map was full or a hash slot was taken"));
+  }
+  if (labels_truncated_ > 0) {
+    warn(absl::StrCat(
+        labels_truncated_, " waits had labels truncated (at most ",
+        GSPY_MAX_LABELS, " labels, keys of ", GSPY_LABEL_KEY_LEN,
+        " bytes, values of ", GSPY_LABEL_VALUE_LEN, " bytes are read)"));
+  }
+  for (const auto& [pid, p] : processes_) {
+    if (!p.reasons.ok()) {
+      warn(absl::StrCat("pid ", pid, ": ", p.reasons.status().message(),
+                        "; wait reasons are shown by number"));
+    }
+  }
+
+  StackLocations stacks(&builder);
+  KeyFilter filter(options_.filter.get(), "waiting");
+  const bool several_processes = processes_.size() > 1;
+  std::vector<uint64_t> locations;
+  std::vector<SampleLabel> labels;
+  for (const auto& [key, value] : values_) {
+    const Process& p = processes_.at(key.pid);
+    const std::string reason =
+        p.reasons.ok() ? p.reasons->Name(key.reason)
+                       : absl::StrCat("waitReason(", key.reason, ")");
+    if (!filter.Keep(p.process, key.labels, reason, key.stack, value.count)) {
+      continue;
+    }
+    locations.clear();
+    stacks.AppendUser(p.process, key.stack, &locations);
+    if (locations.empty()) {
+      locations.push_back(builder.SyntheticLocationId("[unknown]"));
+    }
+    labels.clear();
+    labels.push_back({.key = "wait_reason", .str = reason});
+    AppendSampleLabels(KeepOnly(key.labels, label_keys_),
+                       options_.goroutine_ids ? key.goid : 0, p.process,
+                       several_processes, &labels);
+    const int64_t values[] = {
+        static_cast<int64_t>(std::llround(value.count)),
+        static_cast<int64_t>(std::llround(value.delay_ns))};
+    builder.AddSample(locations, values, labels);
+  }
+  filter.Report(options_.filter_text, "waits", &builder, warnings);
+  return builder.SerializeGzip();
+}
+
+}  // namespace gspy

@@ -1,0 +1,60 @@
+// SessionRegistry: the CPU profiles being taken right now, and which pids
+// each one wants. It routes every sample from the sampler to the profiles
+// that want its pid, and holds the sampler's per-pid references for them.
+#ifndef GSPY_DAEMON_AGGREGATION_CPU_SESSIONS_H_
+#define GSPY_DAEMON_AGGREGATION_CPU_SESSIONS_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "bpf/gspy_types.h"
+#include "daemon/aggregation/cpu_profile.h"
+#include "daemon/sources/cpu/cpu_sampler.h"
+
+namespace gspy {
+
+class SessionRegistry {
+ public:
+  // The sampler is set once it has started (it needs the registry's Route
+  // as its sink).
+  void set_sampler(CpuSampler* sampler) { sampler_ = sampler; }
+
+  // Starts routing samples of `process` to `profile`.
+  absl::Status Attach(std::shared_ptr<CpuProfile> profile,
+                      const GoProcess& process, bool kernel_stacks);
+  // Stops routing to `profile` and releases its pids.
+  void Detach(const CpuProfile* profile);
+  // Routes from now on what went to `old` to `fresh` instead, keeping the
+  // sampler's references: how continuous mode cuts a profile per interval
+  // without a sample missed or counted twice. A sample being routed right now
+  // may still reach `old`: once the caller holds its only reference, none
+  // will. False when `old` was not attached.
+  bool Replace(const CpuProfile* old, std::shared_ptr<CpuProfile> fresh);
+
+  // The sampler's sink.
+  void Route(const gspy_cpu_sample& sample);
+
+  // The sampler's counters (samples sent, lost, unreadable).
+  SamplerCounters counters() const { return sampler_->ReadCounters(); }
+
+ private:
+  struct Subscription {
+    std::shared_ptr<CpuProfile> profile;
+    bool kernel_stacks = false;
+  };
+  CpuSampler* sampler_ = nullptr;
+  absl::Mutex mu_;
+  absl::flat_hash_map<int, std::vector<Subscription>> by_pid_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// The BPF configuration for a process, from its binary's runtime layout.
+gspy_target_config TargetConfigFor(const RuntimeLayout& layout,
+                                   bool kernel_stacks);
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_AGGREGATION_CPU_SESSIONS_H_

@@ -1,0 +1,46 @@
+// What block, sched-latency and wall pulls share: a BlockSink that feeds one
+// or more BlockProfiles (a wall-clock pull feeds its block and
+// scheduling-latency halves from the same waits), and request helpers.
+#ifndef GSPY_DAEMON_API_BLOCK_PROFILE_SINK_H_
+#define GSPY_DAEMON_API_BLOCK_PROFILE_SINK_H_
+
+#include <string>
+#include <vector>
+
+#include "daemon/aggregation/block_profile.h"
+#include "daemon/sources/block/block_tracker.h"
+#include "daemon/api/request_checks.h"
+#include "proto/gspy/v1/profiler.pb.h"
+
+namespace gspy {
+
+class BlockProfileSink final : public BlockSink {
+ public:
+  // `every_wait`: the pull adds up each goroutine's time (wall) and keeps
+  // the probes attached (no trap duty cycle) while it runs.
+  explicit BlockProfileSink(std::vector<BlockProfile*> profiles,
+                            bool every_wait = false)
+      : profiles_(std::move(profiles)), every_wait_(every_wait) {}
+  // Called from the tracker's poll thread.
+  void AddWait(const gspy_block_event& wait,
+               absl::Span<const uint64_t> stack) override {
+    for (BlockProfile* p : profiles_) p->Add(wait, stack);
+  }
+  bool NeedsEveryWait() const override { return every_wait_; }
+
+ private:
+  const std::vector<BlockProfile*> profiles_;
+  const bool every_wait_;
+};
+
+// Shared by the block and wall pulls (block_pull.cc): the options a request
+// asks for, and the warnings about waits the shared maps lost and about the
+// trap duty cycle.
+BlockProfileOptions BlockOptionsFor(const gspy::v1::GetProfileRequest& request,
+                                    const CheckedPull& pull, size_t max_stacks);
+void WarnLostWaits(const BlockSinkStats& stats,
+                   std::vector<std::string>* warnings);
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_API_BLOCK_PROFILE_SINK_H_

@@ -1,0 +1,130 @@
+#include "daemon/api/profiler_service.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/api/pull_window.h"
+
+namespace gspy {
+
+ProfilerService::ProfilerService(ProfilerServiceOptions options,
+                                 ProcessTable* processes,
+                                 SessionRegistry* sessions,
+                                 BlockTracker* block_tracker)
+    : options_(options),
+      processes_(processes),
+      sessions_(sessions),
+      block_tracker_(block_tracker) {}
+
+grpc::Status ProfilerService::ListTargets(
+    grpc::ServerContext*, const gspy::v1::ListTargetsRequest*,
+    gspy::v1::ListTargetsResponse* response) {
+  std::vector<ProcessProblem> problems;
+  for (const GoProcess& proc : processes_->ListGoProcesses(&problems)) {
+    gspy::v1::Target* t = response->add_targets();
+    t->set_pid(proc.pid);
+    t->set_exe(proc.exe_path);
+    t->set_comm(proc.comm);
+    t->set_go_version(proc.binary->build_info().go_version);
+    t->set_module_path(proc.binary->build_info().module_path);
+    if (gc_tracker_ != nullptr && gc_tracker_->Watching(proc.pid)) {
+      t->add_probes("gc");
+    }
+    if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
+    for (const auto& [k, v] : proc.metadata.labels) {
+      (*t->mutable_metadata())[k] = v;
+    }
+  }
+  for (const ProcessProblem& p : problems) {
+    gspy::v1::Target* t = response->add_targets();
+    t->set_pid(p.pid);
+    t->set_exe(p.exe_path);
+    t->set_unsupported_reason(std::string(p.status.message()));
+  }
+  return grpc::Status::OK;
+}
+
+const KernelSymbols& ProfilerService::kernel_symbols() {
+  absl::call_once(kernel_once_, [this] {
+    kernel_ = std::make_unique<KernelSymbols>(KernelSymbols::Load());
+  });
+  return *kernel_;
+}
+
+grpc::Status ProfilerService::GetProfile(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+    gspy::v1::GetProfileResponse* response) {
+  switch (request->type()) {
+    case gspy::v1::PROFILE_TYPE_CPU:
+      return PullCpu(context, *request, response);
+    case gspy::v1::PROFILE_TYPE_BLOCK:
+    case gspy::v1::PROFILE_TYPE_SCHED_LATENCY:
+      return PullBlock(context, *request, response);
+    case gspy::v1::PROFILE_TYPE_WALL:
+      return PullWall(context, *request, response);
+    default:
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "profile type must be PROFILE_TYPE_CPU, PROFILE_TYPE_BLOCK, "
+          "PROFILE_TYPE_SCHED_LATENCY or PROFILE_TYPE_WALL");
+  }
+}
+
+grpc::Status ProfilerService::PullCpu(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
+    gspy::v1::GetProfileResponse* response) {
+  absl::StatusOr<CheckedPull> pull =
+      CheckPullRequest(*processes_, request, options_.max_duration);
+  if (!pull.ok()) return ToGrpcStatus(pull.status());
+
+  CpuProfileOptions options;
+  options.label_keys.assign(request.label_keys().begin(),
+                            request.label_keys().end());
+  options.goroutine_ids = request.goroutine_ids();
+  options.kernel_stacks = request.kernel_stacks();
+  options.period_ns = options_.period_ns;
+  options.max_stacks = options_.max_stacks_per_profile;
+  options.filter = pull->filter;
+  options.filter_text = request.filter();
+  auto profile = std::make_shared<CpuProfile>(options);
+
+  const SamplerCounters counters_before = sessions_->counters();
+  std::vector<std::string> warnings;
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, pull->targets.selector,
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach =
+           [&](const GoProcess& proc) {
+             profile->AddProcess(proc);
+             return sessions_->Attach(profile, proc, options.kernel_stacks);
+           },
+       .has_process = [&](int pid) { return profile->HasProcess(pid); },
+       .detach = [&] { sessions_->Detach(profile.get()); }},
+      &warnings);
+  if (!window.ok()) return ToGrpcStatus(window.status());
+
+  // The ring buffer is shared by all pulls: a loss during this pull may be
+  // another pull's sample, so it is reported as an upper bound.
+  const SamplerCounters counters_after = sessions_->counters();
+  const uint64_t ring_lost =
+      counters_after.ringbuf_full - counters_before.ringbuf_full;
+  if (ring_lost > 0) {
+    warnings.push_back(
+        absl::StrCat("up to ", ring_lost,
+                     " samples were lost because the ring buffer was full"));
+  }
+  const KernelSymbols* kernel =
+      options.kernel_stacks ? &kernel_symbols() : nullptr;
+  response->set_pprof(profile->BuildPprof(
+      window->start, window->end - window->start, kernel, &warnings));
+  response->set_samples(profile->sample_count());
+  response->set_lost_samples(profile->dropped_count() +
+                             static_cast<int64_t>(ring_lost));
+  response->set_sampling_ratio(1);
+  for (std::string& w : warnings) response->add_warnings(std::move(w));
+  return grpc::Status::OK;
+}
+
+}  // namespace gspy

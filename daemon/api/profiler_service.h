@@ -1,0 +1,77 @@
+// The gspy.v1.Profiler gRPC service.
+#ifndef GSPY_DAEMON_API_PROFILER_SERVICE_H_
+#define GSPY_DAEMON_API_PROFILER_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/call_once.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/aggregation/kernel_symbols.h"
+#include "daemon/sources/block/block_tracker.h"
+#include "daemon/sources/gc/gc_tracker.h"
+#include "golang/process/go_process.h"
+#include "daemon/api/request_checks.h"
+#include "daemon/aggregation/cpu_sessions.h"
+#include "proto/gspy/v1/profiler.grpc.pb.h"
+
+namespace gspy {
+
+struct ProfilerServiceOptions {
+  absl::Duration max_duration = absl::Minutes(5);
+  int64_t period_ns = 10'101'010;
+  size_t max_stacks_per_profile = 100'000;
+  // How often a pull looks for processes that exited, or for new processes
+  // of a selected executable.
+  absl::Duration rescan_interval = absl::Milliseconds(500);
+};
+
+class ProfilerService final : public gspy::v1::Profiler::Service {
+ public:
+  // `block_tracker` serves the block and sched-latency profile types.
+  ProfilerService(ProfilerServiceOptions options, ProcessTable* processes,
+                  SessionRegistry* sessions, BlockTracker* block_tracker);
+
+  // ListTargets reports the GC watches too when given the GC tracker.
+  void set_gc_tracker(const GcTracker* gc) { gc_tracker_ = gc; }
+
+  grpc::Status ListTargets(grpc::ServerContext* context,
+                           const gspy::v1::ListTargetsRequest* request,
+                           gspy::v1::ListTargetsResponse* response) override;
+  grpc::Status GetProfile(grpc::ServerContext* context,
+                          const gspy::v1::GetProfileRequest* request,
+                          gspy::v1::GetProfileResponse* response) override;
+  // Goroutine dumps read from the processes' memory (goroutines_service.cc).
+  grpc::Status GetGoroutines(
+      grpc::ServerContext* context,
+      const gspy::v1::GetGoroutinesRequest* request,
+      gspy::v1::GetGoroutinesResponse* response) override;
+
+ private:
+  grpc::Status PullCpu(grpc::ServerContext* context,
+                       const gspy::v1::GetProfileRequest& request,
+                       gspy::v1::GetProfileResponse* response);
+  // Block and sched-latency (block_pull.cc).
+  grpc::Status PullBlock(grpc::ServerContext* context,
+                         const gspy::v1::GetProfileRequest& request,
+                         gspy::v1::GetProfileResponse* response);
+  // Wall clock: CPU and block probes together (wall_pull.cc).
+  grpc::Status PullWall(grpc::ServerContext* context,
+                        const gspy::v1::GetProfileRequest& request,
+                        gspy::v1::GetProfileResponse* response);
+  const KernelSymbols& kernel_symbols();
+
+  const ProfilerServiceOptions options_;
+  ProcessTable* processes_;
+  SessionRegistry* sessions_;
+  BlockTracker* block_tracker_;
+  const GcTracker* gc_tracker_ = nullptr;
+  absl::once_flag kernel_once_;
+  std::unique_ptr<KernelSymbols> kernel_;
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_API_PROFILER_SERVICE_H_

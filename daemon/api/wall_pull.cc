@@ -1,0 +1,135 @@
+// ProfilerService's wall-clock pull: a CPU profile and the block and
+// scheduling-latency halves of the block probes over the same window, turned
+// into one profile of where every goroutine spent its time, by state.
+#include <time.h>
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/aggregation/block_profile.h"
+#include "daemon/aggregation/cpu_profile.h"
+#include "profile/pprof/profile_merge.h"
+#include "daemon/api/block_profile_sink.h"
+#include "daemon/api/profiler_service.h"
+#include "daemon/api/pull_window.h"
+
+namespace gspy {
+namespace {
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // bpf_ktime_get_ns's clock
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Gives a (count, nanoseconds) profile the wall profile's sample types and
+// labels each sample with `state`.
+absl::StatusOr<perftools::profiles::Profile> AsWallPart(
+    const std::string& gzipped, const std::string& state) {
+  absl::StatusOr<perftools::profiles::Profile> p = DecodeProfile(gzipped);
+  if (!p.ok()) return p.status();
+  auto add = [&](const std::string& s) {
+    p->add_string_table(s);
+    return static_cast<int64_t>(p->string_table_size() - 1);
+  };
+  const int64_t samples = add("samples"), count = add("count"),
+                wall = add("wall"), ns = add("nanoseconds"),
+                state_key = add("state"), state_value = add(state);
+  if (p->sample_type_size() != 2) {
+    return absl::InternalError("a wall part must have two sample types");
+  }
+  p->mutable_sample_type(0)->set_type(samples);
+  p->mutable_sample_type(0)->set_unit(count);
+  p->mutable_sample_type(1)->set_type(wall);
+  p->mutable_sample_type(1)->set_unit(ns);
+  p->mutable_period_type()->set_type(wall);
+  p->mutable_period_type()->set_unit(ns);
+  p->set_default_sample_type(wall);
+  for (auto& s : *p->mutable_sample()) {
+    auto* l = s.add_label();
+    l->set_key(state_key);
+    l->set_str(state_value);
+  }
+  return p;
+}
+
+}  // namespace
+
+grpc::Status ProfilerService::PullWall(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
+    gspy::v1::GetProfileResponse* response) {
+  if (request.kernel_stacks()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "kernel stacks are only for CPU profiles");
+  }
+  absl::StatusOr<CheckedPull> pull =
+      CheckPullRequest(*processes_, request, options_.max_duration);
+  if (!pull.ok()) return ToGrpcStatus(pull.status());
+
+  BlockProfileOptions block_options =
+      BlockOptionsFor(request, *pull, options_.max_stacks_per_profile);
+  block_options.window_start_ns = MonotonicNs();
+  BlockProfile waiting(block_options);
+  block_options.metric = BlockMetric::kSchedDelay;
+  BlockProfile runnable(block_options);
+  BlockProfileSink sink({&waiting, &runnable}, /*every_wait=*/true);
+
+  CpuProfileOptions cpu_options;
+  cpu_options.label_keys = block_options.label_keys;
+  cpu_options.goroutine_ids = block_options.goroutine_ids;
+  cpu_options.period_ns = options_.period_ns;
+  cpu_options.max_stacks = block_options.max_stacks;
+  cpu_options.filter = pull->filter;
+  cpu_options.filter_text = request.filter();
+  auto cpu = std::make_shared<CpuProfile>(cpu_options);
+
+  BlockSinkStats stats;
+  std::vector<std::string> warnings;
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, pull->targets.selector,
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach = [&](const GoProcess& proc) -> absl::Status {
+         cpu->AddProcess(proc);
+         waiting.AddProcess(proc);
+         runnable.AddProcess(proc);
+         if (absl::Status s = sessions_->Attach(cpu, proc, false); !s.ok()) {
+           return s;
+         }
+         return block_tracker_->Attach(&sink, proc);
+       },
+       .has_process = [&](int pid) { return cpu->HasProcess(pid); },
+       .detach =
+           [&] {
+             sessions_->Detach(cpu.get());
+             stats = block_tracker_->Detach(&sink);
+           }},
+      &warnings);
+  if (!window.ok()) return ToGrpcStatus(window.status());
+  WarnLostWaits(stats, &warnings);
+  const absl::Duration length = window->end - window->start;
+  std::vector<perftools::profiles::Profile> parts;
+  for (auto [gz, state] :
+       {std::pair{cpu->BuildPprof(window->start, length, nullptr, &warnings),
+                  "running"},
+        std::pair{waiting.BuildPprof(window->start, length, &warnings),
+                  "waiting"},
+        std::pair{runnable.BuildPprof(window->start, length, nullptr),
+                  "runnable"}}) {
+    absl::StatusOr<perftools::profiles::Profile> part = AsWallPart(gz, state);
+    if (!part.ok()) return ToGrpcStatus(part.status());
+    parts.push_back(*std::move(part));
+  }
+  absl::StatusOr<perftools::profiles::Profile> wall = MergeProfiles(parts);
+  if (!wall.ok()) return ToGrpcStatus(wall.status());
+  response->set_pprof(GzipCompress(wall->SerializeAsString()));
+  response->set_samples(cpu->sample_count() + waiting.wait_count());
+  response->set_lost_samples(cpu->dropped_count() + waiting.dropped_count() +
+                             static_cast<int64_t>(stats.lost));
+  response->set_sampling_ratio(waiting.sampling_ratio());
+  for (std::string& w : warnings) response->add_warnings(std::move(w));
+  return grpc::Status::OK;
+}
+
+}  // namespace gspy

@@ -1,0 +1,67 @@
+#include "daemon/export/metrics/block_collector.h"
+
+#include <string>
+
+namespace gspy {
+
+void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
+  // The waits still in the ring buffer (drained every 20 ms) ended before
+  // the scrape: count them.
+  tracker->Flush();
+  MetricFamily waits("gspy_go_block_waits_total", MetricType::kCounter,
+                     "Goroutine waits that ended while a block, "
+                     "sched-latency or wall pull ran, by wait reason "
+                     "(scaled when the probes were duty-cycled).");
+  MetricFamily seconds("gspy_go_block_wait_seconds_total", MetricType::kCounter,
+                       "Time those waits lasted, park to wake-up, by wait "
+                       "reason.");
+  for (const BlockWaitTotals& t : tracker->WaitTotals()) {
+    const MetricLabels labels = {{"pid", std::to_string(t.pid)},
+                                 {"reason", t.reason}};
+    waits.Add(labels, t.waits);
+    seconds.Add(labels, t.seconds);
+  }
+  out->push_back(std::move(waits));
+  out->push_back(std::move(seconds));
+
+  const BlockCounters c = tracker->counters();
+  auto counter = [&](const char* name, const char* help, double value) {
+    MetricFamily f(name, MetricType::kCounter, help);
+    f.Add({}, value);
+    out->push_back(std::move(f));
+  };
+  counter("gspy_block_parks_total",
+          "runtime.gopark hits of processes a pull watched.",
+          static_cast<double>(c.parks));
+  counter("gspy_block_parks_skipped_total",
+          "Parks not recorded because the park budget duty-cycled the "
+          "probes.",
+          static_cast<double>(c.skipped));
+  counter("gspy_block_waits_lost_total",
+          "Waits lost because the parked map or the ring buffer was full.",
+          static_cast<double>(c.parked_full + c.ringbuf_full));
+  counter("gspy_block_stack_errors_total",
+          "Parks whose stack could not be stored (stack map full or a hash "
+          "slot taken).",
+          static_cast<double>(c.stack_errors));
+  const BlockTrapStats trap = tracker->trap_stats();
+  counter("gspy_block_trap_windows_total",
+          "Windows the block probes were attached for under the trap duty "
+          "cycle (--block-detach-above-parks-per-second).",
+          static_cast<double>(trap.windows));
+  counter("gspy_block_long_waits_dropped_total",
+          "Waits left out of duty-cycled pulls for being longer than half a "
+          "window.",
+          static_cast<double>(trap.long_waits_dropped));
+  MetricFamily detached("gspy_block_probes_detached", MetricType::kGauge,
+                        "1 while the trap duty cycle has the block probes "
+                        "detached (between two windows).");
+  detached.Add({}, trap.detached ? 1 : 0);
+  out->push_back(std::move(detached));
+  MetricFamily binaries("gspy_block_attached_binaries", MetricType::kGauge,
+                        "Go binaries carrying the block probes now.");
+  binaries.Add({}, static_cast<double>(tracker->attached_binaries()));
+  out->push_back(std::move(binaries));
+}
+
+}  // namespace gspy

@@ -1,0 +1,542 @@
+#include "daemon/sources/block/block_tracker.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "bpf/block_probes.skel.h"
+#include "golang/binary/go_version.h"
+#include "daemon/sources/probes/disassembly.h"
+#include "daemon/sources/probes/uprobes.h"
+
+namespace gspy {
+namespace {
+
+// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+uint64_t MonotonicNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
+         static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
+    BlockTrackerOptions options) {
+  std::unique_ptr<BlockTracker> t(new BlockTracker(options));
+  t->skel_ = block_probes_bpf__open_and_load();
+  if (t->skel_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "loading the block probes BPF program failed: ", strerror(errno),
+        " (needs root or CAP_BPF+CAP_PERFMON)"));
+  }
+  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.block_events),
+                              &BlockTracker::OnEvent, t.get(), nullptr);
+  if (t->ring_ == nullptr) {
+    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
+  }
+  t->SetRecording(true, 1);
+  {
+    absl::MutexLock lock(&t->mu_);
+    t->trap_.BeginContinuous(0);
+  }
+  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
+  t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
+  if (options.trap.max_parks_per_second > 0) {
+    t->trap_cycler_ = std::thread([p = t.get()] { p->TrapCycleLoop(); });
+  }
+  return t;
+}
+
+BlockTracker::~BlockTracker() {
+  {
+    absl::MutexLock lock(&mu_);  // wakes the loops' waits
+    stop_ = true;
+  }
+  if (poller_.joinable()) poller_.join();
+  if (duty_cycler_.joinable()) duty_cycler_.join();
+  if (trap_cycler_.joinable()) trap_cycler_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [key, b] : binaries_) {
+      DestroyLinks(b.links);
+    }
+    binaries_.clear();
+  }
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
+}
+
+void BlockTracker::SetRecording(bool on, double fraction) {
+  const uint32_t zero = 0;
+  gspy_block_config config{};
+  config.recording = on ? 1 : 0;
+  config.weight_milli = static_cast<uint32_t>(std::lround(1000 / fraction));
+  bpf_map__update_elem(skel_->maps.block_config, &zero, sizeof(zero), &config,
+                       sizeof(config), BPF_ANY);
+}
+
+// The BPF side writes without waking us (BPF_RB_NO_WAKEUP): drain every
+// 20 ms.
+void BlockTracker::PollLoop() {
+  while (!stop_) {
+    AwaitSinks();
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&ring_mu_);
+    if (ring_buffer__consume(ring_) < 0) break;
+  }
+}
+
+void BlockTracker::AwaitSinks() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &BlockTracker::ActiveOrStopping));
+}
+
+void BlockTracker::Flush() {
+  absl::MutexLock lock(&ring_mu_);
+  ring_buffer__consume(ring_);
+}
+
+// Every slot, decides whether new parks are recorded: the fraction of slots
+// with recording on follows budget / measured park rate, spread evenly by
+// carrying the remainder ("credit") from slot to slot. A park recorded while
+// the fraction is f stands for 1/f parks. Spreading is deterministic, which
+// keeps the estimate's noise low; its error is the credit not yet spent at
+// the ends of a pull, at most 1/f slots, so slots are short.
+void BlockTracker::DutyCycleLoop() {
+  const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
+  uint64_t last_parks =
+      SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+  double rate = 0;  // parks per second, smoothed over about a second
+  double credit = 0;
+  bool recording = true;
+  double written_fraction = 1;
+  while (!stop_) {
+    AwaitSinks();
+    absl::SleepFor(options_.slot);
+    const uint64_t parks =
+        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const double slot_rate = (parks - last_parks) / slot_seconds;
+    last_parks = parks;
+    // Smoothed over about 100 ms of 10 ms slots.
+    rate = 0.9 * rate + 0.1 * slot_rate;
+    double fraction = 1;
+    if (options_.max_parks_per_second > 0 &&
+        rate > options_.max_parks_per_second) {
+      fraction = options_.max_parks_per_second / rate;
+    }
+    credit += fraction;
+    const bool on = credit >= 1;
+    if (on) credit -= 1;
+    if (on != recording || fraction != written_fraction) {
+      recording = on;
+      written_fraction = fraction;
+      SetRecording(on, fraction);
+    }
+  }
+}
+
+int BlockTracker::OnEvent(void* ctx, void* data, size_t size) {
+  constexpr size_t kHeader = offsetof(gspy_block_event, labels);
+  if (size < kHeader) return 0;
+  gspy_block_event event;
+  std::memset(&event, 0, sizeof(event));
+  std::memcpy(&event, data, std::min(size, sizeof(event)));
+  const size_t labels_sent = (size - kHeader) / sizeof(gspy_label);
+  if (event.label_count > labels_sent) event.label_count = labels_sent;
+  static_cast<BlockTracker*>(ctx)->Handle(event);
+  return 0;
+}
+
+const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
+  if (id < 0) return nullptr;
+  auto it = stacks_.find(id);
+  if (it != stacks_.end()) return &it->second;
+  uint64_t frames[GSPY_MAX_USER_FRAMES] = {};
+  const uint32_t key = static_cast<uint32_t>(id);
+  if (bpf_map__lookup_elem(skel_->maps.block_stacks, &key, sizeof(key), frames,
+                           sizeof(frames), 0) != 0) {
+    return nullptr;
+  }
+  size_t depth = 0;
+  while (depth < GSPY_MAX_USER_FRAMES && frames[depth] != 0) ++depth;
+  return &stacks_.emplace(id, std::vector<uint64_t>(frames, frames + depth))
+              .first->second;
+}
+
+void BlockTracker::Handle(const gspy_block_event& event) {
+  absl::MutexLock lock(&mu_);
+  auto it = processes_.find(static_cast<int>(event.tgid));
+  if (it == processes_.end()) return;
+  const Process& p = it->second;
+  gspy_block_event weighted;
+  const gspy_block_event* wait = &event;
+  if (options_.trap.max_parks_per_second > 0) {
+    const TrapVerdict verdict = trap_.Judge(event.park_ns, event.run_ns);
+    if (!verdict.keep) return;
+    if (verdict.weight != 1) {
+      weighted = event;
+      const double milli = event.weight_milli > 0 ? event.weight_milli : 1000;
+      weighted.weight_milli =
+          static_cast<uint32_t>(std::lround(milli * verdict.weight));
+      wait = &weighted;
+    }
+  }
+  const std::vector<uint64_t>* fp_walk = Stack(event.stack_id);
+  // The probe sits after gopark's frame setup: the frame-pointer walk from
+  // there is the whole stack.
+  std::vector<uint64_t>& stack = scratch_stack_;
+  stack.clear();
+  if (fp_walk != nullptr) stack = *fp_walk;
+  if (!stack.empty()) stack[0] = p.gopark_entry;
+  for (BlockSink* sink : p.sinks) sink->AddWait(*wait, stack);
+
+  const uint64_t end = event.ready_ns != 0 ? event.ready_ns : event.run_ns;
+  if (end >= event.park_ns) {
+    const double weight =
+        wait->weight_milli > 0 ? wait->weight_milli / 1000.0 : 1.0;
+    Totals& t =
+        totals_[event.tgid][p.reasons.ok() ? p.reasons->Name(event.reason)
+                                           : absl::StrCat("waitReason(",
+                                                          event.reason, ")")];
+    t.waits += weight;
+    t.seconds += weight * static_cast<double>(end - event.park_ns) / 1e9;
+  }
+}
+
+namespace {
+
+// Where the gopark probes go: after its prologue (see FindFrameSetupEnd) and
+// after its call to mcall (see FindReturnsFromCallsTo).
+struct GoparkProbes {
+  uint64_t parked = 0;
+  std::vector<uint64_t> resumed;
+};
+
+absl::StatusOr<GoparkProbes> FindGoparkProbes(const GoProcess& proc,
+                                              const FuncInfo& gopark) {
+  const uint64_t size = std::min<uint64_t>(gopark.end - gopark.entry, 1 << 16);
+  absl::StatusOr<uint64_t> off = FileOffset(*proc.binary, gopark.entry);
+  if (!off.ok()) return off.status();
+  absl::StatusOr<std::string> code =
+      ReadFileAt(absl::StrCat("/proc/", proc.pid, "/exe"), *off, size);
+  if (!code.ok()) return code.status();
+  auto fail = [&](const absl::Status& s) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("runtime.gopark of pid ", proc.pid, " (",
+                     proc.binary->build_info().go_version, "): ", s.message()));
+  };
+  absl::StatusOr<uint64_t> parked =
+      FindFrameSetupEnd(*code, gopark.entry, proc.binary->goarch());
+  if (!parked.ok()) return fail(parked.status());
+  absl::StatusOr<FuncInfo> mcall = FindProbedFunction(proc, "runtime.mcall");
+  if (!mcall.ok()) return mcall.status();
+  absl::StatusOr<std::vector<uint64_t>> resumed = FindReturnsFromCallsTo(
+      *code, gopark.entry, proc.binary->goarch(), mcall->entry);
+  if (!resumed.ok()) return fail(resumed.status());
+  return GoparkProbes{*parked, *std::move(resumed)};
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
+    const GoProcess& proc) {
+  absl::StatusOr<FuncInfo> gopark = FindProbedFunction(proc, "runtime.gopark");
+  if (!gopark.ok()) return gopark.status();
+  absl::StatusOr<FuncInfo> ready = FindProbedFunction(proc, "runtime.ready");
+  if (!ready.ok()) return ready.status();
+  absl::StatusOr<GoparkProbes> at = FindGoparkProbes(proc, *gopark);
+  if (!at.ok()) return at.status();
+  std::vector<std::pair<uint64_t, bpf_program*>> probes = {
+      {at->parked, skel_->progs.block_gopark},
+      {ready->entry, skel_->progs.block_ready}};
+  for (uint64_t a : at->resumed) {
+    probes.emplace_back(a, skel_->progs.block_resume);
+  }
+  std::vector<bpf_link*> links;
+  for (const auto& [addr, program] : probes) {
+    absl::StatusOr<bpf_link*> link =
+        AttachUprobe(program, proc, addr, bpf_program__name(program));
+    if (!link.ok()) {
+      DestroyLinks(links);
+      return link.status();
+    }
+    links.push_back(*link);
+  }
+  return links;
+}
+
+absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
+  const absl::StatusOr<RuntimeLayout>& layout = proc.binary->runtime_layout();
+  if (!layout.ok()) return layout.status();
+  if (!ProcessRunning(proc.pid)) {
+    return absl::NotFoundError(absl::StrCat("pid ", proc.pid, " is gone"));
+  }
+  absl::MutexLock lock(&mu_);
+  const GoBinary* key = proc.binary.get();
+  auto bit = binaries_.find(key);
+  if (bit == binaries_.end()) {
+    absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(proc);
+    if (!links.ok()) return links.status();
+    bit =
+        binaries_.emplace(key, Binary{proc.binary, *std::move(links), 0}).first;
+  }
+  auto pit = processes_.find(proc.pid);
+  if (pit == processes_.end()) {
+    gspy_block_target target{};
+    target.g_goid = static_cast<uint32_t>(layout->g_goid);
+    target.g_labels = static_cast<uint32_t>(layout->g_labels);
+    target.labels_layout = layout->labels_layout == LabelsLayout::kSlice
+                               ? GSPY_LABELS_SLICE
+                               : GSPY_LABELS_MAP;
+    const uint32_t tgid = proc.pid;
+    if (bpf_map__update_elem(skel_->maps.block_targets, &tgid, sizeof(tgid),
+                             &target, sizeof(target), BPF_ANY) != 0) {
+      const int err = errno;
+      if (bit->second.refs == 0) {
+        DestroyLinks(bit->second.links);
+        binaries_.erase(bit);
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
+    }
+    std::optional<FuncInfo> gopark =
+        proc.binary->FindFunctionByName("runtime.gopark");
+    Process process{
+        proc,
+        proc.binary,
+        WaitReasons::ForGoMinor(
+            GoMinorVersion(proc.binary->build_info().go_version).value_or(0)),
+        gopark ? gopark->entry + proc.load_bias : 0,
+        {}};
+    pit = processes_.emplace(proc.pid, std::move(process)).first;
+  }
+  std::vector<BlockSink*>& sinks = pit->second.sinks;
+  if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
+    return absl::OkStatus();  // already attached: one reference per sink
+  }
+  sinks.push_back(sink);
+  ++bit->second.refs;
+  // The first pull after none attached the probes afresh: its waits are
+  // seen continuously until the trap duty cycle says otherwise.
+  if (sinks_.empty()) trap_.EnsureContinuous(MonotonicNowNs());
+  auto [sit, inserted] = sinks_.try_emplace(sink);
+  if (inserted) {
+    const BlockCounters c = counters();
+    sit->second.lost_at_start = c.parked_full + c.ringbuf_full;
+    sit->second.windows_at_start = trap_.windows();
+    sit->second.long_dropped_at_start = trap_.long_waits_dropped();
+  }
+  sit->second.pids.push_back(proc.pid);
+  return absl::OkStatus();
+}
+
+BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
+  Flush();  // what has completed so far belongs to this pull
+  absl::MutexLock lock(&mu_);
+  BlockSinkStats stats;
+  auto sit = sinks_.find(sink);
+  if (sit == sinks_.end()) return stats;
+  const SinkState state = std::move(sit->second);
+  sinks_.erase(sit);
+  const BlockCounters c = counters();
+  stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
+  stats.trap_windows = trap_.windows() - state.windows_at_start;
+  stats.long_waits_dropped =
+      trap_.long_waits_dropped() - state.long_dropped_at_start;
+  for (int pid : state.pids) {
+    auto pit = processes_.find(pid);
+    if (pit == processes_.end()) continue;
+    std::vector<BlockSink*>& sinks = pit->second.sinks;
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+    const GoBinary* key = pit->second.binary.get();
+    if (sinks.empty()) {
+      const uint32_t tgid = pid;
+      bpf_map__delete_elem(skel_->maps.block_targets, &tgid, sizeof(tgid), 0);
+      processes_.erase(pit);
+      ForgetProcess(pid);
+    }
+    auto bit = binaries_.find(key);
+    if (bit != binaries_.end() && --bit->second.refs == 0) {
+      DestroyLinks(bit->second.links);
+      binaries_.erase(bit);
+    }
+  }
+  if (sinks_.empty()) ClearStacks();
+  return stats;
+}
+
+namespace {
+
+// Deletes the parked entries of `pid` (all of them for -1).
+void DeleteParked(const bpf_map* parked, int pid) {
+  std::vector<gspy_parked_key> doomed;
+  gspy_parked_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(parked, prev, &next, sizeof(next)) == 0) {
+    if (pid < 0 || next.tgid == static_cast<uint32_t>(pid)) {
+      doomed.push_back(next);
+    }
+    key = next;
+    prev = &key;
+  }
+  for (const gspy_parked_key& k : doomed) {
+    bpf_map__delete_elem(parked, &k, sizeof(k), 0);
+  }
+}
+
+}  // namespace
+
+// Parked entries of a process no one watches would otherwise stay until the
+// map is full: its goroutines may never run again.
+void BlockTracker::ForgetProcess(int pid) {
+  DeleteParked(skel_->maps.parked, pid);
+}
+
+void BlockTracker::ClearParked() { DeleteParked(skel_->maps.parked, -1); }
+
+bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
+  for (const auto& [sink, state] : sinks_) {
+    if (sink->NeedsEveryWait()) return true;
+  }
+  return false;
+}
+
+void BlockTracker::ReattachLocked() {
+  for (auto& [key, b] : binaries_) {
+    if (!b.links.empty()) continue;  // attached meanwhile by a new pull
+    for (const auto& [pid, p] : processes_) {
+      if (p.binary.get() != key || !ProcessRunning(pid)) continue;
+      absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(p.proc);
+      if (links.ok()) {
+        b.links = *std::move(links);
+        break;
+      }
+      fprintf(stderr, "gspyd: block probes: attaching again to pid %d: %s\n",
+              pid, std::string(links.status().message()).c_str());
+    }
+  }
+}
+
+// One window of options_.trap.window attached, then, past the budget, the
+// rest of the period detached. Detaching costs the kernel ~0.1 s per probe,
+// done here, outside the lock, while the waits keep being delivered (a
+// window stands for the off time around it, however long detaching took).
+void BlockTracker::TrapCycleLoop() {
+  const absl::Duration window = options_.trap.window;
+  auto sleep_until = [this](absl::Time deadline) {
+    while (!stop_ && absl::Now() < deadline) {
+      absl::SleepFor(std::min(absl::Milliseconds(50), deadline - absl::Now()));
+    }
+    return !stop_;
+  };
+  while (!stop_) {
+    AwaitSinks();
+    const uint64_t parks0 =
+        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const absl::Time t0 = absl::Now();
+    if (!sleep_until(t0 + window)) return;
+    const double rate = (SumPerCpuCounter(skel_->maps.block_counters,
+                                          GSPY_BLOCK_COUNTER_PARKS) -
+                         parks0) /
+                        absl::ToDoubleSeconds(absl::Now() - t0);
+    std::vector<bpf_link*> links;
+    absl::Duration period;
+    {
+      absl::MutexLock lock(&mu_);
+      const double fraction = trap_.FractionFor(rate);
+      if (fraction >= 1 || binaries_.empty() || AnySinkNeedsEveryWaitLocked()) {
+        if (trap_.InWindow()) trap_.BeginContinuous(MonotonicNowNs());
+        continue;
+      }
+      trap_.EndContinuous(MonotonicNowNs());
+      period = window / fraction;
+      for (auto& [key, b] : binaries_) {
+        links.insert(links.end(), b.links.begin(), b.links.end());
+        b.links.clear();
+      }
+      detached_ = true;
+    }
+    const absl::Time closed = absl::Now();
+    DestroyLinks(links);
+    if (!sleep_until(closed + period - window)) return;
+    absl::MutexLock lock(&mu_);
+    ReattachLocked();
+    ClearParked();
+    trap_.BeginWindow(MonotonicNowNs());
+    detached_ = false;
+  }
+}
+
+// Stack ids are only meaningful while the map keeps them: with no pull left,
+// empty it so the next pull starts with all of its slots.
+void BlockTracker::ClearStacks() {
+  const bpf_map* stacks = skel_->maps.block_stacks;
+  std::vector<uint32_t> ids;
+  uint32_t key = 0, next = 0;
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(stacks, prev, &next, sizeof(next)) == 0) {
+    ids.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (uint32_t id : ids) {
+    bpf_map__delete_elem(stacks, &id, sizeof(id), 0);
+  }
+  stacks_.clear();
+}
+
+BlockCounters BlockTracker::counters() const {
+  const bpf_map* m = skel_->maps.block_counters;
+  BlockCounters c;
+  c.parks = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKS);
+  c.parked_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKED_FULL);
+  c.stack_errors = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_STACK_ERRORS);
+  c.readies = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_READIES);
+  c.events = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_EVENTS);
+  c.ringbuf_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
+  c.skipped = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_SKIPPED);
+  return c;
+}
+
+std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {
+  absl::MutexLock lock(&mu_);
+  std::vector<BlockWaitTotals> out;
+  for (auto it = totals_.begin(); it != totals_.end();) {
+    if (!processes_.contains(it->first) && !ProcessRunning(it->first)) {
+      totals_.erase(it++);
+      continue;
+    }
+    for (const auto& [reason, t] : it->second) {
+      out.push_back({it->first, reason, t.waits, t.seconds});
+    }
+    ++it;
+  }
+  return out;
+}
+
+BlockTrapStats BlockTracker::trap_stats() const {
+  absl::MutexLock lock(&mu_);
+  return {trap_.windows(), trap_.long_waits_dropped(), detached_};
+}
+
+bool BlockTracker::Attached(int pid) const {
+  absl::MutexLock lock(&mu_);
+  return processes_.contains(pid);
+}
+
+size_t BlockTracker::attached_binaries() const {
+  absl::MutexLock lock(&mu_);
+  return binaries_.size();
+}
+
+}  // namespace gspy

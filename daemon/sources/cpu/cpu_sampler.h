@@ -1,0 +1,87 @@
+// CpuSampler: the loaded CPU-sampling BPF program, its perf events and the
+// thread that drains its ring buffer. Samples are taken only for the pids the
+// daemon selected (reference counted, so concurrent pulls share one program).
+#ifndef GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
+#define GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "bpf/gspy_types.h"
+#include "daemon/sources/cpu/perf_events.h"
+
+struct cpu_sampler_bpf;
+struct ring_buffer;
+
+namespace gspy {
+
+struct SamplerCounters {
+  uint64_t samples = 0;
+  uint64_t ringbuf_full = 0;
+  uint64_t no_goroutine = 0;
+  uint64_t labels_truncated = 0;
+  uint64_t stack_errors = 0;
+};
+
+class CpuSampler {
+ public:
+  // Called on the sampler's thread for every sample; `size` bytes are valid
+  // (the frames array holds only user_depth + kernel_depth entries).
+  using SampleSink = std::function<void(const gspy_cpu_sample& sample)>;
+
+  static absl::StatusOr<std::unique_ptr<CpuSampler>> Start(int frequency_hz,
+                                                           SampleSink sink);
+  ~CpuSampler();
+
+  // Starts sampling `pid` with `config` (or bumps its reference count; the
+  // kernel-stack wish is ORed across holders). Release undoes one Acquire.
+  absl::Status Acquire(uint32_t pid, const gspy_target_config& config);
+  void Release(uint32_t pid, bool wanted_kernel_stack);
+
+  // Delivers every sample already in the ring buffer (the thread drains it
+  // every 50 ms: the BPF side does not wake it per sample).
+  void Flush();
+
+  SamplerCounters ReadCounters() const;
+  int frequency_hz() const { return frequency_hz_; }
+  int64_t period_ns() const { return 1'000'000'000 / frequency_hz_; }
+
+ private:
+  CpuSampler(int frequency_hz, SampleSink sink);
+  static int OnSample(void* ctx, void* data, size_t size);
+  void PollLoop();
+  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !holders_.empty();
+  }
+  absl::Status WriteTarget(uint32_t pid, const gspy_target_config& config);
+
+  struct Holder {
+    gspy_target_config config{};
+    int refs = 0;
+    int kernel_stack_refs = 0;
+  };
+
+  const int frequency_hz_;
+  const SampleSink sink_;
+  cpu_sampler_bpf* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<PerfEventSet> events_;
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+  absl::Mutex ring_mu_;  // serializes ring_buffer__consume
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<uint32_t, Holder> holders_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_

@@ -1,0 +1,230 @@
+#include "golang/binary/elf_file.h"
+
+#include <elf.h>
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "golang/binary/byte_reader.h"
+
+namespace gspy::gobinary_internal {
+namespace {
+
+constexpr uint32_t kRelocX86Relative = 8;         // R_X86_64_RELATIVE
+constexpr uint32_t kRelocAarch64Relative = 1027;  // R_AARCH64_RELATIVE
+
+}  // namespace
+
+absl::StatusOr<ElfFile> ElfFile::Parse(std::string_view data) {
+  auto ehdr = ReadAt<Elf64_Ehdr>(data, 0);
+  if (data.size() < 4 || std::memcmp(data.data(), ELFMAG, SELFMAG) != 0) {
+    return absl::InvalidArgumentError("not an ELF file");
+  }
+  if (!ehdr.has_value()) {
+    return absl::InvalidArgumentError("truncated ELF header");
+  }
+  if (ehdr->e_ident[EI_CLASS] != ELFCLASS64 ||
+      ehdr->e_ident[EI_DATA] != ELFDATA2LSB) {
+    return absl::UnimplementedError(
+        "only 64-bit little-endian ELF files are supported");
+  }
+  ElfFile elf(data);
+  elf.machine_ = ehdr->e_machine;
+  elf.type_ = ehdr->e_type;
+
+  // Program headers. Counts are bounded by the file size implicitly: each
+  // header must lie inside the file.
+  if (ehdr->e_phnum > 0 && ehdr->e_phoff != 0) {
+    if (ehdr->e_phentsize < sizeof(Elf64_Phdr)) {
+      return absl::InvalidArgumentError("bad e_phentsize");
+    }
+    if (!SubView(data, ehdr->e_phoff,
+                 uint64_t{ehdr->e_phnum} * ehdr->e_phentsize)) {
+      return absl::InvalidArgumentError("program headers out of file");
+    }
+    for (uint64_t i = 0; i < ehdr->e_phnum; ++i) {
+      auto ph = ReadAt<Elf64_Phdr>(data, ehdr->e_phoff + i * ehdr->e_phentsize);
+      if (!ph) return absl::InvalidArgumentError("program header truncated");
+      elf.segments_.push_back(ElfSegment{ph->p_type, ph->p_flags, ph->p_offset,
+                                         ph->p_vaddr, ph->p_filesz,
+                                         ph->p_memsz});
+    }
+  }
+
+  // Section headers; optional (a file without them is still usable).
+  if (ehdr->e_shnum > 0 && ehdr->e_shoff != 0) {
+    if (ehdr->e_shentsize < sizeof(Elf64_Shdr)) {
+      return absl::InvalidArgumentError("bad e_shentsize");
+    }
+    if (!SubView(data, ehdr->e_shoff,
+                 uint64_t{ehdr->e_shnum} * ehdr->e_shentsize)) {
+      return absl::InvalidArgumentError("section headers out of file");
+    }
+    std::vector<Elf64_Shdr> raw;
+    raw.reserve(ehdr->e_shnum);
+    for (uint64_t i = 0; i < ehdr->e_shnum; ++i) {
+      auto sh = ReadAt<Elf64_Shdr>(data, ehdr->e_shoff + i * ehdr->e_shentsize);
+      if (!sh) return absl::InvalidArgumentError("section header truncated");
+      raw.push_back(*sh);
+    }
+    std::string_view shstr;
+    if (ehdr->e_shstrndx < raw.size()) {
+      const Elf64_Shdr& s = raw[ehdr->e_shstrndx];
+      if (s.sh_type != SHT_NOBITS) {
+        shstr = SubView(data, s.sh_offset, s.sh_size).value_or("");
+      }
+    }
+    for (const Elf64_Shdr& s : raw) {
+      ElfSection sec;
+      sec.name = CStringAt(shstr, s.sh_name).value_or("");
+      sec.type = s.sh_type;
+      sec.flags = s.sh_flags;
+      sec.addr = s.sh_addr;
+      sec.offset = s.sh_offset;
+      sec.size = s.sh_size;
+      sec.link = s.sh_link;
+      sec.entsize = s.sh_entsize;
+      elf.sections_.push_back(sec);
+    }
+  }
+  if (elf.segments_.empty() && elf.sections_.empty()) {
+    return absl::InvalidArgumentError(
+        "ELF file has neither program nor section headers");
+  }
+  return elf;
+}
+
+const ElfSection* ElfFile::FindSection(std::string_view name) const {
+  for (const ElfSection& s : sections_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> ElfFile::SectionData(
+    const ElfSection& s) const {
+  if (s.type == SHT_NOBITS) return std::nullopt;
+  return SubView(data_, s.offset, s.size);
+}
+
+std::optional<std::string_view> ElfFile::ViewFromVaddr(uint64_t vaddr) const {
+  bool have_load = false;
+  for (const ElfSegment& seg : segments_) {
+    if (seg.type != PT_LOAD) continue;
+    have_load = true;
+    if (vaddr < seg.vaddr || vaddr - seg.vaddr >= seg.filesz) continue;
+    auto bytes = SubView(data_, seg.offset, seg.filesz);
+    if (!bytes) continue;
+    return bytes->substr(vaddr - seg.vaddr);
+  }
+  if (have_load) return std::nullopt;
+  // No program headers: fall back to allocated sections.
+  for (const ElfSection& s : sections_) {
+    if ((s.flags & SHF_ALLOC) == 0 || s.type == SHT_NOBITS) continue;
+    if (vaddr < s.addr || vaddr - s.addr >= s.size) continue;
+    auto bytes = SectionData(s);
+    if (!bytes) continue;
+    return bytes->substr(vaddr - s.addr);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> ElfFile::ReadVaddr(uint64_t vaddr,
+                                                   uint64_t len) const {
+  auto view = ViewFromVaddr(vaddr);
+  if (!view || view->size() < len) return std::nullopt;
+  return view->substr(0, len);
+}
+
+template <typename Fn>
+void ElfFile::ForEachRelative(Fn fn) const {
+  const uint32_t relative =
+      machine_ == EM_AARCH64 ? kRelocAarch64Relative : kRelocX86Relative;
+  auto scan = [&](std::string_view relas) {
+    for (uint64_t off = 0; off + sizeof(Elf64_Rela) <= relas.size();
+         off += sizeof(Elf64_Rela)) {
+      auto r = ReadAt<Elf64_Rela>(relas, off);
+      if (!r) return true;
+      if (ELF64_R_TYPE(r->r_info) != relative) continue;
+      if (!fn(r->r_offset, static_cast<uint64_t>(r->r_addend))) return false;
+    }
+    return true;
+  };
+  bool any = false;
+  for (const ElfSection& s : sections_) {
+    if (s.type != SHT_RELA) continue;
+    any = true;
+    auto bytes = SectionData(s);
+    if (bytes && !scan(*bytes)) return;
+  }
+  if (any) return;
+  // No section headers: find DT_RELA/DT_RELASZ through PT_DYNAMIC.
+  for (const ElfSegment& seg : segments_) {
+    if (seg.type != PT_DYNAMIC) continue;
+    auto dyn = SubView(data_, seg.offset, seg.filesz);
+    if (!dyn) continue;
+    uint64_t rela = 0, relasz = 0;
+    for (uint64_t off = 0; off + sizeof(Elf64_Dyn) <= dyn->size();
+         off += sizeof(Elf64_Dyn)) {
+      auto d = ReadAt<Elf64_Dyn>(*dyn, off);
+      if (!d || d->d_tag == DT_NULL) break;
+      if (d->d_tag == DT_RELA) rela = d->d_un.d_ptr;
+      if (d->d_tag == DT_RELASZ) relasz = d->d_un.d_val;
+    }
+    if (rela != 0 && relasz != 0) {
+      auto bytes = ReadVaddr(rela, relasz);
+      if (bytes) scan(*bytes);
+    }
+    return;
+  }
+}
+
+std::optional<uint64_t> ElfFile::ReadPointer(uint64_t vaddr) const {
+  auto bytes = ReadVaddr(vaddr, 8);
+  if (!bytes) return std::nullopt;
+  uint64_t v = ReadOr0<uint64_t>(*bytes, 0);
+  if (v != 0 || type_ != ET_DYN) return v;
+  ForEachRelative([&](uint64_t off, uint64_t addend) {
+    if (off != vaddr) return true;
+    v = addend;
+    return false;
+  });
+  return v;
+}
+
+std::vector<uint64_t> ElfFile::RelativeRelocsTo(uint64_t value) const {
+  std::vector<uint64_t> out;
+  if (type_ != ET_DYN) return out;
+  ForEachRelative([&](uint64_t off, uint64_t addend) {
+    if (addend == value) out.push_back(off);
+    return out.size() < 64;  // bound the candidates
+  });
+  return out;
+}
+
+std::optional<uint64_t> ElfFile::SymbolValue(std::string_view name) const {
+  for (uint32_t want : {uint32_t{SHT_SYMTAB}, uint32_t{SHT_DYNSYM}}) {
+    for (const ElfSection& s : sections_) {
+      if (s.type != want || s.link >= sections_.size()) continue;
+      auto syms = SectionData(s);
+      auto strs = SectionData(sections_[s.link]);
+      if (!syms || !strs) continue;
+      for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= syms->size();
+           off += sizeof(Elf64_Sym)) {
+        auto sym = ReadAt<Elf64_Sym>(*syms, off);
+        if (!sym) break;
+        if (sym->st_name >= strs->size()) continue;
+        // Compare without scanning past the name's length.
+        std::string_view rest = strs->substr(sym->st_name);
+        if (rest.size() > name.size() && rest[name.size()] == '\0' &&
+            rest.substr(0, name.size()) == name) {
+          return sym->st_value;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace gspy::gobinary_internal

@@ -1,0 +1,86 @@
+// A minimal, bounds-checked ELF64 little-endian reader over bytes owned by the
+// caller. Hand-parsed rather than libelf because the symbolizer needs only
+// headers, a few symbols and relocations, and every count here is validated
+// against the file size so hostile input cannot trigger large allocations.
+#ifndef GSPY_GOLANG_BINARY_ELF_FILE_H_
+#define GSPY_GOLANG_BINARY_ELF_FILE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gspy::gobinary_internal {
+
+struct ElfSection {
+  std::string_view name;
+  uint32_t type = 0;
+  uint64_t flags = 0;
+  uint64_t addr = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  uint32_t link = 0;
+  uint64_t entsize = 0;
+};
+
+struct ElfSegment {
+  uint32_t type = 0;
+  uint32_t flags = 0;  // PF_X=1, PF_W=2, PF_R=4
+  uint64_t offset = 0;
+  uint64_t vaddr = 0;
+  uint64_t filesz = 0;
+  uint64_t memsz = 0;
+};
+
+class ElfFile {
+ public:
+  // Parses the headers of `data`, which must outlive the ElfFile.
+  static absl::StatusOr<ElfFile> Parse(std::string_view data);
+
+  std::string_view data() const { return data_; }
+  uint16_t machine() const { return machine_; }
+  uint16_t type() const { return type_; }
+  const std::vector<ElfSection>& sections() const { return sections_; }
+  const std::vector<ElfSegment>& segments() const { return segments_; }
+
+  const ElfSection* FindSection(std::string_view name) const;
+  // Contents of a section; nullopt for SHT_NOBITS or out-of-file ranges.
+  std::optional<std::string_view> SectionData(const ElfSection& s) const;
+
+  // File bytes backing [vaddr, vaddr+len), looked up in the PT_LOAD segments
+  // (or the allocated sections when there are no program headers).
+  std::optional<std::string_view> ReadVaddr(uint64_t vaddr, uint64_t len) const;
+  // File bytes from vaddr to the end of its file-backed PT_LOAD data.
+  std::optional<std::string_view> ViewFromVaddr(uint64_t vaddr) const;
+
+  // Reads a pointer-sized (8-byte) value at vaddr. When the stored value is 0
+  // and a RELATIVE relocation targets vaddr (externally linked PIE), returns
+  // the relocation addend instead, which is the link-time value.
+  std::optional<uint64_t> ReadPointer(uint64_t vaddr) const;
+
+  // Value of a symbol in .symtab (or .dynsym), by exact name.
+  std::optional<uint64_t> SymbolValue(std::string_view name) const;
+
+  // Virtual addresses of RELATIVE relocations whose addend equals `value`.
+  std::vector<uint64_t> RelativeRelocsTo(uint64_t value) const;
+
+ private:
+  explicit ElfFile(std::string_view data) : data_(data) {}
+  // Calls fn(offset, addend) for each RELATIVE relocation; stops when fn
+  // returns false.
+  template <typename Fn>
+  void ForEachRelative(Fn fn) const;
+
+  std::string_view data_;
+  uint16_t machine_ = 0;
+  uint16_t type_ = 0;
+  std::vector<ElfSection> sections_;
+  std::vector<ElfSegment> segments_;
+};
+
+}  // namespace gspy::gobinary_internal
+
+#endif  // GSPY_GOLANG_BINARY_ELF_FILE_H_

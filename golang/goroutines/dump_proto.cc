@@ -1,0 +1,160 @@
+#include "golang/goroutines/dump_proto.h"
+
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "golang/goroutines/g_struct.h"
+#include "profile/pprof/profile_builder.h"
+
+namespace gspy {
+namespace {
+
+void AddFrames(const GoBinary& binary, uint64_t link_pc, bool exact,
+               uint64_t load_bias, std::vector<Frame>* scratch,
+               google::protobuf::RepeatedPtrField<gspy::v1::StackFrame>* out) {
+  scratch->clear();
+  const std::optional<FuncInfo> f = binary.FindFunction(link_pc);
+  if (!binary.Symbolize(SymbolPc(link_pc, exact), scratch) || !f) {
+    gspy::v1::StackFrame* fr = out->Add();
+    fr->set_pc(link_pc + load_bias);
+    return;
+  }
+  for (const Frame& frame : *scratch) {
+    gspy::v1::StackFrame* fr = out->Add();
+    fr->set_function(std::string(frame.function));
+    fr->set_file(std::string(frame.file));
+    fr->set_line(frame.line);
+    fr->set_pc(link_pc + load_bias);
+    fr->set_inlined(frame.inlined);
+    if (!frame.inlined) fr->set_offset(link_pc - f->entry);
+  }
+}
+
+}  // namespace
+
+void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
+                 uint64_t load_bias, const SampleFilter* filter,
+                 gspy::v1::ProcessGoroutines* out) {
+  out->set_go_version(dump.go_version);
+  out->set_system_skipped(dump.system_skipped);
+  out->set_dropped(dump.dropped);
+  out->set_retried(dump.retried);
+  out->set_unreadable(dump.unreadable);
+  for (const std::string& w : dump.warnings) out->add_warnings(w);
+  std::vector<Frame> scratch;
+  std::vector<absl::string_view> names;
+  int64_t total = 0, filtered = 0;
+  for (const GoroutineRecord& r : dump.goroutines) {
+    ++total;
+    gspy::v1::Goroutine g;
+    g.set_goid(static_cast<int64_t>(r.goid));
+    g.set_status(std::string(StatusName(r.status)));
+    g.set_wait_reason(r.wait_reason);
+    g.set_wait_nanos(r.wait_nanos);
+    for (const auto& [k, v] : r.labels) {
+      gspy::v1::Label* l = g.add_labels();
+      l->set_key(k);
+      l->set_value(v);
+    }
+    g.set_running(!r.stack_read);
+    g.set_system(r.system);
+    g.set_scan(r.scan);
+    g.set_parent_goid(static_cast<int64_t>(r.parent_goid));
+    if (r.stack_read) {
+      for (size_t i = 0; i < r.stack.pcs.size(); ++i) {
+        AddFrames(binary, r.stack.pcs[i], r.stack.exact[i], load_bias, &scratch,
+                  g.mutable_frames());
+      }
+      if (r.stack.truncated) {
+        g.set_stack_error("truncated");
+      } else if (!r.stack.complete) {
+        g.set_stack_error(r.stack.error);
+      }
+    }
+    if (r.gopc != 0) {
+      google::protobuf::RepeatedPtrField<gspy::v1::StackFrame> created;
+      // gopc is the return address of the call to newproc: symbolize pc-1.
+      AddFrames(binary, r.gopc, false, load_bias, &scratch, &created);
+      // The go statement is the innermost frame at that pc.
+      if (!created.empty()) *g.mutable_created_by() = created[0];
+    }
+    if (filter != nullptr && !filter->empty()) {
+      std::vector<std::pair<std::string, std::string>> labels(r.labels.begin(),
+                                                              r.labels.end());
+      names.clear();
+      for (const gspy::v1::StackFrame& f : g.frames()) {
+        names.push_back(f.function());
+      }
+      FilterSubject subject{labels, g.status(), g.wait_reason(), names};
+      if (!filter->Matches(subject)) {
+        ++filtered;
+        continue;
+      }
+    }
+    *out->add_goroutines() = std::move(g);
+  }
+  out->set_total(total);
+  out->set_filtered_out(filtered);
+}
+
+std::string GoroutinesPprof(
+    const std::vector<const gspy::v1::ProcessGoroutines*>& processes,
+    int64_t time_nanos) {
+  ProfileBuilder builder({{"goroutine", "count"}}, {"goroutine", "count"}, 1);
+  builder.SetTime(absl::FromUnixNanos(time_nanos), absl::ZeroDuration());
+  using Key = std::tuple<int32_t, std::vector<uint64_t>,
+                         std::vector<std::pair<std::string, std::string>>>;
+  std::map<Key, int64_t> counts;
+  const bool several = processes.size() > 1;
+  for (const gspy::v1::ProcessGoroutines* p : processes) {
+    const uint64_t mapping =
+        builder.AddMapping({.memory_start = 0,
+                            .memory_limit = ~uint64_t{0},
+                            .filename = absl::StrCat("pid ", p->pid(), " (",
+                                                     p->go_version(), ")")});
+    for (const gspy::v1::Goroutine& g : p->goroutines()) {
+      std::vector<uint64_t> locations;
+      std::vector<Frame> frames;
+      for (int i = 0; i < g.frames_size();) {
+        // The frames of one pc (inlined first) make one location.
+        frames.clear();
+        const uint64_t pc = g.frames(i).pc();
+        for (; i < g.frames_size() && g.frames(i).pc() == pc; ++i) {
+          const gspy::v1::StackFrame& f = g.frames(i);
+          frames.push_back(Frame{f.function(), f.file(),
+                                 static_cast<int32_t>(f.line()), 0,
+                                 f.inlined()});
+        }
+        locations.push_back(builder.LocationId(mapping, pc, frames));
+      }
+      if (locations.empty()) {
+        locations.push_back(builder.SyntheticLocationId(
+            g.running() ? "[running]" : "[no stack]"));
+      }
+      std::vector<std::pair<std::string, std::string>> labels;
+      for (const gspy::v1::Label& l : g.labels()) {
+        labels.emplace_back(l.key(), l.value());
+      }
+      ++counts[Key{several ? p->pid() : 0, std::move(locations),
+                   std::move(labels)}];
+    }
+  }
+  for (const auto& [key, count] : counts) {
+    const auto& [pid, locations, labels] = key;
+    std::vector<SampleLabel> sample_labels;
+    for (const auto& [k, v] : labels) {
+      sample_labels.push_back(SampleLabel{.key = k, .str = v});
+    }
+    if (pid != 0) {
+      sample_labels.push_back(
+          SampleLabel{.key = "pid", .num = pid, .is_num = true});
+    }
+    builder.AddSample(locations, {count}, sample_labels);
+  }
+  return builder.SerializeGzip();
+}
+
+}  // namespace gspy

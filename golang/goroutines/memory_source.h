@@ -1,0 +1,101 @@
+// MemorySource: the target's address space, read from outside. A goroutine
+// dump reads everything (allgs, each g, its labels and stack) through this
+// one interface, so a live process (process_vm_readv) and a core file plus
+// its executable give the same dump.
+#ifndef GSPY_GOLANG_GOROUTINES_MEMORY_SOURCE_H_
+#define GSPY_GOLANG_GOROUTINES_MEMORY_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace gspy {
+
+class MemorySource {
+ public:
+  virtual ~MemorySource() = default;
+
+  // Fills `out` with the bytes at [addr, addr + out.size()). All or nothing:
+  // OUT_OF_RANGE when part of the range is not mapped (a garbage pointer),
+  // NOT_FOUND when the process is gone, PERMISSION_DENIED without
+  // CAP_SYS_PTRACE.
+  virtual absl::Status Read(uint64_t addr, absl::Span<char> out) const = 0;
+
+  // What the source reads, for messages ("pid 1234", "core core.1234").
+  virtual std::string Describe() const = 0;
+
+  // Convenience wrappers over Read.
+  absl::StatusOr<std::string> ReadAt(uint64_t addr, size_t size) const;
+  absl::StatusOr<uint64_t> ReadU64(uint64_t addr) const;
+};
+
+// A running process, read with process_vm_readv (needs CAP_SYS_PTRACE or the
+// same uid under Yama scope 0). The process is never stopped.
+class ProcessMemory final : public MemorySource {
+ public:
+  explicit ProcessMemory(int pid) : pid_(pid) {}
+  absl::Status Read(uint64_t addr, absl::Span<char> out) const override;
+  std::string Describe() const override;
+  int pid() const { return pid_; }
+
+ private:
+  int pid_;
+};
+
+// An ELF core file (gcore, or the kernel's) and the executable it came from.
+// The core holds the writable memory (heap, stacks, .data, .bss); read-only
+// file mappings such as the code are often left out of it, and are read from
+// the executable's PT_LOAD segments, moved by the load bias.
+class CoreFileMemory final : public MemorySource {
+ public:
+  // Maps both files. INVALID_ARGUMENT for a file that is not a 64-bit
+  // little-endian ELF core (ET_CORE) or whose headers run past its end (a
+  // truncated core keeps the segments that are whole; `warnings()` says
+  // which were cut).
+  static absl::StatusOr<std::unique_ptr<CoreFileMemory>> Open(
+      const std::string& core_path);
+
+  // Serves addresses the core does not hold from `exe_bytes` (the whole
+  // executable), whose PT_LOAD segments are at vaddr + `load_bias`.
+  absl::Status AddExecutable(std::string_view exe_bytes, uint64_t load_bias);
+
+  // Where the executable is mapped in the core, from the NT_FILE note
+  // (runtime start address of the file's mapping at offset 0) when the core
+  // has one; lets the caller compute the load bias of a PIE.
+  const std::vector<std::pair<std::string, uint64_t>>& mapped_files() const {
+    return mapped_files_;
+  }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  absl::Status Read(uint64_t addr, absl::Span<char> out) const override;
+  std::string Describe() const override;
+  ~CoreFileMemory() override;
+
+ private:
+  struct Segment {
+    uint64_t vaddr = 0;
+    uint64_t memsz = 0;
+    std::string_view bytes;  // may be shorter than memsz: zero fill
+  };
+  CoreFileMemory() = default;
+  static bool ReadFrom(const std::vector<Segment>& segments, uint64_t addr,
+                       absl::Span<char> out);
+
+  std::string path_;
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::vector<Segment> core_segments_;
+  std::vector<Segment> exe_segments_;
+  std::vector<std::pair<std::string, uint64_t>> mapped_files_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_GOLANG_GOROUTINES_MEMORY_SOURCE_H_

@@ -1,0 +1,52 @@
+// Unwinds a goroutine that is not running from its saved scheduler context
+// (g.sched: pc, sp, bp), reading its stack from outside. Frame sizes come
+// from the pclntab's pcsp table, as Go's own traceback does, so frameless
+// and assembly functions do not break the chain; the frame-pointer chain
+// (bp) is the fallback where a pc has no pcsp entry.
+#ifndef GSPY_GOLANG_GOROUTINES_STACK_UNWINDER_H_
+#define GSPY_GOLANG_GOROUTINES_STACK_UNWINDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "golang/binary/go_binary.h"
+#include "golang/goroutines/memory_source.h"
+
+namespace gspy {
+
+struct SavedContext {
+  uint64_t pc = 0, sp = 0, bp = 0;  // runtime addresses
+  uint64_t stack_lo = 0, stack_hi = 0;
+};
+
+struct UnwoundStack {
+  // Link-time pcs, leaf first: each the pc the frame will continue at (a
+  // return address, or a function entry for a goroutine not yet started).
+  std::vector<uint64_t> pcs;
+  // pcs[i] is exact (entry, or the interrupted pc above asyncPreempt), not
+  // a return address: symbolize it as is rather than at pc-1.
+  std::vector<bool> exact;
+  bool complete = false;   // reached runtime.goexit (or another top frame)
+  bool truncated = false;  // stopped at max_frames
+  std::string error;       // why it stopped early, when it did
+};
+
+// `max_frames` bounds the walk; every stack read must lie in
+// [stack_lo, stack_hi) and sp must grow, so garbage cannot loop.
+UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
+                         uint64_t load_bias, const SavedContext& context,
+                         size_t max_frames = 512);
+
+// The frames of `pcs` (as UnwindSaved returns them), inlined ones expanded,
+// leaf first; a pc no function covers gives a frame with an empty name.
+std::vector<Frame> SymbolizeStack(const GoBinary& binary,
+                                  const UnwoundStack& stack);
+
+// The pc to symbolize for a return address `pc`: pc-1, inside the call,
+// unless the pc is exact.
+uint64_t SymbolPc(uint64_t pc, bool exact);
+
+}  // namespace gspy
+
+#endif  // GSPY_GOLANG_GOROUTINES_STACK_UNWINDER_H_

@@ -1,0 +1,405 @@
+// The goroutine dump's parsers on synthetic memory: allgs discovery, g
+// decoding, labels (slice and map), the unwinder, torn and garbage reads,
+// and the core-file source.
+#include <elf.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "golang/runtime/wait_reasons.h"
+#include "golang/binary/layout_table.h"
+#include "golang/goroutines/allgs_finder.h"
+#include "golang/goroutines/g_struct.h"
+#include "golang/goroutines/goroutine_dump.h"
+#include "golang/goroutines/labels_reader.h"
+#include "golang/goroutines/memory_source.h"
+#include "golang/goroutines/stack_unwinder.h"
+#include "gtest/gtest.h"
+#include "tests/unit/testing/fake_go_binary.h"
+
+namespace gspy {
+namespace {
+
+// Sparse memory: regions of bytes. `mutate` runs before every read, so a
+// test can change a goroutine between the dump's two reads of it.
+class FakeMemory : public MemorySource {
+ public:
+  void Put(uint64_t addr, const std::string& bytes) {
+    for (size_t i = 0; i < bytes.size(); ++i) bytes_[addr + i] = bytes[i];
+  }
+  void PutU64(uint64_t addr, uint64_t v) {
+    Put(addr, std::string(reinterpret_cast<const char*>(&v), 8));
+  }
+  void PutU32(uint64_t addr, uint32_t v) {
+    Put(addr, std::string(reinterpret_cast<const char*>(&v), 4));
+  }
+  void Zero(uint64_t addr, size_t n) { Put(addr, std::string(n, '\0')); }
+  absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
+    if (mutate) mutate(addr);
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto it = bytes_.find(addr + i);
+      if (it == bytes_.end()) {
+        return absl::OutOfRangeError(
+            absl::StrCat("unmapped 0x", absl::Hex(addr + i)));
+      }
+      out[i] = it->second;
+    }
+    return absl::OkStatus();
+  }
+  std::string Describe() const override { return "fake"; }
+  std::function<void(uint64_t)> mutate;
+
+ private:
+  std::map<uint64_t, char> bytes_;
+};
+
+// The daemon tests' fake binary, with go1.26's real runtime layout.
+using testing::FakeGoBinary;
+
+constexpr uint64_t kForEachG = 0x401000;
+constexpr uint64_t kGopark = 0x402000;
+constexpr uint64_t kBlock = 0x403000;
+constexpr uint64_t kGoexit = 0x404000;
+constexpr uint64_t kBgsweep = 0x405000;
+constexpr uint64_t kAllgs = 0x500000;
+constexpr uint64_t kArray = 0x600000;
+
+FakeGoBinary MakeBinary() {
+  FakeGoBinary bin({{"runtime.forEachG", kForEachG, kForEachG + 0x100, 32, ""},
+                    {"runtime.gopark", kGopark, kGopark + 0x100, 24, ""},
+                    {"main.block", kBlock, kBlock + 0x100, 40, ""},
+                    {"runtime.goexit", kGoexit, kGoexit + 0x10, 0, ""},
+                    {"runtime.bgsweep", kBgsweep, kBgsweep + 0x100, 8, ""}});
+  RuntimeLayout layout = *BuiltinRuntimeLayout(26);
+  layout.go_version = "go1.26.8";
+  bin.set_runtime_layout(layout);
+  return bin;
+}
+
+// A process image: forEachG's code loads allgs (MOVQ allgs(RIP), CX), allgs
+// holds `gs`, each g is laid out with the go1.26 offsets.
+struct Image {
+  FakeMemory mem;
+  FakeGoBinary bin = MakeBinary();
+  const RuntimeLayout& l() const { return *bin.runtime_layout(); }
+
+  Image() {
+    // 48 8b 0d <disp32>: the target is the next instruction + disp.
+    const uint32_t disp = static_cast<uint32_t>(kAllgs - (kForEachG + 7));
+    std::string code = "\x48\x8b\x0d";
+    code.append(reinterpret_cast<const char*>(&disp), 4);
+    code.append(0x100 - code.size(), '\xcc');
+    mem.Put(kForEachG, code);
+  }
+  void SetAllgs(const std::vector<uint64_t>& gs) {
+    mem.PutU64(kAllgs, kArray);
+    mem.PutU64(kAllgs + 8, gs.size());
+    mem.PutU64(kAllgs + 16, gs.size());
+    for (size_t i = 0; i < gs.size(); ++i) mem.PutU64(kArray + i * 8, gs[i]);
+  }
+  // A goroutine parked in main.block -> runtime.gopark, stack at `stack`.
+  void AddG(uint64_t g, uint64_t goid, uint32_t status, uint64_t stack,
+            uint64_t startpc = kBlock, uint64_t labels = 0) {
+    mem.Zero(g, GReadSize(l()));
+    const uint64_t lo = stack, hi = stack + 0x2000, sp = hi - 0x100;
+    mem.PutU64(g, lo);
+    mem.PutU64(g + 8, hi);
+    mem.PutU64(g + l().g_sched + l().gobuf_sp, sp);
+    mem.PutU64(g + l().g_sched + l().gobuf_pc, kGopark + 0x50);
+    mem.PutU32(g + l().g_atomicstatus, status);
+    mem.PutU64(g + l().g_goid, goid);
+    mem.Put(g + l().g_waitreason, std::string(1, '\x0e'));
+    mem.PutU64(g + l().g_labels, labels);
+    mem.PutU64(g + l().g_parentgoid, 1);
+    mem.PutU64(g + l().g_gopc, kBlock + 0x80);
+    mem.PutU64(g + l().g_startpc, startpc);
+    mem.Zero(lo, 0x2000);
+    mem.PutU64(sp + 24, kBlock + 0x20);     // gopark's return address
+    mem.PutU64(sp + 32 + 40, kGoexit + 1);  // main.block's
+  }
+};
+
+TEST(DataReferences, Amd64RipRelative) {
+  // From go1.26.8's runtime.forEachG: MOVQ runtime.allgs(SB), CX at
+  // 0x44a0e5, allgs at 0x583db0 (go tool nm).
+  const std::string code("\x48\x8b\x0d\xc4\x9c\x13\x00", 7);
+  absl::StatusOr<std::vector<uint64_t>> refs =
+      DataReferences(code, 0x44a0e5, "amd64");
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  EXPECT_EQ(*refs, std::vector<uint64_t>{0x583db0});
+  EXPECT_FALSE(DataReferences(code, 0, "riscv64").ok());
+}
+
+TEST(Allgs, FoundByDecodingAndChecked) {
+  Image im;
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000);
+  im.AddG(0x11000, 2, kGDead, 0x7100000);
+  im.SetAllgs({0x10000, 0x11000});
+  absl::StatusOr<AllgsLocation> at = FindAllgs(im.bin, im.mem, 0, im.l());
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->addr, kAllgs);
+}
+
+TEST(Allgs, GarbageIsRejected) {
+  Image im;
+  im.mem.PutU64(kAllgs, kArray);
+  im.mem.PutU64(kAllgs + 8, 5);
+  im.mem.PutU64(kAllgs + 16, 3);  // len > cap
+  absl::StatusOr<AllgsLocation> at = FindAllgs(im.bin, im.mem, 0, im.l());
+  EXPECT_EQ(at.status().code(), absl::StatusCode::kFailedPrecondition);
+  // Pointers to things that are not g's.
+  im.mem.PutU64(kAllgs + 16, 5);
+  for (int i = 0; i < 5; ++i) im.mem.PutU64(kArray + i * 8, 0x900000);
+  im.mem.Zero(0x900000, 512);
+  im.mem.PutU32(0x900000 + im.l().g_atomicstatus, 77);
+  EXPECT_FALSE(CheckAllgs(im.mem, im.l(), kAllgs).ok);
+}
+
+TEST(Unwind, FromSchedWithPcspFrameSizes) {
+  Image im;
+  im.AddG(0x10000, 7, kGWaiting, 0x7000000);
+  absl::StatusOr<GFields> g = ReadG(im.mem, im.l(), 0x10000);
+  ASSERT_TRUE(g.ok());
+  UnwoundStack s = UnwindSaved(
+      im.mem, im.bin, 0,
+      {g->sched_pc, g->sched_sp, g->sched_bp, g->stack_lo, g->stack_hi});
+  EXPECT_TRUE(s.complete) << s.error;
+  EXPECT_EQ(s.pcs, (std::vector<uint64_t>{kGopark + 0x50, kBlock + 0x20,
+                                          kGoexit + 1}));
+}
+
+TEST(Unwind, GarbageStackEndsWithAnError) {
+  Image im;
+  im.AddG(0x10000, 7, kGWaiting, 0x7000000);
+  // gopark's return address points back into gopark, with a frame that
+  // would not move up: the walk must stop, not loop.
+  const uint64_t sp = 0x7002000 - 0x100;
+  im.mem.PutU64(sp + 24, 0xdead0000);
+  UnwoundStack s = UnwindSaved(im.mem, im.bin, 0,
+                               {kGopark + 0x50, sp, 0, 0x7000000, 0x7002000});
+  EXPECT_FALSE(s.complete);
+  EXPECT_NE(s.error.find("no Go function"), std::string::npos) << s.error;
+  // sp outside the stack.
+  s = UnwindSaved(im.mem, im.bin, 0,
+                  {kGopark + 0x50, 0x1, 0, 0x7000000, 0x7002000});
+  EXPECT_TRUE(s.pcs.empty());
+  EXPECT_FALSE(s.error.empty());
+}
+
+// Labels as Go 1.24+ keeps them: {ptr, len, cap} of {key, value}.
+uint64_t PutSliceLabels(
+    FakeMemory& mem, uint64_t at,
+    const std::vector<std::pair<std::string, std::string>>& kvs) {
+  const uint64_t list = at + 0x100, strings = at + 0x1000;
+  mem.PutU64(at, list);
+  mem.PutU64(at + 8, kvs.size());
+  mem.PutU64(at + 16, kvs.size());
+  uint64_t s = strings;
+  for (size_t i = 0; i < kvs.size(); ++i) {
+    for (int j = 0; j < 2; ++j) {
+      const std::string& str = j == 0 ? kvs[i].first : kvs[i].second;
+      mem.Put(s, str);
+      mem.PutU64(list + i * 32 + j * 16, s);
+      mem.PutU64(list + i * 32 + j * 16 + 8, str.size());
+      s += str.size() + 1;
+    }
+  }
+  return at;
+}
+
+TEST(Labels, Slice) {
+  FakeMemory mem;
+  PutSliceLabels(mem, 0x20000, {{"worker", "x"}, {"shard", "3"}});
+  absl::StatusOr<LabelList> l = ReadLabels(mem, 0x20000, LabelsLayout::kSlice);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(*l, (LabelList{{"shard", "3"}, {"worker", "x"}}));
+  // A garbage length is refused, not allocated.
+  mem.PutU64(0x20008, uint64_t{1} << 40);
+  mem.PutU64(0x20010, uint64_t{1} << 40);
+  EXPECT_EQ(ReadLabels(mem, 0x20000, LabelsLayout::kSlice).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(ReadLabels(mem, 0, LabelsLayout::kSlice)->empty());
+}
+
+TEST(Labels, MapWithOneBucket) {
+  FakeMemory mem;
+  const uint64_t label_map = 0x30000, hmap = 0x31000, bucket = 0x32000;
+  mem.PutU64(label_map, hmap);
+  mem.Zero(hmap, 48);
+  mem.PutU64(hmap, 2);  // count; B = 0
+  mem.PutU64(hmap + 16, bucket);
+  mem.Zero(bucket, 272);
+  mem.Put(bucket, std::string("\x00\x09\x00\x07", 4));  // slots 1 and 3 live
+  mem.Put(0x33000, "handlercheckoutk2v2");
+  auto put_str = [&](uint64_t at, uint64_t ptr, uint64_t len) {
+    mem.PutU64(at, ptr);
+    mem.PutU64(at + 8, len);
+  };
+  put_str(bucket + 8 + 1 * 16, 0x33000, 7);        // key 1
+  put_str(bucket + 8 + 128 + 1 * 16, 0x33007, 8);  // value 1
+  put_str(bucket + 8 + 3 * 16, 0x3300f, 2);        // key 3
+  put_str(bucket + 8 + 128 + 3 * 16, 0x33011, 2);  // value 3
+  absl::StatusOr<LabelList> l = ReadLabels(mem, label_map, LabelsLayout::kMap);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(*l, (LabelList{{"handler", "checkout"}, {"k2", "v2"}}));
+  // A count that the buckets do not hold: torn or garbage.
+  mem.PutU64(hmap, 3);
+  EXPECT_EQ(ReadLabels(mem, label_map, LabelsLayout::kMap).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// Makes the goroutine at `g` run between every two reads of it: its
+// sched.pc moves at each read (written without a read of its own).
+void RunBetweenReads(Image* im, uint64_t g) {
+  const uint64_t pc_at = g + im->l().g_sched + im->l().gobuf_pc;
+  FakeMemory* mem = &im->mem;
+  im->mem.mutate = [reads = 0, mem, pc_at, g](uint64_t addr) mutable {
+    if (addr != g) return;
+    ++reads;
+    mem->PutU64(pc_at, kGopark + (reads % 2 ? 0x50 : 0x60));
+  };
+}
+
+TEST(Dump, StatesLabelsSystemAndDead) {
+  Image im;
+  PutSliceLabels(im.mem, 0x40000, {{"k", "v"}});
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000, kBlock, 0x40000);
+  im.AddG(0x11000, 2, kGRunning, 0x7100000);
+  im.AddG(0x12000, 3, kGDead, 0x7200000);
+  im.AddG(0x13000, 4, kGWaiting | kGScanBit, 0x7300000, kBgsweep);
+  for (uint64_t g : {0x14000, 0x15000, 0x16000}) {
+    im.AddG(g, 0, kGDead, 0x7400000 + g * 0x100);
+  }
+  // One garbage pointer among 8: allgs still checks out (7/8 plausible).
+  im.SetAllgs({0x10000, 0x11000, 0x12000, 0x13000, 0x14000, 0x15000, 0x16000,
+               0x77770000});
+  absl::StatusOr<GoroutineDump> d = TakeGoroutineDump(im.bin, im.mem, 0, {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->goroutines.size(), 2u);
+  const GoroutineRecord& parked = d->goroutines[0];
+  EXPECT_EQ(parked.goid, 1u);
+  EXPECT_EQ(parked.status, kGWaiting);
+  EXPECT_EQ(parked.wait_reason, WaitReasons::ForGoMinor(26)->Name(14));
+  EXPECT_EQ(parked.labels, (LabelList{{"k", "v"}}));
+  EXPECT_EQ(parked.parent_goid, 1u);
+  EXPECT_EQ(parked.gopc, kBlock + 0x80);
+  EXPECT_TRUE(parked.stack.complete);
+  EXPECT_EQ(parked.stack.pcs.size(), 3u);
+  const GoroutineRecord& running = d->goroutines[1];
+  EXPECT_EQ(running.status, kGRunning);
+  EXPECT_FALSE(running.stack_read);
+  EXPECT_EQ(d->dead, 4);
+  EXPECT_EQ(d->system_skipped, 1);
+  EXPECT_EQ(d->unreadable, 1);  // the pointer to nowhere
+  EXPECT_EQ(d->dropped, 0);
+
+  DumpOptions with_system;
+  with_system.include_system = true;
+  d = TakeGoroutineDump(im.bin, im.mem, 0, with_system);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->goroutines.size(), 3u);
+  EXPECT_TRUE(d->goroutines[2].system);
+  EXPECT_TRUE(d->goroutines[2].scan);
+}
+
+TEST(Dump, StatesOnlyReadsNoLabelsNorStacks) {
+  Image im;
+  PutSliceLabels(im.mem, 0x40000, {{"k", "v"}});
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000, kBlock, 0x40000);
+  im.AddG(0x11000, 2, kGRunnable, 0x7100000);
+  im.AddG(0x13000, 4, kGWaiting, 0x7300000, kBgsweep);
+  im.SetAllgs({0x10000, 0x11000, 0x13000});
+  // Goroutine 2 runs between every two reads of its g: a full dump drops
+  // it, a count of states reads each g once and keeps it.
+  RunBetweenReads(&im, 0x11000);
+  DumpOptions states;
+  states.states_only = true;
+  states.include_system = true;
+  absl::StatusOr<GoroutineDump> d =
+      TakeGoroutineDump(im.bin, im.mem, 0, states);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->goroutines.size(), 3u);
+  EXPECT_EQ(d->goroutines[0].wait_reason,
+            WaitReasons::ForGoMinor(26)->Name(14));
+  EXPECT_TRUE(d->goroutines[0].labels.empty());
+  EXPECT_FALSE(d->goroutines[0].stack_read);
+  EXPECT_EQ(d->goroutines[1].status, kGRunnable);
+  EXPECT_TRUE(d->goroutines[2].system);
+  EXPECT_EQ(d->dropped, 0);
+  EXPECT_EQ(d->retried, 0);
+}
+
+TEST(Dump, TornGoroutinesAreRetriedThenDropped) {
+  Image im;
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000);
+  im.AddG(0x11000, 2, kGWaiting, 0x7100000);
+  im.SetAllgs({0x10000, 0x11000});
+  // Goroutine 2 runs between every two reads of its g.
+  RunBetweenReads(&im, 0x11000);
+  absl::StatusOr<GoroutineDump> d = TakeGoroutineDump(im.bin, im.mem, 0, {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->goroutines.size(), 1u);
+  EXPECT_EQ(d->dropped, 1);
+  EXPECT_EQ(d->retried, 1);
+  ASSERT_FALSE(d->warnings.empty());
+  EXPECT_NE(d->warnings.back().find("changed"), std::string::npos);
+}
+
+TEST(CoreFile, SegmentsTruncationAndWrongFiles) {
+  const std::string path = ::testing::TempDir() + "/core.test";
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_type = ET_CORE;
+  eh.e_phoff = sizeof(eh);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = 1;
+  Elf64_Phdr ph{};
+  ph.p_type = PT_LOAD;
+  ph.p_offset = 0x1000;
+  ph.p_vaddr = 0xc000000000;
+  ph.p_filesz = ph.p_memsz = 0x2000;
+  std::string file(reinterpret_cast<char*>(&eh), sizeof(eh));
+  file.append(reinterpret_cast<char*>(&ph), sizeof(ph));
+  file.resize(0x1000, '\0');
+  for (int i = 0; i < 0x1800; ++i) file.push_back(static_cast<char>(i));
+  std::ofstream(path, std::ios::binary) << file;  // 0x800 bytes short
+
+  absl::StatusOr<std::unique_ptr<CoreFileMemory>> core =
+      CoreFileMemory::Open(path);
+  ASSERT_TRUE(core.ok()) << core.status();
+  EXPECT_EQ((*core)->ReadAt(0xc000000001, 2).value(), std::string("\x01\x02"));
+  EXPECT_EQ((*core)->ReadAt(0xc000001900, 8).status().code(),
+            absl::StatusCode::kOutOfRange);
+  ASSERT_EQ((*core)->warnings().size(), 1u);
+  EXPECT_NE((*core)->warnings()[0].find("truncated"), std::string::npos);
+
+  eh.e_type = ET_EXEC;
+  std::ofstream(path, std::ios::binary)
+      << std::string(reinterpret_cast<char*>(&eh), sizeof(eh));
+  EXPECT_EQ(CoreFileMemory::Open(path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::ofstream(path, std::ios::binary) << "not an elf";
+  EXPECT_EQ(CoreFileMemory::Open(path).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  unlink(path.c_str());
+}
+
+TEST(ProcessMemory, GoneAndUnmapped) {
+  ProcessMemory self(getpid());
+  uint64_t v = 0x1234;
+  EXPECT_EQ(self.ReadU64(reinterpret_cast<uint64_t>(&v)).value(), 0x1234u);
+  EXPECT_EQ(self.ReadU64(8).status().code(), absl::StatusCode::kOutOfRange);
+  ProcessMemory gone(0x7ffffff0);
+  EXPECT_EQ(gone.ReadU64(reinterpret_cast<uint64_t>(&v)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace gspy
