@@ -21,6 +21,8 @@ const gspy::GspydOptions& Defaults() {
 }
 }  // namespace
 
+ABSL_FLAG(gspy::LogSeverity, log_level, Defaults().log_level,
+          "least severity logged: debug, info, warning or error");
 ABSL_FLAG(std::string, listen, Defaults().listen,
           "gRPC address to serve on; port 0 picks a free port");
 ABSL_FLAG(int, cpu_hz, Defaults().cpu_hz,
@@ -140,6 +142,7 @@ size_t NonNegative(int v) { return static_cast<size_t>(std::max(0, v)); }
 
 GspydOptions GspydOptionsFromFlags() {
   GspydOptions o;
+  o.log_level = absl::GetFlag(FLAGS_log_level);
   o.listen = absl::GetFlag(FLAGS_listen);
   o.cpu_hz = absl::GetFlag(FLAGS_cpu_hz);
   o.profiler.max_duration = absl::GetFlag(FLAGS_max_duration);

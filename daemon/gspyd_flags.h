@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -26,6 +27,7 @@ struct KubeOptions {
 };
 
 struct GspydOptions {
+  LogSeverity log_level = LogSeverity::kInfo;
   std::string listen = "127.0.0.1:7070";
   int cpu_hz = 99;
   // period_ns is the sampler's, known once it runs.

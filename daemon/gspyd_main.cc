@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "base/log.h"
 #include "base/metrics_registry.h"
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/api/gc_service.h"
@@ -81,13 +81,14 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   const gspy::GspydOptions flags = gspy::ParseGspydCommandLine(argc, argv);
+  gspy::SetLogLevel(flags.log_level);
 
   gspy::PreflightReport preflight = gspy::RunPreflight();
   for (const std::string& w : preflight.warnings) {
-    fprintf(stderr, "gspyd: warning: %s\n", w.c_str());
+    GSPY_LOG(WARNING) << w;
   }
   if (absl::Status s = preflight.ToStatus(); !s.ok()) {
-    fprintf(stderr, "gspyd: %s\n", std::string(s.message()).c_str());
+    GSPY_LOG(ERROR) << s.message();
     return 1;
   }
 
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
           flags.cpu_hz,
           [&sessions](const gspy_cpu_sample& s) { sessions.Route(s); });
   if (!sampler.ok()) {
-    fprintf(stderr, "gspyd: %s\n", sampler.status().ToString().c_str());
+    GSPY_LOG(ERROR) << sampler.status();
     return 1;
   }
   sessions.set_sampler(sampler->get());
@@ -110,11 +111,10 @@ int main(int argc, char** argv) {
   if (kube.ok()) {
     pod_watcher = std::make_unique<gspy::PodWatcher>(*kube, &pods);
     pod_watcher->Start();
-    fprintf(stderr, "gspyd: watching the pods of node %s at %s\n",
-            kube->node_name.c_str(), kube->server.c_str());
+    GSPY_LOG(INFO) << "watching the pods of node " << kube->node_name << " at "
+                   << kube->server;
   } else {
-    fprintf(stderr, "gspyd: no pod metadata: %s\n",
-            std::string(kube.status().message()).c_str());
+    GSPY_LOG(INFO) << "no pod metadata: " << kube.status().message();
   }
   // Outside Kubernetes, no "node" label: one host's profiles need none.
   gspy::KubeLabeler labeler(pod_watcher != nullptr ? &pods : nullptr,
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<gspy::BlockTracker>> block_tracker =
       gspy::BlockTracker::Start(flags.block);
   if (!block_tracker.ok()) {
-    fprintf(stderr, "gspyd: %s\n", block_tracker.status().ToString().c_str());
+    GSPY_LOG(ERROR) << block_tracker.status();
     return 1;
   }
   gspy::ProfilerService service(options, &processes, &sessions,
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();
   if (!gc_tracker.ok()) {
-    fprintf(stderr, "gspyd: %s\n", gc_tracker.status().ToString().c_str());
+    GSPY_LOG(ERROR) << gc_tracker.status();
     return 1;
   }
   gspy::GcServiceOptions gc_options;
@@ -158,15 +158,14 @@ int main(int argc, char** argv) {
       gspy::PushMode::Create(flags.push, &processes, &sessions, &labeler,
                              options.period_ns, options.max_stacks_per_profile);
   if (!push.ok()) {
-    fprintf(stderr, "gspyd: %s\n",
-            std::string(push.status().message()).c_str());
+    GSPY_LOG(ERROR) << push.status().message();
     return 1;
   }
   if (!metrics_listen.empty()) {
     std::string warning;
     bpf_stats = gspy::BpfStatsCollector::Create(&warning);
     if (!warning.empty()) {
-      fprintf(stderr, "gspyd: warning: %s\n", warning.c_str());
+      GSPY_LOG(WARNING) << warning;
     }
     gc_metrics = std::make_unique<gspy::GcMetricsWatcher>(
         flags.gc_metrics, &processes, gc_tracker->get());
@@ -200,14 +199,15 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
         gspy::MetricsServer::Start(metrics_listen, &metrics);
     if (!started.ok()) {
-      fprintf(stderr, "gspyd: --metrics-listen: %s\n",
-              std::string(started.status().message()).c_str());
+      GSPY_LOG(ERROR) << "--metrics-listen: " << started.status().message();
       return 1;
     }
     metrics_server = *std::move(started);
-    fprintf(stderr, "gspyd: metrics on http://%s:%d/metrics\n",
-            metrics_listen.substr(0, metrics_listen.rfind(':')).c_str(),
-            metrics_server->port());
+    // Not a log line: tests and scripts read the port from it.
+    gspy::LogPlain(
+        absl::StrCat("gspyd: metrics on http://",
+                     metrics_listen.substr(0, metrics_listen.rfind(':')), ":",
+                     metrics_server->port(), "/metrics"));
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -226,24 +226,23 @@ int main(int argc, char** argv) {
   builder.RegisterService(&gc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    fprintf(stderr, "gspyd: cannot listen on %s\n", listen.c_str());
+    GSPY_LOG(ERROR) << "cannot listen on " << listen;
     return 1;
   }
   std::string host = listen.substr(0, listen.rfind(':'));
-  fprintf(stderr, "gspyd: listening on %s:%d\n", host.c_str(), port);
-  fflush(stderr);
+  // Not a log line: tests and scripts wait for it and read the port.
+  gspy::LogPlain(absl::StrCat("gspyd: listening on ", host, ":", port));
   if (gc_metrics != nullptr) gc_metrics->Start();
   if (*push != nullptr) {
     (*push)->Start();
-    fprintf(stderr, "gspyd: %s\n", (*push)->Describe().c_str());
-    fflush(stderr);
+    GSPY_LOG(INFO) << (*push)->Describe();
   }
 
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
   while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
-  fprintf(stderr, "gspyd: stopping\n");
+  GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();

@@ -31,6 +31,7 @@ TEST(GspydFlagsTest, DashesBecomeUnderscoresInFlagNamesOnly) {
 TEST(GspydFlagsTest, CommandLineFillsTheOptions) {
   const GspydOptions defaults;
   const GspydOptions unset = GspydOptionsFromFlags();
+  EXPECT_EQ(unset.log_level, LogSeverity::kInfo);
   EXPECT_EQ(unset.listen, defaults.listen);
   EXPECT_EQ(unset.cpu_hz, defaults.cpu_hz);
   EXPECT_EQ(unset.profiler.max_duration, defaults.profiler.max_duration);
@@ -41,6 +42,7 @@ TEST(GspydFlagsTest, CommandLineFillsTheOptions) {
 
   std::vector<std::string> args = {
       "gspyd",
+      "--log-level=warning",
       "--listen=127.0.0.1:0",
       "--cpu-hz=49",
       "--metrics-listen=127.0.0.1:7071",
@@ -59,6 +61,7 @@ TEST(GspydFlagsTest, CommandLineFillsTheOptions) {
   for (std::string& a : args) argv.push_back(a.data());
   const GspydOptions o =
       ParseGspydCommandLine(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(o.log_level, LogSeverity::kWarning);
   EXPECT_EQ(o.listen, "127.0.0.1:0");
   EXPECT_EQ(o.cpu_hz, 49);
   EXPECT_EQ(o.metrics_listen, "127.0.0.1:7071");
