@@ -68,8 +68,7 @@ class MetricFamily {
   MetricType type() const { return type_; }
   bool empty() const { return family_.metric.empty(); }
 
-  // What the serializer writes. Its help is already escaped.
-  const prometheus::MetricFamily& family() const { return family_; }
+  // What the serializer writes (help already escaped), for WriteFamilies.
   prometheus::MetricFamily&& Release() && { return std::move(family_); }
 
  private:
