@@ -61,7 +61,7 @@ std::string MetricsRegistry::Scrape() {
       "type.");
   dropped.Add({}, static_cast<double>(dropped_));
   merged.push_back(std::move(dropped));
-  return WriteFamilies(merged);
+  return WriteFamilies(std::move(merged));
 }
 
 }  // namespace gspy

@@ -1,61 +1,35 @@
 #include "base/prometheus_text.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
+#include <sstream>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_type.h"
+#include "prometheus/text_serializer.h"
 
 namespace gspy {
 namespace {
 
-const char* TypeName(MetricType type) {
+prometheus::MetricType ToPrometheus(MetricType type) {
   switch (type) {
     case MetricType::kCounter:
-      return "counter";
+      return prometheus::MetricType::Counter;
     case MetricType::kGauge:
-      return "gauge";
+      return prometheus::MetricType::Gauge;
     case MetricType::kHistogram:
-      return "histogram";
+      return prometheus::MetricType::Histogram;
   }
-  return "untyped";
+  return prometheus::MetricType::Untyped;
 }
 
-// `name{l1="v1",...,extra_name="extra_value"} value\n`; the extra label is
-// a histogram bucket's "le", which the format wants after the others.
-void AppendSample(std::string* out, absl::string_view name,
-                  const MetricLabels& labels, absl::string_view extra_name,
-                  absl::string_view extra_value, absl::string_view value) {
-  absl::StrAppend(out, name);
-  if (!labels.empty() || !extra_name.empty()) {
-    out->push_back('{');
-    bool first = true;
-    for (const auto& [k, v] : labels) {
-      absl::StrAppend(out, first ? "" : ",", k, "=\"", EscapeLabelValue(v),
-                      "\"");
-      first = false;
-    }
-    if (!extra_name.empty()) {
-      absl::StrAppend(out, first ? "" : ",", extra_name, "=\"", extra_value,
-                      "\"");
-    }
-    out->push_back('}');
+prometheus::ClientMetric WithLabels(MetricLabels labels) {
+  prometheus::ClientMetric m;
+  m.label.reserve(labels.size());
+  for (auto& [name, value] : labels) {
+    m.label.push_back({std::move(name), std::move(value)});
   }
-  absl::StrAppend(out, " ", value, "\n");
-}
-
-bool IsNameChar(char c, bool first, bool colon_ok) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         (colon_ok && c == ':') || (!first && c >= '0' && c <= '9');
-}
-
-bool IsValidName(absl::string_view name, bool colon_ok) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (!IsNameChar(name[i], i == 0, colon_ok)) return false;
-  }
-  return true;
+  return m;
 }
 
 }  // namespace
@@ -74,73 +48,54 @@ void Histogram::Observe(double value) {
   sum_ += value;
 }
 
+MetricFamily::MetricFamily(std::string name, MetricType type, std::string help)
+    : type_(type) {
+  family_.name = std::move(name);
+  family_.help = EscapeHelp(help);
+  family_.type = ToPrometheus(type);
+}
+
 void MetricFamily::Add(MetricLabels labels, double value) {
-  samples_.push_back({std::move(labels), value});
+  prometheus::ClientMetric m = WithLabels(std::move(labels));
+  // The serializer reads the member of the family's type.
+  if (type_ == MetricType::kCounter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  family_.metric.push_back(std::move(m));
 }
 
 void MetricFamily::AddHistogram(MetricLabels labels,
                                 const Histogram& histogram) {
-  histograms_.push_back({std::move(labels), histogram.upper_bounds(),
-                         histogram.bucket_counts(), histogram.count(),
-                         histogram.sum()});
+  prometheus::ClientMetric m = WithLabels(std::move(labels));
+  // Exposed buckets are cumulative: each counts every value <= its bound.
+  // The serializer adds the +Inf bucket (the count) after the last bound.
+  uint64_t cumulative = 0;
+  const std::vector<double>& bounds = histogram.upper_bounds();
+  m.histogram.bucket.reserve(bounds.size());
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += histogram.bucket_counts()[i];
+    m.histogram.bucket.push_back({cumulative, bounds[i]});
+  }
+  m.histogram.sample_count = histogram.count();
+  m.histogram.sample_sum = histogram.sum();
+  family_.metric.push_back(std::move(m));
 }
 
 void MetricFamily::Merge(MetricFamily&& other) {
-  for (Sample& s : other.samples_) samples_.push_back(std::move(s));
-  for (HistogramSample& h : other.histograms_) {
-    histograms_.push_back(std::move(h));
+  for (prometheus::ClientMetric& m : other.family_.metric) {
+    family_.metric.push_back(std::move(m));
   }
 }
 
-void MetricFamily::AppendText(std::string* out) const {
-  absl::StrAppend(out, "# HELP ", name_, " ", EscapeHelp(help_), "\n");
-  absl::StrAppend(out, "# TYPE ", name_, " ", TypeName(type_), "\n");
-  for (const Sample& s : samples_) {
-    AppendSample(out, name_, s.labels, "", "", FormatMetricValue(s.value));
-  }
-  const std::string bucket = absl::StrCat(name_, "_bucket");
-  for (const HistogramSample& h : histograms_) {
-    // Exposed buckets are cumulative: each counts every value <= its bound.
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < h.upper_bounds.size(); ++i) {
-      cumulative += h.counts[i];
-      AppendSample(out, bucket, h.labels, "le",
-                   FormatMetricValue(h.upper_bounds[i]),
-                   absl::StrCat(cumulative));
-    }
-    AppendSample(out, bucket, h.labels, "le", "+Inf", absl::StrCat(h.count));
-    AppendSample(out, absl::StrCat(name_, "_sum"), h.labels, "", "",
-                 FormatMetricValue(h.sum));
-    AppendSample(out, absl::StrCat(name_, "_count"), h.labels, "", "",
-                 absl::StrCat(h.count));
-  }
-}
-
-std::string WriteFamilies(absl::Span<const MetricFamily> families) {
-  std::string out;
-  for (const MetricFamily& f : families) f.AppendText(&out);
-  return out;
-}
-
-std::string EscapeLabelValue(absl::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+std::string WriteFamilies(std::vector<MetricFamily> families) {
+  std::vector<prometheus::MetricFamily> out;
+  out.reserve(families.size());
+  for (MetricFamily& f : families) out.push_back(std::move(f).Release());
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, out);
+  return std::move(text).str();
 }
 
 std::string EscapeHelp(absl::string_view help) {
@@ -156,31 +111,6 @@ std::string EscapeHelp(absl::string_view help) {
     }
   }
   return out;
-}
-
-std::string FormatMetricValue(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  // Whole numbers (most counters) in full rather than as 1e+06.
-  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    return absl::StrCat(static_cast<int64_t>(value));
-  }
-  // Else as Go's strconv 'g' with the shortest precision, which is what the
-  // Go client writes (le="0.0001", le="1e-05"): a bucket's le is a label,
-  // compared as a string, so matching it keeps dashboards' selectors valid.
-  char buf[64];
-  auto [end, ec] =
-      std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::general);
-  if (ec != std::errc()) return absl::StrCat(value);
-  return std::string(buf, end);
-}
-
-bool IsValidMetricName(absl::string_view name) {
-  return IsValidName(name, /*colon_ok=*/true);
-}
-
-bool IsValidLabelName(absl::string_view name) {
-  return IsValidName(name, /*colon_ok=*/false);
 }
 
 }  // namespace gspy

@@ -1,10 +1,15 @@
 // Metric families and their Prometheus text exposition (format 0.0.4).
 //
 // A collector builds MetricFamily values at scrape time; WriteFamilies turns
-// them into text. Families are values rather than a streaming writer so that
-// the registry can merge what several collectors add under one name: the
-// format wants every sample of a family in one group, after one # HELP and
-// one # TYPE line.
+// them into text with prometheus-cpp's TextSerializer. Families are values
+// rather than a streaming writer so that the registry can merge what several
+// collectors add under one name: the format wants every sample of a family
+// in one group, after one # HELP and one # TYPE line.
+//
+// MetricFamily is a thin builder over prometheus::MetricFamily: it keeps the
+// calls collectors make short (labels as pairs, one Add for counters and
+// gauges) and does what the serializer leaves to its caller (see
+// EscapeHelp).
 #ifndef GSPY_BASE_PROMETHEUS_TEXT_H_
 #define GSPY_BASE_PROMETHEUS_TEXT_H_
 
@@ -14,7 +19,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
+#include "prometheus/metric_family.h"
 
 namespace gspy {
 
@@ -23,8 +28,9 @@ using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 
 enum class MetricType { kCounter, kGauge, kHistogram };
 
-// A histogram's state: counts per bucket (not cumulative: the writer adds
-// them up) and the sum of the observed values.
+// A histogram's state: counts per bucket (not cumulative: the exposition adds
+// them up) and the sum of the observed values. A plain value, so that it can
+// live in containers; prometheus::Histogram holds a mutex and cannot move.
 class Histogram {
  public:
   // `upper_bounds` ascending; a last +Inf bucket is implied.
@@ -47,8 +53,9 @@ class Histogram {
 
 class MetricFamily {
  public:
-  MetricFamily(std::string name, MetricType type, std::string help)
-      : name_(std::move(name)), type_(type), help_(std::move(help)) {}
+  // Metric and label names must be valid (prometheus::CheckMetricName,
+  // CheckLabelName): they are constants in gspyd's code, written unchecked.
+  MetricFamily(std::string name, MetricType type, std::string help);
 
   // A counter or gauge sample.
   void Add(MetricLabels labels, double value);
@@ -57,47 +64,27 @@ class MetricFamily {
   // Appends other's samples (same name and type).
   void Merge(MetricFamily&& other);
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return family_.name; }
   MetricType type() const { return type_; }
-  bool empty() const { return samples_.empty() && histograms_.empty(); }
+  bool empty() const { return family_.metric.empty(); }
 
-  // Appends the family's text (# HELP, # TYPE, samples) to `out`.
-  void AppendText(std::string* out) const;
+  // What the serializer writes (help already escaped), for WriteFamilies.
+  prometheus::MetricFamily&& Release() && { return std::move(family_); }
 
  private:
-  struct Sample {
-    MetricLabels labels;
-    double value;
-  };
-  struct HistogramSample {
-    MetricLabels labels;
-    std::vector<double> upper_bounds;
-    std::vector<uint64_t> counts;
-    uint64_t count;
-    double sum;
-  };
-  std::string name_;
   MetricType type_;
-  std::string help_;
-  std::vector<Sample> samples_;
-  std::vector<HistogramSample> histograms_;
+  prometheus::MetricFamily family_;
 };
 
 // The text of all `families`, in order. Empty families still get their # HELP
-// and # TYPE lines, so a scraper can see that gspyd knows the metric.
-std::string WriteFamilies(absl::Span<const MetricFamily> families);
+// and # TYPE lines, so a scraper can see that gspyd knows the metric. Takes
+// the families by value: the serializer wants its own type, and a scrape's
+// families are moved into it rather than copied.
+std::string WriteFamilies(std::vector<MetricFamily> families);
 
-// Label values escape \, " and newline; HELP text escapes \ and newline.
-std::string EscapeLabelValue(absl::string_view value);
+// HELP text escapes \ and newline. prometheus-cpp (1.0.1, Debian 12) escapes
+// label values but writes HELP as given, so MetricFamily escapes it first.
 std::string EscapeHelp(absl::string_view help);
-// Values as Prometheus spells them: +Inf, -Inf, NaN; whole numbers below
-// 1e15 as integers; else the shortest form that reads back the same double,
-// in %g style (0.00025, 1e-05).
-std::string FormatMetricValue(double value);
-
-// [a-zA-Z_:][a-zA-Z0-9_:]* for metric names; label names exclude ':'.
-bool IsValidMetricName(absl::string_view name);
-bool IsValidLabelName(absl::string_view name);
 
 }  // namespace gspy
 

@@ -6,102 +6,43 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "daemon/sources/block/block_tracker.h"
+#include "base/log.h"
+#include "base/metrics_registry.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/api/gc_service.h"
-#include "daemon/sources/gc/gc_tracker.h"
-#include "k8s/kube_labeler.h"
-#include "k8s/pod_cache.h"
-#include "k8s/pod_watcher.h"
+#include "daemon/api/profiler_service.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
 #include "daemon/export/metrics/grpc_metrics.h"
 #include "daemon/export/metrics/health_collector.h"
-#include "base/metrics_registry.h"
 #include "daemon/export/metrics/metrics_server.h"
 #include "daemon/export/metrics/self_process_collector.h"
+#include "daemon/export/push/push_mode.h"
+#include "daemon/gspyd_flags.h"
 #include "daemon/preflight/preflight.h"
+#include "daemon/sources/block/block_tracker.h"
+#include "daemon/sources/cpu/cpu_sampler.h"
+#include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
-#include "daemon/export/push/push_mode.h"
-#include "daemon/sources/cpu/cpu_sampler.h"
-#include "daemon/api/profiler_service.h"
-#include "daemon/aggregation/cpu_sessions.h"
-
-ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
-          "gRPC address to serve on; port 0 picks a free port");
-ABSL_FLAG(int, cpu_hz, 99, "CPU sampling frequency per CPU, in Hz");
-ABSL_FLAG(absl::Duration, max_duration, absl::Minutes(5),
-          "longest profile a client may ask for");
-ABSL_FLAG(int, max_stacks_per_profile, 100000,
-          "distinct stacks one profile keeps; further samples are counted as "
-          "dropped");
-ABSL_FLAG(double, block_max_parks_per_second, 50000,
-          "budget of the block and sched-latency probes: above this many "
-          "goroutine parks per second (all profiled processes together), new "
-          "waits are recorded only part of the time and the profile is scaled "
-          "(it says by how much); 0 for no limit");
-ABSL_FLAG(double, block_detach_above_parks_per_second, 0,
-          "trap budget of the block probes (0, the default: none): above this "
-          "many parks per second (measured while attached), the probes are "
-          "attached only for one --block-detach-window per period and "
-          "detached in between, so the uprobe traps fall too. For long block "
-          "and sched-latency pulls of park-heavy servers: waits are "
-          "reweighted, waits longer than half a window are left out, and "
-          "counts are those of the target while probed, extrapolated (low "
-          "when the probes slow it); the profile says so. Wall pulls keep the "
-          "probes attached");
-ABSL_FLAG(absl::Duration, block_detach_window, absl::Seconds(1),
-          "attached window of the block probes' trap duty cycle");
-ABSL_FLAG(double, block_detach_min_fraction, 0.05,
-          "smallest share of time the block probes stay attached");
-ABSL_FLAG(std::string, kube_api, "",
-          "Kubernetes API server for pod metadata: a URL (https://host:port or "
-          "http://...), \"none\", or empty for the in-cluster service account "
-          "when KUBERNETES_SERVICE_HOST is set");
-ABSL_FLAG(std::string, kube_token_file, "",
-          "bearer token for --kube-api (in-cluster: the service account's)");
-ABSL_FLAG(std::string, kube_ca_file, "",
-          "CA bundle for --kube-api's certificate (in-cluster: the service "
-          "account's)");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "
-          "empty for none, port 0 picks a free port");
-ABSL_FLAG(bool, metrics_gc, true,
-          "with --metrics-listen, watch the GC of every Go process found and "
-          "export its pauses and cycles");
-ABSL_FLAG(absl::Duration, metrics_gc_rescan, absl::Seconds(5),
-          "how often to look for new and exited Go processes for the metrics");
-ABSL_FLAG(bool, metrics_goroutines, true,
-          "with --metrics-listen, count the goroutines of every Go process by "
-          "state and wait reason at each scrape (read from outside, no stop)");
-ABSL_FLAG(int, metrics_goroutines_max_processes, 64,
-          "most Go processes whose goroutines a scrape counts");
-ABSL_FLAG(int, metrics_goroutines_max, 200000,
-          "most goroutines counted per process and scrape");
-ABSL_FLAG(int, metrics_gc_max_processes, 256,
-          "most Go processes whose GC the metrics watch at once");
-ABSL_FLAG(std::string, node_name, "",
-          "this node's name, for the pod watch and the \"node\" label "
-          "(default: $NODE_NAME, else the host name)");
+#include "k8s/kube_labeler.h"
+#include "k8s/pod_cache.h"
+#include "k8s/pod_watcher.h"
 
 namespace {
-std::string NodeName() {
-  std::string node = absl::GetFlag(FLAGS_node_name);
+std::string NodeName(const gspy::KubeOptions& kube) {
+  std::string node = kube.node_name;
   if (node.empty() && getenv("NODE_NAME") != nullptr) {
     node = getenv("NODE_NAME");
   }
@@ -113,78 +54,51 @@ std::string NodeName() {
 }
 
 // Where the pod metadata comes from, or why there is none.
-absl::StatusOr<gspy::KubeApiConfig> KubeConfigFromFlags() {
-  const std::string api = absl::GetFlag(FLAGS_kube_api);
-  if (api == "none") {
+absl::StatusOr<gspy::KubeApiConfig> KubeConfig(const gspy::KubeOptions& kube) {
+  if (kube.api == "none") {
     return absl::FailedPreconditionError("--kube-api=none");
   }
-  if (api.empty()) {
-    absl::StatusOr<gspy::KubeApiConfig> c = gspy::InClusterConfig(NodeName());
-    if (c.ok() && !absl::GetFlag(FLAGS_kube_token_file).empty()) {
-      c->token_file = absl::GetFlag(FLAGS_kube_token_file);
-    }
-    if (c.ok() && !absl::GetFlag(FLAGS_kube_ca_file).empty()) {
-      c->ca_file = absl::GetFlag(FLAGS_kube_ca_file);
-    }
+  if (kube.api.empty()) {
+    absl::StatusOr<gspy::KubeApiConfig> c =
+        gspy::InClusterConfig(NodeName(kube));
+    if (c.ok() && !kube.token_file.empty()) c->token_file = kube.token_file;
+    if (c.ok() && !kube.ca_file.empty()) c->ca_file = kube.ca_file;
     return c;
   }
   gspy::KubeApiConfig c;
-  c.server = api;
-  c.token_file = absl::GetFlag(FLAGS_kube_token_file);
-  c.ca_file = absl::GetFlag(FLAGS_kube_ca_file);
-  c.node_name = NodeName();
+  c.server = kube.api;
+  c.token_file = kube.token_file;
+  c.ca_file = kube.ca_file;
+  c.node_name = NodeName(kube);
   return c;
 }
 
 std::atomic<bool> g_stop{false};
-
-// gspyd's flags are documented with dashes (--cpu-hz) as gspy's are; abseil
-// names them with underscores. Accept both spellings.
-std::vector<char*> DashesToUnderscores(int argc, char** argv,
-                                       std::vector<std::string>* storage) {
-  storage->reserve(argc);
-  std::vector<char*> out;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i > 0 && arg.rfind("--", 0) == 0) {
-      const size_t end = std::min(arg.find('='), arg.size());
-      for (size_t j = 2; j < end; ++j) {
-        if (arg[j] == '-') arg[j] = '_';
-      }
-    }
-    storage->push_back(std::move(arg));
-    out.push_back(storage->back().data());
-  }
-  return out;
-}
 
 void OnSignal(int) { g_stop = true; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as root)");
-  std::vector<std::string> arg_storage;
-  std::vector<char*> args = DashesToUnderscores(argc, argv, &arg_storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  const gspy::GspydOptions flags = gspy::ParseGspydCommandLine(argc, argv);
+  gspy::SetLogLevel(flags.log_level);
 
   gspy::PreflightReport preflight = gspy::RunPreflight();
   for (const std::string& w : preflight.warnings) {
-    fprintf(stderr, "gspyd: warning: %s\n", w.c_str());
+    GSPY_LOG(WARNING) << w;
   }
   if (absl::Status s = preflight.ToStatus(); !s.ok()) {
-    fprintf(stderr, "gspyd: %s\n", std::string(s.message()).c_str());
+    GSPY_LOG(ERROR) << s.message();
     return 1;
   }
 
   gspy::SessionRegistry sessions;
   absl::StatusOr<std::unique_ptr<gspy::CpuSampler>> sampler =
       gspy::CpuSampler::Start(
-          absl::GetFlag(FLAGS_cpu_hz),
+          flags.cpu_hz,
           [&sessions](const gspy_cpu_sample& s) { sessions.Route(s); });
   if (!sampler.ok()) {
-    fprintf(stderr, "gspyd: %s\n", sampler.status().ToString().c_str());
+    GSPY_LOG(ERROR) << sampler.status();
     return 1;
   }
   sessions.set_sampler(sampler->get());
@@ -193,37 +107,25 @@ int main(int argc, char** argv) {
   gspy::ProcessTable processes(&binaries);
   gspy::PodCache pods;
   std::unique_ptr<gspy::PodWatcher> pod_watcher;
-  absl::StatusOr<gspy::KubeApiConfig> kube = KubeConfigFromFlags();
+  absl::StatusOr<gspy::KubeApiConfig> kube = KubeConfig(flags.kube);
   if (kube.ok()) {
     pod_watcher = std::make_unique<gspy::PodWatcher>(*kube, &pods);
     pod_watcher->Start();
-    fprintf(stderr, "gspyd: watching the pods of node %s at %s\n",
-            kube->node_name.c_str(), kube->server.c_str());
+    GSPY_LOG(INFO) << "watching the pods of node " << kube->node_name << " at "
+                   << kube->server;
   } else {
-    fprintf(stderr, "gspyd: no pod metadata: %s\n",
-            std::string(kube.status().message()).c_str());
+    GSPY_LOG(INFO) << "no pod metadata: " << kube.status().message();
   }
   // Outside Kubernetes, no "node" label: one host's profiles need none.
   gspy::KubeLabeler labeler(pod_watcher != nullptr ? &pods : nullptr,
                             pod_watcher != nullptr ? kube->node_name : "");
   processes.set_labeler(&labeler);
-  gspy::ProfilerServiceOptions options;
-  options.max_duration = absl::GetFlag(FLAGS_max_duration);
+  gspy::ProfilerServiceOptions options = flags.profiler;
   options.period_ns = (*sampler)->period_ns();
-  options.max_stacks_per_profile =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));
-  gspy::BlockTrackerOptions block_options;
-  block_options.max_parks_per_second =
-      absl::GetFlag(FLAGS_block_max_parks_per_second);
-  block_options.trap.max_parks_per_second =
-      absl::GetFlag(FLAGS_block_detach_above_parks_per_second);
-  block_options.trap.window = absl::GetFlag(FLAGS_block_detach_window);
-  block_options.trap.min_fraction =
-      std::clamp(absl::GetFlag(FLAGS_block_detach_min_fraction), 0.001, 1.0);
   absl::StatusOr<std::unique_ptr<gspy::BlockTracker>> block_tracker =
-      gspy::BlockTracker::Start(block_options);
+      gspy::BlockTracker::Start(flags.block);
   if (!block_tracker.ok()) {
-    fprintf(stderr, "gspyd: %s\n", block_tracker.status().ToString().c_str());
+    GSPY_LOG(ERROR) << block_tracker.status();
     return 1;
   }
   gspy::ProfilerService service(options, &processes, &sessions,
@@ -232,7 +134,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();
   if (!gc_tracker.ok()) {
-    fprintf(stderr, "gspyd: %s\n", gc_tracker.status().ToString().c_str());
+    GSPY_LOG(ERROR) << gc_tracker.status();
     return 1;
   }
   gspy::GcServiceOptions gc_options;
@@ -249,31 +151,24 @@ int main(int argc, char** argv) {
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
   std::unique_ptr<gspy::GoroutineStateCollector> goroutine_states;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  const std::string& metrics_listen = flags.metrics_listen;
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
   // the registry goes.
   absl::StatusOr<std::unique_ptr<gspy::PushMode>> push =
-      gspy::PushMode::FromFlags(&processes, &sessions, &labeler,
-                                options.period_ns,
-                                options.max_stacks_per_profile);
+      gspy::PushMode::Create(flags.push, &processes, &sessions, &labeler,
+                             options.period_ns, options.max_stacks_per_profile);
   if (!push.ok()) {
-    fprintf(stderr, "gspyd: %s\n",
-            std::string(push.status().message()).c_str());
+    GSPY_LOG(ERROR) << push.status().message();
     return 1;
   }
   if (!metrics_listen.empty()) {
     std::string warning;
     bpf_stats = gspy::BpfStatsCollector::Create(&warning);
     if (!warning.empty()) {
-      fprintf(stderr, "gspyd: warning: %s\n", warning.c_str());
+      GSPY_LOG(WARNING) << warning;
     }
-    gspy::GcMetricsOptions gc_metrics_options;
-    gc_metrics_options.watch_gc = absl::GetFlag(FLAGS_metrics_gc);
-    gc_metrics_options.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);
-    gc_metrics_options.max_processes = static_cast<size_t>(
-        std::max(0, absl::GetFlag(FLAGS_metrics_gc_max_processes)));
     gc_metrics = std::make_unique<gspy::GcMetricsWatcher>(
-        gc_metrics_options, &processes, gc_tracker->get());
+        flags.gc_metrics, &processes, gc_tracker->get());
     metrics.Register("process", gspy::CollectSelfProcess);
     metrics.Register("health", [s = sampler->get(), g = gc_tracker->get()](
                                    gspy::MetricFamilies* out) {
@@ -288,14 +183,9 @@ int main(int argc, char** argv) {
     metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
       w->Collect(out);
     });
-    if (absl::GetFlag(FLAGS_metrics_goroutines)) {
-      gspy::GoroutineStateOptions states_options;
-      states_options.max_processes = static_cast<size_t>(
-          std::max(0, absl::GetFlag(FLAGS_metrics_goroutines_max_processes)));
-      states_options.max_goroutines = static_cast<size_t>(
-          std::max(0, absl::GetFlag(FLAGS_metrics_goroutines_max)));
+    if (flags.metrics_goroutines) {
       goroutine_states = std::make_unique<gspy::GoroutineStateCollector>(
-          states_options, &processes);
+          flags.goroutine_states, &processes);
       metrics.Register("goroutines",
                        [c = goroutine_states.get()](gspy::MetricFamilies* out) {
                          c->Collect(out);
@@ -309,14 +199,15 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
         gspy::MetricsServer::Start(metrics_listen, &metrics);
     if (!started.ok()) {
-      fprintf(stderr, "gspyd: --metrics-listen: %s\n",
-              std::string(started.status().message()).c_str());
+      GSPY_LOG(ERROR) << "--metrics-listen: " << started.status().message();
       return 1;
     }
     metrics_server = *std::move(started);
-    fprintf(stderr, "gspyd: metrics on http://%s:%d/metrics\n",
-            metrics_listen.substr(0, metrics_listen.rfind(':')).c_str(),
-            metrics_server->port());
+    // Not a log line: tests and scripts read the port from it.
+    gspy::LogPlain(
+        absl::StrCat("gspyd: metrics on http://",
+                     metrics_listen.substr(0, metrics_listen.rfind(':')), ":",
+                     metrics_server->port(), "/metrics"));
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -329,30 +220,29 @@ int main(int argc, char** argv) {
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   int port = 0;
-  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string& listen = flags.listen;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
   builder.RegisterService(&gc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    fprintf(stderr, "gspyd: cannot listen on %s\n", listen.c_str());
+    GSPY_LOG(ERROR) << "cannot listen on " << listen;
     return 1;
   }
   std::string host = listen.substr(0, listen.rfind(':'));
-  fprintf(stderr, "gspyd: listening on %s:%d\n", host.c_str(), port);
-  fflush(stderr);
+  // Not a log line: tests and scripts wait for it and read the port.
+  gspy::LogPlain(absl::StrCat("gspyd: listening on ", host, ":", port));
   if (gc_metrics != nullptr) gc_metrics->Start();
   if (*push != nullptr) {
     (*push)->Start();
-    fprintf(stderr, "gspyd: %s\n", (*push)->Describe().c_str());
-    fflush(stderr);
+    GSPY_LOG(INFO) << (*push)->Describe();
   }
 
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
   while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
-  fprintf(stderr, "gspyd: stopping\n");
+  GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();

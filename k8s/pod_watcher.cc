@@ -1,10 +1,10 @@
 #include "k8s/pod_watcher.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/log.h"
 
 namespace gspy {
 
@@ -95,9 +95,8 @@ void PodWatcher::Run() {
       absl::MutexLock lock(&mu_);
       last_error_ = std::string(s.message());
     }
-    fprintf(stderr, "gspyd: kubernetes: %s (retrying in %s)\n",
-            std::string(s.message()).c_str(),
-            absl::FormatDuration(backoff).c_str());
+    GSPY_LOG(WARNING) << "kubernetes: " << s.message() << " (retrying in "
+                      << absl::FormatDuration(backoff) << ")";
     for (absl::Time until = absl::Now() + backoff;
          !stop_ && absl::Now() < until;) {
       absl::SleepFor(absl::Milliseconds(50));

@@ -1,11 +1,11 @@
 #include "daemon/export/metrics/gc_watcher.h"
 
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "base/log.h"
 
 namespace gspy {
 
@@ -115,11 +115,12 @@ void GcMetricsWatcher::Rescan() {
       if (absl::IsNotFound(watch.status())) continue;  // exited meanwhile
       ++watch_errors_;
       failed_[p->pid] = p->exe_inode;
-      fprintf(stderr, "gspyd: metrics: no GC watch of pid %d (%s): %s\n",
-              p->pid, p->exe_path.c_str(),
-              std::string(watch.status().message()).c_str());
+      GSPY_LOG(WARNING) << "metrics: no GC watch of pid " << p->pid << " ("
+                        << p->exe_path << "): " << watch.status().message();
       continue;
     }
+    GSPY_LOG(DEBUG) << "metrics: watching the GC of pid " << p->pid << " ("
+                    << p->exe_path << ")";
     watched_.try_emplace(p->pid,
                          Watched{*std::move(watch), p->exe_inode,
                                  GcProcessStats(GcProcessLabels(*proc))});

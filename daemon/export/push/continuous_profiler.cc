@@ -1,9 +1,9 @@
 #include "daemon/export/push/continuous_profiler.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
+#include "base/log.h"
 
 namespace gspy {
 
@@ -51,9 +51,8 @@ void ContinuousProfiler::Run() {
   while (true) {
     const absl::Time now = absl::Now();
     const absl::Duration until_cut = next_cut - now;
-    if (stop_.WaitForNotificationWithTimeout(
-            std::max(absl::ZeroDuration(),
-                     std::min(options_.rescan, until_cut)))) {
+    if (stop_.WaitForNotificationWithTimeout(std::max(
+            absl::ZeroDuration(), std::min(options_.rescan, until_cut)))) {
       break;
     }
     if (absl::Now() >= next_cut) {
@@ -76,14 +75,16 @@ void ContinuousProfiler::Rescan() {
     const absl::Time since = absl::Now();
     if (absl::Status s = sessions_->Attach(profile, proc, false); !s.ok()) {
       // e.g. a layout gspy cannot read; not retried until it restarts.
-      fprintf(stderr, "gspyd: continuous: cannot profile pid %d (%s): %s\n",
-              pid, proc.exe_path.c_str(), std::string(s.message()).c_str());
+      GSPY_LOG(WARNING) << "continuous: cannot profile pid " << pid << " ("
+                        << proc.exe_path << "): " << s.message();
       absl::MutexLock lock(&mu_);
       ++stats_.attach_errors;
       // Remember it, without a profile, so it is not tried every rescan.
       targets_.emplace(pid, Target{std::move(proc), nullptr, since});
       continue;
     }
+    GSPY_LOG(DEBUG) << "continuous: profiling pid " << pid << " ("
+                    << proc.exe_path << ")";
     targets_.emplace(pid, Target{std::move(proc), std::move(profile), since});
   }
   absl::MutexLock lock(&mu_);
@@ -91,9 +92,9 @@ void ContinuousProfiler::Rescan() {
 }
 
 size_t ContinuousProfiler::ProfiledCount() const {
-  return static_cast<size_t>(std::count_if(
-      targets_.begin(), targets_.end(),
-      [](const auto& t) { return t.second.profile != nullptr; }));
+  return static_cast<size_t>(
+      std::count_if(targets_.begin(), targets_.end(),
+                    [](const auto& t) { return t.second.profile != nullptr; }));
 }
 
 void ContinuousProfiler::CutAll(bool final) {
@@ -141,9 +142,9 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
   profile->start = since;
   profile->end = now;
   profile->id = NewProfileId();
-  const ProcessMetadata metadata = labeler_ != nullptr
-                                       ? labeler_->MetadataFor(target.process.pid)
-                                       : target.process.metadata;
+  const ProcessMetadata metadata =
+      labeler_ != nullptr ? labeler_->MetadataFor(target.process.pid)
+                          : target.process.metadata;
   profile->labels = PushLabels(target.process, metadata, options_.labels);
   for (PushSender* sender : senders_) sender->Enqueue(profile);
   absl::MutexLock lock(&mu_);

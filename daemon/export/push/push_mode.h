@@ -1,5 +1,6 @@
-// gspyd's continuous mode from its --push-* flags: the profiler, one sender
-// per backend, their metrics. The flags are defined in push_mode.cc.
+// gspyd's continuous mode: the profiler, one sender per backend, their
+// metrics, built from PushOptions (gspyd fills them from its --push-* flags,
+// daemon/gspyd_flags.cc).
 #ifndef GSPY_DAEMON_EXPORT_PUSH_PUSH_MODE_H_
 #define GSPY_DAEMON_EXPORT_PUSH_PUSH_MODE_H_
 
@@ -8,22 +9,50 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/metrics_registry.h"
-#include "golang/process/go_process.h"
-#include "golang/process/process_labels.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/export/push/continuous_profiler.h"
 #include "daemon/export/push/push_sender.h"
-#include "daemon/aggregation/cpu_sessions.h"
+#include "golang/process/go_process.h"
+#include "golang/process/process_labels.h"
 
 namespace gspy {
 
+// What the user asked of continuous mode, as given (Create checks it). The
+// defaults are the flags' defaults. Error messages name the options by their
+// flags (--push-interval), which is how users set them.
+struct PushOptions {
+  // Backends: https://HOST:PORT, http://HOST:PORT (plaintext) or HOST:PORT
+  // (TLS). Empty: not that backend.
+  std::string pyroscope_url;
+  std::string parca_url;
+  absl::Duration interval = absl::Seconds(15);
+  // Which processes: executables' paths, a namespace, a pod label selector.
+  std::vector<std::string> exe;
+  std::string namespace_;
+  std::string selector;
+  std::string service_name;
+  std::vector<std::string> labels;  // k=v
+  std::string tls_ca_file;
+  bool insecure_skip_verify = false;
+  std::string bearer_token_file;
+  absl::Duration timeout = absl::Seconds(10);
+  int queue_max_profiles = 1000;
+  int64_t queue_max_bytes = 64 << 20;
+  int max_attempts = 8;  // 0: no limit
+  absl::Duration retry_initial_backoff = absl::Seconds(1);
+  absl::Duration retry_max_backoff = absl::Seconds(30);
+};
+
 class PushMode {
  public:
-  // Null when no --push-pyroscope-url or --push-parca-url is given;
-  // INVALID_ARGUMENT for flags that do not make sense. `labeler` may be null.
-  static absl::StatusOr<std::unique_ptr<PushMode>> FromFlags(
-      const ProcessTable* processes, SessionRegistry* sessions,
-      const ProcessLabeler* labeler, int64_t period_ns, size_t max_stacks);
+  // Null when `options` names no backend; INVALID_ARGUMENT for options that
+  // do not make sense. `labeler` may be null.
+  static absl::StatusOr<std::unique_ptr<PushMode>> Create(
+      const PushOptions& push, const ProcessTable* processes,
+      SessionRegistry* sessions, const ProcessLabeler* labeler,
+      int64_t period_ns, size_t max_stacks);
   ~PushMode();
 
   void Start();

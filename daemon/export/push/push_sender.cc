@@ -1,10 +1,10 @@
 #include "daemon/export/push/push_sender.h"
 
-#include <cstdio>
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
 
 namespace gspy {
 
@@ -87,17 +87,17 @@ bool PushSender::SendWithRetries(const std::vector<PushQueue::Item>& batch) {
     const bool out_of_tries =
         options_.max_attempts > 0 && attempt >= options_.max_attempts;
     if (!retryable || out_of_tries) {
-      fprintf(stderr, "gspyd: push to %s: dropping %zu profiles after %d %s: %s\n",
-              exporter_->backend().c_str(), batch.size(), attempt,
-              attempt == 1 ? "try" : "tries", s.ToString().c_str());
+      GSPY_LOG(WARNING) << "push to " << exporter_->backend() << ": dropping "
+                        << batch.size() << " profiles after " << attempt
+                        << (attempt == 1 ? " try: " : " tries: ") << s;
       absl::MutexLock lock(&mu_);
-      (retryable ? stats_.dropped_retries_exhausted : stats_.dropped_rejected) +=
-          batch.size();
+      (retryable ? stats_.dropped_retries_exhausted
+                 : stats_.dropped_rejected) += batch.size();
       return true;
     }
     if (attempt == 1) {
-      fprintf(stderr, "gspyd: push to %s failed, retrying: %s\n",
-              exporter_->backend().c_str(), s.ToString().c_str());
+      GSPY_LOG(WARNING) << "push to " << exporter_->backend()
+                        << " failed, retrying: " << s;
     }
     const absl::Duration wait = backoff_.Next();
     // Wake early to stop; when stopping, keep trying until the drain ends.

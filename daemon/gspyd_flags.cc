@@ -1,0 +1,236 @@
+#include "daemon/gspyd_flags.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+// Defaults come from the option structs, so that each is written once.
+namespace {
+const gspy::GspydOptions& Defaults() {
+  static const gspy::GspydOptions* const kDefaults = new gspy::GspydOptions();
+  return *kDefaults;
+}
+}  // namespace
+
+ABSL_FLAG(gspy::LogSeverity, log_level, Defaults().log_level,
+          "least severity logged: debug, info, warning or error");
+ABSL_FLAG(std::string, listen, Defaults().listen,
+          "gRPC address to serve on; port 0 picks a free port");
+ABSL_FLAG(int, cpu_hz, Defaults().cpu_hz,
+          "CPU sampling frequency per CPU, in Hz");
+ABSL_FLAG(absl::Duration, max_duration, Defaults().profiler.max_duration,
+          "longest profile a client may ask for");
+ABSL_FLAG(int, max_stacks_per_profile,
+          static_cast<int>(Defaults().profiler.max_stacks_per_profile),
+          "distinct stacks one profile keeps; further samples are counted as "
+          "dropped");
+ABSL_FLAG(double, block_max_parks_per_second,
+          Defaults().block.max_parks_per_second,
+          "budget of the block and sched-latency probes: above this many "
+          "goroutine parks per second (all profiled processes together), new "
+          "waits are recorded only part of the time and the profile is scaled "
+          "(it says by how much); 0 for no limit");
+ABSL_FLAG(double, block_detach_above_parks_per_second,
+          Defaults().block.trap.max_parks_per_second,
+          "trap budget of the block probes (0, the default: none): above this "
+          "many parks per second (measured while attached), the probes are "
+          "attached only for one --block-detach-window per period and "
+          "detached in between, so the uprobe traps fall too. For long block "
+          "and sched-latency pulls of park-heavy servers: waits are "
+          "reweighted, waits longer than half a window are left out, and "
+          "counts are those of the target while probed, extrapolated (low "
+          "when the probes slow it); the profile says so. Wall pulls keep the "
+          "probes attached");
+ABSL_FLAG(absl::Duration, block_detach_window, Defaults().block.trap.window,
+          "attached window of the block probes' trap duty cycle");
+ABSL_FLAG(double, block_detach_min_fraction, Defaults().block.trap.min_fraction,
+          "smallest share of time the block probes stay attached");
+ABSL_FLAG(std::string, kube_api, "",
+          "Kubernetes API server for pod metadata: a URL (https://host:port or "
+          "http://...), \"none\", or empty for the in-cluster service account "
+          "when KUBERNETES_SERVICE_HOST is set");
+ABSL_FLAG(std::string, kube_token_file, "",
+          "bearer token for --kube-api (in-cluster: the service account's)");
+ABSL_FLAG(std::string, kube_ca_file, "",
+          "CA bundle for --kube-api's certificate (in-cluster: the service "
+          "account's)");
+ABSL_FLAG(std::string, node_name, "",
+          "this node's name, for the pod watch and the \"node\" label "
+          "(default: $NODE_NAME, else the host name)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "
+          "empty for none, port 0 picks a free port");
+ABSL_FLAG(bool, metrics_gc, Defaults().gc_metrics.watch_gc,
+          "with --metrics-listen, watch the GC of every Go process found and "
+          "export its pauses and cycles");
+ABSL_FLAG(absl::Duration, metrics_gc_rescan, Defaults().gc_metrics.rescan,
+          "how often to look for new and exited Go processes for the metrics");
+ABSL_FLAG(int, metrics_gc_max_processes,
+          static_cast<int>(Defaults().gc_metrics.max_processes),
+          "most Go processes whose GC the metrics watch at once");
+ABSL_FLAG(bool, metrics_goroutines, Defaults().metrics_goroutines,
+          "with --metrics-listen, count the goroutines of every Go process by "
+          "state and wait reason at each scrape (read from outside, no stop)");
+ABSL_FLAG(int, metrics_goroutines_max_processes,
+          static_cast<int>(Defaults().goroutine_states.max_processes),
+          "most Go processes whose goroutines a scrape counts");
+ABSL_FLAG(int, metrics_goroutines_max,
+          static_cast<int>(Defaults().goroutine_states.max_goroutines),
+          "most goroutines counted per process and scrape");
+
+ABSL_FLAG(std::string, push_pyroscope_url, "",
+          "continuous mode: push CPU profiles to this Pyroscope "
+          "(push.v1.PusherService/Push): https://HOST:PORT, http://HOST:PORT "
+          "(plaintext) or HOST:PORT (TLS)");
+ABSL_FLAG(std::string, push_parca_url, "",
+          "continuous mode: push CPU profiles to this Parca "
+          "(ProfileStoreService/WriteRaw); same forms as --push-pyroscope-url");
+ABSL_FLAG(absl::Duration, push_interval, Defaults().push.interval,
+          "continuous mode: one profile per process per interval");
+ABSL_FLAG(std::vector<std::string>, push_exe, {},
+          "continuous mode: profile only processes of these executables "
+          "(comma-separated paths); default every Go process");
+ABSL_FLAG(std::string, push_namespace, "",
+          "continuous mode: profile only processes of pods of this namespace");
+ABSL_FLAG(std::string, push_selector, "",
+          "continuous mode: only pods matching this label selector "
+          "(app=checkout,tier!=batch)");
+ABSL_FLAG(std::string, push_service_name, "",
+          "continuous mode: the service_name label of every profile (default: "
+          "the process's Go module path, else its executable's name)");
+ABSL_FLAG(std::vector<std::string>, push_labels, {},
+          "continuous mode: labels added to every profile, k=v,k2=v2");
+ABSL_FLAG(std::string, push_tls_ca_file, "",
+          "CA bundle for the push backends' certificates (default: the "
+          "system's roots)");
+ABSL_FLAG(bool, push_insecure_skip_verify, Defaults().push.insecure_skip_verify,
+          "do not verify the push backends' TLS certificates");
+ABSL_FLAG(std::string, push_bearer_token_file, "",
+          "file whose content is sent as Authorization: Bearer TOKEN with each "
+          "push; read again when it changes");
+ABSL_FLAG(absl::Duration, push_timeout, Defaults().push.timeout,
+          "deadline of one push request");
+ABSL_FLAG(int, push_queue_max_profiles, Defaults().push.queue_max_profiles,
+          "profiles one backend's queue keeps while it cannot be reached; "
+          "the oldest are dropped beyond (counted)");
+ABSL_FLAG(int64_t, push_queue_max_bytes, Defaults().push.queue_max_bytes,
+          "bytes one backend's queue keeps (see --push-queue-max-profiles)");
+ABSL_FLAG(int, push_max_attempts, Defaults().push.max_attempts,
+          "tries of one push request before its profiles are dropped "
+          "(counted); 0: no limit");
+ABSL_FLAG(absl::Duration, push_retry_initial_backoff,
+          Defaults().push.retry_initial_backoff,
+          "wait before the first retry; doubles each retry, with jitter");
+ABSL_FLAG(absl::Duration, push_retry_max_backoff,
+          Defaults().push.retry_max_backoff, "longest wait between retries");
+
+namespace gspy {
+namespace {
+
+size_t NonNegative(int v) { return static_cast<size_t>(std::max(0, v)); }
+
+}  // namespace
+
+GspydOptions GspydOptionsFromFlags() {
+  GspydOptions o;
+  o.log_level = absl::GetFlag(FLAGS_log_level);
+  o.listen = absl::GetFlag(FLAGS_listen);
+  o.cpu_hz = absl::GetFlag(FLAGS_cpu_hz);
+  o.profiler.max_duration = absl::GetFlag(FLAGS_max_duration);
+  o.profiler.max_stacks_per_profile =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));
+
+  o.block.max_parks_per_second =
+      absl::GetFlag(FLAGS_block_max_parks_per_second);
+  o.block.trap.max_parks_per_second =
+      absl::GetFlag(FLAGS_block_detach_above_parks_per_second);
+  o.block.trap.window = absl::GetFlag(FLAGS_block_detach_window);
+  o.block.trap.min_fraction =
+      std::clamp(absl::GetFlag(FLAGS_block_detach_min_fraction), 0.001, 1.0);
+
+  o.kube.api = absl::GetFlag(FLAGS_kube_api);
+  o.kube.token_file = absl::GetFlag(FLAGS_kube_token_file);
+  o.kube.ca_file = absl::GetFlag(FLAGS_kube_ca_file);
+  o.kube.node_name = absl::GetFlag(FLAGS_node_name);
+
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.gc_metrics.watch_gc = absl::GetFlag(FLAGS_metrics_gc);
+  o.gc_metrics.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);
+  o.gc_metrics.max_processes =
+      NonNegative(absl::GetFlag(FLAGS_metrics_gc_max_processes));
+  o.metrics_goroutines = absl::GetFlag(FLAGS_metrics_goroutines);
+  o.goroutine_states.max_processes =
+      NonNegative(absl::GetFlag(FLAGS_metrics_goroutines_max_processes));
+  o.goroutine_states.max_goroutines =
+      NonNegative(absl::GetFlag(FLAGS_metrics_goroutines_max));
+
+  PushOptions& p = o.push;
+  p.pyroscope_url = absl::GetFlag(FLAGS_push_pyroscope_url);
+  p.parca_url = absl::GetFlag(FLAGS_push_parca_url);
+  p.interval = absl::GetFlag(FLAGS_push_interval);
+  p.exe = absl::GetFlag(FLAGS_push_exe);
+  p.namespace_ = absl::GetFlag(FLAGS_push_namespace);
+  p.selector = absl::GetFlag(FLAGS_push_selector);
+  p.service_name = absl::GetFlag(FLAGS_push_service_name);
+  p.labels = absl::GetFlag(FLAGS_push_labels);
+  p.tls_ca_file = absl::GetFlag(FLAGS_push_tls_ca_file);
+  p.insecure_skip_verify = absl::GetFlag(FLAGS_push_insecure_skip_verify);
+  p.bearer_token_file = absl::GetFlag(FLAGS_push_bearer_token_file);
+  p.timeout = absl::GetFlag(FLAGS_push_timeout);
+  p.queue_max_profiles = absl::GetFlag(FLAGS_push_queue_max_profiles);
+  p.queue_max_bytes = absl::GetFlag(FLAGS_push_queue_max_bytes);
+  p.max_attempts = absl::GetFlag(FLAGS_push_max_attempts);
+  p.retry_initial_backoff = absl::GetFlag(FLAGS_push_retry_initial_backoff);
+  p.retry_max_backoff = absl::GetFlag(FLAGS_push_retry_max_backoff);
+  return o;
+}
+
+std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
+  std::vector<std::string> out;
+  out.reserve(argc);
+  bool flags_ended = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {
+      flags_ended = true;
+    } else if (i > 0 && !flags_ended && arg.rfind("--", 0) == 0) {
+      const size_t end = std::min(arg.find('='), arg.size());
+      for (size_t j = 2; j < end; ++j) {
+        if (arg[j] == '-') arg[j] = '_';
+      }
+    }
+    out.push_back(std::move(arg));
+  }
+  return out;
+}
+
+GspydOptions ParseGspydCommandLine(int argc, char** argv) {
+  // absl's --help lists the flags of the file named like the program
+  // (gspyd.cc, gspyd_main.cc); gspyd's are all here.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "daemon/gspyd_flags.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as "
+      "root)");
+  std::vector<std::string> storage = DashesToUnderscores(argc, argv);
+  std::vector<char*> args;
+  args.reserve(storage.size());
+  for (std::string& a : storage) args.push_back(a.data());
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  return GspydOptionsFromFlags();
+}
+
+}  // namespace gspy

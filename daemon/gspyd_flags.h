@@ -1,0 +1,60 @@
+// gspyd's command line. Every flag of gspyd is defined in gspyd_flags.cc;
+// ParseGspydCommandLine turns them into the plain option structs the
+// components take, so that no component reads a flag.
+#ifndef GSPY_DAEMON_GSPYD_FLAGS_H_
+#define GSPY_DAEMON_GSPYD_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "daemon/api/profiler_service.h"
+#include "daemon/export/metrics/gc_watcher.h"
+#include "daemon/export/metrics/goroutine_state_collector.h"
+#include "daemon/export/push/push_mode.h"
+#include "daemon/sources/block/block_tracker.h"
+
+namespace gspy {
+
+// Where pod metadata comes from, as given (gspyd_main resolves it).
+struct KubeOptions {
+  // A URL, "none", or empty for the in-cluster service account.
+  std::string api;
+  std::string token_file;
+  std::string ca_file;
+  // Empty: $NODE_NAME, else the host name.
+  std::string node_name;
+};
+
+struct GspydOptions {
+  LogSeverity log_level = LogSeverity::kInfo;
+  std::string listen = "127.0.0.1:7070";
+  int cpu_hz = 99;
+  // period_ns is the sampler's, known once it runs.
+  ProfilerServiceOptions profiler;
+  BlockTrackerOptions block;
+  KubeOptions kube;
+  // Empty: no metrics server; then none of the metrics options matter.
+  std::string metrics_listen;
+  GcMetricsOptions gc_metrics;
+  bool metrics_goroutines = true;
+  GoroutineStateOptions goroutine_states;
+  PushOptions push;
+};
+
+// Parses gspyd's command line (exits, as absl does, on an unknown flag or a
+// bad value, and for --help) and returns the options it sets.
+GspydOptions ParseGspydCommandLine(int argc, char** argv);
+
+// The options the flags hold now.
+GspydOptions GspydOptionsFromFlags();
+
+// gspyd's flags are documented with dashes (--cpu-hz) as gspy's are; abseil
+// names them with underscores. Returns argv with the dashes of flag names
+// (not of values, nor after a bare "--") turned into underscores, so that
+// both spellings work.
+std::vector<std::string> DashesToUnderscores(int argc, char** argv);
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_GSPYD_FLAGS_H_
