@@ -209,6 +209,15 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
     }
     return LeakWatchCommand(stub, cl);
   }
+  // Leak detection's flags mean nothing to a single dump: a forgotten
+  // --watch, not to be ignored.
+  for (const char* flag :
+       {"interval", "min-growth", "min-r2", "min-snapshots"}) {
+    if (cl.Has(flag)) {
+      fprintf(stderr, "gspy: goroutines: --%s needs --watch\n", flag);
+      return 2;
+    }
+  }
   const std::string format = cl.Get("format").value_or("text");
   if (format != "text" && format != "pprof") {
     return Fail("goroutines: --format must be text or pprof");

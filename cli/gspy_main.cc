@@ -18,8 +18,10 @@
 #include "absl/time/time.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
+#include "cli/commands.h"
 #include "cli/goroutines_command.h"
 #include "cli/render/flame_graph.h"
+#include "cli/version_command.h"
 #include "profile/pprof/profile_builder.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
@@ -28,7 +30,13 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
 
+Every command accepts --server (default 127.0.0.1:7070) and --help; a flag
+the command does not take is an error (exit code 2).
+
 commands:
+  version, --version            gspy's version and API version, and gspyd's
+                                when it answers at --server (exit code 0
+                                when it does not: the line says so)
   targets                       Go processes on the node: pid, Go version, exe,
                                 module, probes attached, pod
   profile cpu                   pull a CPU profile
@@ -87,6 +95,12 @@ commands:
 int Fail(const std::string& message) {
   fprintf(stderr, "gspy: %s\n", message.c_str());
   return 1;
+}
+
+// A command line gspy does not understand: exit code 2, as for no command.
+int UsageError(const std::string& message) {
+  fprintf(stderr, "gspy: %s\n", message.c_str());
+  return 2;
 }
 
 int FailRpc(const grpc::Status& status) {
@@ -350,11 +364,35 @@ int main(int argc, char** argv) {
   using gspy::Fail;
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<gspy::CommandLine> cl =
-      gspy::ParseCommandLine(args, {"goroutine-ids", "kernel", "help", "system"});
-  if (!cl.ok()) return Fail(std::string(cl.status().message()));
-  if (cl->Has("help") || cl->positional.empty()) {
+      gspy::ParseCommandLine(args, gspy::AllFlags());
+  if (!cl.ok()) return gspy::UsageError(std::string(cl.status().message()));
+  const std::vector<std::string>& pos = cl->positional;
+  const bool version =
+      cl->Has("version") || (!pos.empty() && pos[0] == "version");
+  if (!version && pos.empty()) {
+    // `gspy --hlep` is a typo of a global flag, not a request for usage.
+    if (absl::Status s = gspy::CheckFlags(*cl, gspy::GlobalFlags()); !s.ok()) {
+      return gspy::UsageError(std::string(s.message()));
+    }
+  }
+  if (!version && (cl->Has("help") || pos.empty())) {
     fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
     return cl->Has("help") ? 0 : 2;
+  }
+  const gspy::CommandSpec* command = version && pos.empty()
+                                         ? gspy::FindCommand({"version"})
+                                         : gspy::FindCommand(pos);
+  if (command == nullptr) {
+    if (pos[0] == "profile") {
+      return gspy::UsageError(
+          "profile: the profile type must be given: gspy profile "
+          "cpu|block|sched-latency|wall ...");
+    }
+    fputs(gspy::kUsage, stderr);
+    return gspy::UsageError(absl::StrCat("unknown command: ", pos[0]));
+  }
+  if (absl::Status s = gspy::CheckCommandLine(*cl, *command); !s.ok()) {
+    return gspy::UsageError(std::string(s.message()));
   }
   const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
   // No cap on answers: gRPC's default of 4 MiB is less than the goroutine
@@ -364,23 +402,15 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateCustomChannel(
       server, grpc::InsecureChannelCredentials(), channel_args);
   auto stub = gspy::v1::Profiler::NewStub(channel);
-  const std::vector<std::string>& pos = cl->positional;
+  if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
     return gspy::WatchGc(*gc_stub, *cl);
   }
-  if (pos[0] == "profile") {
-    for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
-      if (pos.size() >= 2 && pos[1] == kind.name) {
-        return gspy::PullProfile(*stub, kind, *cl);
-      }
-    }
-    return Fail(
-        "profile: the profile type must be given: gspy profile "
-        "cpu|block|sched-latency|wall ...");
+  for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
+    if (pos[1] == kind.name) return gspy::PullProfile(*stub, kind, *cl);
   }
-  fputs(gspy::kUsage, stderr);
-  return Fail(absl::StrCat("unknown command: ", pos[0]));
+  return Fail(absl::StrCat("no handler for ", pos[0]));
 }

@@ -16,31 +16,33 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "daemon/sources/block/block_tracker.h"
+#include "base/metrics_registry.h"
+#include "base/version.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/api/gc_service.h"
-#include "daemon/sources/gc/gc_tracker.h"
-#include "k8s/kube_labeler.h"
-#include "k8s/pod_cache.h"
-#include "k8s/pod_watcher.h"
+#include "daemon/api/profiler_service.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
 #include "daemon/export/metrics/grpc_metrics.h"
 #include "daemon/export/metrics/health_collector.h"
-#include "base/metrics_registry.h"
 #include "daemon/export/metrics/metrics_server.h"
 #include "daemon/export/metrics/self_process_collector.h"
+#include "daemon/export/push/push_mode.h"
 #include "daemon/preflight/preflight.h"
+#include "daemon/sources/block/block_tracker.h"
+#include "daemon/sources/cpu/cpu_sampler.h"
+#include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
-#include "daemon/export/push/push_mode.h"
-#include "daemon/sources/cpu/cpu_sampler.h"
-#include "daemon/api/profiler_service.h"
-#include "daemon/aggregation/cpu_sessions.h"
+#include "k8s/kube_labeler.h"
+#include "k8s/pod_cache.h"
+#include "k8s/pod_watcher.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "gRPC address to serve on; port 0 picks a free port");
@@ -165,6 +167,11 @@ void OnSignal(int) { g_stop = true; }
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as root)");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return absl::StrCat("gspyd ", gspy::kGspyVersion, "\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> arg_storage;
   std::vector<char*> args = DashesToUnderscores(argc, argv, &arg_storage);
   absl::ParseCommandLine(static_cast<int>(args.size()), args.data());

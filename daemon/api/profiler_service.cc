@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/version.h"
 #include "daemon/api/pull_window.h"
 
 namespace gspy {
@@ -16,6 +17,16 @@ ProfilerService::ProfilerService(ProfilerServiceOptions options,
       processes_(processes),
       sessions_(sessions),
       block_tracker_(block_tracker) {}
+
+grpc::Status ProfilerService::GetVersion(
+    grpc::ServerContext*, const gspy::v1::GetVersionRequest*,
+    gspy::v1::GetVersionResponse* response) {
+  response->set_version(kGspyVersion);
+  // The API version is the proto package: the .proto file is its one place.
+  response->set_api_version(
+      gspy::v1::GetVersionResponse::descriptor()->file()->package());
+  return grpc::Status::OK;
+}
 
 grpc::Status ProfilerService::ListTargets(
     grpc::ServerContext*, const gspy::v1::ListTargetsRequest*,
