@@ -117,6 +117,18 @@ absl::Status WriteFile(const std::string& path, const std::string& data) {
   return absl::OkStatus();
 }
 
+// As the PROBES column shows them.
+std::string ProbesText(int probes) {
+  switch (probes) {
+    case gspy::v1::PROBES_GC:
+      return "gc";
+    case gspy::v1::PROBES_BLOCK:
+      return "block";
+    default:
+      return absl::StrCat("unknown(", probes, ")");
+  }
+}
+
 int Targets(gspy::v1::Profiler::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -125,7 +137,9 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   if (!s.ok()) return FailRpc(s);
   printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tNOTE\n");
   for (const auto& t : response.targets()) {
-    std::string probes = absl::StrJoin(t.probes(), ",");
+    std::string probes = absl::StrJoin(
+        t.probes(), ",",
+        [](std::string* out, int p) { out->append(ProbesText(p)); });
     std::string pod = "-";
     if (auto ns = t.metadata().find("namespace"),
         name = t.metadata().find("pod");
@@ -195,8 +209,10 @@ absl::StatusOr<absl::Duration> ReadTargetsAndDuration(
         absl::StrCat("--duration=", *d, ": not a duration (e.g. 10s)"));
   }
   const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  request->set_duration_seconds(nanos / 1'000'000'000);
-  request->set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  // google.protobuf.Duration: nanos carry the sign of seconds, as % does.
+  request->mutable_duration()->set_seconds(nanos / 1'000'000'000);
+  request->mutable_duration()->set_nanos(
+      static_cast<int32_t>(nanos % 1'000'000'000));
   return duration;
 }
 
@@ -395,10 +411,13 @@ int main(int argc, char** argv) {
     return gspy::UsageError(std::string(s.message()));
   }
   const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
-  // No cap on answers: gRPC's default of 4 MiB is less than the goroutine
-  // dump of a few thousand goroutines (about 1.4 KiB each with 15 frames).
   grpc::ChannelArguments channel_args;
-  channel_args.SetMaxReceiveMessageSize(-1);
+  if (command->words[0] == "profile") {
+    // A profile is one pprof in one message, and one of 100k stacks
+    // (--max-stacks-per-profile) can exceed gRPC's default 4 MiB. Goroutine
+    // dumps, the larger answers, come in parts well under it.
+    channel_args.SetMaxReceiveMessageSize(-1);
+  }
   auto channel = grpc::CreateCustomChannel(
       server, grpc::InsecureChannelCredentials(), channel_args);
   auto stub = gspy::v1::Profiler::NewStub(channel);

@@ -40,9 +40,11 @@ grpc::Status ProfilerService::ListTargets(
     t->set_go_version(proc.binary->build_info().go_version);
     t->set_module_path(proc.binary->build_info().module_path);
     if (gc_tracker_ != nullptr && gc_tracker_->Watching(proc.pid)) {
-      t->add_probes("gc");
+      t->add_probes(gspy::v1::PROBES_GC);
     }
-    if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
+    if (block_tracker_->Attached(proc.pid)) {
+      t->add_probes(gspy::v1::PROBES_BLOCK);
+    }
     for (const auto& [k, v] : proc.metadata.labels) {
       (*t->mutable_metadata())[k] = v;
     }

@@ -47,7 +47,7 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status GetGoroutines(
       grpc::ServerContext* context,
       const gspy::v1::GetGoroutinesRequest* request,
-      gspy::v1::GetGoroutinesResponse* response) override;
+      grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) override;
   grpc::Status GetVersion(grpc::ServerContext* context,
                           const gspy::v1::GetVersionRequest* request,
                           gspy::v1::GetVersionResponse* response) override;
