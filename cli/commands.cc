@@ -25,7 +25,6 @@ std::vector<CommandSpec> MakeCommands() {
                               {"labels"},
                               {"filter"},
                               {"goroutine-ids", true},
-                              {"kernel", true},
                               {"o"},
                               {"output"},
                               {"kube-api"},
@@ -37,7 +36,10 @@ std::vector<CommandSpec> MakeCommands() {
       {{"targets"}, {}},
       {{"version"}, {}},
   };
-  for (const char* type : {"cpu", "block", "sched-latency", "wall"}) {
+  // Kernel frames are for CPU samples only: a waiting goroutine is parked
+  // in user space.
+  out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});
+  for (const char* type : {"block", "sched-latency", "wall"}) {
     out.push_back({{"profile", type}, profile});
   }
   out.push_back({{"gc"}, Concat(kSelectorFlags, {{"duration"}})});

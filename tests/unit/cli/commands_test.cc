@@ -33,6 +33,8 @@ TEST(CommandsTest, FlagsOfOtherCommandsAreRejected) {
   EXPECT_TRUE(absl::IsInvalidArgument(Check({"goroutines", "--duration=1s"})));
   EXPECT_TRUE(absl::IsInvalidArgument(
       Check({"profile", "wall", "--pid=1", "--system"})));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      Check({"profile", "block", "--pid=1", "--kernel", "-o", "b.pb.gz"})));
 }
 
 TEST(CommandsTest, EachCommandTakesItsOwnAndTheGlobalFlags) {
