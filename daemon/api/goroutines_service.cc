@@ -77,8 +77,14 @@ grpc::Status ProfilerService::GetGoroutines(
     DumpToProto(*dump, *proc.binary, proc.load_bias, filter->get(), &out);
     out.set_dump_nanos(absl::ToInt64Nanoseconds(took));
     if (pprof) {
-      for_pprof.push_back(out);
-      out.clear_goroutines();
+      // The goroutines stay for the profile; `out` keeps the rest, without
+      // copying them.
+      gspy::v1::ProcessGoroutines& kept =
+          for_pprof.emplace_back(std::move(out));
+      google::protobuf::RepeatedPtrField<gspy::v1::Goroutine> goroutines;
+      goroutines.Swap(kept.mutable_goroutines());
+      out = kept;
+      goroutines.Swap(kept.mutable_goroutines());
     }
     if (!EmitProcessParts(std::move(out), kGoroutinesPartBytes, emit)) break;
   }
