@@ -17,6 +17,7 @@
 #include "golang/goroutines/core_match.h"
 #include "golang/goroutines/dump_proto.h"
 #include "golang/goroutines/goroutine_dump.h"
+#include "golang/goroutines/goroutines_stream.h"
 #include "golang/goroutines/memory_source.h"
 
 namespace gspy {
@@ -73,9 +74,10 @@ absl::StatusOr<uint64_t> CoreLoadBias(const CoreFileMemory& core,
       "of this core?"));
 }
 
-// A dump of a core file, read here without gspyd.
-absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
-    const CommandLine& cl, const std::string& core_path) {
+// A dump of a core file, read here without gspyd, cut into GetGoroutines'
+// messages and joined again as gspyd's answer is.
+absl::StatusOr<GoroutinesDumps> DumpCore(const CommandLine& cl,
+                                         const std::string& core_path) {
   const std::optional<std::string> exe = cl.Get("exe");
   if (!exe.has_value()) {
     return absl::InvalidArgumentError(
@@ -111,15 +113,29 @@ absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
     return absl::Status(dump.status().code(),
                         absl::StrCat(core_path, ": ", dump.status().message()));
   }
-  gspy::v1::GetGoroutinesResponse response;
-  gspy::v1::ProcessGoroutines* p = response.add_processes();
-  for (const std::string& w : (*core)->warnings()) p->add_warnings(w);
-  DumpToProto(*dump, **binary, *bias, &*filter, p);
-  p->set_dump_nanos(absl::ToInt64Nanoseconds(absl::Now() - start));
+  gspy::v1::ProcessGoroutines p;
+  for (const std::string& w : (*core)->warnings()) p.add_warnings(w);
+  DumpToProto(*dump, **binary, *bias, &*filter, &p);
+  p.set_dump_nanos(absl::ToInt64Nanoseconds(absl::Now() - start));
+  GoroutinesDumps out;
+  absl::Status joined;
+  auto add = [&](const gspy::v1::GetGoroutinesResponse& m) {
+    joined = out.Add(m);
+    return joined.ok();
+  };
   if (cl.Get("format").value_or("text") == "pprof") {
-    response.set_pprof(GoroutinesPprof({p}, absl::ToUnixNanos(absl::Now())));
+    const std::string pprof =
+        GoroutinesPprof({&p}, absl::ToUnixNanos(absl::Now()));
+    p.clear_goroutines();
+    if (EmitProcessParts(std::move(p), kGoroutinesPartBytes, add)) {
+      EmitPprofPieces(pprof, kGoroutinesPartBytes, add);
+    }
+  } else {
+    EmitProcessParts(std::move(p), kGoroutinesPartBytes, add);
   }
-  return response;
+  if (!joined.ok()) return joined;
+  if (absl::Status s = out.Finish(); !s.ok()) return s;
+  return out;
 }
 
 }  // namespace
@@ -127,8 +143,12 @@ absl::StatusOr<gspy::v1::GetGoroutinesResponse> DumpCore(
 std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
   std::string out;
   for (const gspy::v1::Goroutine& g : p.goroutines()) {
-    std::string state = g.wait_reason().empty() ? g.status() : g.wait_reason();
-    if (g.status() == "leaked") absl::StrAppend(&state, " (leaked)");
+    std::string state = g.wait_reason().empty()
+                            ? std::string(GoroutineStatusText(g.status()))
+                            : g.wait_reason();
+    if (g.status() == gspy::v1::GOROUTINE_STATUS_LEAKED) {
+      absl::StrAppend(&state, " (leaked)");
+    }
     if (g.scan()) absl::StrAppend(&state, " (scan)");
     if (g.wait_nanos() >= 60'000'000'000) {
       absl::StrAppend(&state, ", ", g.wait_nanos() / 60'000'000'000,
@@ -202,12 +222,45 @@ absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
   return request;
 }
 
+absl::StatusOr<GoroutinesDumps> ReadGoroutines(
+    gspy::v1::Profiler::Stub& stub,
+    const gspy::v1::GetGoroutinesRequest& request, absl::Duration deadline) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  std::unique_ptr<grpc::ClientReader<gspy::v1::GetGoroutinesResponse>> reader =
+      stub.GetGoroutines(&ctx, request);
+  GoroutinesDumps out;
+  absl::Status joined;
+  gspy::v1::GetGoroutinesResponse m;
+  while (reader->Read(&m)) {
+    if (joined.ok()) joined = out.Add(std::move(m));
+    if (!joined.ok()) ctx.TryCancel();
+  }
+  const grpc::Status s = reader->Finish();
+  if (!joined.ok()) return joined;
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        s.error_message());
+  }
+  if (absl::Status f = out.Finish(); !f.ok()) return f;
+  return out;
+}
+
 int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   if (cl.Has("watch")) {
     if (cl.Has("core")) {
       return Fail("goroutines: --watch needs live processes, not --core");
     }
     return LeakWatchCommand(stub, cl);
+  }
+  // Leak detection's flags mean nothing to a single dump: a forgotten
+  // --watch, not to be ignored.
+  for (const char* flag :
+       {"interval", "min-growth", "min-r2", "min-snapshots"}) {
+    if (cl.Has(flag)) {
+      fprintf(stderr, "gspy: goroutines: --%s needs --watch\n", flag);
+      return 2;
+    }
   }
   const std::string format = cl.Get("format").value_or("text");
   if (format != "text" && format != "pprof") {
@@ -218,14 +271,9 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   if (format == "pprof" && out_path.empty()) {
     return Fail("goroutines: --format=pprof needs -o FILE");
   }
-  gspy::v1::GetGoroutinesResponse response;
+  absl::StatusOr<GoroutinesDumps> r;
   if (std::optional<std::string> core = cl.Get("core")) {
-    absl::StatusOr<gspy::v1::GetGoroutinesResponse> r = DumpCore(cl, *core);
-    if (!r.ok()) {
-      return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()),
-                               ": ", r.status().message()));
-    }
-    response = *std::move(r);
+    r = DumpCore(cl, *core);
   } else {
     absl::StatusOr<gspy::v1::GetGoroutinesRequest> request =
         GoroutinesRequestFromFlags(cl);
@@ -233,21 +281,18 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
     if (format == "pprof") {
       request->set_format(gspy::v1::GOROUTINES_FORMAT_PPROF);
     }
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(120));
-    grpc::Status s = stub.GetGoroutines(&ctx, *request, &response);
-    if (!s.ok()) {
-      const auto code = static_cast<absl::StatusCode>(s.error_code());
-      return Fail(absl::StrCat(absl::StatusCodeToString(code), ": ",
-                               s.error_message()));
-    }
+    r = ReadGoroutines(stub, *request, absl::Seconds(120));
   }
-  for (const std::string& w : response.warnings()) {
+  if (!r.ok()) {
+    return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()), ": ",
+                             r.status().message()));
+  }
+  const GoroutinesDumps& response = *r;
+  for (const std::string& w : response.warnings) {
     fprintf(stderr, "gspy: warning: %s\n", w.c_str());
   }
   std::string text;
-  for (const gspy::v1::ProcessGoroutines& p : response.processes()) {
+  for (const gspy::v1::ProcessGoroutines& p : response.processes) {
     for (const std::string& w : p.warnings()) {
       fprintf(stderr, "gspy: warning: pid %d: %s\n", p.pid(), w.c_str());
     }
@@ -262,12 +307,12 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
             static_cast<long long>(p.dropped()),
             static_cast<long long>(p.retried()),
             static_cast<double>(p.dump_nanos()) / 1e6);
-    if (response.processes_size() > 1) {
+    if (response.processes.size() > 1) {
       absl::StrAppend(&text, "== pid ", p.pid(), " ==\n");
     }
     absl::StrAppend(&text, FormatGoroutinesText(p));
   }
-  const std::string& data = format == "pprof" ? response.pprof() : text;
+  const std::string& data = format == "pprof" ? response.pprof : text;
   if (out_path.empty()) {
     fwrite(data.data(), 1, data.size(), stdout);
     return 0;

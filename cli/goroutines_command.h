@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cli/command_line.h"
+#include "golang/goroutines/goroutines_stream.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
 namespace gspy {
@@ -19,6 +21,11 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl);
 // --namespace, --selector), --filter and --system ask for.
 absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
     const CommandLine& cl);
+
+// GetGoroutines' stream, read whole and joined; an RPC error with its code.
+absl::StatusOr<GoroutinesDumps> ReadGoroutines(
+    gspy::v1::Profiler::Stub& stub,
+    const gspy::v1::GetGoroutinesRequest& request, absl::Duration deadline);
 
 // The dump in Go's debug=2 format: "goroutine N [status, M minutes]:", the
 // frames with file:line and pc offset, "created by F in goroutine P".

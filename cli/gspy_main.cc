@@ -18,8 +18,10 @@
 #include "absl/time/time.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
+#include "cli/commands.h"
 #include "cli/goroutines_command.h"
 #include "cli/render/flame_graph.h"
+#include "cli/version_command.h"
 #include "profile/pprof/profile_builder.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
@@ -28,7 +30,13 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
 
+Every command accepts --server (default 127.0.0.1:7070) and --help; a flag
+the command does not take is an error (exit code 2).
+
 commands:
+  version, --version            gspy's version and API version, and gspyd's
+                                when it answers at --server (exit code 0
+                                when it does not: the line says so)
   targets                       Go processes on the node: pid, Go version, exe,
                                 module, probes attached, pod
   profile cpu                   pull a CPU profile
@@ -89,6 +97,12 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// A command line gspy does not understand: exit code 2, as for no command.
+int UsageError(const std::string& message) {
+  fprintf(stderr, "gspy: %s\n", message.c_str());
+  return 2;
+}
+
 int FailRpc(const grpc::Status& status) {
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   return Fail(absl::StrCat(absl::StatusCodeToString(code), ": ",
@@ -103,6 +117,18 @@ absl::Status WriteFile(const std::string& path, const std::string& data) {
   return absl::OkStatus();
 }
 
+// As the PROBES column shows them.
+std::string ProbesText(int probes) {
+  switch (probes) {
+    case gspy::v1::PROBES_GC:
+      return "gc";
+    case gspy::v1::PROBES_BLOCK:
+      return "block";
+    default:
+      return absl::StrCat("unknown(", probes, ")");
+  }
+}
+
 int Targets(gspy::v1::Profiler::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -111,7 +137,9 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   if (!s.ok()) return FailRpc(s);
   printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tNOTE\n");
   for (const auto& t : response.targets()) {
-    std::string probes = absl::StrJoin(t.probes(), ",");
+    std::string probes = absl::StrJoin(
+        t.probes(), ",",
+        [](std::string* out, int p) { out->append(ProbesText(p)); });
     std::string pod = "-";
     if (auto ns = t.metadata().find("namespace"),
         name = t.metadata().find("pod");
@@ -181,8 +209,10 @@ absl::StatusOr<absl::Duration> ReadTargetsAndDuration(
         absl::StrCat("--duration=", *d, ": not a duration (e.g. 10s)"));
   }
   const int64_t nanos = absl::ToInt64Nanoseconds(duration);
-  request->set_duration_seconds(nanos / 1'000'000'000);
-  request->set_duration_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  // google.protobuf.Duration: nanos carry the sign of seconds, as % does.
+  request->mutable_duration()->set_seconds(nanos / 1'000'000'000);
+  request->mutable_duration()->set_nanos(
+      static_cast<int32_t>(nanos % 1'000'000'000));
   return duration;
 }
 
@@ -350,37 +380,56 @@ int main(int argc, char** argv) {
   using gspy::Fail;
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<gspy::CommandLine> cl =
-      gspy::ParseCommandLine(args, {"goroutine-ids", "kernel", "help", "system"});
-  if (!cl.ok()) return Fail(std::string(cl.status().message()));
-  if (cl->Has("help") || cl->positional.empty()) {
+      gspy::ParseCommandLine(args, gspy::AllFlags());
+  if (!cl.ok()) return gspy::UsageError(std::string(cl.status().message()));
+  const std::vector<std::string>& pos = cl->positional;
+  const bool version =
+      cl->Has("version") || (!pos.empty() && pos[0] == "version");
+  if (!version && pos.empty()) {
+    // `gspy --hlep` is a typo of a global flag, not a request for usage.
+    if (absl::Status s = gspy::CheckFlags(*cl, gspy::GlobalFlags()); !s.ok()) {
+      return gspy::UsageError(std::string(s.message()));
+    }
+  }
+  if (!version && (cl->Has("help") || pos.empty())) {
     fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
     return cl->Has("help") ? 0 : 2;
   }
+  const gspy::CommandSpec* command = version && pos.empty()
+                                         ? gspy::FindCommand({"version"})
+                                         : gspy::FindCommand(pos);
+  if (command == nullptr) {
+    if (pos[0] == "profile") {
+      return gspy::UsageError(
+          "profile: the profile type must be given: gspy profile "
+          "cpu|block|sched-latency|wall ...");
+    }
+    fputs(gspy::kUsage, stderr);
+    return gspy::UsageError(absl::StrCat("unknown command: ", pos[0]));
+  }
+  if (absl::Status s = gspy::CheckCommandLine(*cl, *command); !s.ok()) {
+    return gspy::UsageError(std::string(s.message()));
+  }
   const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
-  // No cap on answers: gRPC's default of 4 MiB is less than the goroutine
-  // dump of a few thousand goroutines (about 1.4 KiB each with 15 frames).
   grpc::ChannelArguments channel_args;
-  channel_args.SetMaxReceiveMessageSize(-1);
+  if (command->words[0] == "profile") {
+    // A profile is one pprof in one message, and one of 100k stacks
+    // (--max-stacks-per-profile) can exceed gRPC's default 4 MiB. Goroutine
+    // dumps, the larger answers, come in parts well under it.
+    channel_args.SetMaxReceiveMessageSize(-1);
+  }
   auto channel = grpc::CreateCustomChannel(
       server, grpc::InsecureChannelCredentials(), channel_args);
   auto stub = gspy::v1::Profiler::NewStub(channel);
-  const std::vector<std::string>& pos = cl->positional;
+  if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
     return gspy::WatchGc(*gc_stub, *cl);
   }
-  if (pos[0] == "profile") {
-    for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
-      if (pos.size() >= 2 && pos[1] == kind.name) {
-        return gspy::PullProfile(*stub, kind, *cl);
-      }
-    }
-    return Fail(
-        "profile: the profile type must be given: gspy profile "
-        "cpu|block|sched-latency|wall ...");
+  for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
+    if (pos[1] == kind.name) return gspy::PullProfile(*stub, kind, *cl);
   }
-  fputs(gspy::kUsage, stderr);
-  return Fail(absl::StrCat("unknown command: ", pos[0]));
+  return Fail(absl::StrCat("no handler for ", pos[0]));
 }

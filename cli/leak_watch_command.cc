@@ -95,9 +95,9 @@ void SleepUntil(absl::Time when) {
 }
 
 std::string Progress(int index, int planned, absl::Duration since_start,
-                     const gspy::v1::GetGoroutinesResponse& response) {
+                     const GoroutinesDumps& response) {
   std::vector<std::string> parts;
-  for (const gspy::v1::ProcessGoroutines& p : response.processes()) {
+  for (const gspy::v1::ProcessGoroutines& p : response.processes) {
     parts.push_back(
         absl::StrCat("pid ", p.pid(), " ", p.goroutines_size(), " goroutines"));
   }
@@ -155,18 +155,16 @@ int LeakWatchCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
       report.ended_early = true;
       break;
     }
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kSnapshotDeadline));
-    gspy::v1::GetGoroutinesResponse response;
     const absl::Time before = absl::Now();
-    const grpc::Status s = stub.GetGoroutines(&ctx, *request, &response);
+    absl::StatusOr<GoroutinesDumps> dumps =
+        ReadGoroutines(stub, *request, kSnapshotDeadline);
     // Each goroutine was read at some moment of the call: its middle is
     // the best guess for all of them.
     const absl::Time at = before + (absl::Now() - before) / 2;
-    if (!s.ok()) {
-      const auto code = static_cast<absl::StatusCode>(s.error_code());
-      const std::string what =
-          absl::StrCat(absl::StatusCodeToString(code), ": ", s.error_message());
+    if (!dumps.ok()) {
+      const absl::StatusCode code = dumps.status().code();
+      const std::string what = absl::StrCat(absl::StatusCodeToString(code),
+                                            ": ", dumps.status().message());
       if (taken == 0) {
         fprintf(stderr, "gspy: %s\n", what.c_str());
         return 1;
@@ -186,9 +184,10 @@ int LeakWatchCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
       continue;
     }
     ++taken;
-    for (const std::string& w : response.warnings()) warn(w);
+    const GoroutinesDumps& response = *dumps;
+    for (const std::string& w : response.warnings) warn(w);
     std::set<int32_t> present;
-    for (const gspy::v1::ProcessGoroutines& p : response.processes()) {
+    for (const gspy::v1::ProcessGoroutines& p : response.processes) {
       for (const std::string& w : p.warnings()) {
         warn(absl::StrCat("pid ", p.pid(), ": ", w));
       }

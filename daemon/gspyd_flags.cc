@@ -10,8 +10,10 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/version.h"
 
 // Defaults come from the option structs, so that each is written once.
 namespace {
@@ -221,6 +223,9 @@ GspydOptions ParseGspydCommandLine(int argc, char** argv) {
     return absl::EndsWith(file, "daemon/gspyd_flags.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return absl::StrCat("gspyd ", kGspyVersion, "\n");
+  };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as "

@@ -21,9 +21,9 @@ int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
 grpc::Status GcService::WatchGcPauses(
     grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
     grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
-  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
-      *processes_, request->selector(), request->duration_seconds(),
-      request->duration_nanos(), options_.max_duration, "watch");
+  absl::StatusOr<CheckedTargets> targets =
+      CheckTargetsRequest(*processes_, request->selector(), request->duration(),
+                          options_.max_duration, "watch");
   if (!targets.ok()) return ToGrpcStatus(targets.status());
   const absl::Duration duration = targets->duration;
 

@@ -6,10 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "daemon/api/profiler_service.h"
 #include "golang/goroutines/dump_proto.h"
 #include "golang/goroutines/goroutine_dump.h"
+#include "golang/goroutines/goroutines_stream.h"
 #include "golang/goroutines/memory_source.h"
-#include "daemon/api/profiler_service.h"
 
 namespace gspy {
 namespace {
@@ -24,8 +25,8 @@ int64_t MonotonicNanos() {
 }  // namespace
 
 grpc::Status ProfilerService::GetGoroutines(
-    grpc::ServerContext*, const gspy::v1::GetGoroutinesRequest* request,
-    gspy::v1::GetGoroutinesResponse* response) {
+    grpc::ServerContext* context, const gspy::v1::GetGoroutinesRequest* request,
+    grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) {
   absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
       ParseFilter(request->filter());
   if (!filter.ok()) return ToGrpcStatus(filter.status());
@@ -36,11 +37,24 @@ grpc::Status ProfilerService::GetGoroutines(
       selector->Resolve(*processes_, "dump");
   if (!procs.ok()) return ToGrpcStatus(procs.status());
 
+  const bool pprof = request->format() == gspy::v1::GOROUTINES_FORMAT_PPROF;
+  auto emit = [writer](const gspy::v1::GetGoroutinesResponse& m) {
+    return writer->Write(m);
+  };
   DumpOptions options;
   options.include_system = request->include_system();
   absl::Status first_error;
-  std::vector<const gspy::v1::ProcessGoroutines*> dumped;
+  // Warnings about processes that could not be read wait for one that
+  // could: when none could, the call fails with the first error instead.
+  gspy::v1::GetGoroutinesResponse unread;
+  bool any_dumped = false;
+  // PPROF: the profile needs every process's goroutines; each is sent
+  // without them.
+  std::vector<gspy::v1::ProcessGoroutines> for_pprof;
   for (const GoProcess& proc : *procs) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+    }
     ProcessMemory memory(proc.pid);
     options.now_monotonic_ns = MonotonicNanos();
     const absl::Time start = absl::Now();
@@ -49,23 +63,41 @@ grpc::Status ProfilerService::GetGoroutines(
     const absl::Duration took = absl::Now() - start;
     if (!dump.ok()) {
       if (first_error.ok()) first_error = dump.status();
-      response->add_warnings(
+      unread.add_warnings(
           absl::StrCat("pid ", proc.pid, ": ", dump.status().message()));
       continue;
     }
-    gspy::v1::ProcessGoroutines* out = response->add_processes();
-    out->set_pid(proc.pid);
-    DumpToProto(*dump, *proc.binary, proc.load_bias, filter->get(), out);
-    out->set_dump_nanos(absl::ToInt64Nanoseconds(took));
-    dumped.push_back(out);
-  }
-  if (dumped.empty() && !first_error.ok()) return ToGrpcStatus(first_error);
-  if (request->format() == gspy::v1::GOROUTINES_FORMAT_PPROF) {
-    response->set_pprof(
-        GoroutinesPprof(dumped, absl::ToUnixNanos(absl::Now())));
-    for (gspy::v1::ProcessGoroutines& p : *response->mutable_processes()) {
-      p.clear_goroutines();
+    any_dumped = true;
+    if (unread.warnings_size() > 0) {
+      if (!writer->Write(unread)) break;
+      unread.Clear();
     }
+    gspy::v1::ProcessGoroutines out;
+    out.set_pid(proc.pid);
+    DumpToProto(*dump, *proc.binary, proc.load_bias, filter->get(), &out);
+    out.set_dump_nanos(absl::ToInt64Nanoseconds(took));
+    if (pprof) {
+      // The goroutines stay for the profile; `out` keeps the rest, without
+      // copying them.
+      gspy::v1::ProcessGoroutines& kept =
+          for_pprof.emplace_back(std::move(out));
+      google::protobuf::RepeatedPtrField<gspy::v1::Goroutine> goroutines;
+      goroutines.Swap(kept.mutable_goroutines());
+      out = kept;
+      goroutines.Swap(kept.mutable_goroutines());
+    }
+    if (!EmitProcessParts(std::move(out), kGoroutinesPartBytes, emit)) break;
+  }
+  if (!any_dumped && !first_error.ok()) return ToGrpcStatus(first_error);
+  if (unread.warnings_size() > 0) writer->Write(unread);
+  if (pprof) {
+    std::vector<const gspy::v1::ProcessGoroutines*> dumped;
+    for (const gspy::v1::ProcessGoroutines& p : for_pprof) dumped.push_back(&p);
+    EmitPprofPieces(GoroutinesPprof(dumped, absl::ToUnixNanos(absl::Now())),
+                    kGoroutinesPartBytes, emit);
+  }
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
   }
   return grpc::Status::OK;
 }

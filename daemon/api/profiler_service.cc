@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/version.h"
 #include "daemon/api/pull_window.h"
 
 namespace gspy {
@@ -17,6 +18,16 @@ ProfilerService::ProfilerService(ProfilerServiceOptions options,
       sessions_(sessions),
       block_tracker_(block_tracker) {}
 
+grpc::Status ProfilerService::GetVersion(
+    grpc::ServerContext*, const gspy::v1::GetVersionRequest*,
+    gspy::v1::GetVersionResponse* response) {
+  response->set_version(kGspyVersion);
+  // The API version is the proto package: the .proto file is its one place.
+  response->set_api_version(
+      gspy::v1::GetVersionResponse::descriptor()->file()->package());
+  return grpc::Status::OK;
+}
+
 grpc::Status ProfilerService::ListTargets(
     grpc::ServerContext*, const gspy::v1::ListTargetsRequest*,
     gspy::v1::ListTargetsResponse* response) {
@@ -29,9 +40,11 @@ grpc::Status ProfilerService::ListTargets(
     t->set_go_version(proc.binary->build_info().go_version);
     t->set_module_path(proc.binary->build_info().module_path);
     if (gc_tracker_ != nullptr && gc_tracker_->Watching(proc.pid)) {
-      t->add_probes("gc");
+      t->add_probes(gspy::v1::PROBES_GC);
     }
-    if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
+    if (block_tracker_->Attached(proc.pid)) {
+      t->add_probes(gspy::v1::PROBES_BLOCK);
+    }
     for (const auto& [k, v] : proc.metadata.labels) {
       (*t->mutable_metadata())[k] = v;
     }

@@ -9,12 +9,12 @@
 #include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/aggregation/kernel_symbols.h"
+#include "daemon/api/request_checks.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/go_process.h"
-#include "daemon/api/request_checks.h"
-#include "daemon/aggregation/cpu_sessions.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
 namespace gspy {
@@ -47,7 +47,10 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status GetGoroutines(
       grpc::ServerContext* context,
       const gspy::v1::GetGoroutinesRequest* request,
-      gspy::v1::GetGoroutinesResponse* response) override;
+      grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) override;
+  grpc::Status GetVersion(grpc::ServerContext* context,
+                          const gspy::v1::GetVersionRequest* request,
+                          gspy::v1::GetVersionResponse* response) override;
 
  private:
   grpc::Status PullCpu(grpc::ServerContext* context,

@@ -12,8 +12,16 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-absl::StatusOr<absl::Duration> CheckDuration(int64_t seconds, int32_t nanos,
-                                             absl::Duration max) {
+absl::StatusOr<absl::Duration> CheckDuration(
+    const google::protobuf::Duration& duration, absl::Duration max) {
+  const int64_t seconds = duration.seconds();
+  const int32_t nanos = duration.nanos();
+  if (nanos <= -1'000'000'000 || nanos >= 1'000'000'000 ||
+      (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration {seconds: ", seconds, ", nanos: ", nanos,
+                     "} is not a valid google.protobuf.Duration"));
+  }
   const absl::Duration d = absl::Seconds(seconds) + absl::Nanoseconds(nanos);
   if (d <= absl::ZeroDuration() || d > max) {
     return absl::InvalidArgumentError(
@@ -33,10 +41,9 @@ absl::StatusOr<std::shared_ptr<const SampleFilter>> ParseFilter(
 
 absl::StatusOr<CheckedTargets> CheckTargetsRequest(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
-    int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,
+    const google::protobuf::Duration& requested, absl::Duration max,
     absl::string_view what) {
-  absl::StatusOr<absl::Duration> duration =
-      CheckDuration(duration_seconds, duration_nanos, max);
+  absl::StatusOr<absl::Duration> duration = CheckDuration(requested, max);
   if (!duration.ok()) return duration.status();
   absl::StatusOr<TargetSelector> parsed = TargetSelector::Parse(selector);
   if (!parsed.ok()) return parsed.status();
@@ -49,9 +56,9 @@ absl::StatusOr<CheckedTargets> CheckTargetsRequest(
 absl::StatusOr<CheckedPull> CheckPullRequest(
     const ProcessTable& processes, const gspy::v1::GetProfileRequest& request,
     absl::Duration max_duration) {
-  absl::StatusOr<CheckedTargets> targets = CheckTargetsRequest(
-      processes, request.selector(), request.duration_seconds(),
-      request.duration_nanos(), max_duration, "profile");
+  absl::StatusOr<CheckedTargets> targets =
+      CheckTargetsRequest(processes, request.selector(), request.duration(),
+                          max_duration, "profile");
   if (!targets.ok()) return targets.status();
   absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
       ParseFilter(request.filter());

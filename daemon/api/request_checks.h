@@ -14,10 +14,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "profile/filter/sample_filter.h"
 #include "daemon/targets/target_selector.h"
 #include "golang/process/go_process.h"
 #include "grpcpp/support/status.h"
+#include "profile/filter/sample_filter.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {
@@ -25,9 +25,11 @@ namespace gspy {
 // absl::Status -> grpc::Status, keeping the code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The request's duration, or INVALID_ARGUMENT unless it is in (0, max].
-absl::StatusOr<absl::Duration> CheckDuration(int64_t seconds, int32_t nanos,
-                                             absl::Duration max);
+// The request's duration, or INVALID_ARGUMENT unless it is in (0, max] and
+// a valid google.protobuf.Duration (nanos within a second, with the sign of
+// seconds). An unset duration is 0.
+absl::StatusOr<absl::Duration> CheckDuration(
+    const google::protobuf::Duration& duration, absl::Duration max);
 
 // The request's filter, parsed; null for an empty one. INVALID_ARGUMENT
 // saying what is wrong.
@@ -46,7 +48,7 @@ struct CheckedTargets {
 // pull or watch request goes through first.
 absl::StatusOr<CheckedTargets> CheckTargetsRequest(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
-    int64_t duration_seconds, int32_t duration_nanos, absl::Duration max,
+    const google::protobuf::Duration& duration, absl::Duration max,
     absl::string_view what);
 
 // What every profile pull checks first: CheckTargetsRequest and ParseFilter.

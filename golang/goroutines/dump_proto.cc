@@ -33,7 +33,36 @@ void AddFrames(const GoBinary& binary, uint64_t link_pc, bool exact,
   }
 }
 
+// The runtime's statuses and the API's, one to one.
+constexpr std::pair<uint32_t, gspy::v1::GoroutineStatus> kStatuses[] = {
+    {kGIdle, gspy::v1::GOROUTINE_STATUS_IDLE},
+    {kGRunnable, gspy::v1::GOROUTINE_STATUS_RUNNABLE},
+    {kGRunning, gspy::v1::GOROUTINE_STATUS_RUNNING},
+    {kGSyscall, gspy::v1::GOROUTINE_STATUS_SYSCALL},
+    {kGWaiting, gspy::v1::GOROUTINE_STATUS_WAITING},
+    {kGDead, gspy::v1::GOROUTINE_STATUS_DEAD},
+    {kGCopyStack, gspy::v1::GOROUTINE_STATUS_COPYSTACK},
+    {kGPreempted, gspy::v1::GOROUTINE_STATUS_PREEMPTED},
+    {kGLeaked, gspy::v1::GOROUTINE_STATUS_LEAKED},
+    {kGDeadExtra, gspy::v1::GOROUTINE_STATUS_DEAD_EXTRA},
+};
+
 }  // namespace
+
+gspy::v1::GoroutineStatus StatusToProto(uint32_t base_status) {
+  for (const auto& [runtime, api] : kStatuses) {
+    if (runtime == base_status) return api;
+  }
+  return gspy::v1::GOROUTINE_STATUS_UNSPECIFIED;
+}
+
+std::string_view GoroutineStatusText(gspy::v1::GoroutineStatus status) {
+  // Go's names live in one place, g_struct.cc's StatusName.
+  for (const auto& [runtime, api] : kStatuses) {
+    if (api == status) return StatusName(runtime);
+  }
+  return "???";
+}
 
 void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
                  uint64_t load_bias, const SampleFilter* filter,
@@ -51,7 +80,7 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
     ++total;
     gspy::v1::Goroutine g;
     g.set_goid(static_cast<int64_t>(r.goid));
-    g.set_status(std::string(StatusName(r.status)));
+    g.set_status(StatusToProto(r.status));
     g.set_wait_reason(r.wait_reason);
     g.set_wait_nanos(r.wait_nanos);
     for (const auto& [k, v] : r.labels) {
@@ -88,7 +117,10 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
       for (const gspy::v1::StackFrame& f : g.frames()) {
         names.push_back(f.function());
       }
-      FilterSubject subject{labels, g.status(), g.wait_reason(), names};
+      const std::string_view status = GoroutineStatusText(g.status());
+      FilterSubject subject{labels,
+                            absl::string_view(status.data(), status.size()),
+                            g.wait_reason(), names};
       if (!filter->Matches(subject)) {
         ++filtered;
         continue;

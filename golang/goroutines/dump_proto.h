@@ -6,14 +6,23 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "profile/filter/sample_filter.h"
 #include "golang/binary/go_binary.h"
 #include "golang/goroutines/goroutine_dump.h"
+#include "profile/filter/sample_filter.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {
+
+// The API's status for the runtime's (g_struct.h's kG*, scan bit cleared);
+// UNSPECIFIED for one gspy does not know.
+gspy::v1::GoroutineStatus StatusToProto(uint32_t base_status);
+
+// How Go's tracebacks name the status ("waiting", "runnable", ...; "???"
+// for UNSPECIFIED): the CLI's text dumps and the filter's status: term.
+std::string_view GoroutineStatusText(gspy::v1::GoroutineStatus status);
 
 // `filter` may be null (keep all). Frame pcs are runtime addresses
 // (link-time + load_bias).

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "golang/goroutines/dump_proto.h"
 
 namespace gspy {
 namespace {
@@ -70,8 +71,7 @@ std::string GroupKey(const gspy::v1::Goroutine& g) {
   return key;
 }
 
-LeakDetector::LeakDetector(LeakDetectorOptions options)
-    : options_(options) {}
+LeakDetector::LeakDetector(LeakDetectorOptions options) : options_(options) {}
 
 void LeakDetector::Add(absl::Time time,
                        const gspy::v1::ProcessGoroutines& process) {
@@ -85,7 +85,9 @@ void LeakDetector::Add(absl::Time time,
     Tally& t = tallies[GroupKey(g)];
     if (t.first == nullptr) t.first = &g;
     ++t.count;
-    ++t.states[g.wait_reason().empty() ? g.status() : g.wait_reason()];
+    ++t.states[g.wait_reason().empty()
+                   ? std::string(GoroutineStatusText(g.status()))
+                   : g.wait_reason()];
     t.goids.push_back(g.goid());
   }
   for (auto& [key, t] : tallies) {

@@ -249,3 +249,67 @@ func TestTargetExitsMidProfile(t *testing.T) {
 		t.Errorf("profile after a target exited has no samples")
 	}
 }
+
+// TestCLIUsageErrors: a flag the command does not take, or a misspelt one,
+// is refused with exit code 2 before anything runs, with the closest known
+// flag as a suggestion; global flags go with every command.
+func TestCLIUsageErrors(t *testing.T) {
+	hh := env(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"targets", "--bogus=1"}, "gspy: unknown flag --bogus\n"},
+		{[]string{"profile", "cpu", "--durration=30s", "-o", "x.pb.gz"},
+			"gspy: unknown flag --durration; did you mean --duration?\n"},
+		{[]string{"targets", "--pid=1"}, "gspy: unknown flag --pid\n"},
+		{[]string{"goroutines", "--pid=1", "--sytem"}, "gspy: unknown flag --sytem; did you mean --system?\n"},
+		{[]string{"goroutines", "--pid=1", "--interval=1s"}, "gspy: goroutines: --interval needs --watch\n"},
+		{[]string{"targets", "now"}, "gspy: targets: unexpected argument \"now\"\n"},
+	} {
+		r := hh.gspy(t, 30*time.Second, c.args...)
+		if r.exitCode != 2 || r.stderr != c.want {
+			t.Errorf("gspy %s: exit %d, stderr %q; want exit 2, stderr %q", strings.Join(c.args, " "), r.exitCode, r.stderr, c.want)
+		}
+		if r.elapsed > 5*time.Second {
+			t.Errorf("gspy %s took %v to refuse its flags", strings.Join(c.args, " "), r.elapsed)
+		}
+	}
+	// --server is global: before or after the command.
+	if r := hh.gspyAt(t, "127.0.0.1:1", 30*time.Second, "targets", "--server="+hh.addr); r.exitCode != 0 {
+		t.Errorf("gspy targets --server=ADDR: exit %d", r.exitCode)
+	}
+}
+
+// TestCLIVersion: `gspy --version` and `gspy version` print gspy's version
+// (the CMake project version) and API, then gspyd's; with no daemon at
+// --server they still print gspy's and say the daemon was not reached.
+func TestCLIVersion(t *testing.T) {
+	hh := env(t)
+	b, err := os.ReadFile("../../CMakeLists.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^project\(gspy VERSION ([0-9.]+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("CMakeLists.txt has no project(gspy VERSION ...)")
+	}
+	version := string(m[1])
+	want := fmt.Sprintf("gspy %s (api gspy.v1)\ngspyd %s (api gspy.v1) at %s\n", version, version, hh.addr)
+	for _, args := range [][]string{{"--version"}, {"version"}, {"targets", "--version"}} {
+		r := hh.gspy(t, 30*time.Second, args...)
+		if r.exitCode != 0 || r.stdout != want {
+			t.Errorf("gspy %s: exit %d, stdout %q; want 0 and %q", strings.Join(args, " "), r.exitCode, r.stdout, want)
+		}
+	}
+	r := hh.gspyAt(t, "127.0.0.1:1", 30*time.Second, "--version")
+	wantCli := fmt.Sprintf("gspy %s (api gspy.v1)\n", version)
+	if r.exitCode != 0 || !strings.HasPrefix(r.stdout, wantCli) ||
+		!strings.Contains(r.stdout, "gspyd at 127.0.0.1:1: could not be reached (UNAVAILABLE: ") {
+		t.Errorf("gspy --version with no daemon: exit %d, stdout %q; want 0, %q and a line saying gspyd could not be reached", r.exitCode, r.stdout, wantCli)
+	}
+	out, err := exec.Command(hh.gspydBin, "--version").CombinedOutput()
+	if err != nil || string(out) != "gspyd "+version+"\n" {
+		t.Errorf("gspyd --version: %q, %v; want %q", out, err, "gspyd "+version+"\n")
+	}
+}

@@ -45,7 +45,7 @@ class DumpBuilder {
     for (int64_t i = 0; i < n; ++i) {
       gspy::v1::Goroutine* g = dump_.add_goroutines();
       g->set_goid(next_goid_++);
-      g->set_status("waiting");
+      g->set_status(gspy::v1::GOROUTINE_STATUS_WAITING);
       g->set_wait_reason(path.reason);
       for (size_t f = 0; f < path.stack.size(); ++f) {
         gspy::v1::StackFrame* fr = g->add_frames();

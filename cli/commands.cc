@@ -1,0 +1,111 @@
+#include "cli/commands.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace gspy {
+namespace {
+
+// Which processes: every command that reads processes through gspyd.
+const std::vector<FlagSpec> kSelectorFlags = {
+    {"pid"}, {"exe"}, {"pod"}, {"namespace"}, {"selector"}};
+
+std::vector<FlagSpec> Concat(std::vector<FlagSpec> a,
+                             const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<CommandSpec> MakeCommands() {
+  const std::vector<FlagSpec> profile =
+      Concat(kSelectorFlags, {{"duration"},
+                              {"group-by"},
+                              {"labels"},
+                              {"filter"},
+                              {"goroutine-ids", true},
+                              {"o"},
+                              {"output"},
+                              {"kube-api"},
+                              {"kube-token-file"},
+                              {"kube-ca-file"},
+                              {"gspy-namespace"},
+                              {"gspy-selector"}});
+  std::vector<CommandSpec> out = {
+      {{"targets"}, {}},
+      {{"version"}, {}},
+  };
+  // Kernel frames are for CPU samples only: a waiting goroutine is parked
+  // in user space.
+  out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});
+  for (const char* type : {"block", "sched-latency", "wall"}) {
+    out.push_back({{"profile", type}, profile});
+  }
+  out.push_back({{"gc"}, Concat(kSelectorFlags, {{"duration"}})});
+  out.push_back({{"goroutines"},
+                 Concat(kSelectorFlags, {{"filter"},
+                                         {"system", true},
+                                         {"format"},
+                                         {"o"},
+                                         {"output"},
+                                         {"core"},
+                                         {"watch"},
+                                         {"interval"},
+                                         {"min-growth"},
+                                         {"min-r2"},
+                                         {"min-snapshots"}})});
+  return out;
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const auto* flags =
+      new std::vector<FlagSpec>{{"server"}, {"help", true}, {"version", true}};
+  return *flags;
+}
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>(MakeCommands());
+  return *commands;
+}
+
+std::vector<FlagSpec> AllFlags() {
+  std::vector<FlagSpec> out = GlobalFlags();
+  for (const CommandSpec& c : Commands()) {
+    for (const FlagSpec& f : c.flags) {
+      if (std::none_of(out.begin(), out.end(),
+                       [&](const FlagSpec& o) { return o.name == f.name; })) {
+        out.push_back(f);
+      }
+    }
+  }
+  return out;
+}
+
+const CommandSpec* FindCommand(const std::vector<std::string>& positional) {
+  for (const CommandSpec& c : Commands()) {
+    if (positional.size() >= c.words.size() &&
+        std::equal(c.words.begin(), c.words.end(), positional.begin())) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<FlagSpec> AllowedFlags(const CommandSpec& command) {
+  return Concat(GlobalFlags(), command.flags);
+}
+
+absl::Status CheckCommandLine(const CommandLine& cl,
+                              const CommandSpec& command) {
+  if (cl.positional.size() > command.words.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        absl::StrJoin(command.words, " "), ": unexpected argument \"",
+        cl.positional[command.words.size()], "\""));
+  }
+  return CheckFlags(cl, AllowedFlags(command));
+}
+
+}  // namespace gspy
