@@ -68,7 +68,7 @@ struct {
   __type(value, struct gspy_block_event);
 } block_scratch SEC(".maps");
 
-GSPY_COUNTERS_MAP(block_counters, GSPY_BLOCK_COUNTER_MAX);
+GSPY_COUNTERS_MAP(block_counters, GSPY_BLOCK_COUNTER_SLOTS);
 
 SEC("uprobe")
 int block_gopark(struct pt_regs *ctx) {
@@ -77,12 +77,12 @@ int block_gopark(struct pt_regs *ctx) {
   const struct gspy_block_target *cfg =
       bpf_map_lookup_elem(&block_targets, &tgid);
   if (!cfg) return 0;
-  gspy_count(&block_counters, GSPY_BLOCK_COUNTER_PARKS);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(parks));
   __u32 zero = 0;
   const struct gspy_block_config *conf =
       bpf_map_lookup_elem(&block_config, &zero);
   if (!conf || !conf->recording) {
-    gspy_count(&block_counters, GSPY_BLOCK_COUNTER_SKIPPED);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(skipped));
     return 0;
   }
   const __u64 g = GO_CURRENT_G(ctx);
@@ -95,11 +95,11 @@ int block_gopark(struct pt_regs *ctx) {
   p.weight_milli = conf->weight_milli ? conf->weight_milli : 1000;
   p.stack_id = bpf_get_stackid(ctx, &block_stacks, BPF_F_USER_STACK);
   if (p.stack_id < 0)
-    gspy_count(&block_counters, GSPY_BLOCK_COUNTER_STACK_ERRORS);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(stack_errors));
   /* A goroutine parks once at a time: an older entry can only be left from a
    * wait whose end was missed, and the new park replaces it. */
   if (bpf_map_update_elem(&parked, &key, &p, BPF_ANY))
-    gspy_count(&block_counters, GSPY_BLOCK_COUNTER_PARKED_FULL);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(parked_full));
   return 0;
 }
 
@@ -115,7 +115,7 @@ int block_ready(struct pt_regs *ctx) {
   struct gspy_parked *p = bpf_map_lookup_elem(&parked, &key);
   if (!p || p->ready_ns) return 0;
   p->ready_ns = now;
-  gspy_count(&block_counters, GSPY_BLOCK_COUNTER_READIES);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(readies));
   return 0;
 }
 
@@ -158,9 +158,9 @@ int block_resume(struct pt_regs *ctx) {
   /* No wakeup per event: the daemon drains the ring every 20 ms. A wakeup
    * per wait cost a lot at tens of thousands of waits a second. */
   if (bpf_ringbuf_output(&block_events, e, size, BPF_RB_NO_WAKEUP)) {
-    gspy_count(&block_counters, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(ringbuf_full));
     return 0;
   }
-  gspy_count(&block_counters, GSPY_BLOCK_COUNTER_EVENTS);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(events));
   return 0;
 }

@@ -37,7 +37,7 @@ struct {
   __type(value, struct gspy_cpu_sample);
 } scratch SEC(".maps");
 
-GSPY_COUNTERS_MAP(counters, GSPY_COUNTER_MAX);
+GSPY_COUNTERS_MAP(counters, GSPY_CPU_COUNTER_SLOTS);
 
 SEC("perf_event")
 int sample_cpu(struct bpf_perf_event_data *ctx) {
@@ -81,16 +81,16 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
     const struct label_sink sink = {s->labels, &s->label_count, &s->flags};
     if (read_go_labels(&sink, read_user_u64(curg + cfg->g_labels),
                        cfg->labels_layout))
-      gspy_count(&counters, GSPY_COUNTER_LABELS_TRUNCATED);
+      gspy_count(&counters, GSPY_CPU_COUNTER(labels_truncated));
   } else {
     s->flags |= GSPY_SAMPLE_NO_GOROUTINE;
-    gspy_count(&counters, GSPY_COUNTER_NO_GOROUTINE);
+    gspy_count(&counters, GSPY_CPU_COUNTER(no_goroutine));
   }
 
   long n =
       bpf_get_stack(ctx, s->frames, GSPY_MAX_USER_FRAMES * 8, BPF_F_USER_STACK);
   if (n < 0) {
-    gspy_count(&counters, GSPY_COUNTER_STACK_ERRORS);
+    gspy_count(&counters, GSPY_CPU_COUNTER(stack_errors));
     n = 0;
   }
   __u32 user_depth = (__u32)n / 8;
@@ -112,9 +112,9 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
   if (size > sizeof(*s)) size = sizeof(*s);
   /* No wakeup per sample: the daemon drains the ring every 50 ms. */
   if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
-    gspy_count(&counters, GSPY_COUNTER_RINGBUF_FULL);
+    gspy_count(&counters, GSPY_CPU_COUNTER(ringbuf_full));
     return 0;
   }
-  gspy_count(&counters, GSPY_COUNTER_SAMPLES);
+  gspy_count(&counters, GSPY_CPU_COUNTER(samples));
   return 0;
 }

@@ -28,7 +28,7 @@ struct {
   __uint(max_entries, 1 << 20);
 } gc_events SEC(".maps");
 
-GSPY_COUNTERS_MAP(gc_counters, GSPY_GC_COUNTER_MAX);
+GSPY_COUNTERS_MAP(gc_counters, GSPY_GC_COUNTER_SLOTS);
 
 static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   const __u64 ktime = bpf_ktime_get_ns();
@@ -37,7 +37,7 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   if (!bpf_map_lookup_elem(&gc_targets, &tgid)) return 0;
   struct gspy_gc_event *e = bpf_ringbuf_reserve(&gc_events, sizeof(*e), 0);
   if (!e) {
-    gspy_count(&gc_counters, GSPY_GC_COUNTER_RINGBUF_FULL);
+    gspy_count(&gc_counters, GSPY_GC_COUNTER(ringbuf_full));
     return 0;
   }
   e->tgid = tgid;
@@ -50,7 +50,7 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   e->arg2 = GO_ARG2(ctx);
   /* No wakeup per event: the daemon drains the ring every 20 ms. */
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-  gspy_count(&gc_counters, GSPY_GC_COUNTER_EVENTS);
+  gspy_count(&gc_counters, GSPY_GC_COUNTER(events));
   return 0;
 }
 

@@ -54,7 +54,7 @@ grpc::Status GcService::WatchGcPauses(
     writer->Write(ev);
   }
 
-  const uint64_t lost_before = tracker_->ringbuf_full();
+  const uint64_t lost_before = tracker_->counters().ringbuf_full;
   std::vector<int64_t> durations;
   gspy::v1::GcPauseSummary summary;
   std::vector<std::string> warnings;
@@ -142,7 +142,7 @@ grpc::Status GcService::WatchGcPauses(
   summary.set_p50_nanos(Quantile(durations, 0.50));
   summary.set_p99_nanos(Quantile(durations, 0.99));
   summary.set_max_nanos(durations.empty() ? 0 : durations.back());
-  const uint64_t lost = tracker_->ringbuf_full() - lost_before;
+  const uint64_t lost = tracker_->counters().ringbuf_full - lost_before;
   summary.set_lost_events(static_cast<int64_t>(lost));
   if (lost > 0) {
     warnings.push_back(absl::StrCat(

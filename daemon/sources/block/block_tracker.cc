@@ -13,9 +13,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/block_probes.skel.h"
-#include "golang/binary/go_version.h"
+#include "daemon/sources/kernel/per_cpu_counters.h"
 #include "daemon/sources/probes/disassembly.h"
 #include "daemon/sources/probes/uprobes.h"
+#include "golang/binary/go_version.h"
 
 namespace gspy {
 namespace {
@@ -114,8 +115,7 @@ void BlockTracker::Flush() {
 // the ends of a pull, at most 1/f slots, so slots are short.
 void BlockTracker::DutyCycleLoop() {
   const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
-  uint64_t last_parks =
-      SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+  uint64_t last_parks = Parks();
   double rate = 0;  // parks per second, smoothed over about a second
   double credit = 0;
   bool recording = true;
@@ -123,8 +123,7 @@ void BlockTracker::DutyCycleLoop() {
   while (!stop_) {
     AwaitSinks();
     absl::SleepFor(options_.slot);
-    const uint64_t parks =
-        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const uint64_t parks = Parks();
     const double slot_rate = (parks - last_parks) / slot_seconds;
     last_parks = parks;
     // Smoothed over about 100 ms of 10 ms slots.
@@ -441,14 +440,11 @@ void BlockTracker::TrapCycleLoop() {
   };
   while (!stop_) {
     AwaitSinks();
-    const uint64_t parks0 =
-        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const uint64_t parks0 = Parks();
     const absl::Time t0 = absl::Now();
     if (!sleep_until(t0 + window)) return;
-    const double rate = (SumPerCpuCounter(skel_->maps.block_counters,
-                                          GSPY_BLOCK_COUNTER_PARKS) -
-                         parks0) /
-                        absl::ToDoubleSeconds(absl::Now() - t0);
+    const double rate =
+        (Parks() - parks0) / absl::ToDoubleSeconds(absl::Now() - t0);
     std::vector<bpf_link*> links;
     absl::Duration period;
     {
@@ -495,17 +491,13 @@ void BlockTracker::ClearStacks() {
   stacks_.clear();
 }
 
+uint64_t BlockTracker::Parks() const {
+  return PerCpuCounters(skel_->maps.block_counters)
+      .Sum(GSPY_BLOCK_COUNTER(parks));
+}
+
 BlockCounters BlockTracker::counters() const {
-  const bpf_map* m = skel_->maps.block_counters;
-  BlockCounters c;
-  c.parks = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKS);
-  c.parked_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKED_FULL);
-  c.stack_errors = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_STACK_ERRORS);
-  c.readies = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_READIES);
-  c.events = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_EVENTS);
-  c.ringbuf_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
-  c.skipped = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_SKIPPED);
-  return c;
+  return PerCpuCounters(skel_->maps.block_counters).Read<BlockCounters>();
 }
 
 std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {

@@ -26,8 +26,9 @@
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
 #include "daemon/sources/block/trap_windows.h"
-#include "golang/runtime/wait_reasons.h"
+#include "daemon/sources/kernel/counter_table.h"
 #include "golang/process/go_process.h"
+#include "golang/runtime/wait_reasons.h"
 
 struct block_probes_bpf;
 struct ring_buffer;
@@ -81,10 +82,7 @@ struct BlockWaitTotals {
   double seconds = 0;  // park to wake-up (or to running, without ready)
 };
 
-struct BlockCounters {
-  uint64_t parks = 0, parked_full = 0, stack_errors = 0, readies = 0,
-           events = 0, ringbuf_full = 0, skipped = 0;
-};
+GSPY_COUNTERS_STRUCT(BlockCounters, GSPY_BLOCK_COUNTERS);
 
 class BlockTracker {
  public:
@@ -134,6 +132,8 @@ class BlockTracker {
   // waits whose end was missed.
   void ClearParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetRecording(bool on, double fraction);
+  // runtime.gopark hits so far (the park rate's source).
+  uint64_t Parks() const;
   absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
   // Under mu_: forgets pid's parked goroutines and, with no sink left, the
   // stored stacks.

@@ -6,10 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bpf/cpu_sampler.skel.h"
+#include "daemon/sources/kernel/per_cpu_counters.h"
 
 namespace gspy {
 
@@ -144,25 +144,7 @@ void CpuSampler::Release(uint32_t pid, bool wanted_kernel_stack) {
 }
 
 SamplerCounters CpuSampler::ReadCounters() const {
-  SamplerCounters out;
-  const int cpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
-  auto sum = [&](uint32_t key) -> uint64_t {
-    if (bpf_map__lookup_elem(skel_->maps.counters, &key, sizeof(key),
-                             values.data(), values.size() * sizeof(uint64_t),
-                             0) != 0) {
-      return 0;
-    }
-    uint64_t total = 0;
-    for (uint64_t v : values) total += v;
-    return total;
-  };
-  out.samples = sum(GSPY_COUNTER_SAMPLES);
-  out.ringbuf_full = sum(GSPY_COUNTER_RINGBUF_FULL);
-  out.no_goroutine = sum(GSPY_COUNTER_NO_GOROUTINE);
-  out.labels_truncated = sum(GSPY_COUNTER_LABELS_TRUNCATED);
-  out.stack_errors = sum(GSPY_COUNTER_STACK_ERRORS);
-  return out;
+  return PerCpuCounters(skel_->maps.counters).Read<SamplerCounters>();
 }
 
 }  // namespace gspy

@@ -17,19 +17,14 @@
 #include "absl/synchronization/mutex.h"
 #include "bpf/gspy_types.h"
 #include "daemon/sources/cpu/perf_events.h"
+#include "daemon/sources/kernel/counter_table.h"
 
 struct cpu_sampler_bpf;
 struct ring_buffer;
 
 namespace gspy {
 
-struct SamplerCounters {
-  uint64_t samples = 0;
-  uint64_t ringbuf_full = 0;
-  uint64_t no_goroutine = 0;
-  uint64_t labels_truncated = 0;
-  uint64_t stack_errors = 0;
-};
+GSPY_COUNTERS_STRUCT(SamplerCounters, GSPY_CPU_COUNTERS);
 
 class CpuSampler {
  public:

@@ -11,9 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/gc_probes.skel.h"
-#include "golang/binary/go_version.h"
+#include "daemon/sources/kernel/per_cpu_counters.h"
 #include "daemon/sources/probes/disassembly.h"
 #include "daemon/sources/probes/uprobes.h"
+#include "golang/binary/go_version.h"
 
 namespace gspy {
 namespace {
@@ -262,13 +263,8 @@ size_t GcTracker::attached_binaries() const {
   return binaries_.size();
 }
 
-uint64_t GcTracker::ringbuf_full() const {
-  return SumPerCpuCounter(skel_->maps.gc_counters,
-                          GSPY_GC_COUNTER_RINGBUF_FULL);
-}
-
-uint64_t GcTracker::events_sent() const {
-  return SumPerCpuCounter(skel_->maps.gc_counters, GSPY_GC_COUNTER_EVENTS);
+GcCounters GcTracker::counters() const {
+  return PerCpuCounters(skel_->maps.gc_counters).Read<GcCounters>();
 }
 
 }  // namespace gspy

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "bpf/gc_types.h"
 #include "daemon/sources/gc/pause_pairer.h"
+#include "daemon/sources/kernel/counter_table.h"
 #include "golang/process/go_process.h"
 
 struct gc_probes_bpf;
@@ -27,6 +28,8 @@ struct ring_buffer;
 struct bpf_link;
 
 namespace gspy {
+
+GSPY_COUNTERS_STRUCT(GcCounters, GSPY_GC_COUNTERS);
 
 struct GcPauseRecord {
   int pid = 0;
@@ -76,9 +79,8 @@ class GcTracker {
   // The most recent pauses of `pid` (at most kHistory), oldest first.
   std::vector<GcPauseRecord> History(int pid) const;
   size_t attached_binaries() const;
-  uint64_t ringbuf_full() const;
-  // Probe events the BPF side sent to the ring buffer (all processes).
-  uint64_t events_sent() const;
+  // What the BPF side counted (all processes).
+  GcCounters counters() const;
   // Whether a watch of pid runs now.
   bool Watching(int pid) const;
 
