@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,24 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/block_probes.skel.h"
+#include "daemon/sources/kernel/monotonic_clock.h"
 #include "daemon/sources/kernel/per_cpu_counters.h"
 #include "daemon/sources/probes/disassembly.h"
 #include "daemon/sources/probes/uprobes.h"
 #include "golang/binary/go_version.h"
 
 namespace gspy {
-namespace {
-
-// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
     BlockTrackerOptions options) {
   std::unique_ptr<BlockTracker> t(new BlockTracker(options));
@@ -40,17 +28,22 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
         "loading the block probes BPF program failed: ", strerror(errno),
         " (needs root or CAP_BPF+CAP_PERFMON)"));
   }
-  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.block_events),
-                              &BlockTracker::OnEvent, t.get(), nullptr);
-  if (t->ring_ == nullptr) {
-    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
-  }
+  t->targets_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_targets);
+  t->config_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_config);
+  t->parked_ = std::make_unique<LibbpfMap>(t->skel_->maps.parked);
+  t->stack_map_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_stacks);
+  // Drained every 20 ms: the BPF side writes without waking us (a wakeup
+  // per wait cost a lot at tens of thousands of waits a second).
+  absl::StatusOr<std::unique_ptr<RingReader>> ring = RingReader::Open(
+      bpf_map__fd(t->skel_->maps.block_events), absl::Milliseconds(20),
+      [p = t.get()](const void* data, size_t size) { p->OnEvent(data, size); });
+  if (!ring.ok()) return ring.status();
+  t->ring_ = *std::move(ring);
   t->SetRecording(true, 1);
   {
     absl::MutexLock lock(&t->mu_);
     t->trap_.BeginContinuous(0);
   }
-  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
   t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
   if (options.trap.max_parks_per_second > 0) {
     t->trap_cycler_ = std::thread([p = t.get()] { p->TrapCycleLoop(); });
@@ -63,17 +56,17 @@ BlockTracker::~BlockTracker() {
     absl::MutexLock lock(&mu_);  // wakes the loops' waits
     stop_ = true;
   }
-  if (poller_.joinable()) poller_.join();
   if (duty_cycler_.joinable()) duty_cycler_.join();
   if (trap_cycler_.joinable()) trap_cycler_.join();
+  ring_.reset();  // stops delivering waits
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [key, b] : binaries_) {
-      DestroyLinks(b.links);
-    }
-    binaries_.clear();
+    probes_.Clear();
   }
-  if (ring_ != nullptr) ring_buffer__free(ring_);
+  targets_.reset();
+  config_.reset();
+  parked_.reset();
+  stack_map_.reset();
   if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
 }
 
@@ -82,19 +75,7 @@ void BlockTracker::SetRecording(bool on, double fraction) {
   gspy_block_config config{};
   config.recording = on ? 1 : 0;
   config.weight_milli = static_cast<uint32_t>(std::lround(1000 / fraction));
-  bpf_map__update_elem(skel_->maps.block_config, &zero, sizeof(zero), &config,
-                       sizeof(config), BPF_ANY);
-}
-
-// The BPF side writes without waking us (BPF_RB_NO_WAKEUP): drain every
-// 20 ms.
-void BlockTracker::PollLoop() {
-  while (!stop_) {
-    AwaitSinks();
-    absl::SleepFor(absl::Milliseconds(20));
-    absl::MutexLock lock(&ring_mu_);
-    if (ring_buffer__consume(ring_) < 0) break;
-  }
+  config_->Put(zero, config);
 }
 
 void BlockTracker::AwaitSinks() {
@@ -102,10 +83,7 @@ void BlockTracker::AwaitSinks() {
   mu_.Await(absl::Condition(this, &BlockTracker::ActiveOrStopping));
 }
 
-void BlockTracker::Flush() {
-  absl::MutexLock lock(&ring_mu_);
-  ring_buffer__consume(ring_);
-}
+void BlockTracker::Flush() { ring_->Flush(); }
 
 // Every slot, decides whether new parks are recorded: the fraction of slots
 // with recording on follows budget / measured park rate, spread evenly by
@@ -144,16 +122,15 @@ void BlockTracker::DutyCycleLoop() {
   }
 }
 
-int BlockTracker::OnEvent(void* ctx, void* data, size_t size) {
+void BlockTracker::OnEvent(const void* data, size_t size) {
   constexpr size_t kHeader = offsetof(gspy_block_event, labels);
-  if (size < kHeader) return 0;
+  if (size < kHeader) return;
   gspy_block_event event;
   std::memset(&event, 0, sizeof(event));
   std::memcpy(&event, data, std::min(size, sizeof(event)));
   const size_t labels_sent = (size - kHeader) / sizeof(gspy_label);
   if (event.label_count > labels_sent) event.label_count = labels_sent;
-  static_cast<BlockTracker*>(ctx)->Handle(event);
-  return 0;
+  Handle(event);
 }
 
 const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
@@ -162,8 +139,7 @@ const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
   if (it != stacks_.end()) return &it->second;
   uint64_t frames[GSPY_MAX_USER_FRAMES] = {};
   const uint32_t key = static_cast<uint32_t>(id);
-  if (bpf_map__lookup_elem(skel_->maps.block_stacks, &key, sizeof(key), frames,
-                           sizeof(frames), 0) != 0) {
+  if (stack_map_->Lookup(&key, sizeof(key), frames, sizeof(frames)) != 0) {
     return nullptr;
   }
   size_t depth = 0;
@@ -247,7 +223,7 @@ absl::StatusOr<GoparkProbes> FindGoparkProbes(const GoProcess& proc,
 
 }  // namespace
 
-absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
+absl::StatusOr<UprobeSet::Links> BlockTracker::AttachProbes(
     const GoProcess& proc) {
   absl::StatusOr<FuncInfo> gopark = FindProbedFunction(proc, "runtime.gopark");
   if (!gopark.ok()) return gopark.status();
@@ -261,7 +237,7 @@ absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
   for (uint64_t a : at->resumed) {
     probes.emplace_back(a, skel_->progs.block_resume);
   }
-  std::vector<bpf_link*> links;
+  UprobeSet::Links links;
   for (const auto& [addr, program] : probes) {
     absl::StatusOr<bpf_link*> link =
         AttachUprobe(program, proc, addr, bpf_program__name(program));
@@ -282,12 +258,10 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   absl::MutexLock lock(&mu_);
   const GoBinary* key = proc.binary.get();
-  auto bit = binaries_.find(key);
-  if (bit == binaries_.end()) {
-    absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(proc);
-    if (!links.ok()) return links.status();
-    bit =
-        binaries_.emplace(key, Binary{proc.binary, *std::move(links), 0}).first;
+  if (absl::Status s =
+          probes_.Acquire(proc.binary, [&] { return AttachProbes(proc); });
+      !s.ok()) {
+    return s;
   }
   auto pit = processes_.find(proc.pid);
   if (pit == processes_.end()) {
@@ -298,13 +272,8 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
                                ? GSPY_LABELS_SLICE
                                : GSPY_LABELS_MAP;
     const uint32_t tgid = proc.pid;
-    if (bpf_map__update_elem(skel_->maps.block_targets, &tgid, sizeof(tgid),
-                             &target, sizeof(target), BPF_ANY) != 0) {
-      const int err = errno;
-      if (bit->second.refs == 0) {
-        DestroyLinks(bit->second.links);
-        binaries_.erase(bit);
-      }
+    if (const int err = targets_->Put(tgid, target); err != 0) {
+      probes_.Release(key);
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
     }
@@ -321,13 +290,16 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;
   if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
-    return absl::OkStatus();  // already attached: one reference per sink
+    probes_.Release(key);  // already attached: one reference per sink
+    return absl::OkStatus();
   }
   sinks.push_back(sink);
-  ++bit->second.refs;
   // The first pull after none attached the probes afresh: its waits are
   // seen continuously until the trap duty cycle says otherwise.
-  if (sinks_.empty()) trap_.EnsureContinuous(MonotonicNowNs());
+  if (sinks_.empty()) {
+    trap_.EnsureContinuous(MonotonicNowNs());
+    ring_->SetActive(true);
+  }
   auto [sit, inserted] = sinks_.try_emplace(sink);
   if (inserted) {
     const BlockCounters c = counters();
@@ -360,48 +332,31 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
     const GoBinary* key = pit->second.binary.get();
     if (sinks.empty()) {
       const uint32_t tgid = pid;
-      bpf_map__delete_elem(skel_->maps.block_targets, &tgid, sizeof(tgid), 0);
+      targets_->Erase(tgid);
       processes_.erase(pit);
       ForgetProcess(pid);
     }
-    auto bit = binaries_.find(key);
-    if (bit != binaries_.end() && --bit->second.refs == 0) {
-      DestroyLinks(bit->second.links);
-      binaries_.erase(bit);
-    }
+    probes_.Release(key);
   }
-  if (sinks_.empty()) ClearStacks();
+  if (sinks_.empty()) {
+    ClearStacks();
+    ring_->SetActive(false);
+  }
   return stats;
 }
-
-namespace {
-
-// Deletes the parked entries of `pid` (all of them for -1).
-void DeleteParked(const bpf_map* parked, int pid) {
-  std::vector<gspy_parked_key> doomed;
-  gspy_parked_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(parked, prev, &next, sizeof(next)) == 0) {
-    if (pid < 0 || next.tgid == static_cast<uint32_t>(pid)) {
-      doomed.push_back(next);
-    }
-    key = next;
-    prev = &key;
-  }
-  for (const gspy_parked_key& k : doomed) {
-    bpf_map__delete_elem(parked, &k, sizeof(k), 0);
-  }
-}
-
-}  // namespace
 
 // Parked entries of a process no one watches would otherwise stay until the
 // map is full: its goroutines may never run again.
 void BlockTracker::ForgetProcess(int pid) {
-  DeleteParked(skel_->maps.parked, pid);
+  parked_->EraseIf<gspy_parked_key>([pid](const gspy_parked_key& k) {
+    return k.tgid == static_cast<uint32_t>(pid);
+  });
 }
 
-void BlockTracker::ClearParked() { DeleteParked(skel_->maps.parked, -1); }
+void BlockTracker::ClearParked() {
+  parked_->EraseIf<gspy_parked_key>(
+      [](const gspy_parked_key&) { return true; });
+}
 
 bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
   for (const auto& [sink, state] : sinks_) {
@@ -411,19 +366,20 @@ bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
 }
 
 void BlockTracker::ReattachLocked() {
-  for (auto& [key, b] : binaries_) {
-    if (!b.links.empty()) continue;  // attached meanwhile by a new pull
-    for (const auto& [pid, p] : processes_) {
-      if (p.binary.get() != key || !ProcessRunning(pid)) continue;
-      absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(p.proc);
-      if (links.ok()) {
-        b.links = *std::move(links);
-        break;
-      }
-      fprintf(stderr, "gspyd: block probes: attaching again to pid %d: %s\n",
-              pid, std::string(links.status().message()).c_str());
-    }
-  }
+  probes_.AttachDetached(
+      [this](const GoBinary* binary) -> absl::StatusOr<UprobeSet::Links> {
+        absl::Status last = absl::NotFoundError("no process of it runs");
+        for (const auto& [pid, p] : processes_) {
+          if (p.binary.get() != binary || !ProcessRunning(pid)) continue;
+          absl::StatusOr<UprobeSet::Links> links = AttachProbes(p.proc);
+          if (links.ok()) return links;
+          fprintf(stderr,
+                  "gspyd: block probes: attaching again to pid %d: %s\n", pid,
+                  std::string(links.status().message()).c_str());
+          last = links.status();
+        }
+        return last;
+      });
 }
 
 // One window of options_.trap.window attached, then, past the budget, the
@@ -445,21 +401,18 @@ void BlockTracker::TrapCycleLoop() {
     if (!sleep_until(t0 + window)) return;
     const double rate =
         (Parks() - parks0) / absl::ToDoubleSeconds(absl::Now() - t0);
-    std::vector<bpf_link*> links;
+    UprobeSet::Links links;
     absl::Duration period;
     {
       absl::MutexLock lock(&mu_);
       const double fraction = trap_.FractionFor(rate);
-      if (fraction >= 1 || binaries_.empty() || AnySinkNeedsEveryWaitLocked()) {
+      if (fraction >= 1 || probes_.empty() || AnySinkNeedsEveryWaitLocked()) {
         if (trap_.InWindow()) trap_.BeginContinuous(MonotonicNowNs());
         continue;
       }
       trap_.EndContinuous(MonotonicNowNs());
       period = window / fraction;
-      for (auto& [key, b] : binaries_) {
-        links.insert(links.end(), b.links.begin(), b.links.end());
-        b.links.clear();
-      }
+      links = probes_.TakeAllLinks();
       detached_ = true;
     }
     const absl::Time closed = absl::Now();
@@ -476,18 +429,7 @@ void BlockTracker::TrapCycleLoop() {
 // Stack ids are only meaningful while the map keeps them: with no pull left,
 // empty it so the next pull starts with all of its slots.
 void BlockTracker::ClearStacks() {
-  const bpf_map* stacks = skel_->maps.block_stacks;
-  std::vector<uint32_t> ids;
-  uint32_t key = 0, next = 0;
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(stacks, prev, &next, sizeof(next)) == 0) {
-    ids.push_back(next);
-    key = next;
-    prev = &key;
-  }
-  for (uint32_t id : ids) {
-    bpf_map__delete_elem(stacks, &id, sizeof(id), 0);
-  }
+  stack_map_->EraseIf<uint32_t>([](uint32_t) { return true; });
   stacks_.clear();
 }
 
@@ -528,7 +470,7 @@ bool BlockTracker::Attached(int pid) const {
 
 size_t BlockTracker::attached_binaries() const {
   absl::MutexLock lock(&mu_);
-  return binaries_.size();
+  return probes_.size();
 }
 
 }  // namespace gspy

@@ -26,13 +26,14 @@
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
 #include "daemon/sources/block/trap_windows.h"
+#include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
 #include "golang/runtime/wait_reasons.h"
 
 struct block_probes_bpf;
-struct ring_buffer;
-struct bpf_link;
 
 namespace gspy {
 
@@ -111,9 +112,8 @@ class BlockTracker {
  private:
   explicit BlockTracker(BlockTrackerOptions options)
       : options_(options), trap_(options.trap) {}
-  static int OnEvent(void* ctx, void* data, size_t size);
+  void OnEvent(const void* data, size_t size);
   void Handle(const gspy_block_event& event);
-  void PollLoop();
   void DutyCycleLoop();
   // Blocks while no sink is attached (and gspyd is not stopping): the
   // loops below have nothing to do then and must not wake the machine.
@@ -134,7 +134,7 @@ class BlockTracker {
   void SetRecording(bool on, double fraction);
   // runtime.gopark hits so far (the park rate's source).
   uint64_t Parks() const;
-  absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
+  absl::StatusOr<UprobeSet::Links> AttachProbes(const GoProcess& proc);
   // Under mu_: forgets pid's parked goroutines and, with no sink left, the
   // stored stacks.
   void ForgetProcess(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -142,11 +142,6 @@ class BlockTracker {
   const std::vector<uint64_t>* Stack(int32_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  struct Binary {
-    std::shared_ptr<const GoBinary> binary;
-    std::vector<bpf_link*> links;
-    int refs = 0;
-  };
   struct Process {
     GoProcess proc;  // to attach the probes to its binary again
     std::shared_ptr<const GoBinary> binary;
@@ -166,13 +161,13 @@ class BlockTracker {
 
   const BlockTrackerOptions options_;
   block_probes_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_, config_, parked_, stack_map_;
+  std::unique_ptr<RingReader> ring_;
   std::atomic<bool> stop_{false};
-  std::thread poller_, duty_cycler_, trap_cycler_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
+  std::thread duty_cycler_, trap_cycler_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<const GoBinary*, Binary> binaries_ ABSL_GUARDED_BY(mu_);
+  UprobeSet probes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<BlockSink*, SinkState> sinks_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_

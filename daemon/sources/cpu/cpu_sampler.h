@@ -4,11 +4,9 @@
 #ifndef GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 #define GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -17,10 +15,11 @@
 #include "absl/synchronization/mutex.h"
 #include "bpf/gspy_types.h"
 #include "daemon/sources/cpu/perf_events.h"
+#include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
 
 struct cpu_sampler_bpf;
-struct ring_buffer;
 
 namespace gspy {
 
@@ -51,11 +50,7 @@ class CpuSampler {
 
  private:
   CpuSampler(int frequency_hz, SampleSink sink);
-  static int OnSample(void* ctx, void* data, size_t size);
-  void PollLoop();
-  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || !holders_.empty();
-  }
+  void OnSample(const void* data, size_t size);
   absl::Status WriteTarget(uint32_t pid, const gspy_target_config& config);
 
   struct Holder {
@@ -67,11 +62,9 @@ class CpuSampler {
   const int frequency_hz_;
   const SampleSink sink_;
   cpu_sampler_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_;
+  std::unique_ptr<RingReader> ring_;
   std::unique_ptr<PerfEventSet> events_;
-  std::atomic<bool> stop_{false};
-  std::thread poller_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__consume
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint32_t, Holder> holders_ ABSL_GUARDED_BY(mu_);

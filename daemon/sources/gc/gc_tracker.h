@@ -6,12 +6,10 @@
 #ifndef GSPY_DAEMON_SOURCES_GC_GC_TRACKER_H_
 #define GSPY_DAEMON_SOURCES_GC_GC_TRACKER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -20,12 +18,13 @@
 #include "absl/synchronization/mutex.h"
 #include "bpf/gc_types.h"
 #include "daemon/sources/gc/pause_pairer.h"
+#include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
 
 struct gc_probes_bpf;
-struct ring_buffer;
-struct bpf_link;
 
 namespace gspy {
 
@@ -88,19 +87,9 @@ class GcTracker {
 
  private:
   GcTracker() = default;
-  static int OnEvent(void* ctx, void* data, size_t size);
+  void OnEvent(const void* data, size_t size);
   void Handle(const gspy_gc_event& event);
-  void PollLoop();
-  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || !processes_.empty();
-  }
-  absl::StatusOr<std::vector<bpf_link*>> Attach(const GoProcess& proc);
-
-  struct Binary {
-    std::shared_ptr<const GoBinary> binary;
-    std::vector<bpf_link*> links;
-    int refs = 0;
-  };
+  absl::StatusOr<UprobeSet::Links> Attach(const GoProcess& proc);
   struct Process {
     explicit Process(int minor) : go_minor(minor), pairer(StwAbiFor(minor)) {}
     const GoBinary* binary = nullptr;
@@ -111,14 +100,12 @@ class GcTracker {
   };
 
   gc_probes_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_;
+  std::unique_ptr<RingReader> ring_;
   int64_t monotonic_to_unix_ns_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread poller_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<const GoBinary*, Binary> binaries_ ABSL_GUARDED_BY(mu_);
+  UprobeSet probes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
 };
 

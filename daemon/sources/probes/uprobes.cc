@@ -74,8 +74,4 @@ absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
   return link;
 }
 
-void DestroyLinks(const std::vector<bpf_link*>& links) {
-  for (bpf_link* l : links) bpf_link__destroy(l);
-}
-
 }  // namespace gspy

@@ -37,12 +37,6 @@ absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
                                        const GoProcess& proc, uint64_t vaddr,
                                        const char* what);
 
-// Destroys `links`. Slow: the kernel removes a uprobe only after an RCU
-// grace period, about 100 ms each on this machine's 6.18 kernel, and it
-// serializes concurrent removals (measured: closing three links from three
-// threads took 108, 212 and 311 ms).
-void DestroyLinks(const std::vector<bpf_link*>& links);
-
 }  // namespace gspy
 
 #endif  // GSPY_DAEMON_SOURCES_PROBES_UPROBES_H_
