@@ -32,6 +32,8 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
   t->config_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_config);
   t->parked_ = std::make_unique<LibbpfMap>(t->skel_->maps.parked);
   t->stack_map_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_stacks);
+  t->maps_ = std::make_unique<BlockMaps>(t->targets_.get(), t->config_.get(),
+                                         t->parked_.get(), t->stack_map_.get());
   // Drained every 20 ms: the BPF side writes without waking us (a wakeup
   // per wait cost a lot at tens of thousands of waits a second).
   absl::StatusOr<std::unique_ptr<RingReader>> ring = RingReader::Open(
@@ -39,7 +41,7 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
       [p = t.get()](const void* data, size_t size) { p->OnEvent(data, size); });
   if (!ring.ok()) return ring.status();
   t->ring_ = *std::move(ring);
-  t->SetRecording(true, 1);
+  t->maps_->SetRecording(true, 1);
   {
     absl::MutexLock lock(&t->mu_);
     t->trap_.BeginContinuous(0);
@@ -63,19 +65,12 @@ BlockTracker::~BlockTracker() {
     absl::MutexLock lock(&mu_);
     probes_.Clear();
   }
+  maps_.reset();
   targets_.reset();
   config_.reset();
   parked_.reset();
   stack_map_.reset();
   if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
-}
-
-void BlockTracker::SetRecording(bool on, double fraction) {
-  const uint32_t zero = 0;
-  gspy_block_config config{};
-  config.recording = on ? 1 : 0;
-  config.weight_milli = static_cast<uint32_t>(std::lround(1000 / fraction));
-  config_->Put(zero, config);
 }
 
 void BlockTracker::AwaitSinks() {
@@ -85,40 +80,15 @@ void BlockTracker::AwaitSinks() {
 
 void BlockTracker::Flush() { ring_->Flush(); }
 
-// Every slot, decides whether new parks are recorded: the fraction of slots
-// with recording on follows budget / measured park rate, spread evenly by
-// carrying the remainder ("credit") from slot to slot. A park recorded while
-// the fraction is f stands for 1/f parks. Spreading is deterministic, which
-// keeps the estimate's noise low; its error is the credit not yet spent at
-// the ends of a pull, at most 1/f slots, so slots are short.
+// Every slot, asks the park budget whether new parks are recorded, and
+// writes its decision when it changes.
 void BlockTracker::DutyCycleLoop() {
-  const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
-  uint64_t last_parks = Parks();
-  double rate = 0;  // parks per second, smoothed over about a second
-  double credit = 0;
-  bool recording = true;
-  double written_fraction = 1;
+  ParkBudget budget(options_.max_parks_per_second, options_.slot, Parks());
   while (!stop_) {
     AwaitSinks();
     absl::SleepFor(options_.slot);
-    const uint64_t parks = Parks();
-    const double slot_rate = (parks - last_parks) / slot_seconds;
-    last_parks = parks;
-    // Smoothed over about 100 ms of 10 ms slots.
-    rate = 0.9 * rate + 0.1 * slot_rate;
-    double fraction = 1;
-    if (options_.max_parks_per_second > 0 &&
-        rate > options_.max_parks_per_second) {
-      fraction = options_.max_parks_per_second / rate;
-    }
-    credit += fraction;
-    const bool on = credit >= 1;
-    if (on) credit -= 1;
-    if (on != recording || fraction != written_fraction) {
-      recording = on;
-      written_fraction = fraction;
-      SetRecording(on, fraction);
-    }
+    const ParkBudget::Decision d = budget.EndSlot(Parks());
+    if (d.changed) maps_->SetRecording(d.recording, d.fraction);
   }
 }
 
@@ -137,15 +107,9 @@ const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
   if (id < 0) return nullptr;
   auto it = stacks_.find(id);
   if (it != stacks_.end()) return &it->second;
-  uint64_t frames[GSPY_MAX_USER_FRAMES] = {};
-  const uint32_t key = static_cast<uint32_t>(id);
-  if (stack_map_->Lookup(&key, sizeof(key), frames, sizeof(frames)) != 0) {
-    return nullptr;
-  }
-  size_t depth = 0;
-  while (depth < GSPY_MAX_USER_FRAMES && frames[depth] != 0) ++depth;
-  return &stacks_.emplace(id, std::vector<uint64_t>(frames, frames + depth))
-              .first->second;
+  std::vector<uint64_t> frames;
+  if (!maps_->Stack(id, &frames)) return nullptr;
+  return &stacks_.emplace(id, std::move(frames)).first->second;
 }
 
 void BlockTracker::Handle(const gspy_block_event& event) {
@@ -265,14 +229,7 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   auto pit = processes_.find(proc.pid);
   if (pit == processes_.end()) {
-    gspy_block_target target{};
-    target.g_goid = static_cast<uint32_t>(layout->g_goid);
-    target.g_labels = static_cast<uint32_t>(layout->g_labels);
-    target.labels_layout = layout->labels_layout == LabelsLayout::kSlice
-                               ? GSPY_LABELS_SLICE
-                               : GSPY_LABELS_MAP;
-    const uint32_t tgid = proc.pid;
-    if (const int err = targets_->Put(tgid, target); err != 0) {
+    if (const int err = maps_->AddTarget(proc.pid, *layout); err != 0) {
       probes_.Release(key);
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
@@ -331,31 +288,17 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
     const GoBinary* key = pit->second.binary.get();
     if (sinks.empty()) {
-      const uint32_t tgid = pid;
-      targets_->Erase(tgid);
       processes_.erase(pit);
-      ForgetProcess(pid);
+      maps_->RemoveTarget(pid);
     }
     probes_.Release(key);
   }
   if (sinks_.empty()) {
-    ClearStacks();
+    maps_->ClearStacks();
+    stacks_.clear();
     ring_->SetActive(false);
   }
   return stats;
-}
-
-// Parked entries of a process no one watches would otherwise stay until the
-// map is full: its goroutines may never run again.
-void BlockTracker::ForgetProcess(int pid) {
-  parked_->EraseIf<gspy_parked_key>([pid](const gspy_parked_key& k) {
-    return k.tgid == static_cast<uint32_t>(pid);
-  });
-}
-
-void BlockTracker::ClearParked() {
-  parked_->EraseIf<gspy_parked_key>(
-      [](const gspy_parked_key&) { return true; });
 }
 
 bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
@@ -420,17 +363,10 @@ void BlockTracker::TrapCycleLoop() {
     if (!sleep_until(closed + period - window)) return;
     absl::MutexLock lock(&mu_);
     ReattachLocked();
-    ClearParked();
+    maps_->ClearParked();
     trap_.BeginWindow(MonotonicNowNs());
     detached_ = false;
   }
-}
-
-// Stack ids are only meaningful while the map keeps them: with no pull left,
-// empty it so the next pull starts with all of its slots.
-void BlockTracker::ClearStacks() {
-  stack_map_->EraseIf<uint32_t>([](uint32_t) { return true; });
-  stacks_.clear();
 }
 
 uint64_t BlockTracker::Parks() const {

@@ -25,6 +25,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
+#include "daemon/sources/block/block_maps.h"
+#include "daemon/sources/block/park_budget.h"
 #include "daemon/sources/block/trap_windows.h"
 #include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
@@ -128,17 +130,9 @@ class BlockTracker {
   // window's off time).
   void ReattachLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AnySinkNeedsEveryWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Empties the parked map: entries left from before an off time may be
-  // waits whose end was missed.
-  void ClearParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SetRecording(bool on, double fraction);
   // runtime.gopark hits so far (the park rate's source).
   uint64_t Parks() const;
   absl::StatusOr<UprobeSet::Links> AttachProbes(const GoProcess& proc);
-  // Under mu_: forgets pid's parked goroutines and, with no sink left, the
-  // stored stacks.
-  void ForgetProcess(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ClearStacks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const std::vector<uint64_t>* Stack(int32_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -162,6 +156,7 @@ class BlockTracker {
   const BlockTrackerOptions options_;
   block_probes_bpf* skel_ = nullptr;
   std::unique_ptr<BpfMap> targets_, config_, parked_, stack_map_;
+  std::unique_ptr<BlockMaps> maps_;
   std::unique_ptr<RingReader> ring_;
   std::atomic<bool> stop_{false};
   std::thread duty_cycler_, trap_cycler_;

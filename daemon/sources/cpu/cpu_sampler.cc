@@ -32,6 +32,10 @@ absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
         "/sys/kernel/btf/vmlinux; libbpf's log above says more)"));
   }
   sampler->targets_ = std::make_unique<LibbpfMap>(sampler->skel_->maps.targets);
+  {
+    absl::MutexLock lock(&sampler->mu_);
+    sampler->pids_ = std::make_unique<SampledPids>(sampler->targets_.get());
+  }
   // Drained every 50 ms: the BPF side sends no wakeup per sample.
   absl::StatusOr<std::unique_ptr<RingReader>> ring = RingReader::Open(
       bpf_map__fd(sampler->skel_->maps.samples), absl::Milliseconds(50),
@@ -50,6 +54,10 @@ absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
 CpuSampler::~CpuSampler() {
   ring_.reset();  // stops delivering samples first
   events_.reset();
+  {
+    absl::MutexLock lock(&mu_);
+    pids_.reset();
+  }
   targets_.reset();
   if (skel_ != nullptr) cpu_sampler_bpf__destroy(skel_);
 }
@@ -71,32 +79,11 @@ void CpuSampler::OnSample(const void* data, size_t size) {
 
 void CpuSampler::Flush() { ring_->Flush(); }
 
-absl::Status CpuSampler::WriteTarget(uint32_t pid,
-                                     const gspy_target_config& config) {
-  if (const int err = targets_->Put(pid, config); err != 0) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("adding pid ", pid, " to the sampler: ", strerror(err)));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CpuSampler::Acquire(uint32_t pid,
                                  const gspy_target_config& config) {
   absl::MutexLock lock(&mu_);
-  const bool was_idle = holders_.empty();
-  Holder& holder = holders_[pid];
-  const bool wants_kernel = config.want_kernel_stack != 0;
-  if (holder.refs == 0 || (wants_kernel && holder.kernel_stack_refs == 0)) {
-    holder.config = config;
-    holder.config.want_kernel_stack =
-        (wants_kernel || holder.kernel_stack_refs > 0) ? 1 : 0;
-    if (absl::Status s = WriteTarget(pid, holder.config); !s.ok()) {
-      if (holder.refs == 0) holders_.erase(pid);
-      return s;
-    }
-  }
-  ++holder.refs;
-  if (wants_kernel) ++holder.kernel_stack_refs;
+  const bool was_idle = pids_->empty();
+  if (absl::Status s = pids_->Acquire(pid, config); !s.ok()) return s;
   if (was_idle) {
     ring_->SetActive(true);
     return events_->SetEnabled(true);
@@ -106,19 +93,9 @@ absl::Status CpuSampler::Acquire(uint32_t pid,
 
 void CpuSampler::Release(uint32_t pid, bool wanted_kernel_stack) {
   absl::MutexLock lock(&mu_);
-  auto it = holders_.find(pid);
-  if (it == holders_.end()) return;
-  Holder& holder = it->second;
-  if (wanted_kernel_stack && holder.kernel_stack_refs > 0) {
-    if (--holder.kernel_stack_refs == 0 && holder.refs > 1) {
-      holder.config.want_kernel_stack = 0;
-      (void)WriteTarget(pid, holder.config);
-    }
-  }
-  if (--holder.refs > 0) return;
-  targets_->Erase(pid);
-  holders_.erase(it);
-  if (holders_.empty()) {
+  if (pids_->empty()) return;
+  pids_->Release(pid, wanted_kernel_stack);
+  if (pids_->empty()) {
     (void)events_->SetEnabled(false);
     ring_->SetActive(false);
   }

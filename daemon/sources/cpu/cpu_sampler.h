@@ -9,12 +9,12 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "bpf/gspy_types.h"
 #include "daemon/sources/cpu/perf_events.h"
+#include "daemon/sources/cpu/sampled_pids.h"
 #include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
 #include "daemon/sources/kernel/ring_reader.h"
@@ -51,13 +51,6 @@ class CpuSampler {
  private:
   CpuSampler(int frequency_hz, SampleSink sink);
   void OnSample(const void* data, size_t size);
-  absl::Status WriteTarget(uint32_t pid, const gspy_target_config& config);
-
-  struct Holder {
-    gspy_target_config config{};
-    int refs = 0;
-    int kernel_stack_refs = 0;
-  };
 
   const int frequency_hz_;
   const SampleSink sink_;
@@ -67,7 +60,7 @@ class CpuSampler {
   std::unique_ptr<PerfEventSet> events_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<uint32_t, Holder> holders_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SampledPids> pids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gspy
