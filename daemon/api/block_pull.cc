@@ -7,6 +7,7 @@
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/pull_window.h"
+#include "daemon/sources/kernel/subscription.h"
 
 namespace gspy {
 
@@ -67,6 +68,7 @@ grpc::Status ProfilerService::PullBlock(
   BlockProfile profile(options);
   BlockProfileSink sink({&profile});
   BlockSinkStats stats;
+  std::vector<Subscription> subscriptions;  // ends before `sink`
   std::vector<std::string> warnings;
   absl::StatusOr<PullWindowResult> window =
       RunPull(context, processes_, pull->targets.selector,
@@ -75,10 +77,18 @@ grpc::Status ProfilerService::PullBlock(
               {.attach =
                    [&](const GoProcess& proc) {
                      profile.AddProcess(proc);
-                     return block_tracker_->Attach(&sink, proc);
+                     absl::StatusOr<Subscription> s =
+                         block_tracker_->Subscribe(proc, &sink);
+                     if (!s.ok()) return s.status();
+                     subscriptions.push_back(*std::move(s));
+                     return absl::OkStatus();
                    },
                .has_process = [&](int pid) { return profile.HasProcess(pid); },
-               .detach = [&] { stats = block_tracker_->Detach(&sink); }},
+               .detach =
+                   [&] {
+                     stats = block_tracker_->EndStats(&sink);
+                     subscriptions.clear();
+                   }},
               &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   WarnLostWaits(stats, &warnings);

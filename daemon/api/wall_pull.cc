@@ -9,10 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/aggregation/block_profile.h"
 #include "daemon/aggregation/cpu_profile.h"
-#include "profile/pprof/profile_merge.h"
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/pull_window.h"
+#include "daemon/sources/kernel/subscription.h"
+#include "profile/pprof/profile_merge.h"
 
 namespace gspy {
 namespace {
@@ -85,27 +86,33 @@ grpc::Status ProfilerService::PullWall(
   auto cpu = std::make_shared<CpuProfile>(cpu_options);
 
   BlockSinkStats stats;
+  std::vector<Subscription> subscriptions;  // end before `sink` and `cpu`
   std::vector<std::string> warnings;
-  absl::StatusOr<PullWindowResult> window = RunPull(
-      context, processes_, pull->targets.selector,
-      std::move(pull->targets.processes), pull->targets.duration,
-      options_.rescan_interval,
-      {.attach = [&](const GoProcess& proc) -> absl::Status {
-         cpu->AddProcess(proc);
-         waiting.AddProcess(proc);
-         runnable.AddProcess(proc);
-         if (absl::Status s = sessions_->Attach(cpu, proc, false); !s.ok()) {
-           return s;
-         }
-         return block_tracker_->Attach(&sink, proc);
-       },
-       .has_process = [&](int pid) { return cpu->HasProcess(pid); },
-       .detach =
-           [&] {
-             sessions_->Detach(cpu.get());
-             stats = block_tracker_->Detach(&sink);
-           }},
-      &warnings);
+  absl::StatusOr<PullWindowResult> window =
+      RunPull(context, processes_, pull->targets.selector,
+              std::move(pull->targets.processes), pull->targets.duration,
+              options_.rescan_interval,
+              {.attach = [&](const GoProcess& proc) -> absl::Status {
+                 cpu->AddProcess(proc);
+                 waiting.AddProcess(proc);
+                 runnable.AddProcess(proc);
+                 absl::StatusOr<Subscription> c =
+                     sessions_->Subscribe(proc, cpu, false);
+                 if (!c.ok()) return c.status();
+                 subscriptions.push_back(*std::move(c));
+                 absl::StatusOr<Subscription> b =
+                     block_tracker_->Subscribe(proc, &sink);
+                 if (!b.ok()) return b.status();
+                 subscriptions.push_back(*std::move(b));
+                 return absl::OkStatus();
+               },
+               .has_process = [&](int pid) { return cpu->HasProcess(pid); },
+               .detach =
+                   [&] {
+                     stats = block_tracker_->EndStats(&sink);
+                     subscriptions.clear();
+                   }},
+              &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   WarnLostWaits(stats, &warnings);
   const absl::Duration length = window->end - window->start;

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <utility>
 
-
 namespace gspy {
 
 ContinuousProfiler::ContinuousProfiler(ContinuousOptions options,
@@ -51,9 +50,8 @@ void ContinuousProfiler::Run() {
   while (true) {
     const absl::Time now = absl::Now();
     const absl::Duration until_cut = next_cut - now;
-    if (stop_.WaitForNotificationWithTimeout(
-            std::max(absl::ZeroDuration(),
-                     std::min(options_.rescan, until_cut)))) {
+    if (stop_.WaitForNotificationWithTimeout(std::max(
+            absl::ZeroDuration(), std::min(options_.rescan, until_cut)))) {
       break;
     }
     if (absl::Now() >= next_cut) {
@@ -74,26 +72,29 @@ void ContinuousProfiler::Rescan() {
     const int pid = proc.pid;
     std::shared_ptr<CpuProfile> profile = NewProfile(proc);
     const absl::Time since = absl::Now();
-    if (absl::Status s = sessions_->Attach(profile, proc, false); !s.ok()) {
+    absl::StatusOr<Subscription> s = sessions_->Subscribe(proc, profile, false);
+    if (!s.ok()) {
       // e.g. a layout gspy cannot read; not retried until it restarts.
       fprintf(stderr, "gspyd: continuous: cannot profile pid %d (%s): %s\n",
-              pid, proc.exe_path.c_str(), std::string(s.message()).c_str());
+              pid, proc.exe_path.c_str(),
+              std::string(s.status().message()).c_str());
       absl::MutexLock lock(&mu_);
       ++stats_.attach_errors;
       // Remember it, without a profile, so it is not tried every rescan.
-      targets_.emplace(pid, Target{std::move(proc), nullptr, since});
+      targets_.emplace(pid, Target{std::move(proc), nullptr, since, {}});
       continue;
     }
-    targets_.emplace(pid, Target{std::move(proc), std::move(profile), since});
+    targets_.emplace(
+        pid, Target{std::move(proc), std::move(profile), since, *std::move(s)});
   }
   absl::MutexLock lock(&mu_);
   stats_.processes = ProfiledCount();
 }
 
 size_t ContinuousProfiler::ProfiledCount() const {
-  return static_cast<size_t>(std::count_if(
-      targets_.begin(), targets_.end(),
-      [](const auto& t) { return t.second.profile != nullptr; }));
+  return static_cast<size_t>(
+      std::count_if(targets_.begin(), targets_.end(),
+                    [](const auto& t) { return t.second.profile != nullptr; }));
 }
 
 void ContinuousProfiler::CutAll(bool final) {
@@ -120,7 +121,7 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
   if (replacement != nullptr) {
     sessions_->Replace(old.get(), replacement);
   } else {
-    sessions_->Detach(old.get());
+    target.subscription.Cancel();
   }
   target.profile = std::move(replacement);
   // A sample the registry was routing as it switched holds a reference
@@ -141,9 +142,9 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
   profile->start = since;
   profile->end = now;
   profile->id = NewProfileId();
-  const ProcessMetadata metadata = labeler_ != nullptr
-                                       ? labeler_->MetadataFor(target.process.pid)
-                                       : target.process.metadata;
+  const ProcessMetadata metadata =
+      labeler_ != nullptr ? labeler_->MetadataFor(target.process.pid)
+                          : target.process.metadata;
   profile->labels = PushLabels(target.process, metadata, options_.labels);
   for (PushSender* sender : senders_) sender->Enqueue(profile);
   absl::MutexLock lock(&mu_);

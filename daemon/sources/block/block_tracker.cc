@@ -214,7 +214,8 @@ absl::StatusOr<UprobeSet::Links> BlockTracker::AttachProbes(
   return links;
 }
 
-absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
+absl::StatusOr<Subscription> BlockTracker::Subscribe(const GoProcess& proc,
+                                                     BlockSink* sink) {
   const absl::StatusOr<RuntimeLayout>& layout = proc.binary->runtime_layout();
   if (!layout.ok()) return layout.status();
   if (!ProcessRunning(proc.pid)) {
@@ -247,8 +248,8 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;
   if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
-    probes_.Release(key);  // already attached: one reference per sink
-    return absl::OkStatus();
+    probes_.Release(key);  // already subscribed: one reference per sink
+    return Subscription();
   }
   sinks.push_back(sink);
   // The first pull after none attached the probes afresh: its waits are
@@ -265,25 +266,36 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
     sit->second.long_dropped_at_start = trap_.long_waits_dropped();
   }
   sit->second.pids.push_back(proc.pid);
-  return absl::OkStatus();
+  const int pid = proc.pid;
+  return Subscription([this, sink, pid] { Unsubscribe(sink, pid); });
 }
 
-BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
+BlockSinkStats BlockTracker::EndStats(BlockSink* sink) {
   Flush();  // what has completed so far belongs to this pull
   absl::MutexLock lock(&mu_);
   BlockSinkStats stats;
   auto sit = sinks_.find(sink);
   if (sit == sinks_.end()) return stats;
-  const SinkState state = std::move(sit->second);
-  sinks_.erase(sit);
+  const SinkState& state = sit->second;
   const BlockCounters c = counters();
   stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
   stats.trap_windows = trap_.windows() - state.windows_at_start;
   stats.long_waits_dropped =
       trap_.long_waits_dropped() - state.long_dropped_at_start;
-  for (int pid : state.pids) {
-    auto pit = processes_.find(pid);
-    if (pit == processes_.end()) continue;
+  return stats;
+}
+
+void BlockTracker::Unsubscribe(BlockSink* sink, int pid) {
+  absl::MutexLock lock(&mu_);
+  auto sit = sinks_.find(sink);
+  if (sit == sinks_.end()) return;
+  std::vector<int>& pids = sit->second.pids;
+  auto p = std::find(pids.begin(), pids.end(), pid);
+  if (p == pids.end()) return;
+  pids.erase(p);
+  if (pids.empty()) sinks_.erase(sit);
+  auto pit = processes_.find(pid);
+  if (pit != processes_.end()) {
     std::vector<BlockSink*>& sinks = pit->second.sinks;
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
     const GoBinary* key = pit->second.binary.get();
@@ -298,7 +310,6 @@ BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
     stacks_.clear();
     ring_->SetActive(false);
   }
-  return stats;
 }
 
 bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {

@@ -31,6 +31,7 @@
 #include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
 #include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/subscription.h"
 #include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
 #include "golang/runtime/wait_reasons.h"
@@ -39,7 +40,7 @@ struct block_probes_bpf;
 
 namespace gspy {
 
-// Receives the completed waits of the processes it was attached to. Called
+// Receives the completed waits of the processes it is subscribed to. Called
 // from the tracker's poll thread.
 class BlockSink {
  public:
@@ -61,7 +62,7 @@ struct BlockTrackerOptions {
   TrapWindowOptions trap;
 };
 
-// What a sink's pull saw, returned when it detaches.
+// What a sink's pull saw (EndStats).
 struct BlockSinkStats {
   uint64_t lost = 0;  // waits lost (maps or ring full) meanwhile
   // Windows the probes were attached for (trap duty cycle) meanwhile, and
@@ -93,13 +94,16 @@ class BlockTracker {
       BlockTrackerOptions options);
   ~BlockTracker();
 
-  // Sends `proc`'s waits to `sink` from now on, attaching the probes to its
-  // binary if no one has. FAILED_PRECONDITION when its runtime lacks a probed
-  // function (named) or its binary cannot be probed; NOT_FOUND when it is
-  // gone.
-  absl::Status Attach(BlockSink* sink, const GoProcess& proc);
-  // Ends every attachment of `sink`; detaches probes no one needs.
-  BlockSinkStats Detach(BlockSink* sink);
+  // Sends `proc`'s waits to `sink` until the subscription ends, attaching
+  // the probes to its binary if no one has; the end detaches probes no one
+  // needs. FAILED_PRECONDITION when its runtime lacks a probed function
+  // (named) or its binary cannot be probed; NOT_FOUND when it is gone.
+  // Subscribing a sink to a process twice holds one reference.
+  absl::StatusOr<Subscription> Subscribe(const GoProcess& proc,
+                                         BlockSink* sink);
+  // What `sink` saw since its first subscription (call before ending its
+  // subscriptions; delivers the waits in the ring buffer first).
+  BlockSinkStats EndStats(BlockSink* sink);
   // Delivers every wait already in the ring buffer.
   void Flush();
 
@@ -115,6 +119,7 @@ class BlockTracker {
   explicit BlockTracker(BlockTrackerOptions options)
       : options_(options), trap_(options.trap) {}
   void OnEvent(const void* data, size_t size);
+  void Unsubscribe(BlockSink* sink, int pid);
   void Handle(const gspy_block_event& event);
   void DutyCycleLoop();
   // Blocks while no sink is attached (and gspyd is not stopping): the

@@ -152,11 +152,10 @@ absl::StatusOr<UprobeSet::Links> GcTracker::Attach(const GoProcess& proc) {
   return links;
 }
 
-absl::StatusOr<std::shared_ptr<GcWatch>> GcTracker::Watch(
-    const GoProcess& proc) {
+absl::StatusOr<Subscription> GcTracker::Subscribe(
+    const GoProcess& proc, std::shared_ptr<GcWatch> watch) {
   const int minor =
       GoMinorVersion(proc.binary->build_info().go_version).value_or(0);
-  auto watch = std::make_shared<GcWatch>(proc.pid);
   absl::MutexLock lock(&mu_);
   if (absl::Status s =
           probes_.Acquire(proc.binary, [&] { return Attach(proc); });
@@ -177,10 +176,10 @@ absl::StatusOr<std::shared_ptr<GcWatch>> GcTracker::Watch(
     if (processes_.size() == 1) ring_->SetActive(true);
   }
   pit->second.watches.push_back(watch);
-  return watch;
+  return Subscription([this, watch = std::move(watch)] { Unsubscribe(watch); });
 }
 
-void GcTracker::Unwatch(const std::shared_ptr<GcWatch>& watch) {
+void GcTracker::Unsubscribe(const std::shared_ptr<GcWatch>& watch) {
   absl::MutexLock lock(&mu_);
   auto pit = processes_.find(watch->pid());
   if (pit == processes_.end()) return;

@@ -21,6 +21,7 @@
 #include "daemon/sources/kernel/bpf_map.h"
 #include "daemon/sources/kernel/counter_table.h"
 #include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/subscription.h"
 #include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
 
@@ -40,8 +41,8 @@ struct GcPauseRecord {
   }
 };
 
-// One subscriber's view of one process: the pauses and completed GC cycles
-// since it started.
+// One subscriber's sink for one process: the pauses and completed GC cycles
+// since its subscription started.
 class GcWatch {
  public:
   explicit GcWatch(int pid) : pid_(pid) {}
@@ -66,12 +67,13 @@ class GcTracker {
   static absl::StatusOr<std::unique_ptr<GcTracker>> Start();
   ~GcTracker();
 
-  // Starts watching `proc`, attaching the probes to its binary if no other
-  // watch has. FAILED_PRECONDITION when the runtime lacks a probed function
-  // (named) or the binary cannot be probed.
-  absl::StatusOr<std::shared_ptr<GcWatch>> Watch(const GoProcess& proc);
-  // Ends a watch; detaches the binary's probes when it was the last one.
-  void Unwatch(const std::shared_ptr<GcWatch>& watch);
+  // Queues `proc`'s pauses and cycles in `watch` (made for proc.pid) until
+  // the subscription ends, attaching the probes to its binary if no other
+  // subscription has; the end detaches them when it was the last one.
+  // FAILED_PRECONDITION when the runtime lacks a probed function (named) or
+  // the binary cannot be probed.
+  absl::StatusOr<Subscription> Subscribe(const GoProcess& proc,
+                                         std::shared_ptr<GcWatch> watch);
   // Delivers every event already in the ring buffer.
   void Flush();
 
@@ -88,6 +90,7 @@ class GcTracker {
  private:
   GcTracker() = default;
   void OnEvent(const void* data, size_t size);
+  void Unsubscribe(const std::shared_ptr<GcWatch>& watch);
   void Handle(const gspy_gc_event& event);
   absl::StatusOr<UprobeSet::Links> Attach(const GoProcess& proc);
   struct Process {
