@@ -57,34 +57,33 @@ TEST(ParkBudgetTest, NoLimitNeverThrottles) {
   EXPECT_EQ(r.writes, 0);
 }
 
-TEST(ParkBudgetTest, OverBudgetRecordsTheBudgetsShareOfSlots) {
+// Over budget, the share of slots that record follows budget / rate once
+// the smoothed rate has settled (a few hundred ms), and the credit spreads
+// them evenly: at a quarter, every fourth slot, never more than three off
+// in a row (a random choice would leave long gaps); at 0.4 the remainder
+// carries over, 2 of every 5.
+struct OverBudgetCase {
+  double rate;
+  double fraction;
+  int longest_off;
+};
+
+class ParkBudgetOverBudgetTest
+    : public ::testing::TestWithParam<OverBudgetCase> {};
+
+TEST_P(ParkBudgetOverBudgetTest, RecordsTheBudgetsShareEvenly) {
+  const OverBudgetCase c = GetParam();
   uint64_t parks = 0;
   ParkBudget b(1000, kSlot, parks);
-  // 4x the budget: once the smoothed rate has settled (a few hundred ms),
-  // a quarter of the slots record.
-  const SlotRun r = Feed(b, parks, 4000, 1000, 400);
-  EXPECT_NEAR(r.last_fraction, 0.25, 0.001);
-  EXPECT_NEAR(r.on, 100, 1);
+  const SlotRun r = Feed(b, parks, c.rate, 2000, 1000);
+  EXPECT_NEAR(r.last_fraction, c.fraction, 0.001);
+  EXPECT_NEAR(r.on, 1000 * c.fraction, 1);
+  EXPECT_EQ(r.longest_off_streak, c.longest_off);
 }
 
-TEST(ParkBudgetTest, CreditSpreadsRecordingEvenly) {
-  uint64_t parks = 0;
-  ParkBudget b(1000, kSlot, parks);
-  // At a quarter, the credit turns recording on every fourth slot: never
-  // more than three slots off in a row (a random choice would leave long
-  // gaps).
-  const SlotRun r = Feed(b, parks, 4000, 1000, 400);
-  EXPECT_EQ(r.longest_off_streak, 3);
-}
-
-TEST(ParkBudgetTest, CreditCarriesTheRemainder) {
-  uint64_t parks = 0;
-  ParkBudget b(1000, kSlot, parks);
-  // 2.5x the budget: f = 0.4, so 2 of every 5 slots record, exactly.
-  const SlotRun r = Feed(b, parks, 2500, 2000, 1000);
-  EXPECT_NEAR(r.last_fraction, 0.4, 0.001);
-  EXPECT_NEAR(r.on, 400, 1);
-}
+INSTANTIATE_TEST_SUITE_P(Rates, ParkBudgetOverBudgetTest,
+                         ::testing::Values(OverBudgetCase{4000, 0.25, 3},
+                                           OverBudgetCase{2500, 0.4, 2}));
 
 TEST(ParkBudgetTest, WritesOnlyOnChange) {
   uint64_t parks = 0;
