@@ -68,28 +68,24 @@ grpc::Status ProfilerService::PullBlock(
   BlockProfile profile(options);
   BlockProfileSink sink({&profile});
   BlockSinkStats stats;
-  std::vector<Subscription> subscriptions;  // ends before `sink`
+  Subscriptions subscriptions;  // end before `sink`
   std::vector<std::string> warnings;
-  absl::StatusOr<PullWindowResult> window =
-      RunPull(context, processes_, pull->targets.selector,
-              std::move(pull->targets.processes), pull->targets.duration,
-              options_.rescan_interval,
-              {.attach =
-                   [&](const GoProcess& proc) {
-                     profile.AddProcess(proc);
-                     absl::StatusOr<Subscription> s =
-                         block_tracker_->Subscribe(proc, &sink);
-                     if (!s.ok()) return s.status();
-                     subscriptions.push_back(*std::move(s));
-                     return absl::OkStatus();
-                   },
-               .has_process = [&](int pid) { return profile.HasProcess(pid); },
-               .detach =
-                   [&] {
-                     stats = block_tracker_->EndStats(&sink);
-                     subscriptions.clear();
-                   }},
-              &warnings);
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, pull->targets.selector,
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach =
+           [&](const GoProcess& proc) {
+             profile.AddProcess(proc);
+             return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
+           },
+       .has_process = [&](int pid) { return profile.HasProcess(pid); },
+       .detach =
+           [&] {
+             stats = block_tracker_->EndStats(&sink);
+             subscriptions.Clear();
+           }},
+      &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   WarnLostWaits(stats, &warnings);
   response->set_pprof(profile.BuildPprof(

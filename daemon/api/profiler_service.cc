@@ -91,7 +91,7 @@ grpc::Status ProfilerService::PullCpu(
   auto profile = std::make_shared<CpuProfile>(options);
 
   const SamplerCounters counters_before = sessions_->counters();
-  std::vector<Subscription> subscriptions;  // ends before `profile`
+  Subscriptions subscriptions;  // end before `profile`
   std::vector<std::string> warnings;
   absl::StatusOr<PullWindowResult> window =
       RunPull(context, processes_, pull->targets.selector,
@@ -100,14 +100,11 @@ grpc::Status ProfilerService::PullCpu(
               {.attach =
                    [&](const GoProcess& proc) {
                      profile->AddProcess(proc);
-                     absl::StatusOr<Subscription> s = sessions_->Subscribe(
-                         proc, profile, options.kernel_stacks);
-                     if (!s.ok()) return s.status();
-                     subscriptions.push_back(*std::move(s));
-                     return absl::OkStatus();
+                     return subscriptions.Add(sessions_->Subscribe(
+                         proc, profile, options.kernel_stacks));
                    },
                .has_process = [&](int pid) { return profile->HasProcess(pid); },
-               .detach = [&] { subscriptions.clear(); }},
+               .detach = [&] { subscriptions.Clear(); }},
               &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
 

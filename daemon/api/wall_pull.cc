@@ -86,33 +86,30 @@ grpc::Status ProfilerService::PullWall(
   auto cpu = std::make_shared<CpuProfile>(cpu_options);
 
   BlockSinkStats stats;
-  std::vector<Subscription> subscriptions;  // end before `sink` and `cpu`
+  Subscriptions subscriptions;  // end before `sink` and `cpu`
   std::vector<std::string> warnings;
-  absl::StatusOr<PullWindowResult> window =
-      RunPull(context, processes_, pull->targets.selector,
-              std::move(pull->targets.processes), pull->targets.duration,
-              options_.rescan_interval,
-              {.attach = [&](const GoProcess& proc) -> absl::Status {
-                 cpu->AddProcess(proc);
-                 waiting.AddProcess(proc);
-                 runnable.AddProcess(proc);
-                 absl::StatusOr<Subscription> c =
-                     sessions_->Subscribe(proc, cpu, false);
-                 if (!c.ok()) return c.status();
-                 subscriptions.push_back(*std::move(c));
-                 absl::StatusOr<Subscription> b =
-                     block_tracker_->Subscribe(proc, &sink);
-                 if (!b.ok()) return b.status();
-                 subscriptions.push_back(*std::move(b));
-                 return absl::OkStatus();
-               },
-               .has_process = [&](int pid) { return cpu->HasProcess(pid); },
-               .detach =
-                   [&] {
-                     stats = block_tracker_->EndStats(&sink);
-                     subscriptions.clear();
-                   }},
-              &warnings);
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, pull->targets.selector,
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach = [&](const GoProcess& proc) -> absl::Status {
+         cpu->AddProcess(proc);
+         waiting.AddProcess(proc);
+         runnable.AddProcess(proc);
+         if (absl::Status s =
+                 subscriptions.Add(sessions_->Subscribe(proc, cpu, false));
+             !s.ok()) {
+           return s;
+         }
+         return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
+       },
+       .has_process = [&](int pid) { return cpu->HasProcess(pid); },
+       .detach =
+           [&] {
+             stats = block_tracker_->EndStats(&sink);
+             subscriptions.Clear();
+           }},
+      &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   WarnLostWaits(stats, &warnings);
   const absl::Duration length = window->end - window->start;

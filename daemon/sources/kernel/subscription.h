@@ -9,6 +9,10 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace gspy {
 
@@ -42,6 +46,23 @@ class Subscription {
 
  private:
   std::function<void()> cancel_;
+};
+
+// The subscriptions of one consumer over several targets (a pull's),
+// ended together.
+class Subscriptions {
+ public:
+  // Keeps `s` when it is ok; returns its status.
+  absl::Status Add(absl::StatusOr<Subscription> s) {
+    if (!s.ok()) return s.status();
+    held_.push_back(*std::move(s));
+    return absl::OkStatus();
+  }
+  // Ends them all, in the order they started.
+  void Clear() { held_.clear(); }
+
+ private:
+  std::vector<Subscription> held_;
 };
 
 }  // namespace gspy

@@ -41,5 +41,18 @@ TEST(SubscriptionTest, MovingTransfersTheClaim) {
   EXPECT_EQ(cancels, 11);
 }
 
+TEST(SubscriptionsTest, KeepsTheOkOnesAndEndsThemTogether) {
+  int cancels = 0;
+  Subscriptions held;
+  EXPECT_TRUE(held.Add(Subscription([&] { ++cancels; })).ok());
+  const absl::Status failed =
+      held.Add(absl::StatusOr<Subscription>(absl::NotFoundError("gone")));
+  EXPECT_EQ(failed.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(held.Add(Subscription([&] { ++cancels; })).ok());
+  EXPECT_EQ(cancels, 0);
+  held.Clear();
+  EXPECT_EQ(cancels, 2);
+}
+
 }  // namespace
 }  // namespace gspy
