@@ -23,6 +23,7 @@
 /* clang-format on */
 
 #include "block_types.h"
+#include "common.bpf.h"
 #include "go_labels.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -67,30 +68,7 @@ struct {
   __type(value, struct gspy_block_event);
 } block_scratch SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, GSPY_BLOCK_COUNTER_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} block_counters SEC(".maps");
-
-static __always_inline void count(__u32 which) {
-  __u64 *c = bpf_map_lookup_elem(&block_counters, &which);
-  if (c) *c += 1; /* per-CPU: no atomics needed */
-}
-
-#if defined(__TARGET_ARCH_x86)
-/* ABIInternal: the current g is in R14, arguments in AX, BX, CX, ... */
-#define GO_CURRENT_G(ctx) ((ctx)->r14)
-#define GO_ARG0(ctx) ((ctx)->ax)
-#define GO_ARG2(ctx) ((ctx)->cx)
-#elif defined(__TARGET_ARCH_arm64)
-#define GO_CURRENT_G(ctx) ((ctx)->regs[28])
-#define GO_ARG0(ctx) ((ctx)->regs[0])
-#define GO_ARG2(ctx) ((ctx)->regs[2])
-#else
-#error "block probes support amd64 and arm64"
-#endif
+GSPY_COUNTERS_MAP(block_counters, GSPY_BLOCK_COUNTER_SLOTS);
 
 SEC("uprobe")
 int block_gopark(struct pt_regs *ctx) {
@@ -99,12 +77,12 @@ int block_gopark(struct pt_regs *ctx) {
   const struct gspy_block_target *cfg =
       bpf_map_lookup_elem(&block_targets, &tgid);
   if (!cfg) return 0;
-  count(GSPY_BLOCK_COUNTER_PARKS);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(parks));
   __u32 zero = 0;
   const struct gspy_block_config *conf =
       bpf_map_lookup_elem(&block_config, &zero);
   if (!conf || !conf->recording) {
-    count(GSPY_BLOCK_COUNTER_SKIPPED);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(skipped));
     return 0;
   }
   const __u64 g = GO_CURRENT_G(ctx);
@@ -116,11 +94,12 @@ int block_gopark(struct pt_regs *ctx) {
   p.reason = (__u8)GO_ARG2(ctx);
   p.weight_milli = conf->weight_milli ? conf->weight_milli : 1000;
   p.stack_id = bpf_get_stackid(ctx, &block_stacks, BPF_F_USER_STACK);
-  if (p.stack_id < 0) count(GSPY_BLOCK_COUNTER_STACK_ERRORS);
+  if (p.stack_id < 0)
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(stack_errors));
   /* A goroutine parks once at a time: an older entry can only be left from a
    * wait whose end was missed, and the new park replaces it. */
   if (bpf_map_update_elem(&parked, &key, &p, BPF_ANY))
-    count(GSPY_BLOCK_COUNTER_PARKED_FULL);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(parked_full));
   return 0;
 }
 
@@ -136,7 +115,7 @@ int block_ready(struct pt_regs *ctx) {
   struct gspy_parked *p = bpf_map_lookup_elem(&parked, &key);
   if (!p || p->ready_ns) return 0;
   p->ready_ns = now;
-  count(GSPY_BLOCK_COUNTER_READIES);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(readies));
   return 0;
 }
 
@@ -179,9 +158,9 @@ int block_resume(struct pt_regs *ctx) {
   /* No wakeup per event: the daemon drains the ring every 20 ms. A wakeup
    * per wait cost a lot at tens of thousands of waits a second. */
   if (bpf_ringbuf_output(&block_events, e, size, BPF_RB_NO_WAKEUP)) {
-    count(GSPY_BLOCK_COUNTER_RINGBUF_FULL);
+    gspy_count(&block_counters, GSPY_BLOCK_COUNTER(ringbuf_full));
     return 0;
   }
-  count(GSPY_BLOCK_COUNTER_EVENTS);
+  gspy_count(&block_counters, GSPY_BLOCK_COUNTER(events));
   return 0;
 }

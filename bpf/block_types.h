@@ -62,15 +62,30 @@ struct gspy_block_event {
   struct gspy_label labels[GSPY_MAX_LABELS];
 };
 
+/* The block probes' counters: X(name, metric, help), see gspy_types.h.
+ * Waits lost (parked_full + ringbuf_full) are exported as one sum by the
+ * block collector. */
+#define GSPY_BLOCK_COUNTERS(X)                                         \
+  X(parks, "gspy_block_parks_total",                                   \
+    "runtime.gopark hits of processes a pull watched.")                \
+  X(parked_full, "", "parks lost: parked map full")                    \
+  X(stack_errors, "gspy_block_stack_errors_total",                     \
+    "Parks whose stack could not be stored (stack map full or a hash " \
+    "slot taken).")                                                    \
+  X(readies, "", "ready hits of tracked goroutines")                   \
+  X(events, "", "waits sent")                                          \
+  X(ringbuf_full, "", "waits lost: ring buffer full")                  \
+  X(skipped, "gspy_block_parks_skipped_total",                         \
+    "Parks not recorded because the park budget duty-cycled the probes.")
+
+#define GSPY_BLOCK_COUNTER(name) GSPY_BLOCK_COUNTER_##name
+#define GSPY_BLOCK_COUNTER_ENUMERATOR(name, metric, help) \
+  GSPY_BLOCK_COUNTER(name),
 enum gspy_block_counter {
-  GSPY_BLOCK_COUNTER_PARKS = 0,        /* gopark hits of watched processes */
-  GSPY_BLOCK_COUNTER_PARKED_FULL = 1,  /* parks lost: parked map full */
-  GSPY_BLOCK_COUNTER_STACK_ERRORS = 2, /* park stacks not stored */
-  GSPY_BLOCK_COUNTER_READIES = 3,      /* ready hits of tracked goroutines */
-  GSPY_BLOCK_COUNTER_EVENTS = 4,       /* waits sent */
-  GSPY_BLOCK_COUNTER_RINGBUF_FULL = 5, /* waits lost: ring buffer full */
-  GSPY_BLOCK_COUNTER_SKIPPED = 6,      /* parks while recording was off */
-  GSPY_BLOCK_COUNTER_MAX = 8,
+  GSPY_BLOCK_COUNTERS(GSPY_BLOCK_COUNTER_ENUMERATOR) GSPY_BLOCK_COUNTER_COUNT
 };
+#define GSPY_BLOCK_COUNTER_SLOTS 8
+GSPY_STATIC_ASSERT(GSPY_BLOCK_COUNTER_COUNT <= GSPY_BLOCK_COUNTER_SLOTS,
+                   "more block counters than map slots");
 
 #endif /* GSPY_BPF_BLOCK_TYPES_H_ */

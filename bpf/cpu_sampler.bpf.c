@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 /* clang-format on */
 
+#include "common.bpf.h"
 #include "go_labels.h"
 #include "gspy_types.h"
 
@@ -36,17 +37,7 @@ struct {
   __type(value, struct gspy_cpu_sample);
 } scratch SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, GSPY_COUNTER_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline void count(__u32 which) {
-  __u64 *c = bpf_map_lookup_elem(&counters, &which);
-  if (c) *c += 1; /* per-CPU: no atomics needed */
-}
+GSPY_COUNTERS_MAP(counters, GSPY_CPU_COUNTER_SLOTS);
 
 SEC("perf_event")
 int sample_cpu(struct bpf_perf_event_data *ctx) {
@@ -90,16 +81,16 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
     const struct label_sink sink = {s->labels, &s->label_count, &s->flags};
     if (read_go_labels(&sink, read_user_u64(curg + cfg->g_labels),
                        cfg->labels_layout))
-      count(GSPY_COUNTER_LABELS_TRUNCATED);
+      gspy_count(&counters, GSPY_CPU_COUNTER(labels_truncated));
   } else {
     s->flags |= GSPY_SAMPLE_NO_GOROUTINE;
-    count(GSPY_COUNTER_NO_GOROUTINE);
+    gspy_count(&counters, GSPY_CPU_COUNTER(no_goroutine));
   }
 
   long n =
       bpf_get_stack(ctx, s->frames, GSPY_MAX_USER_FRAMES * 8, BPF_F_USER_STACK);
   if (n < 0) {
-    count(GSPY_COUNTER_STACK_ERRORS);
+    gspy_count(&counters, GSPY_CPU_COUNTER(stack_errors));
     n = 0;
   }
   __u32 user_depth = (__u32)n / 8;
@@ -121,9 +112,9 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
   if (size > sizeof(*s)) size = sizeof(*s);
   /* No wakeup per sample: the daemon drains the ring every 50 ms. */
   if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
-    count(GSPY_COUNTER_RINGBUF_FULL);
+    gspy_count(&counters, GSPY_CPU_COUNTER(ringbuf_full));
     return 0;
   }
-  count(GSPY_COUNTER_SAMPLES);
+  gspy_count(&counters, GSPY_CPU_COUNTER(samples));
   return 0;
 }

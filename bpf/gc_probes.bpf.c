@@ -11,6 +11,7 @@
 #include <bpf/bpf_tracing.h>
 /* clang-format on */
 
+#include "common.bpf.h"
 #include "gc_types.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -27,17 +28,7 @@ struct {
   __uint(max_entries, 1 << 20);
 } gc_events SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, GSPY_GC_COUNTER_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} gc_counters SEC(".maps");
-
-static __always_inline void count(__u32 which) {
-  __u64 *c = bpf_map_lookup_elem(&gc_counters, &which);
-  if (c) *c += 1;
-}
+GSPY_COUNTERS_MAP(gc_counters, GSPY_GC_COUNTER_SLOTS);
 
 static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   const __u64 ktime = bpf_ktime_get_ns();
@@ -46,7 +37,7 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   if (!bpf_map_lookup_elem(&gc_targets, &tgid)) return 0;
   struct gspy_gc_event *e = bpf_ringbuf_reserve(&gc_events, sizeof(*e), 0);
   if (!e) {
-    count(GSPY_GC_COUNTER_RINGBUF_FULL);
+    gspy_count(&gc_counters, GSPY_GC_COUNTER(ringbuf_full));
     return 0;
   }
   e->tgid = tgid;
@@ -54,22 +45,12 @@ static __always_inline int emit(struct pt_regs *ctx, __u32 kind) {
   e->kind = kind;
   e->pad = 0;
   e->ktime_ns = ktime;
-#if defined(__TARGET_ARCH_x86)
-  e->arg0 = ctx->ax;
-  e->arg1 = ctx->bx;
-  e->arg2 = ctx->cx;
-#elif defined(__TARGET_ARCH_arm64)
-  e->arg0 = ctx->regs[0];
-  e->arg1 = ctx->regs[1];
-  e->arg2 = ctx->regs[2];
-#else
-  e->arg0 = 0;
-  e->arg1 = 0;
-  e->arg2 = 0;
-#endif
+  e->arg0 = GO_ARG0(ctx);
+  e->arg1 = GO_ARG1(ctx);
+  e->arg2 = GO_ARG2(ctx);
   /* No wakeup per event: the daemon drains the ring every 20 ms. */
   bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-  count(GSPY_GC_COUNTER_EVENTS);
+  gspy_count(&gc_counters, GSPY_GC_COUNTER(events));
   return 0;
 }
 

@@ -83,14 +83,39 @@ struct gspy_cpu_sample {
   gspy_u64 frames[GSPY_MAX_USER_FRAMES + GSPY_MAX_KERNEL_FRAMES];
 };
 
-/* Indices of the per-CPU counters map. */
-enum gspy_counter {
-  GSPY_COUNTER_SAMPLES = 0,      /* samples sent */
-  GSPY_COUNTER_RINGBUF_FULL = 1, /* samples lost: ring buffer full */
-  GSPY_COUNTER_NO_GOROUTINE = 2, /* samples with no goroutine found */
-  GSPY_COUNTER_LABELS_TRUNCATED = 3,
-  GSPY_COUNTER_STACK_ERRORS = 4, /* user stack could not be read */
-  GSPY_COUNTER_MAX = 8,
+/* Counter tables. Each program lists its per-CPU counters once, as
+ * X(name, metric, help): the BPF enum (the counter's index in its map), the
+ * daemon's counters struct (a uint64_t `name`), its reader, and the
+ * Prometheus metric the daemon exports it as (metric "": not exported on its
+ * own) all come from the table. */
+#ifdef __cplusplus
+#define GSPY_STATIC_ASSERT static_assert
+#else
+#define GSPY_STATIC_ASSERT _Static_assert
+#endif
+
+/* The CPU sampler's counters. */
+#define GSPY_CPU_COUNTERS(X)                                            \
+  X(samples, "gspy_cpu_samples_total",                                  \
+    "CPU samples the BPF sampler sent to gspyd.")                       \
+  X(ringbuf_full, "gspy_cpu_samples_lost_total",                        \
+    "CPU samples lost because the ring buffer was full.")               \
+  X(no_goroutine, "gspy_cpu_samples_without_goroutine_total",           \
+    "CPU samples of a watched process in which no goroutine was found " \
+    "(e.g. the scheduler or cgo).")                                     \
+  X(labels_truncated, "gspy_cpu_samples_labels_truncated_total",        \
+    "CPU samples whose pprof labels did not all fit.")                  \
+  X(stack_errors, "gspy_cpu_stack_errors_total",                        \
+    "CPU samples whose user stack could not be read.")
+
+#define GSPY_CPU_COUNTER(name) GSPY_CPU_COUNTER_##name
+#define GSPY_CPU_COUNTER_ENUMERATOR(name, metric, help) GSPY_CPU_COUNTER(name),
+enum gspy_cpu_counter {
+  GSPY_CPU_COUNTERS(GSPY_CPU_COUNTER_ENUMERATOR) GSPY_CPU_COUNTER_COUNT
 };
+/* Entries of the counters map: room to add counters without a new layout. */
+#define GSPY_CPU_COUNTER_SLOTS 8
+GSPY_STATIC_ASSERT(GSPY_CPU_COUNTER_COUNT <= GSPY_CPU_COUNTER_SLOTS,
+                   "more CPU counters than map slots");
 
 #endif /* GSPY_BPF_GSPY_TYPES_H_ */

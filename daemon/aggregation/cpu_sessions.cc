@@ -20,64 +20,59 @@ gspy_target_config TargetConfigFor(const RuntimeLayout& layout,
   return c;
 }
 
-absl::Status SessionRegistry::Attach(std::shared_ptr<CpuProfile> profile,
-                                     const GoProcess& process,
-                                     bool kernel_stacks) {
+absl::StatusOr<Subscription> SessionRegistry::Subscribe(
+    const GoProcess& process, std::shared_ptr<CpuProfile> profile,
+    bool kernel_stacks) {
   const absl::StatusOr<RuntimeLayout>& layout =
       process.binary->runtime_layout();
   if (!layout.ok()) return layout.status();
+  const int pid = process.pid;
   // Register first so no sample is missed between enabling and routing.
+  uint64_t id = 0;
   {
     absl::MutexLock lock(&mu_);
-    by_pid_[process.pid].push_back({std::move(profile), kernel_stacks});
+    id = next_id_++;
+    by_pid_[pid].push_back({id, std::move(profile), kernel_stacks});
   }
-  absl::Status s = sampler_->Acquire(static_cast<uint32_t>(process.pid),
+  absl::Status s = sampler_->Acquire(static_cast<uint32_t>(pid),
                                      TargetConfigFor(*layout, kernel_stacks));
   if (!s.ok()) {
     absl::MutexLock lock(&mu_);
-    auto& subs = by_pid_[process.pid];
-    subs.pop_back();
-    if (subs.empty()) by_pid_.erase(process.pid);
+    auto& routes = by_pid_[pid];
+    routes.pop_back();
+    if (routes.empty()) by_pid_.erase(pid);
+    return s;
   }
-  return s;
+  return Subscription([this, pid, id] { Unsubscribe(pid, id); });
 }
 
-void SessionRegistry::Detach(const CpuProfile* profile) {
+void SessionRegistry::Unsubscribe(int pid, uint64_t id) {
   // The samples still in the ring buffer belong to this profile too.
   if (sampler_ != nullptr) sampler_->Flush();
-  std::vector<std::pair<int, bool>> released;
+  bool kernel_stacks = false;
   {
     absl::MutexLock lock(&mu_);
-    for (auto it = by_pid_.begin(); it != by_pid_.end();) {
-      auto& subs = it->second;
-      for (auto s = subs.begin(); s != subs.end();) {
-        if (s->profile.get() == profile) {
-          released.emplace_back(it->first, s->kernel_stacks);
-          s = subs.erase(s);
-        } else {
-          ++s;
-        }
-      }
-      if (subs.empty()) {
-        by_pid_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+    auto it = by_pid_.find(pid);
+    if (it == by_pid_.end()) return;
+    auto& routes = it->second;
+    auto r = std::find_if(routes.begin(), routes.end(),
+                          [id](const Routing& r) { return r.id == id; });
+    if (r == routes.end()) return;
+    kernel_stacks = r->kernel_stacks;
+    routes.erase(r);
+    if (routes.empty()) by_pid_.erase(it);
   }
-  for (auto [pid, kernel] : released) {
-    sampler_->Release(static_cast<uint32_t>(pid), kernel);
-  }
+  sampler_->Release(static_cast<uint32_t>(pid), kernel_stacks);
 }
 
 bool SessionRegistry::Replace(const CpuProfile* old,
                               std::shared_ptr<CpuProfile> fresh) {
   bool found = false;
   absl::MutexLock lock(&mu_);
-  for (auto& [pid, subs] : by_pid_) {
-    for (Subscription& s : subs) {
-      if (s.profile.get() == old) {
-        s.profile = fresh;
+  for (auto& [pid, routes] : by_pid_) {
+    for (Routing& r : routes) {
+      if (r.profile.get() == old) {
+        r.profile = fresh;
         found = true;
       }
     }
@@ -91,7 +86,7 @@ void SessionRegistry::Route(const gspy_cpu_sample& sample) {
     absl::MutexLock lock(&mu_);
     auto it = by_pid_.find(static_cast<int>(sample.pid));
     if (it == by_pid_.end()) return;
-    for (const Subscription& s : it->second) targets.push_back(s.profile);
+    for (const Routing& r : it->second) targets.push_back(r.profile);
   }
   for (const auto& profile : targets) profile->Add(sample);
 }

@@ -9,10 +9,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "bpf/gspy_types.h"
 #include "daemon/aggregation/cpu_profile.h"
 #include "daemon/sources/cpu/cpu_sampler.h"
+#include "daemon/sources/kernel/subscription.h"
 
 namespace gspy {
 
@@ -22,16 +24,16 @@ class SessionRegistry {
   // as its sink).
   void set_sampler(CpuSampler* sampler) { sampler_ = sampler; }
 
-  // Starts routing samples of `process` to `profile`.
-  absl::Status Attach(std::shared_ptr<CpuProfile> profile,
-                      const GoProcess& process, bool kernel_stacks);
-  // Stops routing to `profile` and releases its pids.
-  void Detach(const CpuProfile* profile);
+  // Routes samples of `process` to `profile` until the subscription ends
+  // (then the samples still in the ring buffer are delivered first).
+  absl::StatusOr<Subscription> Subscribe(const GoProcess& process,
+                                         std::shared_ptr<CpuProfile> profile,
+                                         bool kernel_stacks);
   // Routes from now on what went to `old` to `fresh` instead, keeping the
-  // sampler's references: how continuous mode cuts a profile per interval
-  // without a sample missed or counted twice. A sample being routed right now
-  // may still reach `old`: once the caller holds its only reference, none
-  // will. False when `old` was not attached.
+  // subscriptions and the sampler's references: how continuous mode cuts a
+  // profile per interval without a sample missed or counted twice. A sample
+  // being routed right now may still reach `old`: once the caller holds its
+  // only reference, none will. False when `old` was not subscribed.
   bool Replace(const CpuProfile* old, std::shared_ptr<CpuProfile> fresh);
 
   // The sampler's sink.
@@ -41,14 +43,17 @@ class SessionRegistry {
   SamplerCounters counters() const { return sampler_->ReadCounters(); }
 
  private:
-  struct Subscription {
+  struct Routing {
+    uint64_t id;  // the subscription's
     std::shared_ptr<CpuProfile> profile;
     bool kernel_stacks = false;
   };
+  void Unsubscribe(int pid, uint64_t id);
+
   CpuSampler* sampler_ = nullptr;
   absl::Mutex mu_;
-  absl::flat_hash_map<int, std::vector<Subscription>> by_pid_
-      ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<int, std::vector<Routing>> by_pid_ ABSL_GUARDED_BY(mu_);
 };
 
 // The BPF configuration for a process, from its binary's runtime layout.

@@ -7,6 +7,7 @@
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/pull_window.h"
+#include "daemon/sources/kernel/subscription.h"
 
 namespace gspy {
 
@@ -67,19 +68,24 @@ grpc::Status ProfilerService::PullBlock(
   BlockProfile profile(options);
   BlockProfileSink sink({&profile});
   BlockSinkStats stats;
+  Subscriptions subscriptions;  // end before `sink`
   std::vector<std::string> warnings;
-  absl::StatusOr<PullWindowResult> window =
-      RunPull(context, processes_, pull->targets.selector,
-              std::move(pull->targets.processes), pull->targets.duration,
-              options_.rescan_interval,
-              {.attach =
-                   [&](const GoProcess& proc) {
-                     profile.AddProcess(proc);
-                     return block_tracker_->Attach(&sink, proc);
-                   },
-               .has_process = [&](int pid) { return profile.HasProcess(pid); },
-               .detach = [&] { stats = block_tracker_->Detach(&sink); }},
-              &warnings);
+  absl::StatusOr<PullWindowResult> window = RunPull(
+      context, processes_, pull->targets.selector,
+      std::move(pull->targets.processes), pull->targets.duration,
+      options_.rescan_interval,
+      {.attach =
+           [&](const GoProcess& proc) {
+             profile.AddProcess(proc);
+             return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
+           },
+       .has_process = [&](int pid) { return profile.HasProcess(pid); },
+       .detach =
+           [&] {
+             stats = block_tracker_->EndStats(&sink);
+             subscriptions.Clear();
+           }},
+      &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   WarnLostWaits(stats, &warnings);
   response->set_pprof(profile.BuildPprof(

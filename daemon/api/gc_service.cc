@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/request_checks.h"
+#include "daemon/sources/kernel/subscription.h"
 
 namespace gspy {
 
@@ -29,22 +30,15 @@ grpc::Status GcService::WatchGcPauses(
 
   struct Watched {
     std::shared_ptr<GcWatch> watch;
+    Subscription subscription;
     bool alive = true;
   };
-  std::vector<Watched> watches;
-  auto unwatch_all = [&] {
-    for (Watched& w : watches) {
-      if (w.watch != nullptr) tracker_->Unwatch(w.watch);
-      w.watch = nullptr;
-    }
-  };
+  std::vector<Watched> watches;  // an error return ends the subscriptions
   for (const GoProcess& proc : targets->processes) {
-    absl::StatusOr<std::shared_ptr<GcWatch>> w = tracker_->Watch(proc);
-    if (!w.ok()) {
-      unwatch_all();
-      return ToGrpcStatus(w.status());
-    }
-    watches.push_back({*std::move(w), true});
+    auto watch = std::make_shared<GcWatch>(proc.pid);
+    absl::StatusOr<Subscription> s = tracker_->Subscribe(proc, watch);
+    if (!s.ok()) return ToGrpcStatus(s.status());
+    watches.push_back({std::move(watch), *std::move(s), true});
   }
   for (const GoProcess& proc : targets->processes) {
     gspy::v1::GcPauseEvent ev;
@@ -54,7 +48,7 @@ grpc::Status GcService::WatchGcPauses(
     writer->Write(ev);
   }
 
-  const uint64_t lost_before = tracker_->ringbuf_full();
+  const uint64_t lost_before = tracker_->counters().ringbuf_full;
   std::vector<int64_t> durations;
   gspy::v1::GcPauseSummary summary;
   std::vector<std::string> warnings;
@@ -101,7 +95,7 @@ grpc::Status GcService::WatchGcPauses(
                                       w.watch->pid(),
                                       " were dropped: the client was slow"));
     }
-    tracker_->Unwatch(w.watch);
+    w.subscription.Cancel();
     w.watch = nullptr;
   };
 
@@ -142,7 +136,7 @@ grpc::Status GcService::WatchGcPauses(
   summary.set_p50_nanos(Quantile(durations, 0.50));
   summary.set_p99_nanos(Quantile(durations, 0.99));
   summary.set_max_nanos(durations.empty() ? 0 : durations.back());
-  const uint64_t lost = tracker_->ringbuf_full() - lost_before;
+  const uint64_t lost = tracker_->counters().ringbuf_full - lost_before;
   summary.set_lost_events(static_cast<int64_t>(lost));
   if (lost > 0) {
     warnings.push_back(absl::StrCat(

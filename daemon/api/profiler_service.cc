@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/version.h"
 #include "daemon/api/pull_window.h"
+#include "daemon/sources/kernel/subscription.h"
 
 namespace gspy {
 
@@ -103,19 +104,21 @@ grpc::Status ProfilerService::PullCpu(
   auto profile = std::make_shared<CpuProfile>(options);
 
   const SamplerCounters counters_before = sessions_->counters();
+  Subscriptions subscriptions;  // end before `profile`
   std::vector<std::string> warnings;
-  absl::StatusOr<PullWindowResult> window = RunPull(
-      context, processes_, pull->targets.selector,
-      std::move(pull->targets.processes), pull->targets.duration,
-      options_.rescan_interval,
-      {.attach =
-           [&](const GoProcess& proc) {
-             profile->AddProcess(proc);
-             return sessions_->Attach(profile, proc, options.kernel_stacks);
-           },
-       .has_process = [&](int pid) { return profile->HasProcess(pid); },
-       .detach = [&] { sessions_->Detach(profile.get()); }},
-      &warnings);
+  absl::StatusOr<PullWindowResult> window =
+      RunPull(context, processes_, pull->targets.selector,
+              std::move(pull->targets.processes), pull->targets.duration,
+              options_.rescan_interval,
+              {.attach =
+                   [&](const GoProcess& proc) {
+                     profile->AddProcess(proc);
+                     return subscriptions.Add(sessions_->Subscribe(
+                         proc, profile, options.kernel_stacks));
+                   },
+               .has_process = [&](int pid) { return profile->HasProcess(pid); },
+               .detach = [&] { subscriptions.Clear(); }},
+              &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
 
   // The ring buffer is shared by all pulls: a loss during this pull may be

@@ -9,10 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/aggregation/block_profile.h"
 #include "daemon/aggregation/cpu_profile.h"
-#include "profile/pprof/profile_merge.h"
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/pull_window.h"
+#include "daemon/sources/kernel/subscription.h"
+#include "profile/pprof/profile_merge.h"
 
 namespace gspy {
 namespace {
@@ -85,6 +86,7 @@ grpc::Status ProfilerService::PullWall(
   auto cpu = std::make_shared<CpuProfile>(cpu_options);
 
   BlockSinkStats stats;
+  Subscriptions subscriptions;  // end before `sink` and `cpu`
   std::vector<std::string> warnings;
   absl::StatusOr<PullWindowResult> window = RunPull(
       context, processes_, pull->targets.selector,
@@ -94,16 +96,18 @@ grpc::Status ProfilerService::PullWall(
          cpu->AddProcess(proc);
          waiting.AddProcess(proc);
          runnable.AddProcess(proc);
-         if (absl::Status s = sessions_->Attach(cpu, proc, false); !s.ok()) {
+         if (absl::Status s =
+                 subscriptions.Add(sessions_->Subscribe(proc, cpu, false));
+             !s.ok()) {
            return s;
          }
-         return block_tracker_->Attach(&sink, proc);
+         return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
        },
        .has_process = [&](int pid) { return cpu->HasProcess(pid); },
        .detach =
            [&] {
-             sessions_->Detach(cpu.get());
-             stats = block_tracker_->Detach(&sink);
+             stats = block_tracker_->EndStats(&sink);
+             subscriptions.Clear();
            }},
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());

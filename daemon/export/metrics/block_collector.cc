@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "daemon/export/metrics/counter_families.h"
+
 namespace gspy {
 
 void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
@@ -30,20 +32,10 @@ void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
     f.Add({}, value);
     out->push_back(std::move(f));
   };
-  counter("gspy_block_parks_total",
-          "runtime.gopark hits of processes a pull watched.",
-          static_cast<double>(c.parks));
-  counter("gspy_block_parks_skipped_total",
-          "Parks not recorded because the park budget duty-cycled the "
-          "probes.",
-          static_cast<double>(c.skipped));
+  AppendCounterFamilies(c, out);
   counter("gspy_block_waits_lost_total",
           "Waits lost because the parked map or the ring buffer was full.",
           static_cast<double>(c.parked_full + c.ringbuf_full));
-  counter("gspy_block_stack_errors_total",
-          "Parks whose stack could not be stored (stack map full or a hash "
-          "slot taken).",
-          static_cast<double>(c.stack_errors));
   const BlockTrapStats trap = tracker->trap_stats();
   counter("gspy_block_trap_windows_total",
           "Windows the block probes were attached for under the trap duty "

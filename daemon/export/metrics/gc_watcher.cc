@@ -34,7 +34,7 @@ void GcMetricsWatcher::Stop() {
     absl::MutexLock lock(&mu_);
     watched.swap(watched_);
   }
-  for (auto& [pid, w] : watched) tracker_->Unwatch(w.watch);
+  watched.clear();  // ends the subscriptions, outside mu_
 }
 
 void GcMetricsWatcher::DrainLocked() {
@@ -59,7 +59,7 @@ void GcMetricsWatcher::Rescan() {
   // Watches of processes that are gone (or whose pid now runs another
   // binary) end here; their series go with them. Attaching and detaching
   // uprobes is slow, so it is done without holding mu_, which scrapes take.
-  std::vector<std::shared_ptr<GcWatch>> ended;
+  std::vector<Subscription> ended;
   std::vector<const GoProcess*> fresh;
   {
     absl::MutexLock lock(&mu_);
@@ -70,7 +70,7 @@ void GcMetricsWatcher::Rescan() {
     for (auto it = watched_.begin(); it != watched_.end();) {
       auto f = by_pid.find(it->first);
       if (f == by_pid.end() || f->second->exe_inode != it->second.exe_inode) {
-        ended.push_back(std::move(it->second.watch));
+        ended.push_back(std::move(it->second.subscription));
         watched_.erase(it++);
       } else {
         ++it;
@@ -92,7 +92,7 @@ void GcMetricsWatcher::Rescan() {
       }
     }
   }
-  for (const auto& w : ended) tracker_->Unwatch(w);
+  ended.clear();
 
   size_t watched_count = 0;
   {
@@ -107,23 +107,26 @@ void GcMetricsWatcher::Rescan() {
     }
     // Watch wants the mappings and load bias, which the listing leaves out.
     absl::StatusOr<GoProcess> proc = processes_->Inspect(p->pid);
-    absl::StatusOr<std::shared_ptr<GcWatch>> watch =
-        proc.ok() ? tracker_->Watch(*proc)
-                  : absl::StatusOr<std::shared_ptr<GcWatch>>(proc.status());
+    auto watch = std::make_shared<GcWatch>(p->pid);
+    absl::StatusOr<Subscription> subscription =
+        proc.ok() ? tracker_->Subscribe(*proc, watch)
+                  : absl::StatusOr<Subscription>(proc.status());
     absl::MutexLock lock(&mu_);
-    if (!watch.ok()) {
-      if (absl::IsNotFound(watch.status())) continue;  // exited meanwhile
+    if (!subscription.ok()) {
+      if (absl::IsNotFound(subscription.status()))
+        continue;  // exited meanwhile
       ++watch_errors_;
       failed_[p->pid] = p->exe_inode;
       GSPY_LOG(WARNING) << "metrics: no GC watch of pid " << p->pid << " ("
-                        << p->exe_path << "): " << watch.status().message();
+                        << p->exe_path
+                        << "): " << subscription.status().message();
       continue;
     }
     GSPY_LOG(DEBUG) << "metrics: watching the GC of pid " << p->pid << " ("
                     << p->exe_path << ")";
-    watched_.try_emplace(p->pid,
-                         Watched{*std::move(watch), p->exe_inode,
-                                 GcProcessStats(GcProcessLabels(*proc))});
+    watched_.try_emplace(
+        p->pid, Watched{std::move(watch), *std::move(subscription),
+                        p->exe_inode, GcProcessStats(GcProcessLabels(*proc))});
     ++watched_count;
   }
   absl::MutexLock lock(&mu_);

@@ -21,9 +21,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "daemon/sources/gc/gc_tracker.h"
-#include "daemon/export/metrics/gc_process_stats.h"
 #include "base/metrics_registry.h"
+#include "daemon/export/metrics/gc_process_stats.h"
+#include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/go_process.h"
 
 namespace gspy {
@@ -58,6 +58,8 @@ class GcMetricsWatcher {
  private:
   struct Watched {
     std::shared_ptr<GcWatch> watch;
+    // Ended outside mu_: detaching uprobes is slow, and scrapes take mu_.
+    Subscription subscription;
     uint64_t exe_inode = 0;
     GcProcessStats stats;
   };

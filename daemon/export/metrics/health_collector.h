@@ -4,15 +4,11 @@
 #ifndef GSPY_DAEMON_EXPORT_METRICS_HEALTH_COLLECTOR_H_
 #define GSPY_DAEMON_EXPORT_METRICS_HEALTH_COLLECTOR_H_
 
-#include "daemon/sources/gc/gc_tracker.h"
 #include "base/metrics_registry.h"
 #include "daemon/sources/cpu/cpu_sampler.h"
+#include "daemon/sources/gc/gc_tracker.h"
 
 namespace gspy {
-
-// The sampler's counters as families (separate from the sampler so that a
-// unit test can check the names without loading BPF).
-void AppendSamplerFamilies(const SamplerCounters& c, MetricFamilies* out);
 
 // Either pointer may be null (that part is left out).
 void CollectHealth(const CpuSampler* sampler, const GcTracker* gc,

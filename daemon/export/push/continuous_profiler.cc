@@ -73,19 +73,21 @@ void ContinuousProfiler::Rescan() {
     const int pid = proc.pid;
     std::shared_ptr<CpuProfile> profile = NewProfile(proc);
     const absl::Time since = absl::Now();
-    if (absl::Status s = sessions_->Attach(profile, proc, false); !s.ok()) {
+    absl::StatusOr<Subscription> s = sessions_->Subscribe(proc, profile, false);
+    if (!s.ok()) {
       // e.g. a layout gspy cannot read; not retried until it restarts.
       GSPY_LOG(WARNING) << "continuous: cannot profile pid " << pid << " ("
-                        << proc.exe_path << "): " << s.message();
+                        << proc.exe_path << "): " << s.status().message();
       absl::MutexLock lock(&mu_);
       ++stats_.attach_errors;
       // Remember it, without a profile, so it is not tried every rescan.
-      targets_.emplace(pid, Target{std::move(proc), nullptr, since});
+      targets_.emplace(pid, Target{std::move(proc), nullptr, since, {}});
       continue;
     }
     GSPY_LOG(DEBUG) << "continuous: profiling pid " << pid << " ("
                     << proc.exe_path << ")";
-    targets_.emplace(pid, Target{std::move(proc), std::move(profile), since});
+    targets_.emplace(
+        pid, Target{std::move(proc), std::move(profile), since, *std::move(s)});
   }
   absl::MutexLock lock(&mu_);
   stats_.processes = ProfiledCount();
@@ -121,7 +123,7 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
   if (replacement != nullptr) {
     sessions_->Replace(old.get(), replacement);
   } else {
-    sessions_->Detach(old.get());
+    target.subscription.Cancel();
   }
   target.profile = std::move(replacement);
   // A sample the registry was routing as it switched holds a reference

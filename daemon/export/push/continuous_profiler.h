@@ -18,12 +18,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "daemon/aggregation/cpu_profile.h"
-#include "golang/process/go_process.h"
-#include "golang/process/process_labels.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/export/push/push_profile.h"
 #include "daemon/export/push/push_sender.h"
-#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/targets/target_selector.h"
+#include "golang/process/go_process.h"
+#include "golang/process/process_labels.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {
@@ -40,8 +40,8 @@ struct ContinuousOptions {
 };
 
 struct ContinuousStats {
-  size_t processes = 0;         // profiled now
-  uint64_t profiles_cut = 0;    // made and queued
+  size_t processes = 0;          // profiled now
+  uint64_t profiles_cut = 0;     // made and queued
   uint64_t empty_intervals = 0;  // a process with no sample: nothing sent
   uint64_t attach_errors = 0;
 };
@@ -67,6 +67,7 @@ class ContinuousProfiler {
     GoProcess process;
     std::shared_ptr<CpuProfile> profile;
     absl::Time since;
+    Subscription subscription;  // while profile is set
   };
 
   void Run();

@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,24 +11,15 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
 #include "bpf/block_probes.skel.h"
-#include "golang/binary/go_version.h"
+#include "daemon/sources/kernel/monotonic_clock.h"
+#include "daemon/sources/kernel/per_cpu_counters.h"
 #include "daemon/sources/probes/disassembly.h"
 #include "daemon/sources/probes/uprobes.h"
+#include "golang/binary/go_version.h"
 
 namespace gspy {
-namespace {
-
-// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
-uint64_t MonotonicNowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 +
-         static_cast<uint64_t>(ts.tv_nsec);
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
     BlockTrackerOptions options) {
   std::unique_ptr<BlockTracker> t(new BlockTracker(options));
@@ -39,17 +29,24 @@ absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
         "loading the block probes BPF program failed: ", strerror(errno),
         " (needs root or CAP_BPF+CAP_PERFMON)"));
   }
-  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.block_events),
-                              &BlockTracker::OnEvent, t.get(), nullptr);
-  if (t->ring_ == nullptr) {
-    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
-  }
-  t->SetRecording(true, 1);
+  t->targets_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_targets);
+  t->config_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_config);
+  t->parked_ = std::make_unique<LibbpfMap>(t->skel_->maps.parked);
+  t->stack_map_ = std::make_unique<LibbpfMap>(t->skel_->maps.block_stacks);
+  t->maps_ = std::make_unique<BlockMaps>(t->targets_.get(), t->config_.get(),
+                                         t->parked_.get(), t->stack_map_.get());
+  // Drained every 20 ms: the BPF side writes without waking us (a wakeup
+  // per wait cost a lot at tens of thousands of waits a second).
+  absl::StatusOr<std::unique_ptr<RingReader>> ring = RingReader::Open(
+      bpf_map__fd(t->skel_->maps.block_events), absl::Milliseconds(20),
+      [p = t.get()](const void* data, size_t size) { p->OnEvent(data, size); });
+  if (!ring.ok()) return ring.status();
+  t->ring_ = *std::move(ring);
+  t->maps_->SetRecording(true, 1);
   {
     absl::MutexLock lock(&t->mu_);
     t->trap_.BeginContinuous(0);
   }
-  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
   t->duty_cycler_ = std::thread([p = t.get()] { p->DutyCycleLoop(); });
   if (options.trap.max_parks_per_second > 0) {
     t->trap_cycler_ = std::thread([p = t.get()] { p->TrapCycleLoop(); });
@@ -62,38 +59,19 @@ BlockTracker::~BlockTracker() {
     absl::MutexLock lock(&mu_);  // wakes the loops' waits
     stop_ = true;
   }
-  if (poller_.joinable()) poller_.join();
   if (duty_cycler_.joinable()) duty_cycler_.join();
   if (trap_cycler_.joinable()) trap_cycler_.join();
+  ring_.reset();  // stops delivering waits
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [key, b] : binaries_) {
-      DestroyLinks(b.links);
-    }
-    binaries_.clear();
+    probes_.Clear();
   }
-  if (ring_ != nullptr) ring_buffer__free(ring_);
+  maps_.reset();
+  targets_.reset();
+  config_.reset();
+  parked_.reset();
+  stack_map_.reset();
   if (skel_ != nullptr) block_probes_bpf__destroy(skel_);
-}
-
-void BlockTracker::SetRecording(bool on, double fraction) {
-  const uint32_t zero = 0;
-  gspy_block_config config{};
-  config.recording = on ? 1 : 0;
-  config.weight_milli = static_cast<uint32_t>(std::lround(1000 / fraction));
-  bpf_map__update_elem(skel_->maps.block_config, &zero, sizeof(zero), &config,
-                       sizeof(config), BPF_ANY);
-}
-
-// The BPF side writes without waking us (BPF_RB_NO_WAKEUP): drain every
-// 20 ms.
-void BlockTracker::PollLoop() {
-  while (!stop_) {
-    AwaitSinks();
-    absl::SleepFor(absl::Milliseconds(20));
-    absl::MutexLock lock(&ring_mu_);
-    if (ring_buffer__consume(ring_) < 0) break;
-  }
 }
 
 void BlockTracker::AwaitSinks() {
@@ -101,76 +79,38 @@ void BlockTracker::AwaitSinks() {
   mu_.Await(absl::Condition(this, &BlockTracker::ActiveOrStopping));
 }
 
-void BlockTracker::Flush() {
-  absl::MutexLock lock(&ring_mu_);
-  ring_buffer__consume(ring_);
-}
+void BlockTracker::Flush() { ring_->Flush(); }
 
-// Every slot, decides whether new parks are recorded: the fraction of slots
-// with recording on follows budget / measured park rate, spread evenly by
-// carrying the remainder ("credit") from slot to slot. A park recorded while
-// the fraction is f stands for 1/f parks. Spreading is deterministic, which
-// keeps the estimate's noise low; its error is the credit not yet spent at
-// the ends of a pull, at most 1/f slots, so slots are short.
+// Every slot, asks the park budget whether new parks are recorded, and
+// writes its decision when it changes.
 void BlockTracker::DutyCycleLoop() {
-  const double slot_seconds = absl::ToDoubleSeconds(options_.slot);
-  uint64_t last_parks =
-      SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
-  double rate = 0;  // parks per second, smoothed over about a second
-  double credit = 0;
-  bool recording = true;
-  double written_fraction = 1;
+  ParkBudget budget(options_.max_parks_per_second, options_.slot, Parks());
   while (!stop_) {
     AwaitSinks();
     absl::SleepFor(options_.slot);
-    const uint64_t parks =
-        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
-    const double slot_rate = (parks - last_parks) / slot_seconds;
-    last_parks = parks;
-    // Smoothed over about 100 ms of 10 ms slots.
-    rate = 0.9 * rate + 0.1 * slot_rate;
-    double fraction = 1;
-    if (options_.max_parks_per_second > 0 &&
-        rate > options_.max_parks_per_second) {
-      fraction = options_.max_parks_per_second / rate;
-    }
-    credit += fraction;
-    const bool on = credit >= 1;
-    if (on) credit -= 1;
-    if (on != recording || fraction != written_fraction) {
-      recording = on;
-      written_fraction = fraction;
-      SetRecording(on, fraction);
-    }
+    const ParkBudget::Decision d = budget.EndSlot(Parks());
+    if (d.changed) maps_->SetRecording(d.recording, d.fraction);
   }
 }
 
-int BlockTracker::OnEvent(void* ctx, void* data, size_t size) {
+void BlockTracker::OnEvent(const void* data, size_t size) {
   constexpr size_t kHeader = offsetof(gspy_block_event, labels);
-  if (size < kHeader) return 0;
+  if (size < kHeader) return;
   gspy_block_event event;
   std::memset(&event, 0, sizeof(event));
   std::memcpy(&event, data, std::min(size, sizeof(event)));
   const size_t labels_sent = (size - kHeader) / sizeof(gspy_label);
   if (event.label_count > labels_sent) event.label_count = labels_sent;
-  static_cast<BlockTracker*>(ctx)->Handle(event);
-  return 0;
+  Handle(event);
 }
 
 const std::vector<uint64_t>* BlockTracker::Stack(int32_t id) {
   if (id < 0) return nullptr;
   auto it = stacks_.find(id);
   if (it != stacks_.end()) return &it->second;
-  uint64_t frames[GSPY_MAX_USER_FRAMES] = {};
-  const uint32_t key = static_cast<uint32_t>(id);
-  if (bpf_map__lookup_elem(skel_->maps.block_stacks, &key, sizeof(key), frames,
-                           sizeof(frames), 0) != 0) {
-    return nullptr;
-  }
-  size_t depth = 0;
-  while (depth < GSPY_MAX_USER_FRAMES && frames[depth] != 0) ++depth;
-  return &stacks_.emplace(id, std::vector<uint64_t>(frames, frames + depth))
-              .first->second;
+  std::vector<uint64_t> frames;
+  if (!maps_->Stack(id, &frames)) return nullptr;
+  return &stacks_.emplace(id, std::move(frames)).first->second;
 }
 
 void BlockTracker::Handle(const gspy_block_event& event) {
@@ -248,7 +188,7 @@ absl::StatusOr<GoparkProbes> FindGoparkProbes(const GoProcess& proc,
 
 }  // namespace
 
-absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
+absl::StatusOr<UprobeSet::Links> BlockTracker::AttachProbes(
     const GoProcess& proc) {
   absl::StatusOr<FuncInfo> gopark = FindProbedFunction(proc, "runtime.gopark");
   if (!gopark.ok()) return gopark.status();
@@ -262,7 +202,7 @@ absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
   for (uint64_t a : at->resumed) {
     probes.emplace_back(a, skel_->progs.block_resume);
   }
-  std::vector<bpf_link*> links;
+  UprobeSet::Links links;
   for (const auto& [addr, program] : probes) {
     absl::StatusOr<bpf_link*> link =
         AttachUprobe(program, proc, addr, bpf_program__name(program));
@@ -275,7 +215,8 @@ absl::StatusOr<std::vector<bpf_link*>> BlockTracker::AttachProbes(
   return links;
 }
 
-absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
+absl::StatusOr<Subscription> BlockTracker::Subscribe(const GoProcess& proc,
+                                                     BlockSink* sink) {
   const absl::StatusOr<RuntimeLayout>& layout = proc.binary->runtime_layout();
   if (!layout.ok()) return layout.status();
   if (!ProcessRunning(proc.pid)) {
@@ -283,29 +224,15 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   absl::MutexLock lock(&mu_);
   const GoBinary* key = proc.binary.get();
-  auto bit = binaries_.find(key);
-  if (bit == binaries_.end()) {
-    absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(proc);
-    if (!links.ok()) return links.status();
-    bit =
-        binaries_.emplace(key, Binary{proc.binary, *std::move(links), 0}).first;
+  if (absl::Status s =
+          probes_.Acquire(proc.binary, [&] { return AttachProbes(proc); });
+      !s.ok()) {
+    return s;
   }
   auto pit = processes_.find(proc.pid);
   if (pit == processes_.end()) {
-    gspy_block_target target{};
-    target.g_goid = static_cast<uint32_t>(layout->g_goid);
-    target.g_labels = static_cast<uint32_t>(layout->g_labels);
-    target.labels_layout = layout->labels_layout == LabelsLayout::kSlice
-                               ? GSPY_LABELS_SLICE
-                               : GSPY_LABELS_MAP;
-    const uint32_t tgid = proc.pid;
-    if (bpf_map__update_elem(skel_->maps.block_targets, &tgid, sizeof(tgid),
-                             &target, sizeof(target), BPF_ANY) != 0) {
-      const int err = errno;
-      if (bit->second.refs == 0) {
-        DestroyLinks(bit->second.links);
-        binaries_.erase(bit);
-      }
+    if (const int err = maps_->AddTarget(proc.pid, *layout); err != 0) {
+      probes_.Release(key);
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
     }
@@ -322,13 +249,16 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;
   if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
-    return absl::OkStatus();  // already attached: one reference per sink
+    probes_.Release(key);  // already subscribed: one reference per sink
+    return Subscription();
   }
   sinks.push_back(sink);
-  ++bit->second.refs;
   // The first pull after none attached the probes afresh: its waits are
   // seen continuously until the trap duty cycle says otherwise.
-  if (sinks_.empty()) trap_.EnsureContinuous(MonotonicNowNs());
+  if (sinks_.empty()) {
+    trap_.EnsureContinuous(MonotonicNowNs());
+    ring_->SetActive(true);
+  }
   auto [sit, inserted] = sinks_.try_emplace(sink);
   if (inserted) {
     const BlockCounters c = counters();
@@ -337,72 +267,51 @@ absl::Status BlockTracker::Attach(BlockSink* sink, const GoProcess& proc) {
     sit->second.long_dropped_at_start = trap_.long_waits_dropped();
   }
   sit->second.pids.push_back(proc.pid);
-  return absl::OkStatus();
+  const int pid = proc.pid;
+  return Subscription([this, sink, pid] { Unsubscribe(sink, pid); });
 }
 
-BlockSinkStats BlockTracker::Detach(BlockSink* sink) {
+BlockSinkStats BlockTracker::EndStats(BlockSink* sink) {
   Flush();  // what has completed so far belongs to this pull
   absl::MutexLock lock(&mu_);
   BlockSinkStats stats;
   auto sit = sinks_.find(sink);
   if (sit == sinks_.end()) return stats;
-  const SinkState state = std::move(sit->second);
-  sinks_.erase(sit);
+  const SinkState& state = sit->second;
   const BlockCounters c = counters();
   stats.lost = c.parked_full + c.ringbuf_full - state.lost_at_start;
   stats.trap_windows = trap_.windows() - state.windows_at_start;
   stats.long_waits_dropped =
       trap_.long_waits_dropped() - state.long_dropped_at_start;
-  for (int pid : state.pids) {
-    auto pit = processes_.find(pid);
-    if (pit == processes_.end()) continue;
+  return stats;
+}
+
+void BlockTracker::Unsubscribe(BlockSink* sink, int pid) {
+  absl::MutexLock lock(&mu_);
+  auto sit = sinks_.find(sink);
+  if (sit == sinks_.end()) return;
+  std::vector<int>& pids = sit->second.pids;
+  auto p = std::find(pids.begin(), pids.end(), pid);
+  if (p == pids.end()) return;
+  pids.erase(p);
+  if (pids.empty()) sinks_.erase(sit);
+  auto pit = processes_.find(pid);
+  if (pit != processes_.end()) {
     std::vector<BlockSink*>& sinks = pit->second.sinks;
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
     const GoBinary* key = pit->second.binary.get();
     if (sinks.empty()) {
-      const uint32_t tgid = pid;
-      bpf_map__delete_elem(skel_->maps.block_targets, &tgid, sizeof(tgid), 0);
       processes_.erase(pit);
-      ForgetProcess(pid);
+      maps_->RemoveTarget(pid);
     }
-    auto bit = binaries_.find(key);
-    if (bit != binaries_.end() && --bit->second.refs == 0) {
-      DestroyLinks(bit->second.links);
-      binaries_.erase(bit);
-    }
+    probes_.Release(key);
   }
-  if (sinks_.empty()) ClearStacks();
-  return stats;
-}
-
-namespace {
-
-// Deletes the parked entries of `pid` (all of them for -1).
-void DeleteParked(const bpf_map* parked, int pid) {
-  std::vector<gspy_parked_key> doomed;
-  gspy_parked_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(parked, prev, &next, sizeof(next)) == 0) {
-    if (pid < 0 || next.tgid == static_cast<uint32_t>(pid)) {
-      doomed.push_back(next);
-    }
-    key = next;
-    prev = &key;
-  }
-  for (const gspy_parked_key& k : doomed) {
-    bpf_map__delete_elem(parked, &k, sizeof(k), 0);
+  if (sinks_.empty()) {
+    maps_->ClearStacks();
+    stacks_.clear();
+    ring_->SetActive(false);
   }
 }
-
-}  // namespace
-
-// Parked entries of a process no one watches would otherwise stay until the
-// map is full: its goroutines may never run again.
-void BlockTracker::ForgetProcess(int pid) {
-  DeleteParked(skel_->maps.parked, pid);
-}
-
-void BlockTracker::ClearParked() { DeleteParked(skel_->maps.parked, -1); }
 
 bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
   for (const auto& [sink, state] : sinks_) {
@@ -412,19 +321,19 @@ bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
 }
 
 void BlockTracker::ReattachLocked() {
-  for (auto& [key, b] : binaries_) {
-    if (!b.links.empty()) continue;  // attached meanwhile by a new pull
-    for (const auto& [pid, p] : processes_) {
-      if (p.binary.get() != key || !ProcessRunning(pid)) continue;
-      absl::StatusOr<std::vector<bpf_link*>> links = AttachProbes(p.proc);
-      if (links.ok()) {
-        b.links = *std::move(links);
-        break;
-      }
-      fprintf(stderr, "gspyd: block probes: attaching again to pid %d: %s\n",
-              pid, std::string(links.status().message()).c_str());
-    }
-  }
+  probes_.AttachDetached(
+      [this](const GoBinary* binary) -> absl::StatusOr<UprobeSet::Links> {
+        absl::Status last = absl::NotFoundError("no process of it runs");
+        for (const auto& [pid, p] : processes_) {
+          if (p.binary.get() != binary || !ProcessRunning(pid)) continue;
+          absl::StatusOr<UprobeSet::Links> links = AttachProbes(p.proc);
+          if (links.ok()) return links;
+          GSPY_LOG(WARNING) << "block probes: attaching again to pid " << pid
+                            << ": " << links.status().message();
+          last = links.status();
+        }
+        return last;
+      });
 }
 
 // One window of options_.trap.window attached, then, past the budget, the
@@ -441,29 +350,23 @@ void BlockTracker::TrapCycleLoop() {
   };
   while (!stop_) {
     AwaitSinks();
-    const uint64_t parks0 =
-        SumPerCpuCounter(skel_->maps.block_counters, GSPY_BLOCK_COUNTER_PARKS);
+    const uint64_t parks0 = Parks();
     const absl::Time t0 = absl::Now();
     if (!sleep_until(t0 + window)) return;
-    const double rate = (SumPerCpuCounter(skel_->maps.block_counters,
-                                          GSPY_BLOCK_COUNTER_PARKS) -
-                         parks0) /
-                        absl::ToDoubleSeconds(absl::Now() - t0);
-    std::vector<bpf_link*> links;
+    const double rate =
+        (Parks() - parks0) / absl::ToDoubleSeconds(absl::Now() - t0);
+    UprobeSet::Links links;
     absl::Duration period;
     {
       absl::MutexLock lock(&mu_);
       const double fraction = trap_.FractionFor(rate);
-      if (fraction >= 1 || binaries_.empty() || AnySinkNeedsEveryWaitLocked()) {
+      if (fraction >= 1 || probes_.empty() || AnySinkNeedsEveryWaitLocked()) {
         if (trap_.InWindow()) trap_.BeginContinuous(MonotonicNowNs());
         continue;
       }
       trap_.EndContinuous(MonotonicNowNs());
       period = window / fraction;
-      for (auto& [key, b] : binaries_) {
-        links.insert(links.end(), b.links.begin(), b.links.end());
-        b.links.clear();
-      }
+      links = probes_.TakeAllLinks();
       detached_ = true;
     }
     const absl::Time closed = absl::Now();
@@ -471,41 +374,19 @@ void BlockTracker::TrapCycleLoop() {
     if (!sleep_until(closed + period - window)) return;
     absl::MutexLock lock(&mu_);
     ReattachLocked();
-    ClearParked();
+    maps_->ClearParked();
     trap_.BeginWindow(MonotonicNowNs());
     detached_ = false;
   }
 }
 
-// Stack ids are only meaningful while the map keeps them: with no pull left,
-// empty it so the next pull starts with all of its slots.
-void BlockTracker::ClearStacks() {
-  const bpf_map* stacks = skel_->maps.block_stacks;
-  std::vector<uint32_t> ids;
-  uint32_t key = 0, next = 0;
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(stacks, prev, &next, sizeof(next)) == 0) {
-    ids.push_back(next);
-    key = next;
-    prev = &key;
-  }
-  for (uint32_t id : ids) {
-    bpf_map__delete_elem(stacks, &id, sizeof(id), 0);
-  }
-  stacks_.clear();
+uint64_t BlockTracker::Parks() const {
+  return PerCpuCounters(skel_->maps.block_counters)
+      .Sum(GSPY_BLOCK_COUNTER(parks));
 }
 
 BlockCounters BlockTracker::counters() const {
-  const bpf_map* m = skel_->maps.block_counters;
-  BlockCounters c;
-  c.parks = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKS);
-  c.parked_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_PARKED_FULL);
-  c.stack_errors = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_STACK_ERRORS);
-  c.readies = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_READIES);
-  c.events = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_EVENTS);
-  c.ringbuf_full = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_RINGBUF_FULL);
-  c.skipped = SumPerCpuCounter(m, GSPY_BLOCK_COUNTER_SKIPPED);
-  return c;
+  return PerCpuCounters(skel_->maps.block_counters).Read<BlockCounters>();
 }
 
 std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {
@@ -536,7 +417,7 @@ bool BlockTracker::Attached(int pid) const {
 
 size_t BlockTracker::attached_binaries() const {
   absl::MutexLock lock(&mu_);
-  return binaries_.size();
+  return probes_.size();
 }
 
 }  // namespace gspy

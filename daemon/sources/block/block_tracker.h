@@ -25,17 +25,22 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
+#include "daemon/sources/block/block_maps.h"
+#include "daemon/sources/block/park_budget.h"
 #include "daemon/sources/block/trap_windows.h"
-#include "golang/runtime/wait_reasons.h"
+#include "daemon/sources/kernel/bpf_map.h"
+#include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/subscription.h"
+#include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
+#include "golang/runtime/wait_reasons.h"
 
 struct block_probes_bpf;
-struct ring_buffer;
-struct bpf_link;
 
 namespace gspy {
 
-// Receives the completed waits of the processes it was attached to. Called
+// Receives the completed waits of the processes it is subscribed to. Called
 // from the tracker's poll thread.
 class BlockSink {
  public:
@@ -57,7 +62,7 @@ struct BlockTrackerOptions {
   TrapWindowOptions trap;
 };
 
-// What a sink's pull saw, returned when it detaches.
+// What a sink's pull saw (EndStats).
 struct BlockSinkStats {
   uint64_t lost = 0;  // waits lost (maps or ring full) meanwhile
   // Windows the probes were attached for (trap duty cycle) meanwhile, and
@@ -81,10 +86,7 @@ struct BlockWaitTotals {
   double seconds = 0;  // park to wake-up (or to running, without ready)
 };
 
-struct BlockCounters {
-  uint64_t parks = 0, parked_full = 0, stack_errors = 0, readies = 0,
-           events = 0, ringbuf_full = 0, skipped = 0;
-};
+GSPY_COUNTERS_STRUCT(BlockCounters, GSPY_BLOCK_COUNTERS);
 
 class BlockTracker {
  public:
@@ -92,13 +94,16 @@ class BlockTracker {
       BlockTrackerOptions options);
   ~BlockTracker();
 
-  // Sends `proc`'s waits to `sink` from now on, attaching the probes to its
-  // binary if no one has. FAILED_PRECONDITION when its runtime lacks a probed
-  // function (named) or its binary cannot be probed; NOT_FOUND when it is
-  // gone.
-  absl::Status Attach(BlockSink* sink, const GoProcess& proc);
-  // Ends every attachment of `sink`; detaches probes no one needs.
-  BlockSinkStats Detach(BlockSink* sink);
+  // Sends `proc`'s waits to `sink` until the subscription ends, attaching
+  // the probes to its binary if no one has; the end detaches probes no one
+  // needs. FAILED_PRECONDITION when its runtime lacks a probed function
+  // (named) or its binary cannot be probed; NOT_FOUND when it is gone.
+  // Subscribing a sink to a process twice holds one reference.
+  absl::StatusOr<Subscription> Subscribe(const GoProcess& proc,
+                                         BlockSink* sink);
+  // What `sink` saw since its first subscription (call before ending its
+  // subscriptions; delivers the waits in the ring buffer first).
+  BlockSinkStats EndStats(BlockSink* sink);
   // Delivers every wait already in the ring buffer.
   void Flush();
 
@@ -113,9 +118,9 @@ class BlockTracker {
  private:
   explicit BlockTracker(BlockTrackerOptions options)
       : options_(options), trap_(options.trap) {}
-  static int OnEvent(void* ctx, void* data, size_t size);
+  void OnEvent(const void* data, size_t size);
+  void Unsubscribe(BlockSink* sink, int pid);
   void Handle(const gspy_block_event& event);
-  void PollLoop();
   void DutyCycleLoop();
   // Blocks while no sink is attached (and gspyd is not stopping): the
   // loops below have nothing to do then and must not wake the machine.
@@ -130,23 +135,12 @@ class BlockTracker {
   // window's off time).
   void ReattachLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool AnySinkNeedsEveryWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Empties the parked map: entries left from before an off time may be
-  // waits whose end was missed.
-  void ClearParked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SetRecording(bool on, double fraction);
-  absl::StatusOr<std::vector<bpf_link*>> AttachProbes(const GoProcess& proc);
-  // Under mu_: forgets pid's parked goroutines and, with no sink left, the
-  // stored stacks.
-  void ForgetProcess(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ClearStacks() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // runtime.gopark hits so far (the park rate's source).
+  uint64_t Parks() const;
+  absl::StatusOr<UprobeSet::Links> AttachProbes(const GoProcess& proc);
   const std::vector<uint64_t>* Stack(int32_t id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  struct Binary {
-    std::shared_ptr<const GoBinary> binary;
-    std::vector<bpf_link*> links;
-    int refs = 0;
-  };
   struct Process {
     GoProcess proc;  // to attach the probes to its binary again
     std::shared_ptr<const GoBinary> binary;
@@ -166,13 +160,14 @@ class BlockTracker {
 
   const BlockTrackerOptions options_;
   block_probes_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_, config_, parked_, stack_map_;
+  std::unique_ptr<BlockMaps> maps_;
+  std::unique_ptr<RingReader> ring_;
   std::atomic<bool> stop_{false};
-  std::thread poller_, duty_cycler_, trap_cycler_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
+  std::thread duty_cycler_, trap_cycler_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<const GoBinary*, Binary> binaries_ ABSL_GUARDED_BY(mu_);
+  UprobeSet probes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<BlockSink*, SinkState> sinks_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> stacks_

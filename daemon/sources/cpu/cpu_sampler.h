@@ -4,32 +4,26 @@
 #ifndef GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 #define GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "bpf/gspy_types.h"
 #include "daemon/sources/cpu/perf_events.h"
+#include "daemon/sources/cpu/sampled_pids.h"
+#include "daemon/sources/kernel/bpf_map.h"
+#include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
 
 struct cpu_sampler_bpf;
-struct ring_buffer;
 
 namespace gspy {
 
-struct SamplerCounters {
-  uint64_t samples = 0;
-  uint64_t ringbuf_full = 0;
-  uint64_t no_goroutine = 0;
-  uint64_t labels_truncated = 0;
-  uint64_t stack_errors = 0;
-};
+GSPY_COUNTERS_STRUCT(SamplerCounters, GSPY_CPU_COUNTERS);
 
 class CpuSampler {
  public:
@@ -56,30 +50,17 @@ class CpuSampler {
 
  private:
   CpuSampler(int frequency_hz, SampleSink sink);
-  static int OnSample(void* ctx, void* data, size_t size);
-  void PollLoop();
-  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || !holders_.empty();
-  }
-  absl::Status WriteTarget(uint32_t pid, const gspy_target_config& config);
-
-  struct Holder {
-    gspy_target_config config{};
-    int refs = 0;
-    int kernel_stack_refs = 0;
-  };
+  void OnSample(const void* data, size_t size);
 
   const int frequency_hz_;
   const SampleSink sink_;
   cpu_sampler_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_;
+  std::unique_ptr<RingReader> ring_;
   std::unique_ptr<PerfEventSet> events_;
-  std::atomic<bool> stop_{false};
-  std::thread poller_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__consume
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<uint32_t, Holder> holders_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SampledPids> pids_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gspy

@@ -6,26 +6,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "bpf/gc_probes.skel.h"
-#include "golang/binary/go_version.h"
+#include "daemon/sources/kernel/monotonic_clock.h"
+#include "daemon/sources/kernel/per_cpu_counters.h"
 #include "daemon/sources/probes/disassembly.h"
 #include "daemon/sources/probes/uprobes.h"
+#include "golang/binary/go_version.h"
 
 namespace gspy {
-namespace {
-
-int64_t ClockNs(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-}  // namespace
-
 void GcWatch::Take(std::vector<GcPauseRecord>* out) {
   absl::MutexLock lock(&mu_);
   for (GcPauseRecord& r : queue_) out->push_back(std::move(r));
@@ -50,59 +41,35 @@ absl::StatusOr<std::unique_ptr<GcTracker>> GcTracker::Start() {
         "loading the GC probes BPF program failed: ", strerror(errno),
         " (needs root or CAP_BPF+CAP_PERFMON)"));
   }
-  t->ring_ = ring_buffer__new(bpf_map__fd(t->skel_->maps.gc_events),
-                              &GcTracker::OnEvent, t.get(), nullptr);
-  if (t->ring_ == nullptr) {
-    return absl::InternalError(absl::StrCat("ring buffer: ", strerror(errno)));
-  }
-  t->monotonic_to_unix_ns_ = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
-  t->poller_ = std::thread([p = t.get()] { p->PollLoop(); });
+  t->targets_ = std::make_unique<LibbpfMap>(t->skel_->maps.gc_targets);
+  // Drained every 20 ms: a GC-heavy process makes hundreds of pauses a
+  // second, and a wakeup per event would cost more than the probe hit.
+  absl::StatusOr<std::unique_ptr<RingReader>> ring = RingReader::Open(
+      bpf_map__fd(t->skel_->maps.gc_events), absl::Milliseconds(20),
+      [p = t.get()](const void* data, size_t size) { p->OnEvent(data, size); });
+  if (!ring.ok()) return ring.status();
+  t->ring_ = *std::move(ring);
+  t->monotonic_to_unix_ns_ = MonotonicToUnixOffsetNs();
   return t;
 }
 
 GcTracker::~GcTracker() {
-  {
-    absl::MutexLock lock(&mu_);  // wakes the poller's wait
-    stop_ = true;
-  }
-  if (poller_.joinable()) poller_.join();
+  ring_.reset();  // stops delivering events first
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [key, b] : binaries_) {
-      DestroyLinks(b.links);
-    }
-    binaries_.clear();
+    probes_.Clear();
   }
-  if (ring_ != nullptr) ring_buffer__free(ring_);
+  targets_.reset();
   if (skel_ != nullptr) gc_probes_bpf__destroy(skel_);
 }
 
-// Drains the ring every 20 ms while some process is watched, and sleeps
-// otherwise; the BPF side sends no wakeup per event (a GC-heavy process
-// makes hundreds of pauses a second, and each wakeup of gspyd costs the
-// machine more than the probe hit).
-void GcTracker::PollLoop() {
-  while (!stop_) {
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &GcTracker::ActiveOrStopping));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-    Flush();
-  }
-}
+void GcTracker::Flush() { ring_->Flush(); }
 
-void GcTracker::Flush() {
-  absl::MutexLock lock(&ring_mu_);
-  ring_buffer__consume(ring_);
-}
-
-int GcTracker::OnEvent(void* ctx, void* data, size_t size) {
-  if (size < sizeof(gspy_gc_event)) return 0;
+void GcTracker::OnEvent(const void* data, size_t size) {
+  if (size < sizeof(gspy_gc_event)) return;
   gspy_gc_event event;
   std::memcpy(&event, data, sizeof(event));
-  static_cast<GcTracker*>(ctx)->Handle(event);
-  return 0;
+  Handle(event);
 }
 
 void GcTracker::Handle(const gspy_gc_event& event) {
@@ -137,8 +104,7 @@ void GcTracker::Handle(const gspy_gc_event& event) {
   if (p.history.size() > kHistory) p.history.pop_front();
 }
 
-absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
-    const GoProcess& proc) {
+absl::StatusOr<UprobeSet::Links> GcTracker::Attach(const GoProcess& proc) {
   const GoBinary& bin = *proc.binary;
   const std::string path = absl::StrCat("/proc/", proc.pid, "/exe");
   struct Probe {
@@ -153,7 +119,7 @@ absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
       {"runtime.gcStart", skel_->progs.gc_cycle_start, false},
       {"runtime.gcMarkTermination", skel_->progs.gc_mark_termination, false},
   };
-  std::vector<bpf_link*> links;
+  UprobeSet::Links links;
   auto fail = [&](absl::Status s) {
     DestroyLinks(links);
     return s;
@@ -186,45 +152,34 @@ absl::StatusOr<std::vector<bpf_link*>> GcTracker::Attach(
   return links;
 }
 
-absl::StatusOr<std::shared_ptr<GcWatch>> GcTracker::Watch(
-    const GoProcess& proc) {
+absl::StatusOr<Subscription> GcTracker::Subscribe(
+    const GoProcess& proc, std::shared_ptr<GcWatch> watch) {
   const int minor =
       GoMinorVersion(proc.binary->build_info().go_version).value_or(0);
-  auto watch = std::make_shared<GcWatch>(proc.pid);
   absl::MutexLock lock(&mu_);
-  const GoBinary* key = proc.binary.get();
-  auto bit = binaries_.find(key);
-  if (bit == binaries_.end()) {
-    absl::StatusOr<std::vector<bpf_link*>> links = Attach(proc);
-    if (!links.ok()) return links.status();
-    Binary b;
-    b.binary = proc.binary;
-    b.links = *std::move(links);
-    bit = binaries_.emplace(key, std::move(b)).first;
+  if (absl::Status s =
+          probes_.Acquire(proc.binary, [&] { return Attach(proc); });
+      !s.ok()) {
+    return s;
   }
-  ++bit->second.refs;
   auto pit = processes_.find(proc.pid);
   if (pit == processes_.end()) {
-    pit = processes_.try_emplace(proc.pid, minor).first;
-    pit->second.binary = key;
     const uint32_t tgid = proc.pid;
     const uint8_t one = 1;
-    if (bpf_map__update_elem(skel_->maps.gc_targets, &tgid, sizeof(tgid), &one,
-                             sizeof(one), BPF_ANY) != 0) {
-      processes_.erase(pit);
-      if (--bit->second.refs == 0) {
-        DestroyLinks(bit->second.links);
-        binaries_.erase(bit);
-      }
+    if (const int err = targets_->Put(tgid, one); err != 0) {
+      probes_.Release(proc.binary.get());
       return absl::ResourceExhaustedError(absl::StrCat(
-          "adding pid ", proc.pid, " to the GC probes: ", strerror(errno)));
+          "adding pid ", proc.pid, " to the GC probes: ", strerror(err)));
     }
+    pit = processes_.try_emplace(proc.pid, minor).first;
+    pit->second.binary = proc.binary.get();
+    if (processes_.size() == 1) ring_->SetActive(true);
   }
   pit->second.watches.push_back(watch);
-  return watch;
+  return Subscription([this, watch = std::move(watch)] { Unsubscribe(watch); });
 }
 
-void GcTracker::Unwatch(const std::shared_ptr<GcWatch>& watch) {
+void GcTracker::Unsubscribe(const std::shared_ptr<GcWatch>& watch) {
   absl::MutexLock lock(&mu_);
   auto pit = processes_.find(watch->pid());
   if (pit == processes_.end()) return;
@@ -235,14 +190,11 @@ void GcTracker::Unwatch(const std::shared_ptr<GcWatch>& watch) {
   const GoBinary* key = p.binary;
   if (p.watches.empty()) {
     const uint32_t tgid = watch->pid();
-    bpf_map__delete_elem(skel_->maps.gc_targets, &tgid, sizeof(tgid), 0);
+    targets_->Erase(tgid);
     processes_.erase(pit);
+    if (processes_.empty()) ring_->SetActive(false);
   }
-  auto bit = binaries_.find(key);
-  if (bit != binaries_.end() && --bit->second.refs == 0) {
-    DestroyLinks(bit->second.links);
-    binaries_.erase(bit);
-  }
+  probes_.Release(key);
 }
 
 std::vector<GcPauseRecord> GcTracker::History(int pid) const {
@@ -259,16 +211,11 @@ bool GcTracker::Watching(int pid) const {
 
 size_t GcTracker::attached_binaries() const {
   absl::MutexLock lock(&mu_);
-  return binaries_.size();
+  return probes_.size();
 }
 
-uint64_t GcTracker::ringbuf_full() const {
-  return SumPerCpuCounter(skel_->maps.gc_counters,
-                          GSPY_GC_COUNTER_RINGBUF_FULL);
-}
-
-uint64_t GcTracker::events_sent() const {
-  return SumPerCpuCounter(skel_->maps.gc_counters, GSPY_GC_COUNTER_EVENTS);
+GcCounters GcTracker::counters() const {
+  return PerCpuCounters(skel_->maps.gc_counters).Read<GcCounters>();
 }
 
 }  // namespace gspy

@@ -6,12 +6,10 @@
 #ifndef GSPY_DAEMON_SOURCES_GC_GC_TRACKER_H_
 #define GSPY_DAEMON_SOURCES_GC_GC_TRACKER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -20,13 +18,18 @@
 #include "absl/synchronization/mutex.h"
 #include "bpf/gc_types.h"
 #include "daemon/sources/gc/pause_pairer.h"
+#include "daemon/sources/kernel/bpf_map.h"
+#include "daemon/sources/kernel/counter_table.h"
+#include "daemon/sources/kernel/ring_reader.h"
+#include "daemon/sources/kernel/subscription.h"
+#include "daemon/sources/kernel/uprobe_set.h"
 #include "golang/process/go_process.h"
 
 struct gc_probes_bpf;
-struct ring_buffer;
-struct bpf_link;
 
 namespace gspy {
+
+GSPY_COUNTERS_STRUCT(GcCounters, GSPY_GC_COUNTERS);
 
 struct GcPauseRecord {
   int pid = 0;
@@ -38,8 +41,8 @@ struct GcPauseRecord {
   }
 };
 
-// One subscriber's view of one process: the pauses and completed GC cycles
-// since it started.
+// One subscriber's sink for one process: the pauses and completed GC cycles
+// since its subscription started.
 class GcWatch {
  public:
   explicit GcWatch(int pid) : pid_(pid) {}
@@ -64,21 +67,21 @@ class GcTracker {
   static absl::StatusOr<std::unique_ptr<GcTracker>> Start();
   ~GcTracker();
 
-  // Starts watching `proc`, attaching the probes to its binary if no other
-  // watch has. FAILED_PRECONDITION when the runtime lacks a probed function
-  // (named) or the binary cannot be probed.
-  absl::StatusOr<std::shared_ptr<GcWatch>> Watch(const GoProcess& proc);
-  // Ends a watch; detaches the binary's probes when it was the last one.
-  void Unwatch(const std::shared_ptr<GcWatch>& watch);
+  // Queues `proc`'s pauses and cycles in `watch` (made for proc.pid) until
+  // the subscription ends, attaching the probes to its binary if no other
+  // subscription has; the end detaches them when it was the last one.
+  // FAILED_PRECONDITION when the runtime lacks a probed function (named) or
+  // the binary cannot be probed.
+  absl::StatusOr<Subscription> Subscribe(const GoProcess& proc,
+                                         std::shared_ptr<GcWatch> watch);
   // Delivers every event already in the ring buffer.
   void Flush();
 
   // The most recent pauses of `pid` (at most kHistory), oldest first.
   std::vector<GcPauseRecord> History(int pid) const;
   size_t attached_binaries() const;
-  uint64_t ringbuf_full() const;
-  // Probe events the BPF side sent to the ring buffer (all processes).
-  uint64_t events_sent() const;
+  // What the BPF side counted (all processes).
+  GcCounters counters() const;
   // Whether a watch of pid runs now.
   bool Watching(int pid) const;
 
@@ -86,19 +89,10 @@ class GcTracker {
 
  private:
   GcTracker() = default;
-  static int OnEvent(void* ctx, void* data, size_t size);
+  void OnEvent(const void* data, size_t size);
+  void Unsubscribe(const std::shared_ptr<GcWatch>& watch);
   void Handle(const gspy_gc_event& event);
-  void PollLoop();
-  bool ActiveOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || !processes_.empty();
-  }
-  absl::StatusOr<std::vector<bpf_link*>> Attach(const GoProcess& proc);
-
-  struct Binary {
-    std::shared_ptr<const GoBinary> binary;
-    std::vector<bpf_link*> links;
-    int refs = 0;
-  };
+  absl::StatusOr<UprobeSet::Links> Attach(const GoProcess& proc);
   struct Process {
     explicit Process(int minor) : go_minor(minor), pairer(StwAbiFor(minor)) {}
     const GoBinary* binary = nullptr;
@@ -109,14 +103,12 @@ class GcTracker {
   };
 
   gc_probes_bpf* skel_ = nullptr;
-  ring_buffer* ring_ = nullptr;
+  std::unique_ptr<BpfMap> targets_;
+  std::unique_ptr<RingReader> ring_;
   int64_t monotonic_to_unix_ns_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread poller_;
-  absl::Mutex ring_mu_;  // serializes ring_buffer__poll and __consume
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<const GoBinary*, Binary> binaries_ ABSL_GUARDED_BY(mu_);
+  UprobeSet probes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -74,20 +74,4 @@ absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
   return link;
 }
 
-void DestroyLinks(const std::vector<bpf_link*>& links) {
-  for (bpf_link* l : links) bpf_link__destroy(l);
-}
-
-uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t key) {
-  const int cpus = libbpf_num_possible_cpus();
-  std::vector<uint64_t> values(cpus > 0 ? cpus : 1);
-  if (bpf_map__lookup_elem(map, &key, sizeof(key), values.data(),
-                           values.size() * sizeof(uint64_t), 0) != 0) {
-    return 0;
-  }
-  uint64_t total = 0;
-  for (uint64_t v : values) total += v;
-  return total;
-}
-
 }  // namespace gspy

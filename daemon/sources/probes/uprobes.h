@@ -1,6 +1,6 @@
 // Helpers shared by the trackers that put uprobes on a Go binary's runtime
 // (GC, block): attach a plain uprobe at a function's link-time address, read
-// a function's code, sum a per-CPU counter. Plain uprobes only: uretprobes
+// a function's code. Plain uprobes only: uretprobes
 // crash Go programs.
 #ifndef GSPY_DAEMON_SOURCES_PROBES_UPROBES_H_
 #define GSPY_DAEMON_SOURCES_PROBES_UPROBES_H_
@@ -14,7 +14,6 @@
 #include "golang/process/go_process.h"
 
 struct bpf_link;
-struct bpf_map;
 struct bpf_program;
 
 namespace gspy {
@@ -37,16 +36,6 @@ absl::StatusOr<FuncInfo> FindProbedFunction(const GoProcess& proc,
 absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
                                        const GoProcess& proc, uint64_t vaddr,
                                        const char* what);
-
-// Destroys `links`. Slow: the kernel removes a uprobe only after an RCU
-// grace period, about 100 ms each on this machine's 6.18 kernel, and it
-// serializes concurrent removals (measured: closing three links from three
-// threads took 108, 212 and 311 ms).
-void DestroyLinks(const std::vector<bpf_link*>& links);
-
-// The sum over CPUs of element `key` of a BPF_MAP_TYPE_PERCPU_ARRAY of u64;
-// 0 when it cannot be read.
-uint64_t SumPerCpuCounter(const bpf_map* map, uint32_t key);
 
 }  // namespace gspy
 

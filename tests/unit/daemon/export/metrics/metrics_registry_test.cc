@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "daemon/export/metrics/block_collector.h"
+#include "daemon/export/metrics/counter_families.h"
 #include "daemon/export/metrics/grpc_metrics.h"
 #include "daemon/export/metrics/health_collector.h"
 #include "daemon/export/metrics/self_process_collector.h"
@@ -96,13 +98,39 @@ TEST(HealthCollectorTest, SamplerCounterNames) {
   c.no_goroutine = 2;
   c.stack_errors = 3;
   MetricFamilies out;
-  AppendSamplerFamilies(c, &out);
+  AppendCounterFamilies(c, &out);
   const std::string text = WriteFamilies(out);
   EXPECT_THAT(text, HasSubstr("# TYPE gspy_cpu_samples_total counter\n"
                               "gspy_cpu_samples_total 10\n"));
   EXPECT_THAT(text, HasSubstr("gspy_cpu_samples_lost_total 1\n"));
   EXPECT_THAT(text, HasSubstr("gspy_cpu_samples_without_goroutine_total 2\n"));
   EXPECT_THAT(text, HasSubstr("gspy_cpu_stack_errors_total 3\n"));
+}
+
+TEST(CounterFamiliesTest, ExportsOnlyTheCountersTheTableNames) {
+  BlockCounters c;
+  c.parks = 7;
+  c.skipped = 4;
+  c.parked_full = 99;  // exported only as part of a sum (block collector)
+  MetricFamilies out;
+  AppendCounterFamilies(c, &out);
+  const std::string text = WriteFamilies(out);
+  EXPECT_THAT(text, HasSubstr("# HELP gspy_block_parks_total runtime.gopark"));
+  EXPECT_THAT(text, HasSubstr("gspy_block_parks_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("gspy_block_parks_skipped_total 4\n"));
+  EXPECT_THAT(text, Not(HasSubstr(" 99\n")));
+  EXPECT_EQ(out.size(), 3u);  // parks, stack errors, skipped
+}
+
+TEST(CounterFamiliesTest, GcCounterNames) {
+  GcCounters c;
+  c.events = 5;
+  c.ringbuf_full = 2;
+  MetricFamilies out;
+  AppendCounterFamilies(c, &out);
+  const std::string text = WriteFamilies(out);
+  EXPECT_THAT(text, HasSubstr("gspy_gc_events_total 5\n"));
+  EXPECT_THAT(text, HasSubstr("gspy_gc_events_lost_total 2\n"));
 }
 
 TEST(SelfProcessCollectorTest, ReadsOwnRssAndFds) {

@@ -38,13 +38,13 @@ TEST(BlockTrackerTest,
   // This test's own process, with a Go binary whose runtime has no gopark.
   GoProcess proc = testing::FakeProcess(getpid());
   NullSink sink;
-  absl::Status s = (*tracker)->Attach(&sink, proc);
+  absl::Status s = (*tracker)->Subscribe(proc, &sink).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_NE(s.message().find("runtime.gopark"), std::string::npos) << s;
   EXPECT_NE(s.message().find("go1.26.8"), std::string::npos) << s;
   EXPECT_EQ((*tracker)->attached_binaries(), 0u);
   EXPECT_FALSE((*tracker)->Attached(getpid()));
-  EXPECT_EQ((*tracker)->Detach(&sink).lost, 0u);
+  EXPECT_EQ((*tracker)->EndStats(&sink).lost, 0u);
   EXPECT_EQ(OpenFds(), fds_before);
 }
 
@@ -55,7 +55,7 @@ TEST(BlockTrackerTest, AProcessThatIsGoneIsNotFound) {
   // Pid numbers run up to pid_max (at most 2^22): this one cannot exist.
   GoProcess proc = testing::FakeProcess(1 << 23);
   NullSink sink;
-  absl::Status s = (*tracker)->Attach(&sink, proc);
+  absl::Status s = (*tracker)->Subscribe(proc, &sink).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
   EXPECT_EQ((*tracker)->attached_binaries(), 0u);
 }
