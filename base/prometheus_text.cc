@@ -85,6 +85,17 @@ void MetricFamily::AddHistogram(MetricLabels labels,
                          histogram.sum()});
 }
 
+void MetricFamily::AddHistogramCounts(MetricLabels labels,
+                                      std::vector<double> upper_bounds,
+                                      std::vector<uint64_t> counts,
+                                      double sum) {
+  counts.resize(upper_bounds.size() + 1);
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  histograms_.push_back({std::move(labels), std::move(upper_bounds),
+                         std::move(counts), total, sum});
+}
+
 void MetricFamily::Merge(MetricFamily&& other) {
   for (Sample& s : other.samples_) samples_.push_back(std::move(s));
   for (HistogramSample& h : other.histograms_) {

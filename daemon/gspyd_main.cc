@@ -19,28 +19,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "daemon/sources/block/block_tracker.h"
+#include "base/metrics_registry.h"
+#include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/api/gc_service.h"
-#include "daemon/sources/gc/gc_tracker.h"
-#include "k8s/kube_labeler.h"
-#include "k8s/pod_cache.h"
-#include "k8s/pod_watcher.h"
+#include "daemon/api/profiler_service.h"
 #include "daemon/export/metrics/block_collector.h"
+#include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
 #include "daemon/export/metrics/grpc_metrics.h"
 #include "daemon/export/metrics/health_collector.h"
-#include "base/metrics_registry.h"
 #include "daemon/export/metrics/metrics_server.h"
 #include "daemon/export/metrics/self_process_collector.h"
+#include "daemon/export/push/push_mode.h"
 #include "daemon/preflight/preflight.h"
+#include "daemon/sources/block/block_tracker.h"
+#include "daemon/sources/cpu/cpu_sampler.h"
+#include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
-#include "daemon/export/push/push_mode.h"
-#include "daemon/sources/cpu/cpu_sampler.h"
-#include "daemon/api/profiler_service.h"
-#include "daemon/aggregation/cpu_sessions.h"
+#include "k8s/kube_labeler.h"
+#include "k8s/pod_cache.h"
+#include "k8s/pod_watcher.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "gRPC address to serve on; port 0 picks a free port");
@@ -93,6 +94,13 @@ ABSL_FLAG(int, metrics_goroutines_max_processes, 64,
           "most Go processes whose goroutines a scrape counts");
 ABSL_FLAG(int, metrics_goroutines_max, 200000,
           "most goroutines counted per process and scrape");
+ABSL_FLAG(
+    bool, metrics_books, true,
+    "with --metrics-listen, export every Go process's own runtime/metrics "
+    "values (gspy_go_gc_*, gspy_go_sched_*, ...), read from its memory "
+    "at each scrape (no probe, no stop)");
+ABSL_FLAG(int, metrics_books_max_processes, 64,
+          "most Go processes whose runtime books a scrape reads");
 ABSL_FLAG(int, metrics_gc_max_processes, 256,
           "most Go processes whose GC the metrics watch at once");
 ABSL_FLAG(std::string, node_name, "",
@@ -248,6 +256,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<gspy::BpfStatsCollector> bpf_stats;
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
   std::unique_ptr<gspy::GoroutineStateCollector> goroutine_states;
+  std::unique_ptr<gspy::BooksCollector> books;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
@@ -300,6 +309,15 @@ int main(int argc, char** argv) {
                        [c = goroutine_states.get()](gspy::MetricFamilies* out) {
                          c->Collect(out);
                        });
+    }
+    if (absl::GetFlag(FLAGS_metrics_books)) {
+      gspy::BooksCollectorOptions books_options;
+      books_options.max_processes = static_cast<size_t>(
+          std::max(0, absl::GetFlag(FLAGS_metrics_books_max_processes)));
+      books = std::make_unique<gspy::BooksCollector>(books_options, &processes);
+      metrics.Register("books", [c = books.get()](gspy::MetricFamilies* out) {
+        c->Collect(out);
+      });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     metrics.Register("block",

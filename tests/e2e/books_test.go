@@ -155,26 +155,35 @@ func (p *booksProc) next(t *testing.T, timeout time.Duration) []byte {
 	return nil
 }
 
-// round sandwiches `gspy books` between the workload's two metrics.Read.
-func (p *booksProc) round(t *testing.T, hh *harness, gspyArgs ...string) (booksRound, gspyBooks) {
+// sandwich runs `between` between the workload's two metrics.Read (A, B).
+func (p *booksProc) sandwich(t *testing.T, between func()) booksRound {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGUSR1)
 	if l := p.next(t, 10*time.Second); !strings.Contains(string(l), `"a"`) {
 		t.Fatalf("books workload: expected the a line, got %s", l)
 	}
-	r := hh.gspy(t, 30*time.Second, append([]string{"books", "--json", "--pid=" + strconv.Itoa(p.pid)}, gspyArgs...)...)
+	between()
 	p.cmd.Process.Signal(syscall.SIGUSR1)
-	if r.exitCode != 0 {
-		t.Fatalf("gspy books failed: %s", r.stderr)
-	}
-	var g gspyBooks
-	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil {
-		t.Fatalf("gspy books --json: %v\n%s", err, r.stdout)
-	}
 	var round booksRound
 	if err := json.Unmarshal(p.next(t, 10*time.Second), &round); err != nil {
 		t.Fatalf("books workload round: %v", err)
 	}
+	return round
+}
+
+// round sandwiches `gspy books`.
+func (p *booksProc) round(t *testing.T, hh *harness, gspyArgs ...string) (booksRound, gspyBooks) {
+	t.Helper()
+	var g gspyBooks
+	round := p.sandwich(t, func() {
+		r := hh.gspy(t, 30*time.Second, append([]string{"books", "--json", "--pid=" + strconv.Itoa(p.pid)}, gspyArgs...)...)
+		if r.exitCode != 0 {
+			t.Fatalf("gspy books failed: %s", r.stderr)
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &g); err != nil {
+			t.Fatalf("gspy books --json: %v\n%s", err, r.stdout)
+		}
+	})
 	return round, g
 }
 
