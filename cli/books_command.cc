@@ -1,5 +1,6 @@
 #include "cli/books_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -7,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "golang/books/books_metrics.h"
 #include "golang/books/runtime_books.h"
 #include "golang/goroutines/memory_source.h"
@@ -158,32 +161,111 @@ void PrintText(const GoProcess& proc, const RuntimeBooks& books,
   }
 }
 
-}  // namespace
+// The process of --pid and its books, opened for reading.
+struct Opened {
+  GoProcess proc;
+  std::unique_ptr<RuntimeBooks> books;
+};
 
-int BooksCommand(const CommandLine& cl) {
+absl::StatusOr<Opened> OpenBooks(const CommandLine& cl) {
   int pid = 0;
   if (!cl.Get("pid") || !absl::SimpleAtoi(*cl.Get("pid"), &pid) || pid <= 0) {
-    return Fail("books: --pid=PID is required");
+    return absl::InvalidArgumentError("--pid=PID is required");
   }
   BinaryCache cache(4);
   ProcessTable table(&cache);
   absl::StatusOr<GoProcess> proc = table.Inspect(pid);
-  if (!proc.ok()) return Fail(absl::StrCat("books: ", proc.status().message()));
+  if (!proc.ok()) return proc.status();
   ProcessMemory memory(pid);
   BooksOptions options;
   // Decode the runtime's functions even when .symtab names the globals.
   options.finder.use_symtab = !cl.Has("no-symtab");
   absl::StatusOr<std::unique_ptr<RuntimeBooks>> books =
       RuntimeBooks::Open(*proc->binary, memory, proc->load_bias, options);
-  if (!books.ok()) {
-    return Fail(absl::StrCat("books: ", books.status().message()));
+  if (!books.ok()) return books.status();
+  return Opened{*std::move(proc), *std::move(books)};
+}
+
+}  // namespace
+
+int BooksGcCommand(const CommandLine& cl) {
+  absl::Duration duration = absl::Seconds(60);
+  if (auto d = cl.Get("duration"); d && !absl::ParseDuration(*d, &duration)) {
+    return Fail("gc --books: bad --duration");
   }
-  absl::StatusOr<BooksSnapshot> snap = (*books)->Read(memory);
+  absl::Duration interval = absl::Milliseconds(100);
+  if (auto d = cl.Get("interval"); d && (!absl::ParseDuration(*d, &interval) ||
+                                         interval <= absl::ZeroDuration())) {
+    return Fail("gc --books: bad --interval");
+  }
+  absl::StatusOr<Opened> opened = OpenBooks(cl);
+  if (!opened.ok()) {
+    return Fail(absl::StrCat("gc --books: ", opened.status().message()));
+  }
+  ProcessMemory memory(opened->proc.pid);
+  fprintf(stderr,
+          "gspy: GC pauses of pid %d (%s) from its pause ring "
+          "(MemStats.PauseNs: one line per cycle, its stop-the-world pauses "
+          "summed), every %s\n",
+          opened->proc.pid,
+          opened->proc.binary->build_info().go_version.c_str(),
+          absl::FormatDuration(interval).c_str());
+  uint64_t pauses = 0, lost = 0, total_ns = 0, max_ns = 0;
+  const absl::Time end = absl::Now() + duration;
+  for (;;) {
+    absl::StatusOr<BooksSnapshot> snap = opened->books->Read(memory);
+    if (absl::IsNotFound(snap.status())) break;  // exited
+    if (!snap.ok())
+      return Fail(absl::StrCat("gc --books: ", snap.status().message()));
+    if (!snap->pause_ring.ok()) {
+      return Fail(
+          absl::StrCat("gc --books: ", snap->pause_ring.status().message()));
+    }
+    if (snap->pause_ring->lost > 0) {
+      lost += snap->pause_ring->lost;
+      printf("(%llu cycles' pauses left the 256-entry ring unread)\n",
+             static_cast<unsigned long long>(snap->pause_ring->lost));
+    }
+    for (const GcPause& p : snap->pause_ring->pauses) {
+      ++pauses;
+      total_ns += p.pause_ns;
+      max_ns = std::max<uint64_t>(max_ns, p.pause_ns);
+      printf("%s  pid=%d  cycle=%u  pause_ns=%llu  (%.1fus)\n",
+             absl::FormatTime(
+                 "%H:%M:%E6S",
+                 absl::FromUnixNanos(static_cast<int64_t>(p.end_unix_ns)),
+                 absl::LocalTimeZone())
+                 .c_str(),
+             opened->proc.pid, p.cycle,
+             static_cast<unsigned long long>(p.pause_ns),
+             static_cast<double>(p.pause_ns) / 1e3);
+    }
+    fflush(stdout);
+    if (absl::Now() >= end) break;
+    absl::SleepFor(interval);
+  }
+  printf("cycles=%llu lost=%llu total=%.1fus max=%.1fus\n",
+         static_cast<unsigned long long>(pauses),
+         static_cast<unsigned long long>(lost),
+         static_cast<double>(total_ns) / 1e3,
+         static_cast<double>(max_ns) / 1e3);
+  return 0;
+}
+
+int BooksCommand(const CommandLine& cl) {
+  absl::StatusOr<Opened> opened = OpenBooks(cl);
+  if (!opened.ok()) {
+    return Fail(absl::StrCat("books: ", opened.status().message()));
+  }
+  const GoProcess* proc = &opened->proc;
+  ProcessMemory memory(proc->pid);
+  std::unique_ptr<RuntimeBooks>& books = opened->books;
+  absl::StatusOr<BooksSnapshot> snap = books->Read(memory);
   if (!snap.ok()) return Fail(absl::StrCat("books: ", snap.status().message()));
   if (cl.Has("json")) {
-    PrintJson(*proc, **books, *snap);
+    PrintJson(*proc, *books, *snap);
   } else {
-    PrintText(*proc, **books, *snap);
+    PrintText(*proc, *books, *snap);
   }
   return 0;
 }

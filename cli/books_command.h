@@ -12,6 +12,13 @@ namespace gspy {
 
 int BooksCommand(const CommandLine& cl);
 
+// `gspy gc --books --pid=PID [--duration=60s] [--interval=100ms]`: every GC
+// cycle's pause from the process's pause ring (what MemStats.PauseNs and
+// PauseEnd hold), the ring's current contents first, then each new cycle
+// as it ends; cycles that left the 256-entry ring between two reads are
+// counted as lost. No gspyd, no probe.
+int BooksGcCommand(const CommandLine& cl);
+
 }  // namespace gspy
 
 #endif  // GSPY_CLI_BOOKS_COMMAND_H_

@@ -67,6 +67,10 @@ commands:
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)
       --duration=60s            how long to watch (ends early when all exit)
+      --books --pid=PID         instead, every cycle's pause from the process's
+                                own pause ring (MemStats.PauseNs), read from
+                                its memory here: no gspyd, no probe
+      --interval=100ms          how often --books reads the ring
   books --pid=PID               the runtime's own books (runtime/metrics values:
                                 GC cycles, heap goal, pause and scheduling
                                 histograms, GOMAXPROCS, ...) and the GC pause
@@ -359,7 +363,7 @@ int main(int argc, char** argv) {
   using gspy::Fail;
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<gspy::CommandLine> cl = gspy::ParseCommandLine(
-      args, {"goroutine-ids", "kernel", "help", "system", "json", "no-symtab"});
+      args, {"goroutine-ids", "kernel", "help", "system", "json", "no-symtab", "books"});
   if (!cl.ok()) return Fail(std::string(cl.status().message()));
   if (cl->Has("help") || cl->positional.empty()) {
     fputs(gspy::kUsage, cl->Has("help") ? stdout : stderr);
@@ -377,6 +381,7 @@ int main(int argc, char** argv) {
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
+  if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
     return gspy::WatchGc(*gc_stub, *cl);

@@ -3,9 +3,11 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -404,5 +406,108 @@ func TestBooksEqualRuntimeMetrics(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// gspyInBackground runs gspy (at most 30 s) while the test goes on.
+func gspyInBackground(hh *harness, args ...string) <-chan gspyResult {
+	done := make(chan gspyResult, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, hh.gspyBin, args...)
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		r := gspyResult{exitCode: -1}
+		if err := cmd.Run(); err == nil {
+			r.exitCode = 0
+		} else if ee, ok := err.(*exec.ExitError); ok {
+			r.exitCode = ee.ExitCode()
+		}
+		r.stdout, r.stderr = so.String(), se.String()
+		done <- r
+	}()
+	return done
+}
+
+// gcBooksLine is one pause line of `gspy gc --books`.
+var gcBooksLine = regexp.MustCompile(`pid=(\d+)  cycle=(\d+)  pause_ns=(\d+)`)
+
+type ringPause struct{ cycle, pauseNs uint64 }
+
+func parseGcBooks(t *testing.T, out string) (pauses []ringPause, lost uint64) {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if m := gcBooksLine.FindStringSubmatch(l); m != nil {
+			c, _ := strconv.ParseUint(m[2], 10, 64)
+			ns, _ := strconv.ParseUint(m[3], 10, 64)
+			pauses = append(pauses, ringPause{c, ns})
+		}
+		if strings.HasPrefix(l, "(") && strings.Contains(l, "left the 256-entry ring") {
+			n, _ := strconv.ParseUint(strings.Fields(l[1:])[0], 10, 64)
+			lost += n
+		}
+	}
+	return pauses, lost
+}
+
+// TestBooksGcPauseRing: `gspy gc --books` lists every GC cycle's pause from
+// the target's pause ring: the ring's contents, then cycles as they end, in
+// order and without gaps, each equal to debug.ReadGCStats; cycles that left
+// the 256-entry ring between two reads are counted as lost, exactly.
+func TestBooksGcPauseRing(t *testing.T) {
+	hh := env(t)
+	bin := hh.buildWorkloadCgo(t, "books", "", "", true)
+	p := startBooksWorkload(t, bin, "-usr2-gcs=20")
+	pid := strconv.Itoa(p.pid)
+
+	// Watch while 20 more cycles run: every cycle listed once, in order.
+	done := gspyInBackground(hh, "gc", "--books", "--pid="+pid, "--duration=2s", "--interval=20ms")
+	time.Sleep(500 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGUSR2)
+	if l := p.next(t, 30*time.Second); !strings.Contains(string(l), "gcs-done") {
+		t.Fatalf("expected gcs-done, got %s", l)
+	}
+	r := <-done
+	if r.exitCode != 0 {
+		t.Fatalf("gspy gc --books: %s", r.stderr)
+	}
+	pauses, lost := parseGcBooks(t, r.stdout)
+	round := p.sandwich(t, func() {})
+	if lost != 0 {
+		t.Errorf("%d pauses lost at a 20 ms interval", lost)
+	}
+	if len(pauses) != 256+20 {
+		t.Fatalf("%d pauses listed, want the ring's 256 and 20 new ones:\n%s", len(pauses), r.stdout)
+	}
+	for i := 1; i < len(pauses); i++ {
+		if pauses[i].cycle != pauses[i-1].cycle+1 {
+			t.Fatalf("cycle %d follows %d", pauses[i].cycle, pauses[i-1].cycle)
+		}
+	}
+	if last := pauses[len(pauses)-1].cycle; last != uint64(round.NumGC) {
+		t.Fatalf("last cycle listed %d, the process has done %d", last, round.NumGC)
+	}
+	for i, ns := range round.PausesNs { // newest first
+		if got := pauses[len(pauses)-1-i]; got.pauseNs != uint64(ns) {
+			t.Fatalf("cycle %d: gspy %d ns, ReadGCStats %d ns", got.cycle, got.pauseNs, ns)
+		}
+	}
+
+	// 300 cycles between two reads: 256 listed, 44 counted as lost.
+	p2 := startBooksWorkload(t, bin, "-usr2-gcs=300")
+	done = gspyInBackground(hh, "gc", "--books", "--pid="+strconv.Itoa(p2.pid), "--duration=3s", "--interval=3s")
+	time.Sleep(500 * time.Millisecond)
+	p2.cmd.Process.Signal(syscall.SIGUSR2)
+	if l := p2.next(t, 30*time.Second); !strings.Contains(string(l), "gcs-done") {
+		t.Fatalf("expected gcs-done, got %s", l)
+	}
+	r = <-done
+	if r.exitCode != 0 {
+		t.Fatalf("gspy gc --books: %s", r.stderr)
+	}
+	pauses, lost = parseGcBooks(t, r.stdout)
+	if lost != 44 || len(pauses) != 256+256 {
+		t.Errorf("gspy gc --books listed %d pauses and %d lost; want 512 (the ring twice) and 44:\n%s", len(pauses), lost, r.stdout)
 	}
 }

@@ -7,7 +7,8 @@
 // SIGUSR1 pair it gets, it reads its own runtime/metrics (A), prints
 // {"event":"a"}, waits for the next SIGUSR1 (the test reads the books from
 // outside in between), reads them again (B) and prints A, B and
-// debug.ReadGCStats as one JSON line.
+// debug.ReadGCStats as one JSON line. Each SIGUSR2 runs -usr2-gcs more GC
+// cycles.
 //
 // Between A and B the process must not allocate, start threads or stop the
 // world: the samples are preallocated (metrics.Read then reuses their
@@ -37,6 +38,7 @@ var (
 	procs    = flag.Int("procs", 0, "runtime.GOMAXPROCS; 0 leaves it")
 	forced   = flag.Int("gcs", 300, "runtime.GC() calls (more than the 256-entry pause ring)")
 	cgoCalls = flag.Int("cgo-calls", 1000, "calls into C (cgo builds)")
+	usr2GCs  = flag.Int("usr2-gcs", 300, "runtime.GC() calls on each SIGUSR2")
 )
 
 var sink [][]byte
@@ -129,6 +131,17 @@ func main() {
 	}
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
+	// SIGUSR2: -usr2-gcs more cycles, then {"event":"gcs-done"}.
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	go func() {
+		for range usr2 {
+			for i := 0; i < *usr2GCs; i++ {
+				runtime.GC()
+			}
+			os.Stdout.Write([]byte("{\"event\":\"gcs-done\"}\n"))
+		}
+	}()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
