@@ -85,6 +85,11 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(bool, metrics_gc, true,
           "with --metrics-listen, watch the GC of every Go process found and "
           "export its pauses and cycles");
+ABSL_FLAG(bool, metrics_gc_probes, false,
+          "with --metrics-gc, take the GC series from uprobes on each Go "
+          "process's runtime (adds gspy_go_stw_pauses_total by reason) "
+          "instead of reading its runtime books (no probe; pauses in Go's own "
+          "histogram buckets)");
 ABSL_FLAG(absl::Duration, metrics_gc_rescan, absl::Seconds(5),
           "how often to look for new and exited Go processes for the metrics");
 ABSL_FLAG(bool, metrics_goroutines, true,
@@ -277,7 +282,9 @@ int main(int argc, char** argv) {
       fprintf(stderr, "gspyd: warning: %s\n", warning.c_str());
     }
     gspy::GcMetricsOptions gc_metrics_options;
-    gc_metrics_options.watch_gc = absl::GetFlag(FLAGS_metrics_gc);
+    const bool gc_probes =
+        absl::GetFlag(FLAGS_metrics_gc) && absl::GetFlag(FLAGS_metrics_gc_probes);
+    gc_metrics_options.watch_gc = gc_probes;
     gc_metrics_options.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);
     gc_metrics_options.max_processes = static_cast<size_t>(
         std::max(0, absl::GetFlag(FLAGS_metrics_gc_max_processes)));
@@ -310,8 +317,10 @@ int main(int argc, char** argv) {
                          c->Collect(out);
                        });
     }
-    if (absl::GetFlag(FLAGS_metrics_books)) {
-      gspy::BooksCollectorOptions books_options;
+    gspy::BooksCollectorOptions books_options;
+    books_options.runtime_metrics = absl::GetFlag(FLAGS_metrics_books);
+    books_options.gc_series = absl::GetFlag(FLAGS_metrics_gc) && !gc_probes;
+    if (books_options.runtime_metrics || books_options.gc_series) {
       books_options.max_processes = static_cast<size_t>(
           std::max(0, absl::GetFlag(FLAGS_metrics_books_max_processes)));
       books = std::make_unique<gspy::BooksCollector>(books_options, &processes);

@@ -65,6 +65,7 @@ void BooksCollector::Collect(MetricFamilies* out) {
       "gspy_go_books_series_disabled", MetricType::kGauge,
       "1 for each runtime-books series gspyd does not export for a process, "
       "with the reason (see gspy_go_books_series_disabled_total).");
+  GcFamilies gc;
   absl::MutexLock lock(&mu_);
   std::set<int> alive;
   const absl::Time start = absl::Now();
@@ -120,8 +121,16 @@ void BooksCollector::Collect(MetricFamilies* out) {
       if (!absl::IsNotFound(snap.status())) ++errors_;
       continue;
     }
+    if (options_.gc_series) {
+      // The uprobe source's families, from the books: cycles since the
+      // process started, each GC stop-the-world pause in Go's buckets.
+      if (snap->gc_cycles.ok()) gc.cycles.Add(labels, *snap->gc_cycles);
+      if (snap->gc_pauses.ok()) {
+        AddRuntimeHistogram(&gc.pause_seconds, labels, *snap->gc_pauses);
+      }
+    }
     for (const BooksMetric& m : BooksMetrics(*snap)) {
-      if (!m.status.ok()) continue;
+      if (!m.status.ok() || !options_.runtime_metrics) continue;
       MetricFamily& f = family(m);
       switch (m.kind) {
         case BooksValueKind::kUint64:
@@ -141,6 +150,10 @@ void BooksCollector::Collect(MetricFamilies* out) {
     it = alive.contains(it->first) ? std::next(it) : by_pid_.erase(it);
   }
   for (MetricFamily& f : families) out->push_back(std::move(f));
+  if (options_.gc_series) {
+    out->push_back(std::move(gc.pause_seconds));
+    out->push_back(std::move(gc.cycles));
+  }
   out->push_back(std::move(disabled_now));
 
   MetricFamily disabled("gspy_go_books_series_disabled_total",

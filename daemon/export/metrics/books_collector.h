@@ -5,7 +5,9 @@
 // them, prefixed gspy_ (/sched/latencies:seconds ->
 // gspy_go_sched_latencies_seconds, with Go's own bucket boundaries), and
 // labelled like the other per-process series (pid, exe, go_version, pod).
-// Only the metrics the process's Go version has are exported.
+// Only the metrics the process's Go version has are exported. By default it
+// is also the source of gspy_go_gc_cycles_total and gspy_go_gc_pause_seconds
+// (no uprobes attached).
 #ifndef GSPY_DAEMON_EXPORT_METRICS_BOOKS_COLLECTOR_H_
 #define GSPY_DAEMON_EXPORT_METRICS_BOOKS_COLLECTOR_H_
 
@@ -27,6 +29,12 @@
 namespace gspy {
 
 struct BooksCollectorOptions {
+  // The runtime/metrics families (gspy_go_gc_heap_goal_bytes, ...).
+  bool runtime_metrics = true;
+  // Also the GC series gspy_go_gc_cycles_total and gspy_go_gc_pause_seconds
+  // (GC stop-the-world pauses, in Go's own buckets), which the uprobe-based
+  // GcMetricsWatcher exports instead under --metrics-gc-probes.
+  bool gc_series = false;
   // Processes read per scrape; the others are counted as skipped.
   size_t max_processes = 64;
   // Time a scrape may spend reading.
