@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
@@ -233,9 +234,51 @@ class Finder {
     return absl::OkStatus();
   }
 
-  // gcStart's pair alone also matches other structs' fields (runtime.work
-  // has plenty): candidates are ranked by how many gcControllerState
-  // fields the three functions touch at their offsets.
+  // Receivers of gcControllerState methods: `LEAQ runtime.gcController(SB),
+  // AX; CALL runtime.(*gcControllerState).M` (AX is the first argument of
+  // Go's register ABI). The callee's name comes from the pclntab, which
+  // stripped binaries keep, so this names the struct, not a look-alike.
+  std::vector<Candidate> GcControllerReceivers() {
+    std::map<uint64_t, int> count;
+    for (const char* fn :
+         {"runtime.gcinit", "runtime.gcStart", "runtime.gcMarkTermination",
+          "runtime.setGCPercent", "runtime.setMemoryLimit",
+          "runtime.gcControllerCommit", "runtime.gcPaceScavenger"}) {
+      absl::StatusOr<std::vector<RipInsn>> insns =
+          Insns(binary_, memory_, bias_, fn);
+      if (!insns.ok()) continue;
+      uint64_t rax = 0;  // the address a lea put in RAX, until overwritten
+      for (const RipInsn& i : *insns) {
+        if (i.mnemonic == "call" && i.has_imm && rax != 0) {
+          std::optional<FuncInfo> callee =
+              binary_.FindFunction(static_cast<uint64_t>(i.imm));
+          if (callee.has_value() &&
+              callee->name.rfind("runtime.(*gcControllerState).", 0) == 0) {
+            ++count[rax];
+          }
+          rax = 0;
+          continue;
+        }
+        if (i.reg0 == X86_REG_RAX || i.reg0 == X86_REG_EAX) {
+          rax = i.mnemonic == "lea" ? i.target : 0;
+        }
+      }
+    }
+    std::vector<std::pair<int, uint64_t>> by_count;
+    for (const auto& [addr, n] : count) by_count.push_back({n, addr});
+    std::sort(by_count.rbegin(), by_count.rend());
+    std::vector<Candidate> out;
+    for (const auto& [n, addr] : by_count) {
+      out.push_back(
+          Candidate{addr, absl::StrCat("receiver of ", n,
+                                       " (*gcControllerState) method calls")});
+    }
+    return out;
+  }
+
+  // Method receivers first; then bases pinned by gcStart's pair, which
+  // alone also matches other structs' fields (runtime.work has plenty),
+  // ranked by how many gcControllerState fields the functions touch.
   absl::StatusOr<std::vector<Candidate>> FindGcController() {
     if (layout_.gc_percent < 0 || layout_.gc_heap_live < 0) {
       return absl::FailedPreconditionError("no gcController offsets");
@@ -283,7 +326,7 @@ class Finder {
     std::stable_sort(
         scored.begin(), scored.end(),
         [](const auto& x, const auto& y) { return x.first > y.first; });
-    std::vector<Candidate> out;
+    std::vector<Candidate> out = GcControllerReceivers();
     for (auto& [score, c] : scored) out.push_back(std::move(c));
     if (out.empty()) {
       return absl::FailedPreconditionError(

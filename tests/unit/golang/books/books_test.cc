@@ -385,11 +385,16 @@ TEST_F(BooksTest, FindsGlobalsInAStrippedBinary) {
   constexpr uint64_t kCheckmcount = 0x401000;
   constexpr uint64_t kEnlist = 0x402000;
   constexpr uint64_t kMexit = 0x403000;
+  constexpr uint64_t kGcStart = 0x404000;
+  constexpr uint64_t kStartCycle = 0x405000;
   bin_ = testing::FakeGoBinary(
       {{"runtime.checkmcount", kCheckmcount, kCheckmcount + 0x40, 0, ""},
        {"runtime.(*gcControllerState).enlistWorker", kEnlist, kEnlist + 0x40, 0,
         ""},
-       {"runtime.mexit", kMexit, kMexit + 0x40, 0, ""}});
+       {"runtime.mexit", kMexit, kMexit + 0x40, 0, ""},
+       {"runtime.gcStart", kGcStart, kGcStart + 0x40, 0, ""},
+       {"runtime.(*gcControllerState).startCycle", kStartCycle,
+        kStartCycle + 0x40, 0, ""}});
   bin_.set_books_layout(l_);
   bin_.set_go_version("go1.26.8");
   // checkmcount: mov rax,[sched+mnext]; sub rax,[sched+nmfreed];
@@ -419,8 +424,20 @@ TEST_F(BooksTest, FindsGlobalsInAStrippedBinary) {
   code.resize(0x40, '\xcc');
   mem_.Put(kMexit, code);
 
+  // gcStart: lea rax,[gcController+heapLive] (a look-alike pair member);
+  // lea rax,[gcController]; call (*gcControllerState).startCycle.
+  code.clear();
+  add(kGcStart, "\x48\x8d\x05", kGc + l_.gc_heap_live);
+  add(kGcStart, "\x48\x8d\x05", kGc);
+  add(kGcStart, "\xe8", kStartCycle);
+  code.resize(0x40, '\xcc');
+  mem_.Put(kGcStart, code);
+
   auto g = FindBooksGlobals(bin_, mem_, 0, l_);
   ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->gc_controller.addr, kGc) << g->gc_controller.how;
+  EXPECT_NE(g->gc_controller.how.find("receiver"), std::string::npos)
+      << g->gc_controller.how;
   EXPECT_EQ(g->sched.addr, kSched) << g->sched.how;
   EXPECT_EQ(g->gomaxprocs.addr, kGomaxprocs) << g->gomaxprocs.how;
   EXPECT_EQ(g->allp.addr, kAllp) << g->allp.how;
