@@ -215,8 +215,9 @@ int BooksGcCommand(const CommandLine& cl) {
   for (;;) {
     absl::StatusOr<BooksSnapshot> snap = opened->books->Read(memory);
     if (absl::IsNotFound(snap.status())) break;  // exited
-    if (!snap.ok())
+    if (!snap.ok()) {
       return Fail(absl::StrCat("gc --books: ", snap.status().message()));
+    }
     if (!snap->pause_ring.ok()) {
       return Fail(
           absl::StrCat("gc --books: ", snap->pause_ring.status().message()));

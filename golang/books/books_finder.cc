@@ -265,9 +265,11 @@ class Finder {
       }
     }
     std::vector<std::pair<int, uint64_t>> by_count;
+    by_count.reserve(count.size());
     for (const auto& [addr, n] : count) by_count.push_back({n, addr});
     std::sort(by_count.rbegin(), by_count.rend());
     std::vector<Candidate> out;
+    out.reserve(by_count.size());
     for (const auto& [n, addr] : by_count) {
       out.push_back(
           Candidate{addr, absl::StrCat("receiver of ", n,
@@ -492,8 +494,9 @@ class Finder {
   // The alllink chain from *a ends within bounds, and has as many Ms as
   // sched says exist (mnext - nmfreed, give or take one being made).
   absl::Status CheckAllm(uint64_t a) {
-    if (layout_.m_alllink < 0)
+    if (layout_.m_alllink < 0) {
       return absl::FailedPreconditionError("no m.alllink");
+    }
     absl::StatusOr<uint64_t> mp = memory_.ReadU64(a);
     if (!mp.ok()) return mp.status();
     int n = 0;

@@ -145,8 +145,9 @@ std::vector<BooksMetric> BooksMetrics(const BooksSnapshot& snap) {
       case BooksSeries::kMutexWait:
         m.status = snap.mutex_wait_ns.status();
         // float64(int64 ns) / 1e9, as metrics.go computes it.
-        if (m.status.ok())
+        if (m.status.ok()) {
           m.f64 = static_cast<double>(*snap.mutex_wait_ns) / 1e9;
+        }
         break;
       case BooksSeries::kGomaxprocs:
         u64(snap.gomaxprocs, same);

@@ -54,8 +54,8 @@ absl::Status Pending(const absl::Status& from) {
   return from.ok() ? absl::UnknownError("not computed") : from;
 }
 
-absl::Status Implausible(std::string msg) {
-  return absl::DataLossError(std::move(msg));
+absl::Status Implausible(absl::string_view msg) {
+  return absl::DataLossError(msg);
 }
 
 // Reads `size` bytes of a struct at `addr`.
@@ -123,7 +123,10 @@ const char* BooksSeriesName(BooksSeries s) {
 
 RuntimeBooks::RuntimeBooks(BooksLayout layout, BooksGlobals globals, int minor,
                            BooksOptions options)
-    : layout_(layout), globals_(globals), minor_(minor), options_(options) {}
+    : layout_(layout),
+      globals_(std::move(globals)),
+      minor_(minor),
+      options_(options) {}
 
 absl::StatusOr<std::unique_ptr<RuntimeBooks>> RuntimeBooks::Open(
     const GoBinary& binary, const MemorySource& memory, uint64_t load_bias,
@@ -255,8 +258,9 @@ absl::StatusOr<BooksSnapshot> RuntimeBooks::Read(const MemorySource& memory) {
     if (!from->has(off, size)) return Implausible("histogram out of struct");
     absl::StatusOr<std::vector<uint64_t>> counts =
         TimeHistogramCounts(from->View(off, size), layout_);
-    if (!counts.ok())
+    if (!counts.ok()) {
       return absl::FailedPreconditionError(counts.status().message());
+    }
     BooksHistogram h;
     h.boundaries = &TimeHistogramBoundaries(minor_);
     if (h.boundaries->size() != counts->size() + 1) {
