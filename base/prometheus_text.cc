@@ -83,6 +83,24 @@ void MetricFamily::AddHistogram(MetricLabels labels,
   family_.metric.push_back(std::move(m));
 }
 
+void MetricFamily::AddHistogramCounts(MetricLabels labels,
+                                      std::vector<double> upper_bounds,
+                                      std::vector<uint64_t> counts,
+                                      double sum) {
+  counts.resize(upper_bounds.size() + 1);
+  prometheus::ClientMetric m = WithLabels(std::move(labels));
+  uint64_t cumulative = 0;
+  m.histogram.bucket.reserve(upper_bounds.size());
+  for (size_t i = 0; i < upper_bounds.size(); ++i) {
+    cumulative += counts[i];
+    m.histogram.bucket.push_back({cumulative, upper_bounds[i]});
+  }
+  // The serializer writes the +Inf bucket as the count.
+  m.histogram.sample_count = cumulative + counts.back();
+  m.histogram.sample_sum = sum;
+  family_.metric.push_back(std::move(m));
+}
+
 void MetricFamily::Merge(MetricFamily&& other) {
   for (prometheus::ClientMetric& m : other.family_.metric) {
     family_.metric.push_back(std::move(m));

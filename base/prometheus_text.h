@@ -61,6 +61,11 @@ class MetricFamily {
   void Add(MetricLabels labels, double value);
   // A histogram sample (the family must be a histogram).
   void AddHistogram(MetricLabels labels, const Histogram& histogram);
+  // A histogram sample from counts kept elsewhere (e.g. a Go runtime
+  // histogram): `counts` per bucket, not cumulative, one per upper bound
+  // plus a last one for +Inf.
+  void AddHistogramCounts(MetricLabels labels, std::vector<double> upper_bounds,
+                          std::vector<uint64_t> counts, double sum);
   // Appends other's samples (same name and type).
   void Merge(MetricFamily&& other);
 

@@ -42,7 +42,14 @@ std::vector<CommandSpec> MakeCommands() {
   for (const char* type : {"block", "sched-latency", "wall"}) {
     out.push_back({{"profile", type}, profile});
   }
-  out.push_back({{"gc"}, Concat(kSelectorFlags, {{"duration"}})});
+  // --books reads the pause ring of one process directly, without gspyd.
+  out.push_back({{"gc"},
+                 Concat(kSelectorFlags, {{"duration"},
+                                         {"books", true},
+                                         {"interval"},
+                                         {"no-symtab", true}})});
+  // The runtime's books of one process, read directly, without gspyd.
+  out.push_back({{"books"}, {{"pid"}, {"json", true}, {"no-symtab", true}}});
   out.push_back({{"goroutines"},
                  Concat(kSelectorFlags, {{"filter"},
                                          {"system", true},

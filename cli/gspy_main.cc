@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cli/books_command.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -74,6 +75,18 @@ commands:
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)
       --duration=60s            how long to watch (ends early when all exit)
+      --books --pid=PID         instead, every cycle's pause from the process's
+                                own pause ring (MemStats.PauseNs), read from
+                                its memory here: no gspyd, no probe
+      --interval=100ms          how often --books reads the ring
+  books --pid=PID               the runtime's own books (runtime/metrics values:
+                                GC cycles, heap goal, pause and scheduling
+                                histograms, GOMAXPROCS, ...) and the GC pause
+                                ring, read from the process's memory here, no
+                                gspyd, no probe, no stop (needs CAP_SYS_PTRACE)
+      --json                    as JSON, by runtime/metrics name
+      --no-symtab               find the runtime's globals as in a stripped
+                                binary even when .symtab has them
   goroutines                    every goroutine, read from outside without
                                 stopping the process: printed like Go's
                                 debug=2 (state, wait, labels, stack, creator)
@@ -423,7 +436,9 @@ int main(int argc, char** argv) {
   auto stub = gspy::v1::Profiler::NewStub(channel);
   if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
+  if (pos[0] == "books") return gspy::BooksCommand(*cl);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
+  if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);
     return gspy::WatchGc(*gc_stub, *cl);

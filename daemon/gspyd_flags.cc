@@ -71,9 +71,22 @@ ABSL_FLAG(std::string, node_name, "",
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "
           "empty for none, port 0 picks a free port");
-ABSL_FLAG(bool, metrics_gc, Defaults().gc_metrics.watch_gc,
-          "with --metrics-listen, watch the GC of every Go process found and "
-          "export its pauses and cycles");
+ABSL_FLAG(bool, metrics_gc, Defaults().metrics_gc,
+          "with --metrics-listen, export the GC cycles and pauses of every Go "
+          "process found");
+ABSL_FLAG(bool, metrics_gc_probes, Defaults().metrics_gc_probes,
+          "with --metrics-gc, take the GC series from uprobes on each Go "
+          "process's runtime (adds gspy_go_stw_pauses_total by reason) "
+          "instead of reading its runtime books (no probe; pauses in Go's own "
+          "histogram buckets)");
+ABSL_FLAG(
+    bool, metrics_books, Defaults().books.runtime_metrics,
+    "with --metrics-listen, export every Go process's own runtime/metrics "
+    "values (gspy_go_gc_*, gspy_go_sched_*, ...), read from its memory "
+    "at each scrape (no probe, no stop)");
+ABSL_FLAG(int, metrics_books_max_processes,
+          static_cast<int>(Defaults().books.max_processes),
+          "most Go processes whose runtime books a scrape reads");
 ABSL_FLAG(absl::Duration, metrics_gc_rescan, Defaults().gc_metrics.rescan,
           "how often to look for new and exited Go processes for the metrics");
 ABSL_FLAG(int, metrics_gc_max_processes,
@@ -165,7 +178,13 @@ GspydOptions GspydOptionsFromFlags() {
   o.kube.node_name = absl::GetFlag(FLAGS_node_name);
 
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  o.gc_metrics.watch_gc = absl::GetFlag(FLAGS_metrics_gc);
+  o.metrics_gc = absl::GetFlag(FLAGS_metrics_gc);
+  o.metrics_gc_probes = absl::GetFlag(FLAGS_metrics_gc_probes);
+  o.gc_metrics.watch_gc = o.metrics_gc && o.metrics_gc_probes;
+  o.books.gc_series = o.metrics_gc && !o.metrics_gc_probes;
+  o.books.runtime_metrics = absl::GetFlag(FLAGS_metrics_books);
+  o.books.max_processes =
+      NonNegative(absl::GetFlag(FLAGS_metrics_books_max_processes));
   o.gc_metrics.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);
   o.gc_metrics.max_processes =
       NonNegative(absl::GetFlag(FLAGS_metrics_gc_max_processes));

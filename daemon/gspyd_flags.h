@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "daemon/api/profiler_service.h"
+#include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
 #include "daemon/export/push/push_mode.h"
@@ -36,7 +37,12 @@ struct GspydOptions {
   KubeOptions kube;
   // Empty: no metrics server; then none of the metrics options matter.
   std::string metrics_listen;
+  // The GC series: from the runtime's books (books.gc_series), or, with
+  // metrics_gc_probes, from uprobes (gc_metrics.watch_gc).
+  bool metrics_gc = true;
+  bool metrics_gc_probes = false;
   GcMetricsOptions gc_metrics;
+  BooksCollectorOptions books;
   bool metrics_goroutines = true;
   GoroutineStateOptions goroutine_states;
   PushOptions push;

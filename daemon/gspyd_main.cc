@@ -21,6 +21,7 @@
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/export/metrics/block_collector.h"
+#include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<gspy::BpfStatsCollector> bpf_stats;
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
   std::unique_ptr<gspy::GoroutineStateCollector> goroutine_states;
+  std::unique_ptr<gspy::BooksCollector> books;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
   const std::string& metrics_listen = flags.metrics_listen;
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
@@ -190,6 +192,12 @@ int main(int argc, char** argv) {
                        [c = goroutine_states.get()](gspy::MetricFamilies* out) {
                          c->Collect(out);
                        });
+    }
+    if (flags.books.runtime_metrics || flags.books.gc_series) {
+      books = std::make_unique<gspy::BooksCollector>(flags.books, &processes);
+      metrics.Register("books", [c = books.get()](gspy::MetricFamilies* out) {
+        c->Collect(out);
+      });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     metrics.Register("block",

@@ -20,8 +20,6 @@
 namespace gspy {
 namespace {
 
-using MemberMap = absl::flat_hash_map<std::string, int32_t>;
-
 // Member name -> DW_AT_data_member_location for a structure DIE.
 MemberMap Members(Dwarf_Die* st) {
   MemberMap out;
@@ -139,7 +137,8 @@ class SparseCopy {
 
 }  // namespace
 
-absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
+absl::StatusOr<absl::flat_hash_map<std::string, DwarfStruct>> StructsFromDwarf(
+    std::string_view elf_bytes, const std::vector<std::string>& names) {
   if (absl::Status st = CheckCompressedSections(elf_bytes); !st.ok()) {
     return st;
   }
@@ -159,13 +158,12 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
     return absl::NotFoundError(
         absl::StrCat("no usable DWARF: ", dwarf_errmsg(-1)));
   }
-  MemberMap g, m, gobuf;
-  bool have_g = false, have_m = false, have_gobuf = false;
+  absl::flat_hash_map<std::string, DwarfStruct> out;
   Dwarf_Off off = 0, next;
   size_t hsize;
   int cus = 0;
   int64_t dies = 0;
-  while (!(have_g && have_m && have_gobuf) && ++cus < 100000 &&
+  while (out.size() < names.size() && ++cus < 100000 &&
          dwarf_nextcu(h.dwarf, off, &next, &hsize, nullptr, nullptr, nullptr) ==
              0) {
     Dwarf_Die cu;
@@ -175,17 +173,19 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
         do {
           if (dwarf_tag(&die) != DW_TAG_structure_type) continue;
           const char* name = dwarf_diename(&die);
-          if (name == nullptr) continue;
-          if (!have_g && std::strcmp(name, "runtime.g") == 0) {
-            g = Members(&die);
-            have_g = true;
-          } else if (!have_m && std::strcmp(name, "runtime.m") == 0) {
-            m = Members(&die);
-            have_m = true;
-          } else if (!have_gobuf && std::strcmp(name, "runtime.gobuf") == 0) {
-            gobuf = Members(&die);
-            have_gobuf = true;
+          if (name == nullptr || out.contains(name)) continue;
+          if (std::find(names.begin(), names.end(), name) == names.end()) {
+            continue;
           }
+          DwarfStruct st;
+          Dwarf_Word size;
+          Dwarf_Attribute attr;
+          if (dwarf_attr(&die, DW_AT_byte_size, &attr) != nullptr &&
+              dwarf_formudata(&attr, &size) == 0 && size <= INT32_MAX) {
+            st.size = static_cast<int32_t>(size);
+          }
+          st.members = Members(&die);
+          out.emplace(name, std::move(st));
           // Bounded: a hostile DW_AT_sibling can point backwards.
         } while (++dies < 10'000'000 && dwarf_siblingof(&die, &die) == 0);
       }
@@ -193,9 +193,19 @@ absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
     if (next <= off) break;
     off = next;
   }
-  if (!have_g || !have_m || !have_gobuf) {
+  return out;
+}
+
+absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
+  auto structs =
+      StructsFromDwarf(elf_bytes, {"runtime.g", "runtime.m", "runtime.gobuf"});
+  if (!structs.ok()) return structs.status();
+  if (structs->size() != 3) {
     return absl::NotFoundError("DWARF lacks runtime.g/runtime.m/runtime.gobuf");
   }
+  const MemberMap& g = (*structs)["runtime.g"].members;
+  const MemberMap& m = (*structs)["runtime.m"].members;
+  const MemberMap& gobuf = (*structs)["runtime.gobuf"].members;
   RuntimeLayout l;
   l.source = LayoutSource::kDwarf;
   l.g_m = Get(g, "m");

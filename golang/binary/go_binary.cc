@@ -70,6 +70,10 @@ class GoBinaryImpl final : public GoBinary {
   const absl::StatusOr<RuntimeLayout>& runtime_layout() const override {
     return layout_;
   }
+  const absl::StatusOr<BooksLayout>& books_layout() const override;
+  std::optional<uint64_t> SymbolAddress(std::string_view name) const override {
+    return elf_->SymbolValue(name);
+  }
   bool Symbolize(uint64_t pc, std::vector<Frame>* out) const override;
   std::optional<FuncInfo> FindFunction(uint64_t pc) const override;
   std::optional<FuncInfo> FindFunctionByName(
@@ -110,6 +114,9 @@ class GoBinaryImpl final : public GoBinary {
   std::string_view goarch_;
   std::vector<LoadSegment> segments_;
   absl::StatusOr<RuntimeLayout> layout_ = absl::UnknownError("not computed");
+
+  mutable std::once_flag books_once_;
+  mutable absl::StatusOr<BooksLayout> books_ = absl::UnknownError("unset");
 
   // Name index for FindFunctionByName, built on first use.
   mutable std::once_flag name_index_once_;
@@ -199,6 +206,28 @@ void GoBinaryImpl::ComputeLayout() {
   layout_ = *std::move(l);
 }
 
+const absl::StatusOr<BooksLayout>& GoBinaryImpl::books_layout() const {
+  std::call_once(books_once_, [this] {
+    const std::optional<int> minor = GoMinorVersion(build_info_.go_version);
+    if (elf_->FindSection(".debug_info") != nullptr ||
+        elf_->FindSection(".zdebug_info") != nullptr) {
+      books_ = BooksLayoutFromDwarf(bytes_);
+      if (books_.ok()) return;
+    }
+    std::optional<BooksLayout> row;
+    if (minor) row = BuiltinBooksLayout(*minor);
+    if (row) {
+      books_ = *row;
+      return;
+    }
+    books_ = absl::FailedPreconditionError(absl::StrCat(
+        build_info_.go_version.empty() ? "unknown Go version"
+                                       : build_info_.go_version,
+        ": no DWARF and no built-in books layout for this Go version"));
+  });
+  return books_;
+}
+
 bool GoBinaryImpl::Symbolize(uint64_t pc, std::vector<Frame>* out) const {
   if (cache_.Lookup(pc, out)) return true;
   auto f = FuncFor(pc);
@@ -242,6 +271,12 @@ std::optional<int32_t> GoBinaryImpl::SpDelta(uint64_t pc) const {
 }
 
 }  // namespace
+
+const absl::StatusOr<BooksLayout>& GoBinary::books_layout() const {
+  static const auto* unknown = new absl::StatusOr<BooksLayout>(
+      absl::UnimplementedError("this GoBinary has no books layout"));
+  return *unknown;
+}
 
 absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::Open(
     const std::string& path) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "golang/binary/books_layout.h"
 #include "golang/binary/runtime_layout.h"
 
 namespace gspy {
@@ -80,6 +81,17 @@ class GoBinary {
   // binary has it, else from the generated table keyed by Go version. An
   // error naming the version when neither knows it; never guessed offsets.
   virtual const absl::StatusOr<RuntimeLayout>& runtime_layout() const = 0;
+
+  // Offsets of the runtime's books (runtime.mstats, schedt, ...): from DWARF
+  // when the binary has it, else from the generated table. Computed on first
+  // use (a DWARF pass). The default is "unknown" for fakes.
+  virtual const absl::StatusOr<BooksLayout>& books_layout() const;
+
+  // The link-time address of a symbol from .symtab/.dynsym; nullopt for a
+  // stripped binary or an unknown name.
+  virtual std::optional<uint64_t> SymbolAddress(std::string_view name) const {
+    return std::nullopt;
+  }
 
   // Appends the frames at `pc` (a link-time virtual address), innermost
   // first, as Go's traceback shows them: inlined callees first, the physical

@@ -31,7 +31,18 @@ func (hh *harness) gcworkBuild(t *testing.T, toolchain string, ldflags string) s
 // -ldflags=ldflags, or -buildmode=pie when ldflags is "pie".
 func (hh *harness) buildWorkload(t *testing.T, name, toolchain, ldflags string) string {
 	t.Helper()
+	return hh.buildWorkloadCgo(t, name, toolchain, ldflags, false)
+}
+
+// buildWorkloadCgo is buildWorkload with CGO_ENABLED=1 when cgo is set.
+func (hh *harness) buildWorkloadCgo(t *testing.T, name, toolchain, ldflags string, cgo bool) string {
+	t.Helper()
 	key := name + "-" + toolchain + "-" + ldflags
+	cgoEnabled := "0"
+	if cgo {
+		key += "-cgo"
+		cgoEnabled = "1"
+	}
 	hh.buildMu.Lock()
 	defer hh.buildMu.Unlock()
 	if bin, ok := hh.builds[key]; ok {
@@ -48,7 +59,7 @@ func (hh *harness) buildWorkload(t *testing.T, name, toolchain, ldflags string) 
 	args = append(args, ".")
 	cmd := exec.Command(hh.goBin, args...)
 	cmd.Dir = filepath.Join(filepath.Dir(hh.cpuworkSrc), name)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgoEnabled, "GOFLAGS=-buildvcs=false")
 	if toolchain != "" {
 		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+toolchain)
 	}

@@ -35,7 +35,7 @@ func goroutineSeries(fams map[string]*dto.MetricFamily, pid int) (states, reason
 func TestGoroutineStateMetrics(t *testing.T) {
 	hh := env(t)
 	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
-	for _, tc := range []goroutineCase{{"", ""}, {"go1.18.10", "-s -w"}, {"go1.24.13", ""}} {
+	for _, tc := range []goroutineCase{{"", ""}, {"", "pie"}, {"go1.18.10", "-s -w"}, {"go1.24.13", ""}} {
 		t.Run(tc.name(), func(t *testing.T) {
 			bin := hh.buildWorkload(t, "goroutines", tc.toolchain, tc.ldflags)
 			w := startGcwork(t, bin, "-profile="+filepath.Join(t.TempDir(), "go.txt"))

@@ -83,14 +83,15 @@ func gcNumbersOf(t *testing.T, fams map[string]*dto.MetricFamily, pid int) (gcNu
 	return n, true
 }
 
-// TestMetrics: gspyd --metrics-listen exports, for a Go process it found by
-// itself, exactly the GC cycles and GC pauses the process's own
-// runtime/metrics count over the same window, plus health counters that a
-// Prometheus parser accepts.
+// TestMetrics: gspyd --metrics-listen --metrics-gc-probes exports, for a Go
+// process it found by itself, exactly the GC cycles and GC pauses the
+// process's own runtime/metrics count over the same window, plus health
+// counters that a Prometheus parser accepts.
 func TestMetrics(t *testing.T) {
 	hh := env(t)
 	bin := hh.gcworkBuild(t, "", "")
-	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc-rescan=1s")
+	// The uprobe source: the books one (the default) has no reasons.
+	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc-rescan=1s", "--metrics-gc-probes")
 
 	resp, err := http.Get("http://" + d.metricsAddr + "/healthz")
 	if err != nil {

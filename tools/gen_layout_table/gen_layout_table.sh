@@ -1,7 +1,9 @@
 #!/bin/bash
-# Regenerates golang/binary/layout_table.cc: builds a tiny Go program with
-# each toolchain (downloaded through the module proxy by GOTOOLCHAIN) and
-# reads runtime.g/m/gobuf offsets from its DWARF with gen_layout_table.
+# Regenerates golang/binary/layout_table.cc and books_layout_table.cc: builds
+# a tiny Go program with each toolchain (downloaded through the module proxy
+# by GOTOOLCHAIN) and reads runtime.g/m/gobuf offsets (and those of the
+# runtime's books: mstats, schedt, gcControllerState, ...) from its DWARF
+# with gen_layout_table.
 #
 # Usage: tools/gen_layout_table/gen_layout_table.sh [GEN_BINARY] [go1.NN.P...]
 set -euo pipefail
@@ -34,11 +36,15 @@ for v in "${versions[@]}"; do
   (cd "$work" && GOENV=off GOFLAGS= GOTOOLCHAIN=$v CGO_ENABLED=0 go build -o "bin-$v" .)
   bins+=("$work/bin-$v")
 done
-"$gen" "${bins[@]}" > "$repo/golang/binary/layout_table.cc.new"
-mv "$repo/golang/binary/layout_table.cc.new" \
-  "$repo/golang/binary/layout_table.cc"
-# The checked-in table is clang-formatted; keep regenerations diff-clean.
-if command -v clang-format >/dev/null; then
-  clang-format -i "$repo/golang/binary/layout_table.cc"
-fi
-echo "wrote golang/binary/layout_table.cc" >&2
+# Both tables come from the same binaries; write them next to each other.
+for table in layout_table books_layout_table; do
+  flag=
+  [ "$table" = books_layout_table ] && flag=--books
+  "$gen" $flag "${bins[@]}" > "$repo/golang/binary/$table.cc.new"
+  mv "$repo/golang/binary/$table.cc.new" "$repo/golang/binary/$table.cc"
+  # The checked-in tables are clang-formatted; keep regenerations diff-clean.
+  if command -v clang-format >/dev/null; then
+    clang-format -i "$repo/golang/binary/$table.cc"
+  fi
+  echo "wrote golang/binary/$table.cc" >&2
+done

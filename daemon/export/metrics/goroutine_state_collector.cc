@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "daemon/export/metrics/gc_process_stats.h"
 #include "golang/goroutines/g_struct.h"
 #include "golang/goroutines/goroutine_dump.h"
 #include "golang/goroutines/memory_source.h"
-#include "daemon/export/metrics/gc_process_stats.h"
 
 namespace gspy {
 namespace {
@@ -63,8 +63,12 @@ void GoroutineStateCollector::Collect(MetricFamilies* out) {
       continue;
     }
     ProcessMemory memory(proc.pid);
+    // The listing leaves the mappings out; a PIE's load bias needs them.
+    absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
     absl::StatusOr<GoroutineDump> dump =
-        TakeGoroutineDump(*proc.binary, memory, proc.load_bias, dump_options);
+        full.ok() ? TakeGoroutineDump(*full->binary, memory, full->load_bias,
+                                      dump_options)
+                  : absl::StatusOr<GoroutineDump>(full.status());
     ++reads;
     if (!dump.ok()) {
       // Gone meanwhile, or no allgs to be found: no series for it.

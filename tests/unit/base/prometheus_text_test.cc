@@ -160,3 +160,25 @@ TEST(MetricFamilyTest, MergeKeepsBothSamples) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// Counts kept elsewhere (a Go runtime histogram): per bucket in, cumulative
+// out, the last count in +Inf, _count their total.
+TEST(PrometheusTextTest, HistogramFromCounts) {
+  MetricFamily f("gspy_test_lat_seconds", MetricType::kHistogram, "Lat.");
+  f.AddHistogramCounts({{"pid", "7"}}, {0, 0.5}, {1, 2, 4}, 1.5);
+  EXPECT_EQ(WriteFamilies({f}),
+            R"(# HELP gspy_test_lat_seconds Lat.
+# TYPE gspy_test_lat_seconds histogram
+gspy_test_lat_seconds_count{pid="7"} 7
+gspy_test_lat_seconds_sum{pid="7"} 1.5
+gspy_test_lat_seconds_bucket{pid="7",le="0"} 1
+gspy_test_lat_seconds_bucket{pid="7",le="0.5"} 3
+gspy_test_lat_seconds_bucket{pid="7",le="+Inf"} 7
+)");
+}
+
+}  // namespace
+}  // namespace gspy

@@ -31,6 +31,13 @@ class FakeGoBinary : public GoBinary {
   }
   // For readers of runtime structs (goroutine dumps): a real layout.
   void set_runtime_layout(RuntimeLayout layout) { layout_ = std::move(layout); }
+  // For readers of the runtime's books.
+  void set_books_layout(BooksLayout layout) { books_ = layout; }
+  void set_go_version(std::string v) { info_.go_version = std::move(v); }
+  // .symtab entries; none means a stripped binary.
+  void set_symbols(std::map<std::string, uint64_t> symbols) {
+    symbols_ = std::move(symbols);
+  }
 
   const BuildInfo& build_info() const override { return info_; }
   std::string_view goarch() const override { return "amd64"; }
@@ -38,6 +45,14 @@ class FakeGoBinary : public GoBinary {
   const std::vector<LoadSegment>& segments() const override { return segs_; }
   const absl::StatusOr<RuntimeLayout>& runtime_layout() const override {
     return layout_;
+  }
+  const absl::StatusOr<BooksLayout>& books_layout() const override {
+    return books_;
+  }
+  std::optional<uint64_t> SymbolAddress(std::string_view name) const override {
+    auto it = symbols_.find(std::string(name));
+    if (it == symbols_.end()) return std::nullopt;
+    return it->second;
   }
   bool Symbolize(uint64_t pc, std::vector<Frame>* out) const override {
     const Func* f = Find(pc);
@@ -83,6 +98,8 @@ class FakeGoBinary : public GoBinary {
   BuildInfo info_;
   std::vector<LoadSegment> segs_;
   absl::StatusOr<RuntimeLayout> layout_;
+  absl::StatusOr<BooksLayout> books_ = absl::UnimplementedError("no books");
+  std::map<std::string, uint64_t> symbols_;
 };
 
 // A process of a FakeGoBinary with main.work (inlining main.hash) at

@@ -80,6 +80,8 @@ func main() {
 	seconds := flag.Float64("seconds", 3, "how long to allocate after the go line")
 	workers := flag.Int("workers", 2, "allocating goroutines")
 	readMemStats := flag.Int("readmemstats", 0, "runtime.ReadMemStats calls (each stops the world) spread over the window")
+	// A reader of the process's own memory (gspyd's books) needs it alive.
+	linger := flag.Duration("linger", 0, "how long to stay, idle, after the done line")
 	flag.Parse()
 
 	out := json.NewEncoder(os.Stdout)
@@ -169,6 +171,7 @@ func main() {
 		"numgc_after":     after.cycles,
 		"allocs":          atomic.LoadInt64(&allocs),
 	})
+	time.Sleep(*linger)
 }
 
 // otherDelta is the count of non-GC pauses over the window, -1 when this Go

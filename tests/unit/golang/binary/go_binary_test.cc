@@ -345,6 +345,23 @@ TEST_P(GoBinaryVariantTest, RuntimeLayout) {
   ExpectSameOffsets(*layout, *row);
 }
 
+// The books offsets (mstats, schedt, ...) follow the same rule: DWARF when
+// the binary has it, else the generated row, and both agree.
+TEST_P(GoBinaryVariantTest, BooksLayout) {
+  const auto& books = bin_->books_layout();
+  ASSERT_TRUE(books.ok()) << books.status();
+  EXPECT_GT(books->mstats_numgc, 0);
+  EXPECT_GT(books->sched_time_to_run, 0);
+  EXPECT_GT(books->time_histogram_buckets(), 0);
+  if (bin_->goarch() != "amd64") return;  // the table holds amd64 rows
+  auto minor = GoMinorVersion(variant_->go_version);
+  ASSERT_TRUE(minor.has_value());
+  auto row = BuiltinBooksLayout(*minor);
+  ASSERT_TRUE(row.has_value()) << "books_layout_table.cc lacks go1." << *minor
+                               << "; rerun tools/gen_layout_table";
+  EXPECT_EQ(BooksFieldValues(*books), BooksFieldValues(*row));
+}
+
 // Const methods are used from several sampler threads at once; the lazily
 // built name index must be safe to race on (run under TSan/ASan too).
 TEST_P(GoBinaryVariantTest, ConcurrentLookups) {
@@ -396,6 +413,17 @@ TEST(LayoutTableTest, LabelsLayoutByVersion) {
   EXPECT_EQ(LabelsLayoutForMinor(23), LabelsLayout::kMap);
   EXPECT_EQ(LabelsLayoutForMinor(24), LabelsLayout::kSlice);
   EXPECT_FALSE(BuiltinRuntimeLayout(99).has_value());
+}
+
+TEST(LayoutTableTest, BooksHistogramGeometryByVersion) {
+  // 1.18/1.19: [720]uint64 counts, no overflow; 1.20+: [160] and overflow.
+  EXPECT_EQ(BuiltinBooksLayout(18)->time_histogram_buckets(), 720);
+  EXPECT_EQ(BuiltinBooksLayout(18)->th_overflow, -1);
+  EXPECT_EQ(BuiltinBooksLayout(20)->time_histogram_buckets(), 160);
+  EXPECT_EQ(BuiltinBooksLayout(20)->th_overflow, 1288);
+  EXPECT_EQ(BuiltinBooksLayout(21)->sched_stw_total_time_gc, -1);
+  EXPECT_GT(BuiltinBooksLayout(22)->sched_stw_total_time_gc, 0);
+  EXPECT_FALSE(BuiltinBooksLayout(99).has_value());
 }
 
 }  // namespace

@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/books
+
+go 1.18
