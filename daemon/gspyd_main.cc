@@ -41,6 +41,7 @@
 #include "daemon/sources/cpu/cpu_sampler.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/aggregation/cpu_sessions.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "gRPC address to serve on; port 0 picks a free port");
@@ -69,6 +70,16 @@ ABSL_FLAG(absl::Duration, block_detach_window, absl::Seconds(1),
           "attached window of the block probes' trap duty cycle");
 ABSL_FLAG(double, block_detach_min_fraction, 0.05,
           "smallest share of time the block probes stay attached");
+ABSL_FLAG(double, sampled_cpu_budget, 0.01,
+          "sampled block, sched-latency and wall pulls (the default; --exact "
+          "on the CLI uses the uprobes): gspyd's CPU time per watched "
+          "process, as a fraction of one core; sweeps of its goroutines are "
+          "spaced to stay within it");
+ABSL_FLAG(absl::Duration, sampled_min_interval, absl::Milliseconds(10),
+          "shortest time between two sweeps of a process's goroutines");
+ABSL_FLAG(absl::Duration, sampled_max_interval, absl::Seconds(1),
+          "longest time between two sweeps of a process's goroutines (a "
+          "process too costly for the budget is still swept this often)");
 ABSL_FLAG(std::string, kube_api, "",
           "Kubernetes API server for pod metadata: a URL (https://host:port or "
           "http://...), \"none\", or empty for the in-cluster service account "
@@ -228,6 +239,15 @@ int main(int argc, char** argv) {
   }
   gspy::ProfilerService service(options, &processes, &sessions,
                                 block_tracker->get());
+  gspy::SampledTrackerOptions sampled_options;
+  sampled_options.budget.cpu_fraction =
+      std::clamp(absl::GetFlag(FLAGS_sampled_cpu_budget), 1e-5, 1.0);
+  sampled_options.budget.min_interval = std::max(
+      absl::GetFlag(FLAGS_sampled_min_interval), absl::Microseconds(100));
+  sampled_options.budget.max_interval =
+      absl::GetFlag(FLAGS_sampled_max_interval);
+  gspy::SampledTracker sampled_tracker(sampled_options);
+  service.set_sampled_tracker(&sampled_tracker);
 
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();

@@ -32,6 +32,10 @@ grpc::Status ProfilerService::ListTargets(
       t->add_probes("gc");
     }
     if (block_tracker_->Attached(proc.pid)) t->add_probes("block");
+    // Not a probe: a sampled pull reads its goroutines now.
+    if (sampled_tracker_ != nullptr && sampled_tracker_->Attached(proc.pid)) {
+      t->add_probes("sampled");
+    }
     for (const auto& [k, v] : proc.metadata.labels) {
       (*t->mutable_metadata())[k] = v;
     }
