@@ -82,7 +82,7 @@ absl::StatusOr<bool> GoroutineSampler::ReadWait(uint64_t addr, const GFields& g,
   UnwoundStack stack = UnwindSaved(
       memory_, binary_, load_bias_,
       SavedContext{g.sched_pc, g.sched_sp, g.sched_bp, g.stack_lo, g.stack_hi},
-      options_.max_frames);
+      options_.max_frames, WrapperFrames::kKeep);
   out->stack_complete = stack.complete;
   out->stack.reserve(stack.pcs.size());
   for (uint64_t pc : stack.pcs) out->stack.push_back(pc + load_bias_);
