@@ -90,13 +90,12 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
   key.pid = pid;
   absl::MutexLock lock(&mu_);
   if (!processes_.contains(pid)) return;
+  constexpr size_t kMaxSwept = 1 << 20;
+  if (swept_.size() > kMaxSwept) swept_.clear();
   for (const GoroutineCharge& c : sweep.charges) {
     if (c.state != want) continue;
-    key.goid = options_.goroutine_ids ? c.goid : 0;
-    key.reason = want == SampledState::kWaiting ? c.wait_reason : 0;
-    // As in Add: the filter may look at labels the output leaves out.
-    key.labels = KeepOnly(c.wait->labels, options_.filter ? kAll : label_keys_);
-    key.stack = c.wait->stack;
+    const uint64_t goid = options_.goroutine_ids ? c.goid : 0;
+    const uint8_t reason = want == SampledState::kWaiting ? c.wait_reason : 0;
     // A wait already under way when this profile's first sweep came is new
     // to the profile.
     const double count = c.new_episode || span.first ? 1 : 0;
@@ -104,16 +103,28 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
     weighted_waits_ += count;
     if (count > 0 && !c.wait->stack_complete) ++partial_stacks_;
     if (count > 0 && c.wait->labels_error) ++labels_unreadable_;
-    auto it = values_.find(key);
-    if (it == values_.end()) {
-      if (values_.size() >= options_.max_stacks) {
-        dropped_ += static_cast<int64_t>(count);
-        continue;
+    auto [memo, fresh] =
+        swept_.try_emplace(SweptKey{pid, c.wait->id, reason, goid}, nullptr);
+    if (fresh) {
+      key.goid = goid;
+      key.reason = reason;
+      // As in Add: the filter may look at labels the output leaves out.
+      key.labels =
+          KeepOnly(c.wait->labels, options_.filter ? kAll : label_keys_);
+      key.stack = c.wait->stack;
+      auto it = values_.find(key);
+      if (it == values_.end() && values_.size() < options_.max_stacks) {
+        it = values_.emplace(key, Value{}).first;
       }
-      it = values_.emplace(key, Value{}).first;
+      if (it != values_.end()) memo->second = &it->second;
     }
-    it->second.count += count;
-    it->second.delay_ns += delay;
+    Value* v = memo->second;
+    if (v == nullptr) {
+      dropped_ += static_cast<int64_t>(count);
+      continue;
+    }
+    v->count += count;
+    v->delay_ns += delay;
   }
 }
 

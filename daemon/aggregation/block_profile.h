@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -105,6 +106,19 @@ class BlockProfile {
     double count = 0;  // weighted
     double delay_ns = 0;
   };
+  // A sampled wait as AddSweep met it before: the same wait gives the same
+  // Key, so later sweeps skip building and hashing it.
+  struct SweptKey {
+    int pid = 0;
+    uint64_t wait_id = 0;
+    uint8_t reason = 0;
+    uint64_t goid = 0;
+    bool operator==(const SweptKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const SweptKey& k) {
+      return H::combine(std::move(h), k.pid, k.wait_id, k.reason, k.goid);
+    }
+  };
   struct Process {
     GoProcess process;
     absl::StatusOr<WaitReasons> reasons;
@@ -114,7 +128,10 @@ class BlockProfile {
   const absl::flat_hash_set<std::string> label_keys_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
+  // Node-based: swept_ points into it.
+  absl::node_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
+  // Null: the wait's key was dropped (max_stacks). Cleared when large.
+  absl::flat_hash_map<SweptKey, Value*> swept_ ABSL_GUARDED_BY(mu_);
   int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
   double weighted_waits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;

@@ -14,11 +14,11 @@
 #define GSPY_DAEMON_SOURCES_SAMPLED_GOROUTINE_SAMPLER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "golang/binary/go_binary.h"
 #include "golang/goroutines/allgs_finder.h"
@@ -36,6 +36,9 @@ enum class SampledState : uint8_t {
 // What a wait looks like to the profiles; one per wait (or runnable spell),
 // cached while it lasts.
 struct SampledWait {
+  // Unique over all samplers, new for every stack unwound: what the
+  // aggregation remembers a wait by, so a known wait costs it one lookup.
+  uint64_t id = 0;
   std::vector<uint64_t> stack;  // runtime addresses, leaf first
   LabelList labels;             // sorted by key
   bool labels_error = false;    // unreadable; left out
@@ -96,7 +99,10 @@ class GoroutineSampler {
   // process is gone.
   absl::StatusOr<GoroutineSweep> Sweep(int64_t now_ns);
 
-  size_t cached_goroutines() const { return cache_.size(); }
+  // Goroutines alive at the last sweep, with their cached waits.
+  size_t cached_goroutines() const;
+  // Ranges the last sweep read (a test's view of the batching).
+  size_t read_ranges() const { return ranges_.size(); }
 
  private:
   // What the cache keys a stack by: a goroutine that has not run since
@@ -106,23 +112,31 @@ class GoroutineSampler {
     bool operator==(const WaitKey&) const = default;
   };
   struct Entry {
-    WaitKey key;
+    uint64_t g_addr = 0;  // allgs[i]; an entry is reset if it ever differs
+    bool live = false;    // seen alive since the g was last free
+    uint64_t goid = 0;
+    WaitKey key;  // of the cached stack
     uint8_t reason = 0;
     int64_t waitsince = 0;
     uint32_t base_status = 0;  // as last seen
-    uint64_t startpc = 0;
     bool system = false;
     bool has_wait = false;  // `wait` holds the stack of `key`
     SampledWait wait;
   };
+  // Where each allgs entry's head lands in `heads_`, read as few ranges: the
+  // heads of g's that lie close together in memory (g's are allocated from
+  // the same spans) are read as one range, so the kernel pins fewer pages.
+  // Redone only when allgs changes (it grows).
+  void Plan();
 
   GoroutineSampler(const GoBinary& binary, const MemorySource& memory,
                    uint64_t load_bias, const RuntimeLayout& layout,
                    uint64_t allgs, GoroutineSamplerOptions options);
-  // Unwinds and reads the labels of the goroutine in `g`; false when it
-  // changed meanwhile and what was read cannot be trusted.
-  absl::StatusOr<bool> ReadWait(uint64_t addr, const GFields& g,
-                                SampledWait* out) const;
+  // Reads the whole head of the goroutine whose hot fields are `hot`,
+  // unwinds it and reads its labels; false when it changed meanwhile and
+  // what was read cannot be trusted. Sets `startpc`.
+  absl::StatusOr<bool> ReadWait(uint64_t addr, const GFields& hot,
+                                SampledWait* out, uint64_t* startpc) const;
 
   const GoBinary& binary_;
   const MemorySource& memory_;
@@ -130,14 +144,20 @@ class GoroutineSampler {
   const RuntimeLayout layout_;
   const uint64_t allgs_;
   const GoroutineSamplerOptions options_;
-  const size_t head_size_;
+  // The head's bytes a sweep reads: stack bounds, sched, status, goid and
+  // the wait fields (labels and startpc lie further on, and are read when a
+  // wait is new).
+  const size_t hot_size_;
   int64_t last_ns_ = -1;
-  absl::flat_hash_map<uint64_t, Entry> cache_;  // by g address
-  // Reused buffers.
-  std::string array_;
+  // By allgs index (whose entries never change); a deque, because charges
+  // point into the entries.
+  std::deque<Entry> entries_;
+  // Reused buffers; the plan of the reads for `planned_array_`.
+  std::string array_, planned_array_;
   std::string heads_;
   std::vector<MemoryRange> ranges_;
-  std::vector<uint64_t> addrs_;
+  std::vector<int64_t> slot_;       // allgs index -> offset in heads_, -1
+  std::vector<uint32_t> range_of_;  // allgs index -> index in ranges_
   std::vector<bool> ok_;
 };
 

@@ -59,7 +59,7 @@ absl::Status SampledTracker::Attach(SampledSink* sink, const GoProcess& proc) {
     if (!sampler.ok()) return sampler.status();
     p->sampler = *std::move(sampler);
     // The baseline: the goroutines and their stacks as the window opens.
-    if (!SweepLocked(*p)) {
+    if (!SweepLocked(*p, /*baseline=*/true)) {
       return absl::NotFoundError(absl::StrCat("pid ", proc.pid, " is gone"));
     }
     p->next = absl::Now() + NextIntervalLocked(*p);
@@ -116,7 +116,7 @@ absl::Duration SampledTracker::NextIntervalLocked(const Process& p) {
   return p.budget.interval() * jitter(rng_);
 }
 
-bool SampledTracker::SweepLocked(Process& p) {
+bool SampledTracker::SweepLocked(Process& p, bool baseline) {
   const int64_t cpu_before = ThreadCpuNs();
   absl::StatusOr<GoroutineSweep> sweep = p.sampler->Sweep(MonotonicNs());
   if (!sweep.ok()) return false;
@@ -134,7 +134,7 @@ bool SampledTracker::SweepLocked(Process& p) {
   }
   // The sinks' aggregation is gspyd's work for this sweep too.
   const int64_t cpu = ThreadCpuNs() - cpu_before;
-  p.budget.Record(absl::Nanoseconds(cpu));
+  if (!baseline) p.budget.Record(absl::Nanoseconds(cpu));
   for (const Process::Sink& s : p.sinks) sink_stats_[s.sink].cpu_ns += cpu;
   return true;
 }

@@ -99,8 +99,11 @@ class SampledTracker {
 
   void Run();
   // Sweeps `p` now and hands the result to its sinks; false when the
-  // process is gone (then dropped by the caller).
-  bool SweepLocked(Process& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // process is gone (then dropped by the caller). The baseline sweep, which
+  // unwinds every goroutine once, does not count towards the budget's
+  // average: it would space the next sweeps for a cost that does not recur.
+  bool SweepLocked(Process& p, bool baseline = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration NextIntervalLocked(const Process& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

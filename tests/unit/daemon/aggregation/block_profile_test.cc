@@ -139,10 +139,13 @@ TEST(BlockProfileTest, IgnoresOtherPidsAndBoundsDistinctStacks) {
 
 // Sampled input: sweeps of goroutine states (daemon/sources/sampled).
 TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
-  SampledWait chan{kStack, {{"handler", "a"}}, false, true};
-  SampledWait other{{0x1010}, {}, false, false};
+  SampledWait chan{.id = 1,
+                   .stack = kStack,
+                   .labels = {{"handler", "a"}},
+                   .stack_complete = true};
+  SampledWait other{.id = 2, .stack = {0x1010}};
   auto charge = [](uint64_t goid, SampledState st, uint8_t reason, bool fresh,
-                   const SampledWait* w) {
+                   const SampledWait *w) {
     GoroutineCharge c;
     c.goid = goid;
     c.state = st;
@@ -181,7 +184,7 @@ TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
     if (metric == BlockMetric::kBlockDelay) {
       EXPECT_EQ(rows[0].reason, "chan receive");
       EXPECT_EQ(rows[0].handler, "a");
-      EXPECT_EQ(rows[0].count, 2);  // goroutines 1 and 3
+      EXPECT_EQ(rows[0].count, 2); // goroutines 1 and 3
       EXPECT_EQ(rows[0].delay, 10'000'000 + 2 * 12'000'000);
     } else {
       EXPECT_EQ(rows[0].count, 1);
@@ -199,7 +202,7 @@ TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
 }
 
 TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
-  SampledWait w{kStack, {}, false, true};
+  SampledWait w{.id = 1, .stack = kStack, .stack_complete = true};
   BlockProfileOptions opts;
   opts.window_start_ns = 15;
   BlockProfile profile(opts);
@@ -211,7 +214,7 @@ TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
   c.wait = &w;
   sweep.charges = {c};
   profile.AddSweep(7, sweep, {.from_ns = 10, .to_ns = 40, .first = true});
-  profile.AddSweep(7, sweep, {.from_ns = 0, .to_ns = 12});  // before it
+  profile.AddSweep(7, sweep, {.from_ns = 0, .to_ns = 12}); // before it
   std::string type;
   std::vector<Row> rows =
       Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr), &type);
@@ -219,7 +222,6 @@ TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
   EXPECT_EQ(rows[0].delay, 25);
   EXPECT_EQ(rows[0].count, 1);
 }
-
 TEST(WaitReasonsTest, NamesFollowTheVersionsRenumbering) {
   absl::StatusOr<WaitReasons> go118 = WaitReasons::ForGoMinor(18);
   absl::StatusOr<WaitReasons> go126 = WaitReasons::ForGoMinor(26);

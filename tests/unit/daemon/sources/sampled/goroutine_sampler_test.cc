@@ -171,6 +171,37 @@ TEST(GoroutineSampler, EveryGHeadIsReadInOneBatch) {
   EXPECT_EQ(p.im.mem.read_many_calls - before, 1);
 }
 
+TEST(GoroutineSampler, NearbyHeadsAreReadAsOneRange) {
+  // Goroutines 0x1000 apart: one range each. Heads next to each other (g's
+  // of one span): one range for all.
+  Process apart(8);
+  apart.Sweep(0);
+  EXPECT_EQ(apart.sampler->read_ranges(), 8u);
+  Process p(1);
+  std::vector<uint64_t> gs;
+  for (int i = 0; i < 8; ++i) {
+    const uint64_t g = 0x20000 + 0x180 * (7 - i);  // allgs order != address
+    gs.push_back(g);
+    p.im.AddG(g, 10 + i, kGWaiting, 0x7100000 + 0x10000 * i);
+  }
+  p.im.SetAllgs(gs);
+  p.Sweep(0);
+  EXPECT_EQ(p.sampler->read_ranges(), 1u);
+  GoroutineSweep s = p.Sweep(10 * kMs);
+  ASSERT_EQ(s.charges.size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_NE(ChargeOf(s, 10 + i), nullptr) << i;
+    EXPECT_EQ(ChargeOf(s, 10 + i)->wait->stack.size(), 3u);
+  }
+  // A range that fails as a whole (here: a head that is not mapped) falls
+  // back to reading each head alone.
+  gs.push_back(0x20000 + 0x180 * 8);
+  p.im.SetAllgs(gs);
+  s = p.Sweep(20 * kMs);
+  EXPECT_EQ(s.charges.size(), 8u);
+  EXPECT_EQ(s.counts.unreadable, 1);
+}
+
 TEST(GoroutineSampler, RuntimeGoroutinesAreLeftOutUnlessAsked) {
   for (bool include : {false, true}) {
     Process p(2, {.include_system = include});
@@ -188,9 +219,9 @@ TEST(GoroutineSampler, AGoroutineThatRunsWhileItsStackIsReadIsTorn) {
   p.SetPc(1, kGopark + 0x60);  // a new wait: its stack is read ...
   int reads = 0;
   p.im.mem.mutate = [&](uint64_t addr) {
-    // ... and the re-read of its head (the second read there) finds it
-    // running.
-    if (addr == Process::G(1) && ++reads == 2) {
+    // ... and the re-read of its head after the unwinding (the third read
+    // there: the sweep's, the whole head's, this one) finds it running.
+    if (addr == Process::G(1) && ++reads == 3) {
       p.SetStatus(1, kGRunning);
     }
   };
