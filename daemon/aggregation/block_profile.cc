@@ -95,7 +95,7 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
   for (const GoroutineCharge& c : sweep.charges) {
     if (c.state != want) continue;
     const uint64_t goid = options_.goroutine_ids ? c.goid : 0;
-    const uint8_t reason = want == SampledState::kWaiting ? c.wait_reason : 0;
+    const uint8_t reason = c.wait_reason;
     // A wait already under way when this profile's first sweep came is new
     // to the profile.
     const double count = c.new_episode || span.first ? 1 : 0;
@@ -222,7 +222,11 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }
     labels.clear();
-    labels.push_back({.key = "wait_reason", .str = reason});
+    // waitReasonZero (0) names no reason: a runnable goroutine that no
+    // sweep saw waiting (preempted, new, or woken between two sweeps).
+    if (key.reason != 0) {
+      labels.push_back({.key = "wait_reason", .str = reason});
+    }
     AppendSampleLabels(KeepOnly(key.labels, label_keys_),
                        options_.goroutine_ids ? key.goid : 0, p.process,
                        several_processes, &labels);

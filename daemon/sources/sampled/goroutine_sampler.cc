@@ -281,6 +281,7 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
     }
     if (!same_key) {
       e.key = key;
+      e.key_reason = 0;
       e.has_wait = false;
       uint64_t startpc = 0;
       absl::StatusOr<bool> whole = ReadWait(addr, g, &e.wait, &startpc);
@@ -310,12 +311,13 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
     } else {
       ++sweep.counts.cached;
     }
+    if (kind == Kind::kWaiting) e.key_reason = g.waitreason;
     if (!charge) continue;
     GoroutineCharge c;
     c.goid = g.goid;
     c.state = kind == Kind::kWaiting ? SampledState::kWaiting
                                      : SampledState::kRunnable;
-    c.wait_reason = g.waitreason;
+    c.wait_reason = kind == Kind::kWaiting ? g.waitreason : e.key_reason;
     c.new_episode = new_episode;
     c.wait = &e.wait;
     sweep.charges.push_back(c);

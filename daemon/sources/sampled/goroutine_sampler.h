@@ -49,7 +49,9 @@ struct SampledWait {
 struct GoroutineCharge {
   uint64_t goid = 0;
   SampledState state = SampledState::kWaiting;
-  uint8_t wait_reason = 0;  // g.waitreason, for kWaiting
+  // g.waitreason; for kRunnable the reason of the wait it was woken from
+  // (the runtime clears it on wake-up), 0 when no sweep saw that wait.
+  uint8_t wait_reason = 0;
   // The first sweep to see this wait (or this runnable spell): the profiles
   // count distinct waits observed with it.
   bool new_episode = false;
@@ -115,7 +117,8 @@ class GoroutineSampler {
     uint64_t g_addr = 0;  // allgs[i]; an entry is reset if it ever differs
     bool live = false;    // seen alive since the g was last free
     uint64_t goid = 0;
-    WaitKey key;  // of the cached stack
+    WaitKey key;             // of the cached stack
+    uint8_t key_reason = 0;  // the wait reason seen with that stack
     uint8_t reason = 0;
     int64_t waitsince = 0;
     uint32_t base_status = 0;  // as last seen

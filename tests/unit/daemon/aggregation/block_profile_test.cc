@@ -189,6 +189,7 @@ TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
     } else {
       EXPECT_EQ(rows[0].count, 1);
       EXPECT_EQ(rows[0].delay, 22'000'000);
+      EXPECT_EQ(rows[0].reason, "");  // never seen waiting: no label
     }
     absl::StatusOr<perftools::profiles::Profile> p = DecodeProfile(gz);
     ASSERT_TRUE(p.ok());

@@ -92,6 +92,7 @@ TEST(GoroutineSampler, FirstSweepIsABaselineThenEachChargesItsInterval) {
   const GoroutineCharge* runnable = ChargeOf(s, 2);
   ASSERT_NE(runnable, nullptr);
   EXPECT_EQ(runnable->state, SampledState::kRunnable);
+  EXPECT_EQ(runnable->wait_reason, 0);  // never seen waiting
   EXPECT_EQ(s.counts.running, 1);
   EXPECT_EQ(s.counts.waiting, 1);
   EXPECT_EQ(s.counts.runnable, 1);
@@ -136,12 +137,16 @@ TEST(GoroutineSampler, AWaitAfterRunningIsNewButItsStackIsCached) {
   EXPECT_EQ(s.counts.unwound, 0);
   ASSERT_EQ(s.charges.size(), 1u);
   EXPECT_TRUE(s.charges[0].new_episode);
-  // Woken: runnable, still at the stack where it waited, a new spell.
+  // Woken: runnable, still at the stack where it waited, a new spell; the
+  // runtime clears the wait reason, the charge keeps the one it waited
+  // with.
   p.SetStatus(1, kGRunnable);
+  p.im.mem.Put(Process::G(1) + p.im.l().g_waitreason, std::string(1, '\0'));
   s = p.Sweep(30 * kMs);
   EXPECT_EQ(s.counts.unwound, 0);
   ASSERT_EQ(s.charges.size(), 1u);
   EXPECT_EQ(s.charges[0].state, SampledState::kRunnable);
+  EXPECT_EQ(s.charges[0].wait_reason, kReason);
   EXPECT_TRUE(s.charges[0].new_episode);
   EXPECT_EQ(s.charges[0].wait->stack.size(), 3u);
 }
