@@ -48,7 +48,9 @@ absl::Status SampledTracker::Attach(SampledSink* sink, const GoProcess& proc) {
   if (it == processes_.end()) {
     auto p = std::make_unique<Process>(
         Process{.proc = proc,
-                .memory = std::make_unique<ProcessMemory>(proc.pid),
+                .memory = options_.memory_for
+                              ? options_.memory_for(proc.pid)
+                              : std::make_unique<ProcessMemory>(proc.pid),
                 .sampler = nullptr,
                 .budget = SweepBudget(options_.budget),
                 .next = absl::Now(),

@@ -8,6 +8,7 @@
 #define GSPY_DAEMON_SOURCES_SAMPLED_SAMPLED_TRACKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <thread>
@@ -48,6 +49,9 @@ struct SampledTrackerOptions {
   // Each interval is drawn from [1 - jitter, 1 + jitter] x the budget's.
   double jitter = 0.2;
   GoroutineSamplerOptions sampler;
+  // How to read a process's memory; null: process_vm_readv (ProcessMemory).
+  // Tests read made-up processes.
+  std::function<std::unique_ptr<MemorySource>(int pid)> memory_for;
 };
 
 // What a sink's sweeps were, for the profile's comments.
@@ -85,7 +89,7 @@ class SampledTracker {
  private:
   struct Process {
     GoProcess proc;
-    std::unique_ptr<ProcessMemory> memory;
+    std::unique_ptr<MemorySource> memory;
     std::unique_ptr<GoroutineSampler> sampler;
     SweepBudget budget;
     absl::Time next;
