@@ -3,18 +3,20 @@
 #
 # Runs tests/workloads/httpserver (net/http; each request allocates, hands a
 # job to a worker goroutine over channels, takes a mutex, encodes JSON) on
-# loopback, loaded by wrk, in six modes, REPS rounds each, interleaved (the
+# loopback, loaded by wrk, in seven modes, REPS rounds each, interleaved (the
 # order rotates each round), DURATION seconds of load per run:
 #   none   no gspyd running
 #   gc     a `gspy gc --pid` watch (GC stop-the-world uprobes)
-#   block  a `gspy profile block --pid` pull (uprobes on runtime.gopark,
-#          runtime.ready, and gopark's return from mcall)
+#   block  a `gspy profile block --exact --pid` pull (uprobes on
+#          runtime.gopark, runtime.ready, and gopark's return from mcall)
+#   sampled a `gspy profile block --pid` pull in its default mode: goroutine
+#          states read from outside, no probes
 #   blockd the block pull with the trap duty cycle: gspyd run with
 #          --block-detach-above-parks-per-second=2000, 500 ms windows, at
 #          least a tenth of the time attached (the probes detached between
 #          windows, so the traps fall too)
 #   cpu    a `gspy profile cpu --pid` pull (perf events, 99 Hz)
-#   all    cpu + gc + block at once
+#   all    cpu + gc + block (exact) at once
 # Each gspy mode starts a fresh gspyd, then the watch/pulls, waits until their
 # probes are attached, then runs wrk; the pulls cover the whole load window.
 # Every run also starts a fresh server and warms it up (1 s of load) first.
@@ -40,7 +42,7 @@
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (10),
 #                   REPS (3), CONNS (32), OUT (out/bench), MODES (a subset
-#                   of "none gc block blockd cpu all", none first)
+#                   of "none gc block blockd sampled cpu all", none first)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -201,10 +203,16 @@ run_mode() { # run_mode MODE REP
       wait_line "$work/gc.err" "gspy: watching pid $spid"
     fi
     if [[ $mode == block || $mode == blockd || $mode == all ]]; then
-      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block --pid="$spid" --duration="${pull_secs}s" \
+      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block --exact --pid="$spid" --duration="${pull_secs}s" \
         -o "$work/block.pb.gz" 2>"$work/block.err" &
       p+=($!)
       wait_probed "$spid" block
+    fi
+    if [[ $mode == sampled ]]; then
+      "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block --pid="$spid" --duration="${pull_secs}s" \
+        -o "$work/block.pb.gz" 2>"$work/block.err" &
+      p+=($!)
+      wait_probed "$spid" sampled
     fi
     if [[ $mode == cpu || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile cpu --pid="$spid" --duration="${pull_secs}s" \
@@ -257,7 +265,7 @@ run_mode() { # run_mode MODE REP
     "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
 }
 
-read -r -a modes <<<"${MODES:-none gc block blockd cpu all}"
+read -r -a modes <<<"${MODES:-none gc block blockd sampled cpu all}"
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of load (about $((${#modes[@]} * REPS * (DURATION + 7))) s); $pinning" >&2
 for ((r = 1; r <= REPS; r++)); do
   for ((k = 0; k < ${#modes[@]}; k++)); do

@@ -195,6 +195,9 @@ absl::StatusOr<gspy::v1::GetProfileResponse> ClusterPull(
     if (p.response.sampling_ratio() > 0) {
       ratio = std::min(ratio, p.response.sampling_ratio());
     }
+    // Sampled on some node: the slowest sweep rate is the one to state.
+    merged.set_sample_interval_nanos(std::max(
+        merged.sample_interval_nanos(), p.response.sample_interval_nanos()));
   }
   if (profiles.empty()) {
     if (first_failure != nullptr) {

@@ -39,8 +39,9 @@ std::vector<CommandSpec> MakeCommands() {
   // Kernel frames are for CPU samples only: a waiting goroutine is parked
   // in user space.
   out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});
+  // --exact: the uprobes instead of sampled goroutine states.
   for (const char* type : {"block", "sched-latency", "wall"}) {
-    out.push_back({{"profile", type}, profile});
+    out.push_back({{"profile", type}, Concat(profile, {{"exact", true}})});
   }
   // --books reads the pause ring of one process directly, without gspyd.
   out.push_back({{"gc"},

@@ -63,6 +63,12 @@ commands:
                                 stack:FUNC|~RE; -TERM negates; all must hold)
       --goroutine-ids           add each sample's goroutine id as label "goid"
       --kernel                  include kernel frames (cpu only)
+      --exact                   block, sched-latency, wall: measure every wait
+                                with uprobes (exact counts; each park traps,
+                                ~17us of the process's time) instead of
+                                sampling goroutine states from outside (the
+                                default: no probes, gspyd's CPU within a
+                                budget; counts are distinct waits observed)
       -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
       --kube-api=URL            cluster-wide: find the nodes of the selected pods
                                 and the gspy pod on each through this API server
@@ -137,6 +143,8 @@ std::string ProbesText(int probes) {
       return "gc";
     case gspy::v1::PROBES_BLOCK:
       return "block";
+    case gspy::v1::PROBES_SAMPLED:
+      return "sampled";
     default:
       return absl::StrCat("unknown(", probes, ")");
   }
@@ -283,6 +291,7 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   }
   request.set_goroutine_ids(cl.Has("goroutine-ids"));
   request.set_kernel_stacks(cl.Has("kernel"));
+  request.set_exact(cl.Has("exact"));
   request.set_filter(cl.Get("filter").value_or(""));
   const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
   if (out.empty()) return Fail("profile: -o FILE is required");
@@ -322,9 +331,17 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
     sampled = absl::StrFormat(", %.1f%% of all, scaled: duty-cycled",
                               response.sampling_ratio() * 100);
   }
-  fprintf(stderr, "gspy: wrote %s (%lld %s%s)\n", out.c_str(),
+  std::string mode;
+  if (response.sample_interval_nanos() > 0) {
+    const double ms = response.sample_interval_nanos() / 1e6;
+    mode = absl::StrFormat("; sampled: goroutine states every %.2f ms, %.1f Hz",
+                           ms, 1e3 / ms);
+  } else if (kind.type != gspy::v1::PROFILE_TYPE_CPU) {
+    mode = "; exact: block uprobes";
+  }
+  fprintf(stderr, "gspy: wrote %s (%lld %s%s%s)\n", out.c_str(),
           static_cast<long long>(response.samples()), kind.counted,
-          sampled.c_str());
+          sampled.c_str(), mode.c_str());
   return 0;
 }
 

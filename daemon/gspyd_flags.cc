@@ -56,6 +56,18 @@ ABSL_FLAG(absl::Duration, block_detach_window, Defaults().block.trap.window,
           "attached window of the block probes' trap duty cycle");
 ABSL_FLAG(double, block_detach_min_fraction, Defaults().block.trap.min_fraction,
           "smallest share of time the block probes stay attached");
+ABSL_FLAG(double, sampled_cpu_budget, Defaults().sampled.budget.cpu_fraction,
+          "sampled block, sched-latency and wall pulls (the default; --exact "
+          "on the CLI uses the uprobes): gspyd's CPU time per watched "
+          "process, as a fraction of one core; sweeps of its goroutines are "
+          "spaced to stay within it");
+ABSL_FLAG(absl::Duration, sampled_min_interval,
+          Defaults().sampled.budget.min_interval,
+          "shortest time between two sweeps of a process's goroutines");
+ABSL_FLAG(absl::Duration, sampled_max_interval,
+          Defaults().sampled.budget.max_interval,
+          "longest time between two sweeps of a process's goroutines (a "
+          "process too costly for the budget is still swept this often)");
 ABSL_FLAG(std::string, kube_api, "",
           "Kubernetes API server for pod metadata: a URL (https://host:port or "
           "http://...), \"none\", or empty for the in-cluster service account "
@@ -171,6 +183,13 @@ GspydOptions GspydOptionsFromFlags() {
   o.block.trap.window = absl::GetFlag(FLAGS_block_detach_window);
   o.block.trap.min_fraction =
       std::clamp(absl::GetFlag(FLAGS_block_detach_min_fraction), 0.001, 1.0);
+
+  o.sampled.budget.cpu_fraction =
+      std::clamp(absl::GetFlag(FLAGS_sampled_cpu_budget), 1e-5, 1.0);
+  o.sampled.budget.min_interval = std::max(
+      absl::GetFlag(FLAGS_sampled_min_interval), absl::Microseconds(100));
+  o.sampled.budget.max_interval = std::max(
+      absl::GetFlag(FLAGS_sampled_max_interval), o.sampled.budget.min_interval);
 
   o.kube.api = absl::GetFlag(FLAGS_kube_api);
   o.kube.token_file = absl::GetFlag(FLAGS_kube_token_file);

@@ -14,6 +14,7 @@
 #include "daemon/export/metrics/goroutine_state_collector.h"
 #include "daemon/export/push/push_mode.h"
 #include "daemon/sources/block/block_tracker.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 
 namespace gspy {
 
@@ -34,6 +35,7 @@ struct GspydOptions {
   // period_ns is the sampler's, known once it runs.
   ProfilerServiceOptions profiler;
   BlockTrackerOptions block;
+  SampledTrackerOptions sampled;
   KubeOptions kube;
   // Empty: no metrics server; then none of the metrics options matter.
   std::string metrics_listen;

@@ -35,6 +35,7 @@
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/cpu/cpu_sampler.h"
 #include "daemon/sources/gc/gc_tracker.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 #include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
 #include "k8s/kube_labeler.h"
@@ -131,6 +132,8 @@ int main(int argc, char** argv) {
   }
   gspy::ProfilerService service(options, &processes, &sessions,
                                 block_tracker->get());
+  gspy::SampledTracker sampled_tracker(flags.sampled);
+  service.set_sampled_tracker(&sampled_tracker);
 
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();

@@ -76,6 +76,64 @@ void BlockProfile::Add(const gspy_block_event& wait,
   it->second.delay_ns += delay * weight;
 }
 
+void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
+                            const SweepSpan& span) {
+  const SampledState want = options_.metric == BlockMetric::kSchedDelay
+                                ? SampledState::kRunnable
+                                : SampledState::kWaiting;
+  const int64_t from =
+      std::max(span.from_ns, static_cast<int64_t>(options_.window_start_ns));
+  if (span.to_ns <= from) return;
+  const double delay = static_cast<double>(span.to_ns - from);
+  static const absl::flat_hash_set<std::string> kAll;
+  Key key;
+  key.pid = pid;
+  absl::MutexLock lock(&mu_);
+  if (!processes_.contains(pid)) return;
+  constexpr size_t kMaxSwept = 1 << 20;
+  if (swept_.size() > kMaxSwept) swept_.clear();
+  for (const GoroutineCharge& c : sweep.charges) {
+    if (c.state != want) continue;
+    const uint64_t goid = options_.goroutine_ids ? c.goid : 0;
+    const uint8_t reason = c.wait_reason;
+    // A wait already under way when this profile's first sweep came is new
+    // to the profile.
+    const double count = c.new_episode || span.first ? 1 : 0;
+    waits_ += static_cast<int64_t>(count);
+    weighted_waits_ += count;
+    if (count > 0 && !c.wait->stack_complete) ++partial_stacks_;
+    if (count > 0 && c.wait->labels_error) ++labels_unreadable_;
+    auto [memo, fresh] =
+        swept_.try_emplace(SweptKey{pid, c.wait->id, reason, goid}, nullptr);
+    if (fresh) {
+      key.goid = goid;
+      key.reason = reason;
+      // As in Add: the filter may look at labels the output leaves out.
+      key.labels =
+          KeepOnly(c.wait->labels, options_.filter ? kAll : label_keys_);
+      key.stack = c.wait->stack;
+      auto it = values_.find(key);
+      if (it == values_.end() && values_.size() < options_.max_stacks) {
+        it = values_.emplace(key, Value{}).first;
+      }
+      if (it != values_.end()) memo->second = &it->second;
+    }
+    Value* v = memo->second;
+    if (v == nullptr) {
+      dropped_ += static_cast<int64_t>(count);
+      continue;
+    }
+    v->count += count;
+    v->delay_ns += delay;
+  }
+}
+
+void BlockProfile::SetMode(std::string comment, int64_t period_ns) {
+  absl::MutexLock lock(&mu_);
+  mode_ = std::move(comment);
+  period_ns_ = period_ns;
+}
+
 int64_t BlockProfile::wait_count() const {
   absl::MutexLock lock(&mu_);
   return waits_;
@@ -97,9 +155,12 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
   const bool sched = options_.metric == BlockMetric::kSchedDelay;
   const std::string count_type = sched ? "wakeups" : "contentions";
   ProfileBuilder builder({{count_type, "count"}, {"delay", "nanoseconds"}},
-                         {count_type, "count"}, 1);
+                         period_ns_ > 0 ? ValueType{"wall", "nanoseconds"}
+                                        : ValueType{count_type, "count"},
+                         period_ns_ > 0 ? period_ns_ : 1);
   builder.SetTime(start, duration);
   builder.SetDefaultSampleType("delay");
+  if (!mode_.empty()) builder.AddComment(mode_);
   auto warn = [&](std::string w) {
     builder.AddComment(w);
     if (warnings) warnings->push_back(std::move(w));
@@ -119,6 +180,15 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
     warn(absl::StrCat(no_stack_,
                       " waits have only their innermost frames: "
                       "the stack map was full or a hash slot was taken"));
+  }
+  if (partial_stacks_ > 0) {
+    warn(absl::StrCat(partial_stacks_,
+                      " waits have stacks that end before runtime.goexit "
+                      "(unreadable or past the frame limit)"));
+  }
+  if (labels_unreadable_ > 0) {
+    warn(absl::StrCat(labels_unreadable_,
+                      " waits' labels could not be read and are left out"));
   }
   if (labels_truncated_ > 0) {
     warn(absl::StrCat(
@@ -152,7 +222,11 @@ std::string BlockProfile::BuildPprof(absl::Time start, absl::Duration duration,
       locations.push_back(builder.SyntheticLocationId("[unknown]"));
     }
     labels.clear();
-    labels.push_back({.key = "wait_reason", .str = reason});
+    // waitReasonZero (0) names no reason: a runnable goroutine that no
+    // sweep saw waiting (preempted, new, or woken between two sweeps).
+    if (key.reason != 0) {
+      labels.push_back({.key = "wait_reason", .str = reason});
+    }
     AppendSampleLabels(KeepOnly(key.labels, label_keys_),
                        options_.goroutine_ids ? key.goid : 0, p.process,
                        several_processes, &labels);

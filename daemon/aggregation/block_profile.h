@@ -1,6 +1,9 @@
-// BlockProfile: the completed waits of one block or sched-latency pull,
-// aggregated by (process, goroutine, wait reason, labels, stack), and turned
-// into a symbolized pprof shaped like Go's own block profile.
+// BlockProfile: the waits of one block or sched-latency pull, aggregated by
+// (process, goroutine, wait reason, labels, stack), and turned into a
+// symbolized pprof shaped like Go's own block profile. Two inputs: completed
+// waits from the block probes (exact), or sweeps of the goroutines' states
+// (sampled: each goroutine seen waiting, or runnable, is charged with the
+// time between two sweeps).
 #ifndef GSPY_DAEMON_AGGREGATION_BLOCK_PROFILE_H_
 #define GSPY_DAEMON_AGGREGATION_BLOCK_PROFILE_H_
 
@@ -12,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -20,15 +24,19 @@
 #include "golang/runtime/wait_reasons.h"
 #include "profile/filter/sample_filter.h"
 #include "golang/process/go_process.h"
+#include "daemon/sources/sampled/goroutine_sampler.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 
 namespace gspy {
 
 enum class BlockMetric {
   // Park to wake-up (runtime.ready), or to running again when the goroutine
-  // was woken without ready: what Go's block profile measures.
+  // was woken without ready: what Go's block profile measures. Sampled: the
+  // time goroutines were seen waiting.
   kBlockDelay,
   // Wake-up (runtime.ready) to running: scheduling latency. Waits that ended
-  // without ready do not count.
+  // without ready do not count. Sampled: the time goroutines were seen
+  // runnable, however they became so.
   kSchedDelay,
 };
 
@@ -56,6 +64,17 @@ class BlockProfile {
   // One completed wait and the user stack at its park (leaf first, runtime
   // addresses, caller recovered). Thread-safe.
   void Add(const gspy_block_event& wait, absl::Span<const uint64_t> stack);
+
+  // One sweep of pid's goroutines (daemon/sources/sampled): each goroutine
+  // in the profile's state (waiting, or runnable for kSchedDelay) adds the
+  // span to its delay, and counts once per wait (or runnable spell) the
+  // profile sees: the count is of distinct waits observed. Thread-safe.
+  void AddSweep(int pid, const GoroutineSweep& sweep, const SweepSpan& span);
+
+  // How the profile was made, as its first comment; with `period_ns` > 0
+  // (sampled: the mean time between sweeps) also its period, of type
+  // wall/nanoseconds.
+  void SetMode(std::string comment, int64_t period_ns = 0);
 
   int64_t wait_count() const;  // waits recorded
   int64_t dropped_count() const;
@@ -87,6 +106,19 @@ class BlockProfile {
     double count = 0;  // weighted
     double delay_ns = 0;
   };
+  // A sampled wait as AddSweep met it before: the same wait gives the same
+  // Key, so later sweeps skip building and hashing it.
+  struct SweptKey {
+    int pid = 0;
+    uint64_t wait_id = 0;
+    uint8_t reason = 0;
+    uint64_t goid = 0;
+    bool operator==(const SweptKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const SweptKey& k) {
+      return H::combine(std::move(h), k.pid, k.wait_id, k.reason, k.goid);
+    }
+  };
   struct Process {
     GoProcess process;
     absl::StatusOr<WaitReasons> reasons;
@@ -96,12 +128,21 @@ class BlockProfile {
   const absl::flat_hash_set<std::string> label_keys_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
+  // Node-based: swept_ points into it.
+  absl::node_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
+  // Null: the wait's key was dropped (max_stacks). Cleared when large.
+  absl::flat_hash_map<SweptKey, Value*> swept_ ABSL_GUARDED_BY(mu_);
   int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
   double weighted_waits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t labels_truncated_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t no_stack_ ABSL_GUARDED_BY(mu_) = 0;
+  // Sampled charges whose stack ends before runtime.goexit, and whose
+  // labels could not be read.
+  int64_t partial_stacks_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t labels_unreadable_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string mode_ ABSL_GUARDED_BY(mu_);
+  int64_t period_ns_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gspy

@@ -1,8 +1,10 @@
-// ProfilerService's block and sched-latency pulls: a BlockProfile fed by the
-// BlockTracker for the pull's window.
+// ProfilerService's block and sched-latency pulls: a BlockProfile fed for
+// the pull's window by the SampledTracker (sampled, the default) or by the
+// BlockTracker (exact).
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "daemon/aggregation/block_profile.h"
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
@@ -22,6 +24,90 @@ BlockProfileOptions BlockOptionsFor(const gspy::v1::GetProfileRequest& request,
   options.filter = pull.filter;
   options.filter_text = request.filter();
   return options;
+}
+
+std::string ExactModeComment() {
+  return "mode: exact: block uprobes on every park, wake-up and run (each "
+         "park traps into the kernel); count is the number of waits";
+}
+
+std::string SampledModeComment(const SampledSinkStats& stats,
+                               const SampledTrackerOptions& options) {
+  const absl::Duration mean = stats.mean_interval();
+  const double hz =
+      mean > absl::ZeroDuration() ? 1 / absl::ToDoubleSeconds(mean) : 0;
+  const double cpu_share =
+      stats.covered_ns > 0
+          ? static_cast<double>(stats.cpu_ns) / stats.covered_ns
+          : 0;
+  return absl::StrFormat(
+      "mode: sampled: goroutine states read from outside every %s on "
+      "average (%.1f Hz, %d sweeps; no probes), within a CPU budget of "
+      "%.2f%% of a core per process (interval %s..%s, +-%.0f%% jitter; "
+      "used %.3f%%). delay: each sweep charges every goroutine seen in the "
+      "state with the time since the previous sweep. count: distinct waits "
+      "observed, not all waits: a wait seen by several sweeps counts once, "
+      "one that began and ended between two sweeps is not seen, and "
+      "back-to-back waits at the same place with no sweep in between count "
+      "once",
+      absl::FormatDuration(absl::Trunc(mean, absl::Microseconds(10))), hz,
+      stats.sweeps, options.budget.cpu_fraction * 100,
+      absl::FormatDuration(options.budget.min_interval),
+      absl::FormatDuration(options.budget.max_interval), options.jitter * 100,
+      cpu_share * 100);
+}
+
+PullWaits::PullWaits(BlockTracker* exact, SampledTracker* sampled,
+                     std::vector<BlockProfile*> profiles, bool every_wait)
+    : exact_(exact),
+      sampled_(sampled),
+      profiles_(profiles),
+      exact_sink_(profiles, every_wait),
+      sampled_sink_(profiles) {}
+
+absl::Status PullWaits::Attach(const GoProcess& proc) {
+  for (BlockProfile* p : profiles_) p->AddProcess(proc);
+  if (sampled_ != nullptr) {
+    return subscriptions_.Add(sampled_->Subscribe(proc, &sampled_sink_));
+  }
+  return subscriptions_.Add(exact_->Subscribe(proc, &exact_sink_));
+}
+
+void PullWaits::Detach() {
+  if (sampled_ != nullptr) {
+    sampled_stats_ = sampled_->EndStats(&sampled_sink_);
+  } else {
+    exact_stats_ = exact_->EndStats(&exact_sink_);
+  }
+  subscriptions_.Clear();
+}
+
+void PullWaits::Finish(std::vector<std::string>* warnings) {
+  if (sampled_ == nullptr) {
+    WarnLostWaits(exact_stats_, warnings);
+    for (BlockProfile* p : profiles_) p->SetMode(ExactModeComment());
+    return;
+  }
+  const std::string mode =
+      SampledModeComment(sampled_stats_, sampled_->options());
+  for (BlockProfile* p : profiles_) p->SetMode(mode, interval_ns());
+  if (sampled_stats_.torn_dropped > 0) {
+    warnings->push_back(absl::StrCat(
+        sampled_stats_.torn_dropped,
+        " goroutines ran while their new stack was read and were left out "
+        "of that sweep"));
+  }
+}
+
+int64_t PullWaits::lost() const {
+  return sampled_ != nullptr ? sampled_stats_.torn_dropped
+                             : static_cast<int64_t>(exact_stats_.lost);
+}
+
+int64_t PullWaits::interval_ns() const {
+  return sampled_ != nullptr
+             ? absl::ToInt64Nanoseconds(sampled_stats_.mean_interval())
+             : 0;
 }
 
 void WarnLostWaits(const BlockSinkStats& stats,
@@ -66,34 +152,25 @@ grpc::Status ProfilerService::PullBlock(
                        ? BlockMetric::kSchedDelay
                        : BlockMetric::kBlockDelay;
   BlockProfile profile(options);
-  BlockProfileSink sink({&profile});
-  BlockSinkStats stats;
-  Subscriptions subscriptions;  // end before `sink`
+  PullWaits waits(block_tracker_, request.exact() ? nullptr : sampled_tracker_,
+                  {&profile}, /*every_wait=*/false);
   std::vector<std::string> warnings;
   absl::StatusOr<PullWindowResult> window = RunPull(
       context, processes_, pull->targets.selector,
       std::move(pull->targets.processes), pull->targets.duration,
       options_.rescan_interval,
-      {.attach =
-           [&](const GoProcess& proc) {
-             profile.AddProcess(proc);
-             return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
-           },
+      {.attach = [&](const GoProcess& proc) { return waits.Attach(proc); },
        .has_process = [&](int pid) { return profile.HasProcess(pid); },
-       .detach =
-           [&] {
-             stats = block_tracker_->EndStats(&sink);
-             subscriptions.Clear();
-           }},
+       .detach = [&] { waits.Detach(); }},
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
-  WarnLostWaits(stats, &warnings);
+  waits.Finish(&warnings);
   response->set_pprof(profile.BuildPprof(
       window->start, window->end - window->start, &warnings));
   response->set_samples(profile.wait_count());
-  response->set_lost_samples(profile.dropped_count() +
-                             static_cast<int64_t>(stats.lost));
+  response->set_lost_samples(profile.dropped_count() + waits.lost());
   response->set_sampling_ratio(profile.sampling_ratio());
+  response->set_sample_interval_nanos(waits.interval_ns());
   for (std::string& w : warnings) response->add_warnings(std::move(w));
   return grpc::Status::OK;
 }

@@ -46,6 +46,10 @@ grpc::Status ProfilerService::ListTargets(
     if (block_tracker_->Attached(proc.pid)) {
       t->add_probes(gspy::v1::PROBES_BLOCK);
     }
+    // Not a probe: a sampled pull reads its goroutines now.
+    if (sampled_tracker_ != nullptr && sampled_tracker_->Attached(proc.pid)) {
+      t->add_probes(gspy::v1::PROBES_SAMPLED);
+    }
     for (const auto& [k, v] : proc.metadata.labels) {
       (*t->mutable_metadata())[k] = v;
     }

@@ -16,6 +16,7 @@
 #include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/go_process.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 
 namespace gspy {
 
@@ -36,6 +37,9 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
 
   // ListTargets reports the GC watches too when given the GC tracker.
   void set_gc_tracker(const GcTracker* gc) { gc_tracker_ = gc; }
+  // Serves block, sched-latency and wall pulls that do not ask for `exact`
+  // by sampling the goroutines' states; without it every such pull is exact.
+  void set_sampled_tracker(SampledTracker* t) { sampled_tracker_ = t; }
 
   grpc::Status ListTargets(grpc::ServerContext* context,
                            const gspy::v1::ListTargetsRequest* request,
@@ -56,11 +60,14 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status PullCpu(grpc::ServerContext* context,
                        const gspy::v1::GetProfileRequest& request,
                        gspy::v1::GetProfileResponse* response);
-  // Block and sched-latency (block_pull.cc).
+  // Block and sched-latency (block_pull.cc). These and the wall pull are
+  // sampled (SampledTracker) unless the request asks for `exact` (the
+  // BlockTracker's uprobes).
   grpc::Status PullBlock(grpc::ServerContext* context,
                          const gspy::v1::GetProfileRequest& request,
                          gspy::v1::GetProfileResponse* response);
-  // Wall clock: CPU and block probes together (wall_pull.cc).
+  // Wall clock: the CPU profile for running goroutines and the waits for
+  // the others, together (wall_pull.cc).
   grpc::Status PullWall(grpc::ServerContext* context,
                         const gspy::v1::GetProfileRequest& request,
                         gspy::v1::GetProfileResponse* response);
@@ -71,6 +78,7 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   SessionRegistry* sessions_;
   BlockTracker* block_tracker_;
   const GcTracker* gc_tracker_ = nullptr;
+  SampledTracker* sampled_tracker_ = nullptr;
   absl::once_flag kernel_once_;
   std::unique_ptr<KernelSymbols> kernel_;
 };

@@ -1,6 +1,8 @@
-// ProfilerService's wall-clock pull: a CPU profile and the block and
-// scheduling-latency halves of the block probes over the same window, turned
-// into one profile of where every goroutine spent its time, by state.
+// ProfilerService's wall-clock pull: a CPU profile (running goroutines, with
+// the stacks the perf samples give) and the waiting and runnable time of the
+// others over the same window, from sweeps of their states (sampled, the
+// default) or the block probes (exact), turned into one profile of where
+// every goroutine spent its time, by state.
 #include <time.h>
 
 #include <memory>
@@ -74,7 +76,10 @@ grpc::Status ProfilerService::PullWall(
   BlockProfile waiting(block_options);
   block_options.metric = BlockMetric::kSchedDelay;
   BlockProfile runnable(block_options);
-  BlockProfileSink sink({&waiting, &runnable}, /*every_wait=*/true);
+  // Exact: wall pulls add up each goroutine's time, so the probes stay
+  // attached (no trap duty cycle) while they run.
+  PullWaits waits(block_tracker_, request.exact() ? nullptr : sampled_tracker_,
+                  {&waiting, &runnable}, /*every_wait=*/true);
 
   CpuProfileOptions cpu_options;
   cpu_options.label_keys = block_options.label_keys;
@@ -85,8 +90,7 @@ grpc::Status ProfilerService::PullWall(
   cpu_options.filter_text = request.filter();
   auto cpu = std::make_shared<CpuProfile>(cpu_options);
 
-  BlockSinkStats stats;
-  Subscriptions subscriptions;  // end before `sink` and `cpu`
+  Subscriptions subscriptions;  // end before `cpu`
   std::vector<std::string> warnings;
   absl::StatusOr<PullWindowResult> window = RunPull(
       context, processes_, pull->targets.selector,
@@ -94,24 +98,22 @@ grpc::Status ProfilerService::PullWall(
       options_.rescan_interval,
       {.attach = [&](const GoProcess& proc) -> absl::Status {
          cpu->AddProcess(proc);
-         waiting.AddProcess(proc);
-         runnable.AddProcess(proc);
          if (absl::Status s =
                  subscriptions.Add(sessions_->Subscribe(proc, cpu, false));
              !s.ok()) {
            return s;
          }
-         return subscriptions.Add(block_tracker_->Subscribe(proc, &sink));
+         return waits.Attach(proc);
        },
        .has_process = [&](int pid) { return cpu->HasProcess(pid); },
        .detach =
            [&] {
-             stats = block_tracker_->EndStats(&sink);
+             waits.Detach();
              subscriptions.Clear();
            }},
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
-  WarnLostWaits(stats, &warnings);
+  waits.Finish(&warnings);
   const absl::Duration length = window->end - window->start;
   std::vector<perftools::profiles::Profile> parts;
   for (auto [gz, state] :
@@ -130,8 +132,9 @@ grpc::Status ProfilerService::PullWall(
   response->set_pprof(GzipCompress(wall->SerializeAsString()));
   response->set_samples(cpu->sample_count() + waiting.wait_count());
   response->set_lost_samples(cpu->dropped_count() + waiting.dropped_count() +
-                             static_cast<int64_t>(stats.lost));
+                             waits.lost());
   response->set_sampling_ratio(waiting.sampling_ratio());
+  response->set_sample_interval_nanos(waits.interval_ns());
   for (std::string& w : warnings) response->add_warnings(std::move(w));
   return grpc::Status::OK;
 }

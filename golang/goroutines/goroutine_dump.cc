@@ -11,18 +11,16 @@
 #include "golang/goroutines/g_struct.h"
 
 namespace gspy {
-namespace {
 
-// isSystemGoroutine (runtime/traceback.go): started in a runtime.* function
-// other than runtime.main. The finalizer and cleanup goroutines count as
-// system here even while they run user code, where Go would show them.
-bool IsSystem(const GoBinary& binary, uint64_t startpc) {
+bool IsSystemGoroutine(const GoBinary& binary, uint64_t startpc) {
   std::optional<FuncInfo> f = binary.FindFunction(startpc);
   if (!f.has_value()) return false;
   return f->name.substr(0, 8) == "runtime." && f->name != "runtime.main" &&
          f->name != "runtime.corostart" &&
          f->name != "runtime.handleAsyncEvent";
 }
+
+namespace {
 
 bool IsFree(uint32_t status) {
   return status == kGDead || status == kGIdle || status == kGDeadExtra;
@@ -68,7 +66,7 @@ struct Reader {
     rec->gopc = Link(before->gopc);
     rec->startpc = Link(before->startpc);
     rec->parent_goid = before->parent_goid;
-    rec->system = IsSystem(binary, rec->startpc);
+    rec->system = IsSystemGoroutine(binary, rec->startpc);
     if (rec->system && !options.include_system) return Outcome::kSystem;
     if (st == kGWaiting || st == kGLeaked) {
       rec->wait_reason =

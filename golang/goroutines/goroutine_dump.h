@@ -65,6 +65,12 @@ struct GoroutineDump {
   std::vector<std::string> warnings;
 };
 
+// isSystemGoroutine (runtime/traceback.go): started (`startpc`, link-time)
+// in a runtime.* function other than runtime.main. The finalizer and cleanup
+// goroutines count as system here even while they run user code, where Go
+// would show them.
+bool IsSystemGoroutine(const GoBinary& binary, uint64_t startpc);
+
 // NOT_FOUND when the process is gone (also mid-dump), FAILED_PRECONDITION
 // when the binary's layout is unknown or allgs cannot be found.
 absl::StatusOr<GoroutineDump> TakeGoroutineDump(const GoBinary& binary,

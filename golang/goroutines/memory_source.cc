@@ -30,6 +30,69 @@ absl::StatusOr<uint64_t> MemorySource::ReadU64(uint64_t addr) const {
   return v;
 }
 
+absl::Status MemorySource::ReadMany(absl::Span<const MemoryRange> ranges,
+                                    std::vector<bool>* ok) const {
+  ok->assign(ranges.size(), false);
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    absl::Status s = Read(ranges[i].addr, ranges[i].out);
+    if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) return s;
+    (*ok)[i] = s.ok();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProcessMemory::ReadMany(absl::Span<const MemoryRange> ranges,
+                                     std::vector<bool>* ok) const {
+  ok->assign(ranges.size(), false);
+  constexpr size_t kMaxIov = 1024;  // IOV_MAX on Linux
+  std::vector<iovec> local, remote;
+  size_t next = 0;
+  while (next < ranges.size()) {
+    local.clear();
+    remote.clear();
+    size_t total = 0;
+    for (size_t i = next; i < ranges.size() && local.size() < kMaxIov; ++i) {
+      local.push_back({ranges[i].out.data(), ranges[i].out.size()});
+      remote.push_back(
+          {reinterpret_cast<void*>(ranges[i].addr), ranges[i].out.size()});
+      total += ranges[i].out.size();
+    }
+    ++batched_syscalls_;
+    const ssize_t n = process_vm_readv(pid_, local.data(), local.size(),
+                                       remote.data(), remote.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == ESRCH) {
+      return absl::NotFoundError(absl::StrCat("pid ", pid_, " is gone"));
+    }
+    if (n < 0 && (errno == EPERM || errno == EACCES)) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("reading the memory of pid ", pid_,
+                       " needs CAP_SYS_PTRACE: ", std::strerror(errno)));
+    }
+    // The kernel copies the ranges in order and stops at the first it cannot
+    // read: the ones before it are whole.
+    size_t done = n > 0 ? static_cast<size_t>(n) : 0;
+    size_t i = next;
+    for (; i < next + local.size() && done >= ranges[i].out.size(); ++i) {
+      done -= ranges[i].out.size();
+      (*ok)[i] = true;
+    }
+    if (done == 0 && n == static_cast<ssize_t>(total)) {
+      next = i;
+      continue;
+    }
+    if (i < next + local.size()) {
+      // The range it stopped in: read alone, which also says why.
+      absl::Status s = Read(ranges[i].addr, ranges[i].out);
+      if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) return s;
+      (*ok)[i] = s.ok();
+      ++i;
+    }
+    next = i;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ProcessMemory::Read(uint64_t addr, absl::Span<char> out) const {
   if (out.empty()) return absl::OkStatus();
   if (addr == 0 || addr + out.size() < addr) {

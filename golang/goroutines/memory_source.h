@@ -17,6 +17,12 @@
 
 namespace gspy {
 
+// One range of a batched read: the bytes at [addr, addr + out.size()).
+struct MemoryRange {
+  uint64_t addr = 0;
+  absl::Span<char> out;
+};
+
 class MemorySource {
  public:
   virtual ~MemorySource() = default;
@@ -30,6 +36,14 @@ class MemorySource {
   // What the source reads, for messages ("pid 1234", "core core.1234").
   virtual std::string Describe() const = 0;
 
+  // Reads many ranges; `ok[i]` says whether ranges[i] was read whole (a
+  // range that cannot be is left as it was). An error only when the source
+  // is gone (NOT_FOUND) or not readable at all (PERMISSION_DENIED). This
+  // default reads them one by one; a live process reads them in as few
+  // system calls as it can (a sampler reads every g this way).
+  virtual absl::Status ReadMany(absl::Span<const MemoryRange> ranges,
+                                std::vector<bool>* ok) const;
+
   // Convenience wrappers over Read.
   absl::StatusOr<std::string> ReadAt(uint64_t addr, size_t size) const;
   absl::StatusOr<uint64_t> ReadU64(uint64_t addr) const;
@@ -42,10 +56,16 @@ class ProcessMemory final : public MemorySource {
   explicit ProcessMemory(int pid) : pid_(pid) {}
   absl::Status Read(uint64_t addr, absl::Span<char> out) const override;
   std::string Describe() const override;
+  // Up to IOV_MAX ranges per process_vm_readv.
+  absl::Status ReadMany(absl::Span<const MemoryRange> ranges,
+                        std::vector<bool>* ok) const override;
   int pid() const { return pid_; }
+  // System calls ReadMany made, for tests and the sampler's statistics.
+  int64_t batched_syscalls() const { return batched_syscalls_; }
 
  private:
   int pid_;
+  mutable int64_t batched_syscalls_ = 0;
 };
 
 // An ELF core file (gcore, or the kernel's) and the executable it came from.

@@ -59,7 +59,7 @@ uint64_t SymbolPc(uint64_t pc, bool exact) { return exact ? pc : pc - 1; }
 
 UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
                          uint64_t load_bias, const SavedContext& ctx,
-                         size_t max_frames) {
+                         size_t max_frames, WrapperFrames wrappers) {
   UnwoundStack out;
   if (ctx.sp < ctx.stack_lo || ctx.sp >= ctx.stack_hi) {
     out.error = absl::StrCat(
@@ -89,7 +89,8 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
     exact = exact || link_pc == f->entry;
     // Like Go's tracebacks (elideWrapperCalling), a wrapper's frame is left
     // out unless it called a panic function.
-    const bool elide = f->wrapper && callee != "runtime.gopanic" &&
+    const bool elide = wrappers == WrapperFrames::kElide && f->wrapper &&
+                       callee != "runtime.gopanic" &&
                        callee != "runtime.sigpanic" &&
                        callee != "runtime.panicwrap";
     if (!elide) {

@@ -32,11 +32,17 @@ struct UnwoundStack {
   std::string error;       // why it stopped early, when it did
 };
 
+// Wrapper functions (method values "-fm", "gowrap" of go statements, ...):
+// Go's tracebacks leave their frames out (elideWrapperCalling), profiles
+// keep them, as the frame-pointer walk of the probes sees them.
+enum class WrapperFrames { kElide, kKeep };
+
 // `max_frames` bounds the walk; every stack read must lie in
 // [stack_lo, stack_hi) and sp must grow, so garbage cannot loop.
 UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
                          uint64_t load_bias, const SavedContext& context,
-                         size_t max_frames = 512);
+                         size_t max_frames = 512,
+                         WrapperFrames wrappers = WrapperFrames::kElide);
 
 // The frames of `pcs` (as UnwindSaved returns them), inlined ones expanded,
 // leaf first; a pc no function covers gives a frame with an empty name.

@@ -443,7 +443,7 @@ func TestImage(t *testing.T) {
 			t.Errorf("gspy gc (uprobes): %v\n%s", err, out)
 		}
 		blockOut := filepath.Join(t.TempDir(), "block.folded")
-		if out, err := gspyCLI(t, env, ct, "profile", "block", fmt.Sprintf("--pid=%d", pid), "--duration=1s", "-o", blockOut); err != nil {
+		if out, err := gspyCLI(t, env, ct, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", pid), "--duration=1s", "-o", blockOut); err != nil {
 			t.Errorf("gspy profile block (uprobes): %v\n%s", err, out)
 		}
 		// The metrics port.

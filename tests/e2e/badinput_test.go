@@ -56,7 +56,7 @@ func TestProbesReleasedWhenTargetExits(t *testing.T) {
 	pid := fmt.Sprintf("--pid=%d", w.pid)
 	dir := t.TempDir()
 	gcRes := hh.pullInBackground(t, d.addr, "gc", pid, "--duration=60s")
-	blockRes := hh.pullInBackground(t, d.addr, "profile", "block", pid, "--duration=60s", "-o", filepath.Join(dir, "block.pb.gz"))
+	blockRes := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", pid, "--duration=60s", "-o", filepath.Join(dir, "block.pb.gz"))
 	cpuRes := hh.pullInBackground(t, d.addr, "profile", "cpu", pid, "--duration=60s", "-o", filepath.Join(dir, "cpu.pb.gz"))
 	waitUntilProbed(t, hh, d.addr, w.pid, "gc")
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
@@ -167,7 +167,7 @@ func TestBinaryReplacedOnDisk(t *testing.T) {
 	cpuOut := filepath.Join(dir, "cpu.pb.gz")
 	blockOut := filepath.Join(dir, "block.pb.gz")
 	gcRes := hh.pullInBackground(t, d.addr, "gc", pid, "--duration=3s")
-	blockRes := hh.pullInBackground(t, d.addr, "profile", "block", pid, "--duration=3s", "-o", blockOut)
+	blockRes := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", pid, "--duration=3s", "-o", blockOut)
 	cpuRes := hh.gspyAt(t, d.addr, time.Minute, "profile", "cpu", pid, "--duration=3s", "-o", cpuOut)
 	if cpuRes.exitCode != 0 {
 		t.Fatalf("cpu pull after the replacement: exit %d; stderr:\n%s", cpuRes.exitCode, cpuRes.stderr)
@@ -267,7 +267,7 @@ func TestRuntimeLacksProbedFunction(t *testing.T) {
 	if !strings.Contains(msg, "runtime.gcMarkTermination") || !strings.Contains(msg, w.version) {
 		t.Errorf("the GC watch's error should name runtime.gcMarkTermination and %s: %q", w.version, msg)
 	}
-	r = hh.gspyAt(t, d.addr, time.Minute, "profile", "block", pid, "--duration=5s", "-o", filepath.Join(t.TempDir(), "b.pb.gz"))
+	r = hh.gspyAt(t, d.addr, time.Minute, "profile", "block", "--exact", pid, "--duration=5s", "-o", filepath.Join(t.TempDir(), "b.pb.gz"))
 	msg = expectRPCError(t, r, "FAILED_PRECONDITION")
 	if !strings.Contains(msg, "runtime.ready") || !strings.Contains(msg, w.version) {
 		t.Errorf("the block pull's error should name runtime.ready and %s: %q", w.version, msg)

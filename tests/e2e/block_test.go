@@ -156,8 +156,8 @@ func runBlockTruth(t *testing.T, hh *harness, bin string) {
 	pid := strconv.Itoa(w.pid)
 	blockOut := filepath.Join(dir, "block.pb.gz")
 	schedOut := filepath.Join(dir, "sched.pb.gz")
-	blockRes := hh.pullInBackground(t, hh.addr, "profile", "block", "--pid="+pid, "--duration=60s", "-o", blockOut)
-	schedRes := hh.pullInBackground(t, hh.addr, "profile", "sched-latency", "--pid="+pid, "--duration=60s", "-o", schedOut)
+	blockRes := hh.pullInBackground(t, hh.addr, "profile", "block", "--exact", "--pid="+pid, "--duration=60s", "-o", blockOut)
+	schedRes := hh.pullInBackground(t, hh.addr, "profile", "sched-latency", "--exact", "--pid="+pid, "--duration=60s", "-o", schedOut)
 	waitUntilProbed(t, hh, hh.addr, w.pid, "block")
 	// Both pulls must be attached before the window opens: the second one
 	// attaches within milliseconds of the first on an idle machine, and the
@@ -253,7 +253,7 @@ func TestBlockPullTargetExits(t *testing.T) {
 	hh := env(t)
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=10")
 	out := filepath.Join(t.TempDir(), "block.pb.gz")
-	res := hh.pullInBackground(t, hh.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	res := hh.pullInBackground(t, hh.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
 	waitUntilProbed(t, hh, hh.addr, w.pid, "block")
 	before := fdCount(t, hh.daemon.Process.Pid)
 	w.cmd.Process.Kill()
@@ -280,7 +280,7 @@ func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 	// About 5 x 800 parks per second for 2 s: four to five times the budget.
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=1600", "-wait=1ms")
 	out := filepath.Join(t.TempDir(), "block.pb.gz")
-	res := hh.pullInBackground(t, addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	res := hh.pullInBackground(t, addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
 	waitUntilProbed(t, hh, addr, w.pid, "block")
 	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
 		t.Fatal(err)
@@ -332,7 +332,7 @@ func TestBlockProbesDetachedPastTheTrapBudget(t *testing.T) {
 	// About 5 x 750 waits per second for 10 s: seven times the budget.
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=8000", "-wait=1ms")
 	out := filepath.Join(t.TempDir(), "block.pb.gz")
-	res := hh.pullInBackground(t, d.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	res := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
 	parksBefore := counterValue(d.scrape(t), "gspy_block_parks_total")
 	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
@@ -408,7 +408,7 @@ func TestBlockMetrics(t *testing.T) {
 	hh := env(t)
 	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""))
-	res := hh.pullInBackground(t, d.addr, "profile", "block", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
+	res := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
 		"-o", filepath.Join(t.TempDir(), "block.pb.gz"))
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
 	fmt.Fprintln(w.stdin, "go")

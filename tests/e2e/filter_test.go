@@ -45,12 +45,12 @@ func TestPullFilters(t *testing.T) {
 		t.Errorf("-label:handler=alpha label:handler kept %v; want beta only", got)
 	}
 	expectRPCError(t, hh.gspy(t, time.Minute, "profile", "cpu", pid, "--duration=1s", "--filter=stack:~(", "-o", filepath.Join(dir, "x.pb.gz")), "INVALID_ARGUMENT")
-	expectRPCError(t, hh.gspy(t, time.Minute, "profile", "block", pid, "--duration=1s", "--filter=colour:red", "-o", filepath.Join(dir, "x.pb.gz")), "INVALID_ARGUMENT")
+	expectRPCError(t, hh.gspy(t, time.Minute, "profile", "block", "--exact", pid, "--duration=1s", "--filter=colour:red", "-o", filepath.Join(dir, "x.pb.gz")), "INVALID_ARGUMENT")
 
 	// Block: by wait reason and by scenario label, with a quoted value.
 	bw := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=10")
 	out := filepath.Join(dir, "block.pb.gz")
-	res := hh.pullInBackground(t, hh.addr, "profile", "block", fmt.Sprintf("--pid=%d", bw.pid), "--duration=60s",
+	res := hh.pullInBackground(t, hh.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", bw.pid), "--duration=60s",
 		`--filter=reason:"chan receive" label:scenario status:waiting`, "-o", out)
 	waitUntilProbed(t, hh, hh.addr, bw.pid, "block")
 	fmt.Fprintln(bw.stdin, "go")

@@ -211,7 +211,7 @@ func TestSafetyAttachDetachUnderStress(t *testing.T) {
 		defer wg.Done()
 		defer func(s time.Time) { blockTime = time.Since(s) }(time.Now())
 		for i := 0; i < cycles-cycles/2 && failures.Load() == 0; i++ {
-			_, se, err := run("profile", "block", "--pid="+pid, "--duration=20ms", "-o", out)
+			_, se, err := run("profile", "block", "--exact", "--pid="+pid, "--duration=20ms", "-o", out)
 			m := blockWroteRE.FindStringSubmatch(se)
 			if err != nil || m == nil {
 				fail("block pull %d: %v; stderr:\n%s", i, err, se)

@@ -5,7 +5,8 @@
 // sends it once gspy's block probes are attached; stdin is read with a plain
 // blocking read, which parks no goroutine). Then five scenarios run at once,
 // each in its own goroutine with pprof label scenario=NAME, each doing
-// -waits waits of -wait: a channel receive, a select, a sync.Mutex lock, a
+// -waits waits of -wait (or, with -for, as many as fit in that time): a
+// channel receive, a select, a sync.Mutex lock, a
 // time.Sleep, and a TCP read on loopback. Every wake-up comes from a timer
 // callback (time.AfterFunc), so no other goroutine of the workload parks
 // for the scenarios. Each scenario measures its own waits around the
@@ -122,6 +123,7 @@ func main() {
 	wait := flag.Duration("wait", 25*time.Millisecond, "length of each wait")
 	blockProfile := flag.String("blockprofile", "", "write Go's block profile of the window here")
 	spin := flag.Duration("spin", 0, "also run a goroutine (scenario=spin) that burns CPU this long")
+	runFor := flag.Duration("for", 0, "instead of -waits, wait again until this long has passed")
 	flag.Parse()
 
 	tcp, err := newTCPPair()
@@ -152,7 +154,11 @@ func main() {
 	for i, s := range scenarios {
 		i, s := i, s // go.mod says 1.18: loop variables are shared
 		go pprof.Do(context.Background(), pprof.Labels("scenario", s.name), func(context.Context) {
-			for n := 0; n < *waits; n++ {
+			start := time.Now()
+			for n := 0; ; n++ {
+				if *runFor > 0 && time.Since(start) >= *runFor || *runFor == 0 && n >= *waits {
+					break
+				}
 				truth[i].Count++
 				truth[i].TotalNs += int64(s.run(*wait))
 			}

@@ -137,6 +137,92 @@ TEST(BlockProfileTest, IgnoresOtherPidsAndBoundsDistinctStacks) {
   EXPECT_EQ(profile.dropped_count(), 1);
 }
 
+// Sampled input: sweeps of goroutine states (daemon/sources/sampled).
+TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
+  SampledWait chan{.id = 1,
+                   .stack = kStack,
+                   .labels = {{"handler", "a"}},
+                   .stack_complete = true};
+  SampledWait other{.id = 2, .stack = {0x1010}};
+  auto charge = [](uint64_t goid, SampledState st, uint8_t reason, bool fresh,
+                   const SampledWait *w) {
+    GoroutineCharge c;
+    c.goid = goid;
+    c.state = st;
+    c.wait_reason = reason;
+    c.new_episode = fresh;
+    c.wait = w;
+    return c;
+  };
+  for (BlockMetric metric :
+       {BlockMetric::kBlockDelay, BlockMetric::kSchedDelay}) {
+    BlockProfileOptions opts;
+    opts.metric = metric;
+    BlockProfile profile(opts);
+    profile.AddProcess(testing::FakeProcess(7));
+    profile.SetMode("mode: sampled (test)", 10'000'000);
+    GoroutineSweep sweep;
+    // The profile's first sweep: a wait under way counts, whenever the
+    // sampler first saw it.
+    sweep.charges = {
+        charge(1, SampledState::kWaiting, kChanReceive, false, &chan),
+        charge(2, SampledState::kRunnable, 0, true, &other)};
+    profile.AddSweep(7, sweep,
+                     {.from_ns = 0, .to_ns = 10'000'000, .first = true});
+    // Later sweeps: the same wait adds time, not a count; a new one counts.
+    sweep.charges = {
+        charge(1, SampledState::kWaiting, kChanReceive, false, &chan),
+        charge(2, SampledState::kRunnable, 0, false, &other),
+        charge(3, SampledState::kWaiting, kChanReceive, true, &chan)};
+    profile.AddSweep(7, sweep, {.from_ns = 10'000'000, .to_ns = 22'000'000});
+    profile.AddSweep(8, sweep, {.from_ns = 10'000'000, .to_ns = 22'000'000});
+    std::string type;
+    const std::string gz =
+        profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr);
+    std::vector<Row> rows = Rows(gz, &type);
+    ASSERT_EQ(rows.size(), 1u);
+    if (metric == BlockMetric::kBlockDelay) {
+      EXPECT_EQ(rows[0].reason, "chan receive");
+      EXPECT_EQ(rows[0].handler, "a");
+      EXPECT_EQ(rows[0].count, 2); // goroutines 1 and 3
+      EXPECT_EQ(rows[0].delay, 10'000'000 + 2 * 12'000'000);
+    } else {
+      EXPECT_EQ(rows[0].count, 1);
+      EXPECT_EQ(rows[0].delay, 22'000'000);
+      EXPECT_EQ(rows[0].reason, "");  // never seen waiting: no label
+    }
+    absl::StatusOr<perftools::profiles::Profile> p = DecodeProfile(gz);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->period(), 10'000'000);
+    EXPECT_EQ(p->string_table(static_cast<int>(p->period_type().type())),
+              "wall");
+    ASSERT_GE(p->comment_size(), 1);
+    EXPECT_EQ(p->string_table(static_cast<int>(p->comment(0))),
+              "mode: sampled (test)");
+  }
+}
+
+TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
+  SampledWait w{.id = 1, .stack = kStack, .stack_complete = true};
+  BlockProfileOptions opts;
+  opts.window_start_ns = 15;
+  BlockProfile profile(opts);
+  profile.AddProcess(testing::FakeProcess(7));
+  GoroutineSweep sweep;
+  GoroutineCharge c;
+  c.goid = 1;
+  c.wait_reason = kSleep;
+  c.wait = &w;
+  sweep.charges = {c};
+  profile.AddSweep(7, sweep, {.from_ns = 10, .to_ns = 40, .first = true});
+  profile.AddSweep(7, sweep, {.from_ns = 0, .to_ns = 12}); // before it
+  std::string type;
+  std::vector<Row> rows =
+      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr), &type);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].delay, 25);
+  EXPECT_EQ(rows[0].count, 1);
+}
 TEST(WaitReasonsTest, NamesFollowTheVersionsRenumbering) {
   absl::StatusOr<WaitReasons> go118 = WaitReasons::ForGoMinor(18);
   absl::StatusOr<WaitReasons> go126 = WaitReasons::ForGoMinor(26);

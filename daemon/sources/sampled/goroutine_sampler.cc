@@ -1,0 +1,328 @@
+#include "daemon/sources/sampled/goroutine_sampler.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "golang/goroutines/goroutine_dump.h"
+#include "golang/goroutines/stack_unwinder.h"
+
+namespace gspy {
+namespace {
+
+std::atomic<uint64_t> next_wait_id{1};
+
+// How a status counts. _Gcopystack is a running goroutine growing its stack.
+enum class Kind { kFree, kWaiting, kRunnable, kRunning, kSyscall };
+
+Kind KindOf(uint32_t base_status) {
+  switch (base_status) {
+    case kGWaiting:
+    case kGLeaked:
+      return Kind::kWaiting;
+    case kGRunnable:
+    case kGPreempted:
+      return Kind::kRunnable;
+    case kGRunning:
+    case kGCopyStack:
+      return Kind::kRunning;
+    case kGSyscall:
+      return Kind::kSyscall;
+    default:
+      return Kind::kFree;
+  }
+}
+
+// The bytes of a g head a sweep needs (see hot_size_).
+size_t HotReadSize(const RuntimeLayout& l) {
+  int32_t max = 16;  // g.stack
+  for (int32_t off :
+       {l.g_sched + l.gobuf_sp, l.g_sched + l.gobuf_pc, l.g_sched + l.gobuf_bp,
+        l.g_atomicstatus, l.g_goid, l.g_waitreason, l.g_waitsince}) {
+    max = std::max(max, off + 8);
+  }
+  return static_cast<size_t>(max);
+}
+
+// The fields the hot read and a whole read of one g share, equal: the
+// goroutine did not move on in between.
+bool SameHot(const GFields& a, const GFields& b) {
+  return a.goid == b.goid && a.status == b.status && a.sched_sp == b.sched_sp &&
+         a.sched_pc == b.sched_pc && a.sched_bp == b.sched_bp &&
+         a.stack_lo == b.stack_lo && a.stack_hi == b.stack_hi;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GoroutineSampler>> GoroutineSampler::Create(
+    const GoBinary& binary, const MemorySource& memory, uint64_t load_bias,
+    GoroutineSamplerOptions options) {
+  const absl::StatusOr<RuntimeLayout>& layout = binary.runtime_layout();
+  if (!layout.ok()) {
+    return absl::FailedPreconditionError(layout.status().message());
+  }
+  if (layout->g_sched < 0 || layout->g_atomicstatus < 0 || layout->g_goid < 0 ||
+      layout->g_waitreason < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the runtime layout of ", layout->go_version,
+                     " lacks g.sched, g.atomicstatus, g.goid or g.waitreason"));
+  }
+  absl::StatusOr<AllgsLocation> allgs =
+      FindAllgs(binary, memory, load_bias, *layout);
+  if (!allgs.ok()) return allgs.status();
+  return std::unique_ptr<GoroutineSampler>(new GoroutineSampler(
+      binary, memory, load_bias, *layout, allgs->addr, options));
+}
+
+GoroutineSampler::GoroutineSampler(const GoBinary& binary,
+                                   const MemorySource& memory,
+                                   uint64_t load_bias,
+                                   const RuntimeLayout& layout, uint64_t allgs,
+                                   GoroutineSamplerOptions options)
+    : binary_(binary),
+      memory_(memory),
+      load_bias_(load_bias),
+      layout_(layout),
+      allgs_(allgs),
+      options_(options),
+      hot_size_(HotReadSize(layout)) {}
+
+size_t GoroutineSampler::cached_goroutines() const {
+  size_t n = 0;
+  for (const Entry& e : entries_) n += e.live ? 1 : 0;
+  return n;
+}
+
+absl::StatusOr<bool> GoroutineSampler::ReadWait(uint64_t addr,
+                                                const GFields& hot,
+                                                SampledWait* out,
+                                                uint64_t* startpc) const {
+  *out = SampledWait{};
+  out->id = next_wait_id.fetch_add(1, std::memory_order_relaxed);
+  absl::StatusOr<GFields> g = ReadG(memory_, layout_, addr);
+  if (!g.ok()) {
+    if (absl::IsNotFound(g.status())) return g.status();
+    return false;
+  }
+  if (!SameHot(*g, hot)) return false;
+  *startpc = g->startpc;
+  absl::StatusOr<LabelList> labels =
+      ReadLabels(memory_, g->labels, layout_.labels_layout);
+  if (labels.ok()) {
+    out->labels = *std::move(labels);
+  } else if (absl::IsNotFound(labels.status())) {
+    return labels.status();
+  } else {
+    out->labels_error = true;
+  }
+  UnwoundStack stack =
+      UnwindSaved(memory_, binary_, load_bias_,
+                  SavedContext{g->sched_pc, g->sched_sp, g->sched_bp,
+                               g->stack_lo, g->stack_hi},
+                  options_.max_frames, WrapperFrames::kKeep);
+  out->stack_complete = stack.complete;
+  out->stack.reserve(stack.pcs.size());
+  for (uint64_t pc : stack.pcs) out->stack.push_back(pc + load_bias_);
+  // A goroutine parked in runtime.gopark shows gopark's entry as its leaf,
+  // as the block probes report it, so both modes give the same stacks.
+  if (!out->stack.empty()) {
+    std::optional<FuncInfo> leaf = binary_.FindFunction(stack.pcs[0]);
+    if (leaf.has_value() && leaf->name == "runtime.gopark") {
+      out->stack[0] = leaf->entry + load_bias_;
+    }
+  }
+  absl::StatusOr<GFields> after = ReadG(memory_, layout_, addr);
+  if (!after.ok()) {
+    if (absl::IsNotFound(after.status())) return after.status();
+    return false;
+  }
+  return g->SameState(*after);
+}
+
+void GoroutineSampler::Plan() {
+  const size_t len = array_.size() / 8;
+  std::vector<std::pair<uint64_t, size_t>> by_addr;  // (g, allgs index)
+  by_addr.reserve(len);
+  slot_.assign(len, -1);
+  range_of_.assign(len, 0);
+  for (size_t i = 0; i < len; ++i) {
+    uint64_t gp;
+    std::memcpy(&gp, array_.data() + i * 8, 8);
+    if (gp != 0 && gp % 8 == 0) by_addr.emplace_back(gp, i);
+  }
+  std::sort(by_addr.begin(), by_addr.end());
+  // Ranges as (start, size); a gap of up to kMaxGap bytes between two heads
+  // is read along, up to kMaxRange bytes per range.
+  constexpr uint64_t kMaxGap = 512, kMaxRange = 64 << 10;
+  std::vector<std::pair<uint64_t, uint64_t>> plan;
+  for (const auto& [gp, i] : by_addr) {
+    if (plan.empty() || gp < plan.back().first + plan.back().second ||
+        gp - (plan.back().first + plan.back().second) > kMaxGap ||
+        gp + hot_size_ - plan.back().first > kMaxRange) {
+      plan.emplace_back(gp, hot_size_);
+    } else {
+      plan.back().second = gp + hot_size_ - plan.back().first;
+    }
+  }
+  size_t total = 0;
+  for (const auto& r : plan) total += r.second;
+  heads_.assign(total, '\0');
+  ranges_.clear();
+  size_t offset = 0;
+  for (const auto& [start, size] : plan) {
+    ranges_.push_back({start, absl::MakeSpan(heads_.data() + offset,
+                                             static_cast<size_t>(size))});
+    offset += size;
+  }
+  size_t r = 0;
+  offset = 0;
+  for (const auto& [gp, i] : by_addr) {
+    while (gp >= ranges_[r].addr + ranges_[r].out.size()) {
+      offset += ranges_[r].out.size();
+      ++r;
+    }
+    slot_[i] = static_cast<int64_t>(offset + (gp - ranges_[r].addr));
+    range_of_[i] = static_cast<uint32_t>(r);
+  }
+  planned_array_ = array_;
+  if (entries_.size() < len) entries_.resize(len);
+}
+
+absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
+  GoroutineSweep sweep;
+  sweep.from_ns = last_ns_ < 0 ? now_ns : last_ns_;
+  sweep.to_ns = now_ns;
+  const bool charge = last_ns_ >= 0;
+  last_ns_ = now_ns;
+
+  // allgs only grows and its entries never change (dead g's are reused in
+  // place), so one read of the header and one of the array suffice, and
+  // the plan of the head reads holds until it grows.
+  uint64_t header[2];
+  absl::Status s =
+      memory_.Read(allgs_, absl::MakeSpan(reinterpret_cast<char*>(header), 16));
+  if (!s.ok()) return s;
+  const uint64_t len = std::min<uint64_t>(header[1], options_.max_goroutines);
+  array_.resize(len * 8);
+  s = memory_.Read(header[0], absl::MakeSpan(array_.data(), array_.size()));
+  if (!s.ok()) return s;
+  if (array_ != planned_array_) Plan();
+  // Every hot head in as few system calls as the source allows.
+  s = memory_.ReadMany(ranges_, &ok_);
+  if (!s.ok()) return s;
+
+  sweep.charges.reserve(len);
+  for (size_t i = 0; i < len; ++i) {
+    if (slot_[i] < 0) {
+      ++sweep.counts.unreadable;
+      continue;
+    }
+    uint64_t addr;
+    std::memcpy(&addr, array_.data() + i * 8, 8);
+    const absl::Span<char> head(heads_.data() + slot_[i], hot_size_);
+    if (!ok_[range_of_[i]]) {
+      // A range of several heads failed as a whole: this one alone.
+      s = memory_.Read(addr, head);
+      if (absl::IsNotFound(s)) return s;
+      if (!s.ok()) {
+        ++sweep.counts.unreadable;
+        continue;
+      }
+    }
+    const GFields g =
+        DecodeG(std::string_view(head.data(), head.size()), layout_);
+    if (!PlausibleG(g)) {
+      ++sweep.counts.unreadable;
+      continue;
+    }
+    Entry& e = entries_[i];
+    const uint32_t st = g.base_status();
+    const Kind kind = KindOf(st);
+    if (e.g_addr != addr || kind == Kind::kFree) e = Entry{.g_addr = addr};
+    if (kind == Kind::kFree) continue;
+    ++sweep.counts.goroutines;
+    const bool fresh = !e.live || e.goid != g.goid;
+    if (fresh) e = Entry{.g_addr = addr, .live = true, .goid = g.goid};
+    const WaitKey key{g.goid, g.sched_pc, g.sched_sp, g.sched_bp};
+    // execute() clears waitsince and the GC sets it during a wait: another
+    // nonzero value means the goroutine ran and waits again.
+    const bool waitsince_moved = e.waitsince != 0 && g.waitsince != e.waitsince;
+    const bool same_key = e.has_wait && e.key == key && !waitsince_moved;
+    const bool new_episode =
+        fresh || !same_key || e.base_status != st ||
+        (kind == Kind::kWaiting && e.reason != g.waitreason);
+    e.base_status = st;
+    e.reason = g.waitreason;
+    e.waitsince = g.waitsince;
+    // `e.key` stays the key of the cached stack: a running goroutine's
+    // saved context is stale, and it may park again just where it was.
+    switch (kind) {
+      case Kind::kRunning:
+        ++sweep.counts.running;
+        continue;
+      case Kind::kSyscall:
+        ++sweep.counts.syscall;
+        continue;
+      case Kind::kWaiting:
+        ++sweep.counts.waiting;
+        break;
+      case Kind::kRunnable:
+        ++sweep.counts.runnable;
+        break;
+      case Kind::kFree:
+        break;
+    }
+    if (e.system && !options_.include_system) {
+      ++sweep.counts.system_skipped;
+      continue;
+    }
+    if (!same_key) {
+      e.key = key;
+      e.key_reason = 0;
+      e.has_wait = false;
+      uint64_t startpc = 0;
+      absl::StatusOr<bool> whole = ReadWait(addr, g, &e.wait, &startpc);
+      if (!whole.ok()) return whole.status();
+      ++sweep.counts.unwound;
+      if (startpc != 0) {
+        e.system = IsSystemGoroutine(
+            binary_, startpc >= load_bias_ ? startpc - load_bias_ : 0);
+      }
+      if (e.system && !options_.include_system) {
+        ++sweep.counts.system_skipped;
+        e.has_wait = *whole;  // nothing to charge; no need to read it again
+        continue;
+      }
+      if (*whole) {
+        e.has_wait = true;
+      } else {
+        // Ran between the reads: its stack may be overwritten. A walk that
+        // still reached goexit is a stack it had; keep the charge (the
+        // state was read whole) but not the stack.
+        ++sweep.counts.torn;
+        if (!e.wait.stack_complete) {
+          ++sweep.counts.torn_dropped;
+          continue;
+        }
+      }
+    } else {
+      ++sweep.counts.cached;
+    }
+    if (kind == Kind::kWaiting) e.key_reason = g.waitreason;
+    if (!charge) continue;
+    GoroutineCharge c;
+    c.goid = g.goid;
+    c.state = kind == Kind::kWaiting ? SampledState::kWaiting
+                                     : SampledState::kRunnable;
+    c.wait_reason = kind == Kind::kWaiting ? g.waitreason : e.key_reason;
+    c.new_episode = new_episode;
+    c.wait = &e.wait;
+    sweep.charges.push_back(c);
+  }
+  return sweep;
+}
+
+}  // namespace gspy

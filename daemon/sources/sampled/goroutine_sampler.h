@@ -1,0 +1,169 @@
+// GoroutineSampler: the sampled wait source of one Go process. Each sweep
+// reads the status of every goroutine from outside (allgs, then every g head
+// in batched process_vm_readv calls; the process is never stopped) and
+// charges each waiting or runnable goroutine with the time since the previous
+// sweep, against its stack, wait reason and labels. No uprobe fires: the
+// cost is gspyd's own CPU, which the tracker spaces sweeps to bound.
+//
+// A goroutine's stack is unwound only when its wait is new: the same goid,
+// sched pc/sp/bp, wait reason and waitsince as the previous sweep saw mean
+// the same wait (a goroutine that has not run since keeps its saved
+// context), so the unwound stack and labels are cached per goroutine and the
+// steady cost is reading the g heads.
+#ifndef GSPY_DAEMON_SOURCES_SAMPLED_GOROUTINE_SAMPLER_H_
+#define GSPY_DAEMON_SOURCES_SAMPLED_GOROUTINE_SAMPLER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "golang/binary/go_binary.h"
+#include "golang/goroutines/allgs_finder.h"
+#include "golang/goroutines/g_struct.h"
+#include "golang/goroutines/labels_reader.h"
+#include "golang/goroutines/memory_source.h"
+
+namespace gspy {
+
+enum class SampledState : uint8_t {
+  kWaiting,   // parked (_Gwaiting; _Gleaked from Go 1.26)
+  kRunnable,  // ready to run, or preempted (_Grunnable, _Gpreempted)
+};
+
+// What a wait looks like to the profiles; one per wait (or runnable spell),
+// cached while it lasts.
+struct SampledWait {
+  // Unique over all samplers, new for every stack unwound: what the
+  // aggregation remembers a wait by, so a known wait costs it one lookup.
+  uint64_t id = 0;
+  std::vector<uint64_t> stack;  // runtime addresses, leaf first
+  LabelList labels;             // sorted by key
+  bool labels_error = false;    // unreadable; left out
+  bool stack_complete = false;  // reached runtime.goexit
+};
+
+// One goroutine seen in one sweep: it is charged with the sweep's interval.
+struct GoroutineCharge {
+  uint64_t goid = 0;
+  SampledState state = SampledState::kWaiting;
+  // g.waitreason; for kRunnable the reason of the wait it was woken from
+  // (the runtime clears it on wake-up), 0 when no sweep saw that wait.
+  uint8_t wait_reason = 0;
+  // The first sweep to see this wait (or this runnable spell): the profiles
+  // count distinct waits observed with it.
+  bool new_episode = false;
+  const SampledWait* wait = nullptr;  // valid until the next sweep
+};
+
+struct SweepCounts {
+  int64_t goroutines = 0;  // live ones read
+  int64_t waiting = 0, runnable = 0, running = 0, syscall = 0;
+  int64_t system_skipped = 0;
+  int64_t unwound = 0;  // new waits: stacks unwound
+  int64_t cached = 0;   // waits already known: stack from the cache
+  // Changed between the read of their head and the re-read after the
+  // unwinding: charged only when the stack still reached goexit.
+  int64_t torn = 0;
+  int64_t torn_dropped = 0;
+  int64_t unreadable = 0;  // not a plausible g, or unmapped
+};
+
+// The result of one sweep: each charge stands for (from_ns, to_ns].
+struct GoroutineSweep {
+  int64_t from_ns = 0;  // the previous sweep (CLOCK_MONOTONIC)
+  int64_t to_ns = 0;    // this one
+  std::vector<GoroutineCharge> charges;
+  SweepCounts counts;
+};
+
+struct GoroutineSamplerOptions {
+  // Runtime goroutines (GC workers, sweeper, ...) wait for the whole
+  // window; like Go's goroutine profile, they are left out unless asked.
+  bool include_system = false;
+  size_t max_goroutines = 1'000'000;
+  size_t max_frames = 512;
+};
+
+class GoroutineSampler {
+ public:
+  // Finds allgs. FAILED_PRECONDITION for an unknown layout or no allgs,
+  // NOT_FOUND when the process is gone. `binary` and `memory` outlive the
+  // sampler.
+  static absl::StatusOr<std::unique_ptr<GoroutineSampler>> Create(
+      const GoBinary& binary, const MemorySource& memory, uint64_t load_bias,
+      GoroutineSamplerOptions options = {});
+
+  // Reads every goroutine at `now_ns`. The first sweep only learns the
+  // goroutines (no charge: nothing came before it). NOT_FOUND when the
+  // process is gone.
+  absl::StatusOr<GoroutineSweep> Sweep(int64_t now_ns);
+
+  // Goroutines alive at the last sweep, with their cached waits.
+  size_t cached_goroutines() const;
+  // Ranges the last sweep read (a test's view of the batching).
+  size_t read_ranges() const { return ranges_.size(); }
+
+ private:
+  // What the cache keys a stack by: a goroutine that has not run since
+  // keeps all of these (and its waitsince, see Sweep).
+  struct WaitKey {
+    uint64_t goid = 0, sched_pc = 0, sched_sp = 0, sched_bp = 0;
+    bool operator==(const WaitKey&) const = default;
+  };
+  struct Entry {
+    uint64_t g_addr = 0;  // allgs[i]; an entry is reset if it ever differs
+    bool live = false;    // seen alive since the g was last free
+    uint64_t goid = 0;
+    WaitKey key;             // of the cached stack
+    uint8_t key_reason = 0;  // the wait reason seen with that stack
+    uint8_t reason = 0;
+    int64_t waitsince = 0;
+    uint32_t base_status = 0;  // as last seen
+    bool system = false;
+    bool has_wait = false;  // `wait` holds the stack of `key`
+    SampledWait wait;
+  };
+  // Where each allgs entry's head lands in `heads_`, read as few ranges: the
+  // heads of g's that lie close together in memory (g's are allocated from
+  // the same spans) are read as one range, so the kernel pins fewer pages.
+  // Redone only when allgs changes (it grows).
+  void Plan();
+
+  GoroutineSampler(const GoBinary& binary, const MemorySource& memory,
+                   uint64_t load_bias, const RuntimeLayout& layout,
+                   uint64_t allgs, GoroutineSamplerOptions options);
+  // Reads the whole head of the goroutine whose hot fields are `hot`,
+  // unwinds it and reads its labels; false when it changed meanwhile and
+  // what was read cannot be trusted. Sets `startpc`.
+  absl::StatusOr<bool> ReadWait(uint64_t addr, const GFields& hot,
+                                SampledWait* out, uint64_t* startpc) const;
+
+  const GoBinary& binary_;
+  const MemorySource& memory_;
+  const uint64_t load_bias_;
+  const RuntimeLayout layout_;
+  const uint64_t allgs_;
+  const GoroutineSamplerOptions options_;
+  // The head's bytes a sweep reads: stack bounds, sched, status, goid and
+  // the wait fields (labels and startpc lie further on, and are read when a
+  // wait is new).
+  const size_t hot_size_;
+  int64_t last_ns_ = -1;
+  // By allgs index (whose entries never change); a deque, because charges
+  // point into the entries.
+  std::deque<Entry> entries_;
+  // Reused buffers; the plan of the reads for `planned_array_`.
+  std::string array_, planned_array_;
+  std::string heads_;
+  std::vector<MemoryRange> ranges_;
+  std::vector<int64_t> slot_;       // allgs index -> offset in heads_, -1
+  std::vector<uint32_t> range_of_;  // allgs index -> index in ranges_
+  std::vector<bool> ok_;
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_SOURCES_SAMPLED_GOROUTINE_SAMPLER_H_

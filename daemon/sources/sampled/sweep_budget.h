@@ -1,0 +1,41 @@
+// SweepBudget: how often to sweep a process so that gspyd's own CPU time for
+// it stays within a fraction of one core. Each sweep's cost (thread CPU
+// time) feeds a moving average; the interval is that cost divided by the
+// budget, within [min, max].
+#ifndef GSPY_DAEMON_SOURCES_SAMPLED_SWEEP_BUDGET_H_
+#define GSPY_DAEMON_SOURCES_SAMPLED_SWEEP_BUDGET_H_
+
+#include "absl/time/time.h"
+
+namespace gspy {
+
+struct SweepBudgetOptions {
+  double cpu_fraction = 0.01;  // of one core, per watched process
+  absl::Duration min_interval = absl::Milliseconds(10);
+  absl::Duration max_interval = absl::Seconds(1);
+  // Weight of the newest sweep in the moving average of the cost: a few
+  // sweeps follow a change of the process, one slow sweep (a page fault, a
+  // new goroutine's stack) does not halve the rate.
+  double smoothing = 0.2;
+};
+
+class SweepBudget {
+ public:
+  explicit SweepBudget(SweepBudgetOptions options) : options_(options) {}
+
+  // The CPU time one sweep took.
+  void Record(absl::Duration cpu);
+  // The interval to the next sweep: cost / fraction, within [min, max];
+  // min before any sweep.
+  absl::Duration interval() const;
+  absl::Duration average_cost() const { return cost_; }
+
+ private:
+  const SweepBudgetOptions options_;
+  absl::Duration cost_ = absl::ZeroDuration();
+  bool any_ = false;
+};
+
+}  // namespace gspy
+
+#endif  // GSPY_DAEMON_SOURCES_SAMPLED_SWEEP_BUDGET_H_

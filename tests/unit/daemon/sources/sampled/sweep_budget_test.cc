@@ -1,0 +1,59 @@
+// The sampled source's budget controller: the interval keeps a sweep's CPU
+// time within the budget's share of a core, within [min, max].
+#include "daemon/sources/sampled/sweep_budget.h"
+
+#include "gtest/gtest.h"
+
+namespace gspy {
+namespace {
+
+TEST(SweepBudget, IntervalIsCostOverBudgetWithinBounds) {
+  SweepBudget b({.cpu_fraction = 0.01,
+                 .min_interval = absl::Milliseconds(10),
+                 .max_interval = absl::Seconds(1),
+                 .smoothing = 1});  // no averaging: the last sweep
+  EXPECT_EQ(b.interval(), absl::Milliseconds(10));  // nothing measured yet
+  b.Record(absl::Microseconds(300));
+  EXPECT_EQ(b.interval(), absl::Milliseconds(30));
+  b.Record(absl::Microseconds(300));
+  EXPECT_EQ(b.interval(), absl::Milliseconds(30));
+  b.Record(absl::Microseconds(20));  // cheap: the floor
+  EXPECT_EQ(b.interval(), absl::Milliseconds(10));
+  b.Record(absl::Milliseconds(50));  // costly: the ceiling
+  EXPECT_EQ(b.interval(), absl::Seconds(1));
+}
+
+TEST(SweepBudget, OneSlowSweepMovesTheAverageNotTheWholeRate) {
+  SweepBudget b({.cpu_fraction = 0.01,
+                 .min_interval = absl::Milliseconds(1),
+                 .max_interval = absl::Seconds(10),
+                 .smoothing = 0.2});
+  for (int i = 0; i < 20; ++i) b.Record(absl::Microseconds(100));
+  EXPECT_EQ(b.interval(), absl::Milliseconds(10));
+  b.Record(absl::Microseconds(1100));  // 11x once
+  // 0.8 * 100 + 0.2 * 1100 = 300 us: 30 ms, not 110 ms.
+  EXPECT_EQ(b.interval(), absl::Milliseconds(30));
+  for (int i = 0; i < 30; ++i) b.Record(absl::Microseconds(100));
+  EXPECT_LT(b.interval(), absl::Microseconds(10100));
+}
+
+TEST(SweepBudget, SpentShareStaysWithinTheBudget) {
+  // A process whose sweeps cost 0.5 ms: at 2% the interval is 25 ms, and
+  // the CPU share over a run is cost / interval.
+  SweepBudget b({.cpu_fraction = 0.02,
+                 .min_interval = absl::Milliseconds(1),
+                 .max_interval = absl::Seconds(1),
+                 .smoothing = 0.2});
+  absl::Duration cpu, wall;
+  for (int i = 0; i < 100; ++i) {
+    const absl::Duration cost = absl::Microseconds(i % 2 == 0 ? 400 : 600);
+    b.Record(cost);
+    cpu += cost;
+    wall += b.interval();
+  }
+  EXPECT_LE(absl::FDivDuration(cpu, wall), 0.02 * 1.05);
+  EXPECT_GE(absl::FDivDuration(cpu, wall), 0.02 * 0.95);
+}
+
+}  // namespace
+}  // namespace gspy
