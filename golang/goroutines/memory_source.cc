@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 
@@ -98,6 +100,25 @@ void ParseFileNote(std::string_view desc,
   }
 }
 
+// Disjoint [begin, end) ranges of a file.
+class FileRanges {
+ public:
+  // Adds [begin, end) unless it overlaps a range already added.
+  bool Claim(uint64_t begin, uint64_t end) {
+    if (begin >= end) return true;  // nothing to walk
+    auto next = ranges_.lower_bound(begin);
+    if (next != ranges_.end() && next->first < end) return false;
+    if (next != ranges_.begin() && std::prev(next)->second > begin) {
+      return false;
+    }
+    ranges_.emplace(begin, end);
+    return true;
+  }
+
+ private:
+  std::map<uint64_t, uint64_t> ranges_;  // begin -> end
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
@@ -141,6 +162,8 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     return absl::InvalidArgumentError(
         absl::StrCat(core_path, ": bad program headers"));
   }
+  FileRanges walked_notes;
+  bool notes_overlap_warned = false;
   for (uint32_t i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     if (!ReadStruct(data, eh.e_phoff + uint64_t{i} * sizeof(ph), &ph)) {
@@ -148,10 +171,24 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
           core_path, ": truncated: program header ", i, " is cut off"));
     }
     if (ph.p_type == PT_NOTE) {
-      // Notes: 4-byte aligned {namesz, descsz, type, name, desc}.
+      if (ph.p_offset >= data.size()) continue;
       uint64_t off = ph.p_offset;
       const uint64_t end =
-          std::min<uint64_t>(ph.p_offset + ph.p_filesz, data.size());
+          off + std::min<uint64_t>(ph.p_filesz, data.size() - off);
+      // The kernel's note segments are disjoint. A crafted core can point
+      // thousands of PT_NOTE headers at the same bytes, which would be
+      // walked (and their NT_FILE entries kept) once per header: each note
+      // byte is walked once, so the work stays linear in the file's size.
+      if (!walked_notes.Claim(off, end)) {
+        if (!notes_overlap_warned) {
+          notes_overlap_warned = true;
+          core->warnings_.push_back(
+              absl::StrCat("the core's note segments overlap (program header ",
+                           i, "); each note is read once"));
+        }
+        continue;
+      }
+      // Notes: 4-byte aligned {namesz, descsz, type, name, desc}.
       while (off + 12 <= end) {
         uint32_t hdr[3];
         ReadStruct(data, off, &hdr);
