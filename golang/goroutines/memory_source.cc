@@ -222,6 +222,7 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     }
     if (!seg.bytes.empty()) core->core_segments_.push_back(seg);
   }
+  SortDisjoint(&core->core_segments_);
   if (core->core_segments_.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(core_path, ": the core holds no memory"));
@@ -247,7 +248,30 @@ absl::Status CoreFileMemory::AddExecutable(std::string_view exe,
         ph.p_offset, std::min<uint64_t>(ph.p_filesz, exe.size() - ph.p_offset));
     exe_segments_.push_back(seg);
   }
+  SortDisjoint(&exe_segments_);
   return absl::OkStatus();
+}
+
+void CoreFileMemory::SortDisjoint(std::vector<Segment>* segments) {
+  std::stable_sort(
+      segments->begin(), segments->end(),
+      [](const Segment& a, const Segment& b) { return a.vaddr < b.vaddr; });
+  std::vector<Segment> out;
+  uint64_t covered = 0;  // the end of what `out` holds
+  for (Segment s : *segments) {
+    s.memsz = std::min(s.memsz, ~uint64_t{0} - s.vaddr);  // no wrap-around
+    if (!out.empty() && s.vaddr < covered) {
+      const uint64_t overlap = covered - s.vaddr;
+      if (overlap >= s.memsz) continue;
+      s.vaddr = covered;
+      s.memsz -= overlap;
+      s.bytes.remove_prefix(std::min<uint64_t>(overlap, s.bytes.size()));
+    }
+    if (s.memsz == 0) continue;
+    covered = s.vaddr + s.memsz;
+    out.push_back(s);
+  }
+  *segments = std::move(out);
 }
 
 bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
@@ -255,14 +279,13 @@ bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
   size_t done = 0;
   while (done < out.size()) {
     const uint64_t a = addr + done;
-    const Segment* hit = nullptr;
-    for (const Segment& s : segments) {
-      if (a >= s.vaddr && a - s.vaddr < s.memsz) {
-        hit = &s;
-        break;
-      }
-    }
-    if (hit == nullptr) return false;
+    // The last segment that starts at or below `a` (sorted, disjoint).
+    auto next = std::upper_bound(
+        segments.begin(), segments.end(), a,
+        [](uint64_t a, const Segment& s) { return a < s.vaddr; });
+    if (next == segments.begin()) return false;
+    const Segment* hit = &*std::prev(next);
+    if (a - hit->vaddr >= hit->memsz) return false;
     const uint64_t rel = a - hit->vaddr;
     const uint64_t n = std::min<uint64_t>(out.size() - done, hit->memsz - rel);
     for (uint64_t i = 0; i < n; ++i) {

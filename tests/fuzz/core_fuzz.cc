@@ -48,12 +48,18 @@ void ReadSegments(const gspy::MemorySource& memory, std::string_view file) {
   Elf64_Ehdr eh;
   if (file.size() < sizeof(eh)) return;
   std::memcpy(&eh, file.data(), sizeof(eh));
+  bool bulk_read = false;
   for (uint32_t i = 0; i < std::min<uint32_t>(eh.e_phnum, 64); ++i) {
     const uint64_t off = eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr);
     if (off > file.size() || file.size() - off < sizeof(Elf64_Phdr)) break;
     Elf64_Phdr ph;
     std::memcpy(&ph, file.data() + off, sizeof(ph));
     if (ph.p_type != PT_LOAD) continue;
+    // A goroutine's stack, read whole as the unwinder does (64 KiB).
+    if (!bulk_read) {
+      bulk_read = true;
+      (void)memory.ReadAt(ph.p_vaddr, 64 << 10);
+    }
     (void)memory.ReadAt(ph.p_vaddr, std::min<uint64_t>(ph.p_filesz, 4096));
     (void)memory.ReadAt(ph.p_vaddr + ph.p_filesz - 8, 16);
     (void)memory.ReadU64(ph.p_vaddr + ph.p_memsz - 8);
