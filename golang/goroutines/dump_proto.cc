@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "golang/goroutines/g_struct.h"
+#include "golang/goroutines/valid_utf8.h"
 #include "profile/pprof/profile_builder.h"
 
 namespace gspy {
@@ -24,8 +25,8 @@ void AddFrames(const GoBinary& binary, uint64_t link_pc, bool exact,
   }
   for (const Frame& frame : *scratch) {
     gspy::v1::StackFrame* fr = out->Add();
-    fr->set_function(std::string(frame.function));
-    fr->set_file(std::string(frame.file));
+    fr->set_function(ValidUtf8(frame.function));
+    fr->set_file(ValidUtf8(frame.file));
     fr->set_line(frame.line);
     fr->set_pc(link_pc + load_bias);
     fr->set_inlined(frame.inlined);
@@ -67,12 +68,13 @@ std::string_view GoroutineStatusText(gspy::v1::GoroutineStatus status) {
 void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
                  uint64_t load_bias, const SampleFilter* filter,
                  gspy::v1::ProcessGoroutines* out) {
-  out->set_go_version(dump.go_version);
+  out->set_go_version(ValidUtf8(dump.go_version));
   out->set_system_skipped(dump.system_skipped);
   out->set_dropped(dump.dropped);
   out->set_retried(dump.retried);
   out->set_unreadable(dump.unreadable);
-  for (const std::string& w : dump.warnings) out->add_warnings(w);
+  // Warnings name paths and functions, bytes that need not be UTF-8 either.
+  for (const std::string& w : dump.warnings) out->add_warnings(ValidUtf8(w));
   std::vector<Frame> scratch;
   std::vector<absl::string_view> names;
   int64_t total = 0, filtered = 0;
@@ -85,8 +87,8 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
     g.set_wait_nanos(r.wait_nanos);
     for (const auto& [k, v] : r.labels) {
       gspy::v1::Label* l = g.add_labels();
-      l->set_key(k);
-      l->set_value(v);
+      l->set_key(ValidUtf8(k));
+      l->set_value(ValidUtf8(v));
     }
     g.set_running(!r.stack_read);
     g.set_system(r.system);
@@ -100,7 +102,7 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
       if (r.stack.truncated) {
         g.set_stack_error("truncated");
       } else if (!r.stack.complete) {
-        g.set_stack_error(r.stack.error);
+        g.set_stack_error(ValidUtf8(r.stack.error));
       }
     }
     if (r.gopc != 0) {

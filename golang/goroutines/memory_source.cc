@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 
@@ -161,6 +163,25 @@ void ParseFileNote(std::string_view desc,
   }
 }
 
+// Disjoint [begin, end) ranges of a file.
+class FileRanges {
+ public:
+  // Adds [begin, end) unless it overlaps a range already added.
+  bool Claim(uint64_t begin, uint64_t end) {
+    if (begin >= end) return true;  // nothing to walk
+    auto next = ranges_.lower_bound(begin);
+    if (next != ranges_.end() && next->first < end) return false;
+    if (next != ranges_.begin() && std::prev(next)->second > begin) {
+      return false;
+    }
+    ranges_.emplace(begin, end);
+    return true;
+  }
+
+ private:
+  std::map<uint64_t, uint64_t> ranges_;  // begin -> end
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
@@ -204,6 +225,8 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     return absl::InvalidArgumentError(
         absl::StrCat(core_path, ": bad program headers"));
   }
+  FileRanges walked_notes;
+  bool notes_overlap_warned = false;
   for (uint32_t i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     if (!ReadStruct(data, eh.e_phoff + uint64_t{i} * sizeof(ph), &ph)) {
@@ -211,10 +234,24 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
           core_path, ": truncated: program header ", i, " is cut off"));
     }
     if (ph.p_type == PT_NOTE) {
-      // Notes: 4-byte aligned {namesz, descsz, type, name, desc}.
+      if (ph.p_offset >= data.size()) continue;
       uint64_t off = ph.p_offset;
       const uint64_t end =
-          std::min<uint64_t>(ph.p_offset + ph.p_filesz, data.size());
+          off + std::min<uint64_t>(ph.p_filesz, data.size() - off);
+      // The kernel's note segments are disjoint. A crafted core can point
+      // thousands of PT_NOTE headers at the same bytes, which would be
+      // walked (and their NT_FILE entries kept) once per header: each note
+      // byte is walked once, so the work stays linear in the file's size.
+      if (!walked_notes.Claim(off, end)) {
+        if (!notes_overlap_warned) {
+          notes_overlap_warned = true;
+          core->warnings_.push_back(
+              absl::StrCat("the core's note segments overlap (program header ",
+                           i, "); each note is read once"));
+        }
+        continue;
+      }
+      // Notes: 4-byte aligned {namesz, descsz, type, name, desc}.
       while (off + 12 <= end) {
         uint32_t hdr[3];
         ReadStruct(data, off, &hdr);
@@ -248,6 +285,7 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     }
     if (!seg.bytes.empty()) core->core_segments_.push_back(seg);
   }
+  SortDisjoint(&core->core_segments_);
   if (core->core_segments_.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(core_path, ": the core holds no memory"));
@@ -273,7 +311,30 @@ absl::Status CoreFileMemory::AddExecutable(std::string_view exe,
         ph.p_offset, std::min<uint64_t>(ph.p_filesz, exe.size() - ph.p_offset));
     exe_segments_.push_back(seg);
   }
+  SortDisjoint(&exe_segments_);
   return absl::OkStatus();
+}
+
+void CoreFileMemory::SortDisjoint(std::vector<Segment>* segments) {
+  std::stable_sort(
+      segments->begin(), segments->end(),
+      [](const Segment& a, const Segment& b) { return a.vaddr < b.vaddr; });
+  std::vector<Segment> out;
+  uint64_t covered = 0;  // the end of what `out` holds
+  for (Segment s : *segments) {
+    s.memsz = std::min(s.memsz, ~uint64_t{0} - s.vaddr);  // no wrap-around
+    if (!out.empty() && s.vaddr < covered) {
+      const uint64_t overlap = covered - s.vaddr;
+      if (overlap >= s.memsz) continue;
+      s.vaddr = covered;
+      s.memsz -= overlap;
+      s.bytes.remove_prefix(std::min<uint64_t>(overlap, s.bytes.size()));
+    }
+    if (s.memsz == 0) continue;
+    covered = s.vaddr + s.memsz;
+    out.push_back(s);
+  }
+  *segments = std::move(out);
 }
 
 bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
@@ -281,14 +342,13 @@ bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
   size_t done = 0;
   while (done < out.size()) {
     const uint64_t a = addr + done;
-    const Segment* hit = nullptr;
-    for (const Segment& s : segments) {
-      if (a >= s.vaddr && a - s.vaddr < s.memsz) {
-        hit = &s;
-        break;
-      }
-    }
-    if (hit == nullptr) return false;
+    // The last segment that starts at or below `a` (sorted, disjoint).
+    auto next = std::upper_bound(
+        segments.begin(), segments.end(), a,
+        [](uint64_t a, const Segment& s) { return a < s.vaddr; });
+    if (next == segments.begin()) return false;
+    const Segment* hit = &*std::prev(next);
+    if (a - hit->vaddr >= hit->memsz) return false;
     const uint64_t rel = a - hit->vaddr;
     const uint64_t n = std::min<uint64_t>(out.size() - done, hit->memsz - rel);
     for (uint64_t i = 0; i < n; ++i) {

@@ -104,6 +104,10 @@ class CoreFileMemory final : public MemorySource {
     std::string_view bytes;  // may be shorter than memsz: zero fill
   };
   CoreFileMemory() = default;
+  // Sorts `segments` by address and cuts overlaps off (the lower one wins)
+  // so that ReadFrom can binary search: a crafted core can hold 65535 of
+  // them, and a linear search per byte made a read quadratic.
+  static void SortDisjoint(std::vector<Segment>* segments);
   static bool ReadFrom(const std::vector<Segment>& segments, uint64_t addr,
                        absl::Span<char> out);
 

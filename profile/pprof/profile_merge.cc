@@ -1,6 +1,8 @@
 #include "profile/pprof/profile_merge.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <tuple>
 
@@ -12,6 +14,21 @@ namespace gspy {
 namespace {
 
 using perftools::profiles::Profile;
+
+// Times and durations are whatever the profiles' producers wrote (decoding
+// checks structure, not sense): sums saturate instead of overflowing.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  return b > 0 ? std::numeric_limits<int64_t>::max()
+               : std::numeric_limits<int64_t>::min();
+}
+int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  return b < 0 ? std::numeric_limits<int64_t>::max()
+               : std::numeric_limits<int64_t>::min();
+}
 
 class Merger {
  public:
@@ -84,7 +101,7 @@ class Merger {
       if (comments_.insert(i).second) out_.add_comment(i);
     }
     if (in.time_nanos() != 0) {
-      const int64_t end = in.time_nanos() + in.duration_nanos();
+      const int64_t end = SaturatingAdd(in.time_nanos(), in.duration_nanos());
       start_ =
           start_ == 0 ? in.time_nanos() : std::min(start_, in.time_nanos());
       end_ = std::max(end_, end);
@@ -117,7 +134,7 @@ class Merger {
     out_.set_default_sample_type(Str(first, first.default_sample_type()));
     for (const Profile& p : profiles) Add(p);
     out_.set_time_nanos(start_);
-    out_.set_duration_nanos(end_ - start_);
+    out_.set_duration_nanos(SaturatingSub(end_, start_));
     return std::move(out_);
   }
 

@@ -108,5 +108,23 @@ TEST(DecodeProfileTest, RejectsGarbage) {
   EXPECT_FALSE(DecodeProfile("").ok());
 }
 
+// Go's pprof labels are Go strings, any bytes (a binary request id, say);
+// runtime/pprof and go tool pprof take them as they are. A profile with
+// one used to fail to parse ("not a pprof profile"), whether Go or gspyd
+// (labels read from the process) wrote it. Found by tests/fuzz/pprof_fuzz.
+TEST(DecodeProfileTest, StringsNeedNotBeUtf8) {
+  const std::string binary("id-\xff\xfe\xc0", 6);
+  ProfileBuilder b({{"samples", "count"}}, {"cpu", "nanoseconds"}, 10);
+  const uint64_t loc = b.SyntheticLocationId("main.handle");
+  const SampleLabel labels[] = {{.key = "request", .str = binary}};
+  const uint64_t stack[] = {loc};
+  ASSERT_TRUE(b.AddSample(stack, {1}, labels));
+  absl::StatusOr<pb::Profile> decoded = DecodeProfile(b.SerializeGzip());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_EQ(decoded->sample_size(), 1);
+  ASSERT_EQ(decoded->sample(0).label_size(), 1);
+  EXPECT_EQ(decoded->string_table(decoded->sample(0).label(0).str()), binary);
+}
+
 }  // namespace
 }  // namespace gspy

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -23,6 +24,29 @@ std::map<std::string, int64_t> ByLeaf(const pb::Profile& p) {
   std::map<std::string, int64_t> out;
   for (const auto& s : p.sample()) out[leaf[s.location_id(0)]] += s.value(0);
   return out;
+}
+
+// Times come from the inputs' producers: the span saturates where it
+// would overflow (signed overflow, undefined behaviour that UBSan reports
+// in tests/fuzz/pprof_fuzz; built without it, the span came out negative).
+TEST(MergeProfilesTest, TimeSpanSaturates) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  pb::Profile a = testing::MakeCpuProfile()->proto();
+  a.set_time_nanos(kMax - 10);
+  a.set_duration_nanos(100);
+  absl::StatusOr<pb::Profile> merged = MergeProfiles({a});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->time_nanos(), kMax - 10);
+  EXPECT_EQ(merged->duration_nanos(), 10);
+
+  pb::Profile b = a;
+  b.set_time_nanos(kMin + 1);
+  b.set_duration_nanos(1);
+  merged = MergeProfiles({a, b});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->time_nanos(), kMin + 1);
+  EXPECT_EQ(merged->duration_nanos(), kMax);
 }
 
 TEST(MergeProfilesTest, KeepsEverySampleSharesFunctionsAndStaysValid) {
