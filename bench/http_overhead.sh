@@ -11,6 +11,10 @@
 #          runtime.gopark, runtime.ready, and gopark's return from mcall)
 #   sampled a `gspy profile block --pid` pull in its default mode: goroutine
 #          states read from outside, no probes
+#   books  gspyd with --metrics-listen, /metrics scraped every second: the
+#          runtime's books and goroutine states of every Go process, read
+#          from outside, no probes
+#   noise  no gspyd, like none: its ratio to none is the noise floor
 #   blockd the block pull with the trap duty cycle: gspyd run with
 #          --block-detach-above-parks-per-second=2000, 500 ms windows, at
 #          least a tenth of the time attached (the probes detached between
@@ -42,7 +46,8 @@
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (10),
 #                   REPS (3), CONNS (32), OUT (out/bench), MODES (a subset
-#                   of "none gc block blockd sampled cpu all", none first)
+#                   of "none noise gc block blockd sampled books cpu all",
+#                   none first)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -192,10 +197,12 @@ run_mode() { # run_mode MODE REP
   if [[ $mode == blockd ]]; then
     start_gspyd --block-detach-above-parks-per-second=2000 --block-detach-window=500ms \
       --block-detach-min-fraction=0.1
-  elif [[ $mode != none ]]; then
+  elif [[ $mode == books ]]; then
+    start_gspyd --metrics-listen=127.0.0.1:0
+  elif [[ $mode != none && $mode != noise ]]; then
     start_gspyd
   fi
-  if [[ $mode != none ]]; then
+  if [[ $mode != none && $mode != noise ]]; then
     if [[ $mode == gc || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" gc --pid="$spid" --duration="${pull_secs}s" \
         >"$work/gc.out" 2>"$work/gc.err" &
@@ -213,6 +220,26 @@ run_mode() { # run_mode MODE REP
         -o "$work/block.pb.gz" 2>"$work/block.err" &
       p+=($!)
       wait_probed "$spid" sampled
+    fi
+    if [[ $mode == books ]]; then
+      local murl="" i
+      for ((i = 0; i < 100 && -z $murl; i++)); do
+        murl=$(sed -n 's/^gspyd: metrics on \(http:[^ ]*\)$/\1/p' "$work/gspyd.log" | head -1)
+        [[ -n $murl ]] || sleep 0.1
+      done
+      [[ -n $murl ]] || die "mode books: gspyd printed no metrics address"
+      # One scrape a second, as a Prometheus would, for the whole window.
+      (for ((i = 0; i < pull_secs; i++)); do
+        curl -sf "$murl" >"$work/metrics.last" || exit 1
+        sleep 1
+      done) &
+      p+=($!)
+      for ((i = 0; i < 100; i++)); do
+        grep -q "^gspy_go_sched_gomaxprocs_threads{.*pid=\"$spid\"" "$work/metrics.last" 2>/dev/null && break
+        sleep 0.1
+      done
+      grep -q "^gspy_go_sched_gomaxprocs_threads{.*pid=\"$spid\"" "$work/metrics.last" ||
+        die "mode books: no runtime books of the server in /metrics (see $work)"
     fi
     if [[ $mode == cpu || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile cpu --pid="$spid" --duration="${pull_secs}s" \
@@ -233,7 +260,7 @@ run_mode() { # run_mode MODE REP
   window=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
   server_cpu=$(awk -v a="$s0" -v b="$(cpu_ticks "$spid")" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
   local hits="{}"
-  if [[ $mode != none ]]; then
+  if [[ $mode != none && $mode != noise ]]; then
     prog_stats >"$work/stats.after"
     gspyd_cpu=$(awk -v a="$d0" -v b="$(cpu_ticks "$dpid")" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')
     # The watch and pulls must still be running: they cover the window.
@@ -265,7 +292,7 @@ run_mode() { # run_mode MODE REP
     "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
 }
 
-read -r -a modes <<<"${MODES:-none gc block blockd sampled cpu all}"
+read -r -a modes <<<"${MODES:-none noise gc block blockd sampled books cpu all}"
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of load (about $((${#modes[@]} * REPS * (DURATION + 7))) s); $pinning" >&2
 for ((r = 1; r <= REPS; r++)); do
   for ((k = 0; k < ${#modes[@]}; k++)); do
@@ -305,7 +332,7 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   echo "BPF programs (kernel.bpf_stats_enabled): median hits/s and ns per hit of the program itself (not the uprobe trap)"
   printf '%-6s %-22s %12s %10s\n' mode program "hits/s" "ns/hit"
   for m in "${modes[@]}"; do
-    [[ $m == none ]] && continue
+    [[ $m == none || $m == noise ]] && continue
     prog_summary "$m" | while read -r name hps nsh; do
       printf '%-6s %-22s %12.1f %10.1f\n' "$m" "$name" "$hps" "$nsh"
     done
