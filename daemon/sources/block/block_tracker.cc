@@ -22,6 +22,7 @@ namespace gspy {
 absl::StatusOr<std::unique_ptr<BlockTracker>> BlockTracker::Start(
     BlockTrackerOptions options) {
   std::unique_ptr<BlockTracker> t(new BlockTracker(options));
+  PossibleCpus();  // before any thread of ours reads a counter
   t->skel_ = block_probes_bpf__open_and_load();
   if (t->skel_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -24,6 +24,7 @@ absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
   }
   std::unique_ptr<CpuSampler> sampler(
       new CpuSampler(frequency_hz, std::move(sink)));
+  PossibleCpus();  // before any thread of ours reads a counter
   sampler->skel_ = cpu_sampler_bpf__open_and_load();
   if (sampler->skel_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -35,6 +35,7 @@ uint64_t GcWatch::dropped() const {
 
 absl::StatusOr<std::unique_ptr<GcTracker>> GcTracker::Start() {
   std::unique_ptr<GcTracker> t(new GcTracker());
+  PossibleCpus();  // before any thread of ours reads a counter
   t->skel_ = gc_probes_bpf__open_and_load();
   if (t->skel_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -11,6 +11,12 @@ struct bpf_map;
 
 namespace gspy {
 
+// The number of possible CPUs (at least 1), resolved once. libbpf reads it
+// from sysfs on first use; the sources call this in Start, before their
+// threads run, so that no background thread opens a file after a source has
+// started (the trackers' fd-leak tests count them).
+int PossibleCpus();
+
 class PerCpuCounters {
  public:
   explicit PerCpuCounters(const bpf_map* map) : map_(map) {}
