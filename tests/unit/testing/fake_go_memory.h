@@ -20,7 +20,8 @@
 namespace gspy::testing {
 
 // Sparse memory: regions of bytes. `mutate` runs before every read, so a
-// test can change a goroutine between the dump's two reads of it.
+// test can change a goroutine between the dump's two reads of it; with
+// `gone` set every read is NOT_FOUND, as for a process that exited.
 class FakeMemory : public MemorySource {
  public:
   void Put(uint64_t addr, const std::string& bytes) {
@@ -34,6 +35,7 @@ class FakeMemory : public MemorySource {
   }
   void Zero(uint64_t addr, size_t n) { Put(addr, std::string(n, '\0')); }
   absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
+    if (gone) return absl::NotFoundError("gone");
     if (mutate) mutate(addr);
     for (size_t i = 0; i < out.size(); ++i) {
       auto it = bytes_.find(addr + i);
@@ -53,6 +55,7 @@ class FakeMemory : public MemorySource {
     return MemorySource::ReadMany(ranges, ok);
   }
   std::function<void(uint64_t)> mutate;
+  bool gone = false;
   mutable int read_many_calls = 0;
 
  private:

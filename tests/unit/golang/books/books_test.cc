@@ -17,40 +17,12 @@
 #include "golang/goroutines/memory_source.h"
 #include "gtest/gtest.h"
 #include "tests/unit/testing/fake_go_binary.h"
+#include "tests/unit/testing/fake_go_memory.h"
 
 namespace gspy {
 namespace {
 
-class FakeMemory : public MemorySource {
- public:
-  void Put(uint64_t addr, const std::string& bytes) {
-    for (size_t i = 0; i < bytes.size(); ++i) bytes_[addr + i] = bytes[i];
-  }
-  void PutU64(uint64_t addr, uint64_t v) {
-    Put(addr, std::string(reinterpret_cast<const char*>(&v), 8));
-  }
-  void PutU32(uint64_t addr, uint32_t v) {
-    Put(addr, std::string(reinterpret_cast<const char*>(&v), 4));
-  }
-  void Zero(uint64_t addr, size_t n) { Put(addr, std::string(n, '\0')); }
-  absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
-    if (gone) return absl::NotFoundError("gone");
-    for (size_t i = 0; i < out.size(); ++i) {
-      auto it = bytes_.find(addr + i);
-      if (it == bytes_.end()) {
-        return absl::OutOfRangeError(
-            absl::StrCat("unmapped 0x", absl::Hex(addr + i)));
-      }
-      out[i] = it->second;
-    }
-    return absl::OkStatus();
-  }
-  std::string Describe() const override { return "fake"; }
-  bool gone = false;
-
- private:
-  std::map<uint64_t, char> bytes_;
-};
+using testing::FakeMemory;
 
 constexpr uint64_t kSched = 0x600000;
 constexpr uint64_t kMemstats = 0x610000;
