@@ -107,6 +107,13 @@ void MetricFamily::Merge(MetricFamily&& other) {
   }
 }
 
+MetricFamily SingleSample(std::string name, MetricType type, std::string help,
+                          double value) {
+  MetricFamily f(std::move(name), type, std::move(help));
+  f.Add({}, value);
+  return f;
+}
+
 std::string WriteFamilies(std::vector<MetricFamily> families) {
   std::vector<prometheus::MetricFamily> out;
   out.reserve(families.size());

@@ -81,6 +81,10 @@ class MetricFamily {
   prometheus::MetricFamily family_;
 };
 
+// A family of one unlabelled sample: a collector's own counters and gauges.
+MetricFamily SingleSample(std::string name, MetricType type, std::string help,
+                          double value);
+
 // The text of all `families`, in order. Empty families still get their # HELP
 // and # TYPE lines, so a scraper can see that gspyd knows the metric. Takes
 // the families by value: the serializer wants its own type, and a scrape's

@@ -168,26 +168,24 @@ void BooksCollector::Collect(MetricFamilies* out) {
                  static_cast<double>(n));
   }
   out->push_back(std::move(disabled));
-  auto one = [&](const char* name, MetricType type, const char* help,
-                 double value) {
-    MetricFamily f(name, type, help);
-    f.Add({}, value);
-    out->push_back(std::move(f));
-  };
-  one("gspy_go_books_reads_total", MetricType::kCounter,
-      "Reads of Go processes' runtime books for /metrics.",
-      static_cast<double>(reads_));
-  one("gspy_go_books_errors_total", MetricType::kCounter,
+  out->push_back(
+      SingleSample("gspy_go_books_reads_total", MetricType::kCounter,
+                   "Reads of Go processes' runtime books for /metrics.",
+                   static_cast<double>(reads_)));
+  out->push_back(SingleSample(
+      "gspy_go_books_errors_total", MetricType::kCounter,
       "Runtime-books reads or set-ups that failed for a process still "
       "running.",
-      static_cast<double>(errors_));
-  one("gspy_go_books_processes_skipped", MetricType::kGauge,
+      static_cast<double>(errors_)));
+  out->push_back(SingleSample(
+      "gspy_go_books_processes_skipped", MetricType::kGauge,
       "Go processes whose books the last scrape did not read: over "
       "--metrics-books-max-processes or past the scrape's time budget.",
-      static_cast<double>(skipped));
-  one("gspy_go_books_read_seconds", MetricType::kGauge,
-      "Time the last scrape spent reading runtime books.",
-      absl::ToDoubleSeconds(absl::Now() - start));
+      static_cast<double>(skipped)));
+  out->push_back(
+      SingleSample("gspy_go_books_read_seconds", MetricType::kGauge,
+                   "Time the last scrape spent reading runtime books.",
+                   absl::ToDoubleSeconds(absl::Now() - start)));
 }
 
 }  // namespace gspy

@@ -107,25 +107,23 @@ void GoroutineStateCollector::Collect(MetricFamilies* out) {
   absl::MutexLock lock(&mu_);
   reads_ += reads;
   errors_ += errors;
-  auto one = [&](const char* name, MetricType type, const char* help,
-                 double value) {
-    MetricFamily f(name, type, help);
-    f.Add({}, value);
-    out->push_back(std::move(f));
-  };
-  one("gspy_goroutine_state_reads_total", MetricType::kCounter,
-      "Go processes whose goroutines were counted for /metrics.",
-      static_cast<double>(reads_));
-  one("gspy_goroutine_state_errors_total", MetricType::kCounter,
+  out->push_back(
+      SingleSample("gspy_goroutine_state_reads_total", MetricType::kCounter,
+                   "Go processes whose goroutines were counted for /metrics.",
+                   static_cast<double>(reads_)));
+  out->push_back(SingleSample(
+      "gspy_goroutine_state_errors_total", MetricType::kCounter,
       "Counts that failed for a process still running (e.g. allgs not "
       "found).",
-      static_cast<double>(errors_));
-  one("gspy_goroutine_state_processes_skipped", MetricType::kGauge,
+      static_cast<double>(errors_)));
+  out->push_back(SingleSample(
+      "gspy_goroutine_state_processes_skipped", MetricType::kGauge,
       "Go processes not counted at the last scrape: over "
       "--metrics-goroutines-max-processes or past the scrape's time budget.",
-      static_cast<double>(skipped));
-  one("gspy_goroutine_state_read_seconds", MetricType::kGauge,
-      "Time the last scrape spent counting goroutines.", seconds);
+      static_cast<double>(skipped)));
+  out->push_back(
+      SingleSample("gspy_goroutine_state_read_seconds", MetricType::kGauge,
+                   "Time the last scrape spent counting goroutines.", seconds));
 }
 
 }  // namespace gspy
