@@ -223,9 +223,10 @@ run_mode() { # run_mode MODE REP
     fi
     if [[ $mode == books ]]; then
       local murl="" i
-      for ((i = 0; i < 100 && -z $murl; i++)); do
+      for ((i = 0; i < 100; i++)); do
         murl=$(sed -n 's/^gspyd: metrics on \(http:[^ ]*\)$/\1/p' "$work/gspyd.log" | head -1)
-        [[ -n $murl ]] || sleep 0.1
+        [[ -n $murl ]] && break
+        sleep 0.1
       done
       [[ -n $murl ]] || die "mode books: gspyd printed no metrics address"
       # One scrape a second, as a Prometheus would, for the whole window.
