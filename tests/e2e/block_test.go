@@ -230,17 +230,22 @@ func TestBlockProfileMatchesTruth(t *testing.T) {
 	runBlockTruth(t, hh, hh.buildWorkload(t, "blockwork", "", ""))
 }
 
+// The blockwork builds the block tests run across Go versions (map labels up
+// to 1.23, slice labels from 1.24; renumbered wait reasons; g layouts), PIE
+// and stripped binaries.
+var blockworkVariants = []struct{ toolchain, ldflags string }{
+	{"go1.18.10", ""},
+	{"go1.21.13", "-s -w"},
+	{"go1.23.12", "pie"},
+	{"go1.24.13", ""},
+	{"go1.25.14", "-s -w"},
+}
+
 // The same across Go versions (map labels up to 1.23, slice labels from 1.24;
 // renumbered wait reasons), PIE and stripped binaries.
 func TestBlockProfileAcrossGoVersions(t *testing.T) {
 	hh := env(t)
-	for _, v := range []struct{ toolchain, ldflags string }{
-		{"go1.18.10", ""},
-		{"go1.21.13", "-s -w"},
-		{"go1.23.12", "pie"},
-		{"go1.24.13", ""},
-		{"go1.25.14", "-s -w"},
-	} {
+	for _, v := range blockworkVariants {
 		t.Run(v.toolchain+"_"+strings.ReplaceAll(v.ldflags, " ", ""), func(t *testing.T) {
 			runBlockTruth(t, hh, hh.buildWorkload(t, "blockwork", v.toolchain, v.ldflags))
 		})

@@ -23,19 +23,7 @@ func TestMetricsGcFromBooks(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			w := startGcwork(t, hh.gcworkBuild(t, toolchain, ""), "-seconds=2", "-linger=30s")
-			var before gcNumbers
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				n, ok := gcNumbersOf(t, d.scrape(t), w.pid)
-				if ok {
-					before = n
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no GC series of gcwork pid %d within 30s", w.pid)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			before := awaitGcNumbers(t, d, w.pid)
 			if _, err := io.WriteString(w.stdin, "go\n"); err != nil {
 				t.Fatal(err)
 			}

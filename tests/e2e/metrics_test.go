@@ -51,6 +51,22 @@ type gcNumbers struct {
 	pauseSum                     float64
 }
 
+// awaitGcNumbers scrapes until /metrics has the GC series of pid (a rescan
+// found it), at most 30 s.
+func awaitGcNumbers(t *testing.T, d *ownDaemon, pid int) gcNumbers {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if n, ok := gcNumbersOf(t, d.scrape(t), pid); ok {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no GC series of gcwork pid %d within 30s", pid)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func gcNumbersOf(t *testing.T, fams map[string]*dto.MetricFamily, pid int) (gcNumbers, bool) {
 	t.Helper()
 	sel := map[string]string{"pid": strconv.Itoa(pid)}
@@ -106,19 +122,7 @@ func TestMetrics(t *testing.T) {
 	w := startGcwork(t, bin, "-seconds=2", "-readmemstats=3")
 	// Wait for a rescan to find the workload and its watch to start; it is
 	// idle until the go line, so nothing is missed.
-	var before gcNumbers
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		n, ok := gcNumbersOf(t, d.scrape(t), w.pid)
-		if ok {
-			before = n
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no GC series of gcwork pid %d within 30s", w.pid)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	before := awaitGcNumbers(t, d, w.pid)
 	// No CPU pull has run: the sampler's perf events are off, its program
 	// has not run (it did on every CPU at 99 Hz when they were left on).
 	if runs := series(d.scrape(t), "gspy_bpf_program_runs_total", map[string]string{"program": "sample_cpu"}); len(runs) != 1 || runs[0].GetCounter().GetValue() != 0 {
@@ -200,7 +204,7 @@ func TestMetrics(t *testing.T) {
 	// Once the process has exited, its series go at the next rescan.
 	w.cmd.Wait()
 	w.waited = true
-	deadline = time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, ok := gcNumbersOf(t, d.scrape(t), w.pid); !ok {
 			break

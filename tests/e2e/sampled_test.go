@@ -102,13 +102,7 @@ func TestSampledBlockProfileMatchesTruthAndExact(t *testing.T) {
 // against the workload's timing only.
 func TestSampledBlockProfileAcrossGoVersions(t *testing.T) {
 	hh := env(t)
-	for _, v := range []struct{ toolchain, ldflags string }{
-		{"go1.18.10", ""},
-		{"go1.21.13", "-s -w"},
-		{"go1.23.12", "pie"},
-		{"go1.24.13", ""},
-		{"go1.25.14", "-s -w"},
-	} {
+	for _, v := range blockworkVariants {
 		t.Run(v.toolchain+"_"+strings.ReplaceAll(v.ldflags, " ", ""), func(t *testing.T) {
 			runSampledTruth(t, hh, hh.buildWorkload(t, "blockwork", v.toolchain, v.ldflags), false)
 		})
