@@ -188,7 +188,17 @@ to_ms() { awk -v v="$1" 'BEGIN{ u = v; sub(/^[0-9.]+/, "", u); n = v + 0
 url_path="/work?n=8"
 pull_secs=$((DURATION + 3))
 runs_json=()
-declare -A rps p99 hits_json
+declare -A rps p99 srv_us hits_json
+
+# tools_cpu_idle: idle+iowait ticks of the tools' CPU (CPU 0 when pinned,
+# else all CPUs): near 0 during the load means wrk was short of CPU, so
+# anything else on that CPU (gspyd, gspy, the scraper) lowers the req/s
+# without costing the server anything.
+tools_cpu_idle() {
+  local cpu=cpu
+  ((${#pin_tools[@]})) && cpu=cpu0
+  awk -v c="$cpu" '$1 == c { print $5 + $6 }' /proc/stat
+}
 
 run_mode() { # run_mode MODE REP
   local mode=$1 rep=$2 p=() wrk_out="$work/wrk.$1.$2"
@@ -230,8 +240,10 @@ run_mode() { # run_mode MODE REP
       done
       [[ -n $murl ]] || die "mode books: gspyd printed no metrics address"
       # One scrape a second, as a Prometheus would, for the whole window.
+      # Pinned with the tools: a scraper on the server's CPU would be
+      # charged to gspy's books.
       (for ((i = 0; i < pull_secs; i++)); do
-        curl -sf "$murl" >"$work/metrics.last" || exit 1
+        "${pin_tools[@]}" curl -sf "$murl" >"$work/metrics.last" || exit 1
         sleep 1
       done) &
       p+=($!)
@@ -251,14 +263,16 @@ run_mode() { # run_mode MODE REP
     bg_pids=("${p[@]}")
     prog_stats >"$work/stats.before"
   fi
-  local s0 d0 t0 t1
+  local s0 d0 t0 t1 i0
   s0=$(cpu_ticks "$spid")
+  i0=$(tools_cpu_idle)
   [[ -n $dpid ]] && d0=$(cpu_ticks "$dpid")
   t0=$(date +%s.%N)
   "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port$url_path" >"$wrk_out"
   t1=$(date +%s.%N)
-  local server_cpu gspyd_cpu="null" window
+  local server_cpu gspyd_cpu="null" window tools_idle
   window=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+  tools_idle=$(awk -v a="$i0" -v b="$(tools_cpu_idle)" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
   server_cpu=$(awk -v a="$s0" -v b="$(cpu_ticks "$spid")" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
   local hits="{}"
   if [[ $mode != none && $mode != noise ]]; then
@@ -288,9 +302,12 @@ run_mode() { # run_mode MODE REP
   rps[$mode]+="$r "
   p99[$mode]+="$l "
   hits_json[$mode.$rep]=$hits
-  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"rps\":$r,\"p99_ms\":$l,\"server_cpu\":$server_cpu,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window,\"programs\":$hits}")
-  printf '  round %d %-6s %10.0f req/s  p99 %7.3f ms  server CPU %.2f  gspyd CPU %s s\n' \
-    "$rep" "$mode" "$r" "$l" "$server_cpu" "$gspyd_cpu" >&2
+  local us_req
+  us_req=$(awk -v c="$server_cpu" -v r="$r" 'BEGIN{printf "%.2f", c / r * 1e6}')
+  srv_us[$mode]+="$us_req "
+  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"rps\":$r,\"p99_ms\":$l,\"server_cpu\":$server_cpu,\"server_us_per_request\":$us_req,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window,\"programs\":$hits}")
+  printf '  round %d %-6s %10.0f req/s  p99 %7.3f ms  server CPU %.2f (%.1f us/req)  tools CPU idle %.2f  gspyd CPU %s s\n' \
+    "$rep" "$mode" "$r" "$l" "$server_cpu" "$us_req" "$tools_idle" "$gspyd_cpu" >&2
 }
 
 read -r -a modes <<<"${MODES:-none noise gc block blockd sampled books cpu all}"
@@ -316,18 +333,21 @@ prog_summary() { # prog_summary MODE -> "name hits_per_s ns_per_hit" lines
 
 base_rps=$(echo "${rps[none]}" | median)
 base_p99=$(echo "${p99[none]}" | median)
+base_us=$(echo "${srv_us[none]}" | median)
 gover=$("$GO" version | awk '{print $3}')
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 {
   echo "httpserver GET $url_path under wrk -t1 -c$CONNS, ${DURATION}s per run, median of $REPS runs per mode"
   echo "$(date -u +%Y-%m-%d), $ncpu CPUs ($model), kernel $(uname -r), $gover; $pinning"
-  printf '%-6s %12s %9s %10s %9s   %s\n' mode "req/s" "vs none" "p99 ms" "vs none" "all runs req/s"
+  echo "server us/req: the server's own CPU per request (what gspy costs the target, whatever the load generator got)"
+  printf '%-6s %12s %9s %10s %9s %13s %9s   %s\n' mode "req/s" "vs none" "p99 ms" "vs none" "server us/req" "vs none" "all runs req/s"
   for m in "${modes[@]}"; do
     v=$(echo "${rps[$m]}" | median)
     l=$(echo "${p99[$m]}" | median)
-    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v all="${rps[$m]}" \
+    u=$(echo "${srv_us[$m]}" | median)
+    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v u="$u" -v bu="$base_us" -v all="${rps[$m]}" \
       'BEGIN{n = split(all, a, " "); r = ""; for (i = 1; i <= n; i++) r = r sprintf("%.0f ", a[i])
-        printf "%-6s %12.0f %9.4f %10.3f %9.3f   %s\n", m, v, v/b, l, l/bl, r}'
+        printf "%-6s %12.0f %9.4f %10.3f %9.3f %13.2f %9.4f   %s\n", m, v, v/b, l, l/bl, u, u/bu, r}'
   done
   echo
   echo "BPF programs (kernel.bpf_stats_enabled): median hits/s and ns per hit of the program itself (not the uprobe trap)"
@@ -363,8 +383,9 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     progs=$(prog_summary "$m" | awk '{ s = s sprintf("%s\"%s\":{\"hits_per_s\":%s,\"ns_per_hit\":%s}", (s == "" ? "" : ","), $1, $2, $3) } END { printf "{%s}", s }')
     ((first)) || printf ','
     first=0
-    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v pr="$progs" \
-      'BEGIN{printf "\"%s\":{\"median_rps\":%.1f,\"rps_ratio\":%.4f,\"median_p99_ms\":%.4f,\"p99_ratio\":%.4f,\"programs\":%s}", m, v, v/b, l, l/bl, pr}'
+    u=$(echo "${srv_us[$m]}" | median)
+    awk -v m="$m" -v v="$v" -v b="$base_rps" -v l="$l" -v bl="$base_p99" -v u="$u" -v bu="$base_us" -v pr="$progs" \
+      'BEGIN{printf "\"%s\":{\"median_rps\":%.1f,\"rps_ratio\":%.4f,\"median_p99_ms\":%.4f,\"p99_ratio\":%.4f,\"median_server_us_per_request\":%.3f,\"server_us_ratio\":%.4f,\"programs\":%s}", m, v, v/b, l, l/bl, u, u/bu, pr}'
   done
   printf '},"runs":['
   (IFS=,; printf '%s' "${runs_json[*]}")
