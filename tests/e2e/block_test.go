@@ -418,13 +418,14 @@ func TestBlockMetrics(t *testing.T) {
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
 	fmt.Fprintln(w.stdin, "go")
 	truth := blockworkTruth(w.next(t, time.Minute))
-	// Scrape while the process still runs: an exited one's series go.
-	fams := d.scrape(t)
+	// The workload has exited, and the pull with it: an exited process's
+	// series stay for a while, so that the last waits are scraped.
 	w.cmd.Wait()
 	w.waited = true
 	if r := <-res; r.exitCode != 0 {
 		t.Fatalf("block pull: %s", r.stderr)
 	}
+	fams := d.scrape(t)
 	for reason, scenario := range map[string]string{"sleep": "sleep", "IO wait": "net", "select": "select"} {
 		labels := map[string]string{"pid": strconv.Itoa(w.pid), "reason": reason}
 		n := series(fams, "gspy_go_block_waits_total", labels)
@@ -441,9 +442,70 @@ func TestBlockMetrics(t *testing.T) {
 			t.Errorf("%s: %.3f s, the workload measured %.3f s (tolerance 10%%)", reason, got, want)
 		}
 	}
-	for _, name := range []string{"gspy_block_parks_total", "gspy_block_waits_lost_total", "gspy_block_attached_binaries"} {
+	for _, name := range []string{"gspy_block_parks_total", "gspy_block_waits_lost_total", "gspy_block_attached_processes"} {
 		if fams[name] == nil {
 			t.Errorf("no %s family", name)
 		}
+	}
+}
+
+// programRuns is gspy_bpf_program_runs_total of one of gspyd's BPF programs.
+func programRuns(t *testing.T, fams map[string]*dto.MetricFamily, program string) float64 {
+	t.Helper()
+	s := series(fams, "gspy_bpf_program_runs_total", map[string]string{"program": program})
+	if len(s) != 1 {
+		t.Fatalf("no single gspy_bpf_program_runs_total{program=%q} series", program)
+	}
+	return s[0].GetCounter().GetValue()
+}
+
+// An exact block pull of one process traps in that process only: another
+// process of the same binary parking thousands of times runs none of the
+// block programs. The pulled process then parks too, and the programs run,
+// which shows the run counter sees the traps at all.
+func TestBlockProbesTrapOnlyThePulledProcess(t *testing.T) {
+	hh := env(t)
+	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0", "--metrics-gc=false")
+	bin := hh.buildWorkload(t, "blockwork", "", "")
+	args := []string{"-wait=1ms", "-waits=400"}
+	pulled := startGcwork(t, bin, args...)
+	other := startGcwork(t, bin, args...)
+	res := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", pulled.pid),
+		"--duration=120s", "-o", filepath.Join(t.TempDir(), "block.pb.gz"))
+	waitUntilProbed(t, hh, d.addr, pulled.pid, "block")
+
+	runs0 := programRuns(t, d.scrape(t), "block_gopark")
+	fmt.Fprintln(other.stdin, "go")
+	otherTruth := blockworkTruth(other.next(t, time.Minute))
+	runs1 := programRuns(t, d.scrape(t), "block_gopark")
+	fmt.Fprintln(pulled.stdin, "go")
+	pulledTruth := blockworkTruth(pulled.next(t, time.Minute))
+	runs2 := programRuns(t, d.scrape(t), "block_gopark")
+
+	var otherWaits, pulledWaits int64
+	for _, w := range otherTruth {
+		otherWaits += w.count
+	}
+	for _, w := range pulledTruth {
+		pulledWaits += w.count
+	}
+	t.Logf("the other process: %d waits, %.0f gopark probe runs; the pulled one: %d waits, %.0f runs",
+		otherWaits, runs1-runs0, pulledWaits, runs2-runs1)
+	if otherWaits < 1000 || pulledWaits < 1000 {
+		t.Fatalf("the workloads waited %d and %d times; want at least 1000 each", otherWaits, pulledWaits)
+	}
+	// The pulled process is idle meanwhile, but its runtime may still park
+	// a few times (GC workers, the scavenger).
+	if runs1-runs0 > 100 {
+		t.Errorf("the other process's %d waits ran the gopark probe %.0f times; want about none", otherWaits, runs1-runs0)
+	}
+	if runs2-runs1 < float64(pulledWaits) {
+		t.Errorf("the pulled process's %d waits ran the gopark probe only %.0f times", pulledWaits, runs2-runs1)
+	}
+	// The pull ends with its target.
+	pulled.cmd.Wait()
+	pulled.waited = true
+	if r := <-res; r.exitCode != 0 {
+		t.Fatalf("block pull: %s", r.stderr)
 	}
 }

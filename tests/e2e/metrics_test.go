@@ -223,7 +223,7 @@ func checkHealthMetrics(t *testing.T, fams map[string]*dto.MetricFamily) {
 	for _, name := range []string{
 		"gspy_cpu_samples_total", "gspy_cpu_samples_lost_total", "gspy_cpu_samples_without_goroutine_total",
 		"gspy_cpu_stack_errors_total", "gspy_gc_events_total", "gspy_gc_events_lost_total",
-		"gspy_gc_attached_binaries", "gspy_go_processes", "gspy_go_processes_unsupported",
+		"gspy_gc_attached_processes", "gspy_go_processes", "gspy_go_processes_unsupported",
 		"gspy_gc_watched_processes", "gspy_grpc_calls_total", "gspy_grpc_errors_total",
 		"gspy_grpc_calls_in_flight", "gspy_bpf_program_runs_total", "gspy_bpf_program_run_seconds_total",
 		"gspy_bpf_map_max_entries", "gspy_bpf_map_entries", "gspy_bpf_ringbuf_used_bytes",

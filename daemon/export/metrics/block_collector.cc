@@ -50,10 +50,12 @@ void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
                         "detached (between two windows).");
   detached.Add({}, trap.detached ? 1 : 0);
   out->push_back(std::move(detached));
-  MetricFamily binaries("gspy_block_attached_binaries", MetricType::kGauge,
-                        "Go binaries carrying the block probes now.");
-  binaries.Add({}, static_cast<double>(tracker->attached_binaries()));
-  out->push_back(std::move(binaries));
+  MetricFamily processes(
+      "gspy_block_attached_processes", MetricType::kGauge,
+      "Go processes carrying the block probes now (each its own, scoped to "
+      "it: the other processes of a binary do not trap).");
+  processes.Add({}, static_cast<double>(tracker->attached_processes()));
+  out->push_back(std::move(processes));
 }
 
 }  // namespace gspy

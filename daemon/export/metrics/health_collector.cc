@@ -22,9 +22,10 @@ void CollectHealth(const CpuSampler* sampler, const GcTracker* gc,
   if (sampler != nullptr) AppendCounterFamilies(sampler->ReadCounters(), out);
   if (gc != nullptr) {
     AppendCounterFamilies(gc->counters(), out);
-    AddOne(out, "gspy_gc_attached_binaries", MetricType::kGauge,
-           "Go binaries that carry the GC probes now.",
-           static_cast<double>(gc->attached_binaries()));
+    AddOne(out, "gspy_gc_attached_processes", MetricType::kGauge,
+           "Go processes that carry the GC probes now (each its own, scoped to "
+           "it).",
+           static_cast<double>(gc->attached_processes()));
   }
 }
 

@@ -145,9 +145,10 @@ void BlockTracker::Handle(const gspy_block_event& event) {
     const double weight =
         wait->weight_milli > 0 ? wait->weight_milli / 1000.0 : 1.0;
     Totals& t =
-        totals_[event.tgid][p.reasons.ok() ? p.reasons->Name(event.reason)
-                                           : absl::StrCat("waitReason(",
-                                                          event.reason, ")")];
+        totals_[event.tgid]
+            .by_reason[p.reasons.ok()
+                           ? p.reasons->Name(event.reason)
+                           : absl::StrCat("waitReason(", event.reason, ")")];
     t.waits += weight;
     t.seconds += weight * static_cast<double>(end - event.park_ns) / 1e9;
   }
@@ -224,15 +225,15 @@ absl::StatusOr<Subscription> BlockTracker::Subscribe(const GoProcess& proc,
   }
   absl::MutexLock lock(&mu_);
   const GoBinary* key = proc.binary.get();
-  if (absl::Status s =
-          probes_.Acquire(proc.binary, [&] { return AttachProbes(proc); });
+  if (absl::Status s = probes_.Acquire(proc.binary, proc.pid,
+                                       [&] { return AttachProbes(proc); });
       !s.ok()) {
     return s;
   }
   auto pit = processes_.find(proc.pid);
   if (pit == processes_.end()) {
     if (const int err = maps_->AddTarget(proc.pid, *layout); err != 0) {
-      probes_.Release(key);
+      probes_.Release(key, proc.pid);
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the block probes: ", strerror(err)));
     }
@@ -249,7 +250,8 @@ absl::StatusOr<Subscription> BlockTracker::Subscribe(const GoProcess& proc,
   }
   std::vector<BlockSink*>& sinks = pit->second.sinks;
   if (std::find(sinks.begin(), sinks.end(), sink) != sinks.end()) {
-    probes_.Release(key);  // already subscribed: one reference per sink
+    probes_.Release(key,
+                    proc.pid);  // already subscribed: one reference per sink
     return Subscription();
   }
   sinks.push_back(sink);
@@ -304,7 +306,7 @@ void BlockTracker::Unsubscribe(BlockSink* sink, int pid) {
       processes_.erase(pit);
       maps_->RemoveTarget(pid);
     }
-    probes_.Release(key);
+    probes_.Release(key, pid);
   }
   if (sinks_.empty()) {
     maps_->ClearStacks();
@@ -321,19 +323,20 @@ bool BlockTracker::AnySinkNeedsEveryWaitLocked() const {
 }
 
 void BlockTracker::ReattachLocked() {
-  probes_.AttachDetached(
-      [this](const GoBinary* binary) -> absl::StatusOr<UprobeSet::Links> {
-        absl::Status last = absl::NotFoundError("no process of it runs");
-        for (const auto& [pid, p] : processes_) {
-          if (p.binary.get() != binary || !ProcessRunning(pid)) continue;
-          absl::StatusOr<UprobeSet::Links> links = AttachProbes(p.proc);
-          if (links.ok()) return links;
-          GSPY_LOG(WARNING) << "block probes: attaching again to pid " << pid
-                            << ": " << links.status().message();
-          last = links.status();
-        }
-        return last;
-      });
+  probes_.AttachDetached([this](const GoBinary* binary,
+                                int pid) -> absl::StatusOr<UprobeSet::Links> {
+    auto it = processes_.find(pid);
+    if (it == processes_.end() || it->second.binary.get() != binary ||
+        !ProcessRunning(pid)) {
+      return absl::NotFoundError("the process is gone");
+    }
+    absl::StatusOr<UprobeSet::Links> links = AttachProbes(it->second.proc);
+    if (!links.ok()) {
+      GSPY_LOG(WARNING) << "block probes: attaching again to pid " << pid
+                        << ": " << links.status().message();
+    }
+    return links;
+  });
 }
 
 // One window of options_.trap.window attached, then, past the budget, the
@@ -392,12 +395,17 @@ BlockCounters BlockTracker::counters() const {
 std::vector<BlockWaitTotals> BlockTracker::WaitTotals() {
   absl::MutexLock lock(&mu_);
   std::vector<BlockWaitTotals> out;
+  const absl::Time now = absl::Now();
   for (auto it = totals_.begin(); it != totals_.end();) {
+    ProcessTotals& pt = it->second;
     if (!processes_.contains(it->first) && !ProcessRunning(it->first)) {
-      totals_.erase(it++);
-      continue;
+      if (pt.gone_since == absl::InfiniteFuture()) pt.gone_since = now;
+      if (now - pt.gone_since > kExitedTotalsKept) {
+        totals_.erase(it++);
+        continue;
+      }
     }
-    for (const auto& [reason, t] : it->second) {
+    for (const auto& [reason, t] : pt.by_reason) {
       out.push_back({it->first, reason, t.waits, t.seconds});
     }
     ++it;
@@ -415,7 +423,7 @@ bool BlockTracker::Attached(int pid) const {
   return processes_.contains(pid);
 }
 
-size_t BlockTracker::attached_binaries() const {
+size_t BlockTracker::attached_processes() const {
   absl::MutexLock lock(&mu_);
   return probes_.size();
 }

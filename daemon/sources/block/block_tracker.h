@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
 #include "daemon/sources/block/block_maps.h"
@@ -78,7 +79,10 @@ struct BlockTrapStats {
 };
 
 // Completed waits of one process and wait reason since gspyd first probed
-// it, over every pull (the probes only run while pulls do). For metrics.
+// it, over every pull (the probes only run while pulls do). For metrics: a
+// process that exited is still reported for kExitedTotalsKept, so that a
+// scraper sees its last waits.
+inline constexpr absl::Duration kExitedTotalsKept = absl::Minutes(2);
 struct BlockWaitTotals {
   int pid = 0;
   std::string reason;
@@ -109,7 +113,7 @@ class BlockTracker {
 
   BlockCounters counters() const;
   BlockTrapStats trap_stats() const;
-  size_t attached_binaries() const;
+  size_t attached_processes() const;
   // Whether some sink takes pid's waits now.
   bool Attached(int pid) const;
   // Wait totals of the processes still running (exited ones are forgotten).
@@ -180,9 +184,12 @@ class BlockTracker {
   struct Totals {
     double waits = 0, seconds = 0;
   };
+  struct ProcessTotals {
+    absl::flat_hash_map<std::string, Totals> by_reason;
+    absl::Time gone_since = absl::InfiniteFuture();
+  };
   // pid -> reason -> totals; bounded by the processes ever attached.
-  absl::flat_hash_map<int, absl::flat_hash_map<std::string, Totals>> totals_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, ProcessTotals> totals_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gspy

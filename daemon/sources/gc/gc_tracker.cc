@@ -159,7 +159,7 @@ absl::StatusOr<Subscription> GcTracker::Subscribe(
       GoMinorVersion(proc.binary->build_info().go_version).value_or(0);
   absl::MutexLock lock(&mu_);
   if (absl::Status s =
-          probes_.Acquire(proc.binary, [&] { return Attach(proc); });
+          probes_.Acquire(proc.binary, proc.pid, [&] { return Attach(proc); });
       !s.ok()) {
     return s;
   }
@@ -168,7 +168,7 @@ absl::StatusOr<Subscription> GcTracker::Subscribe(
     const uint32_t tgid = proc.pid;
     const uint8_t one = 1;
     if (const int err = targets_->Put(tgid, one); err != 0) {
-      probes_.Release(proc.binary.get());
+      probes_.Release(proc.binary.get(), proc.pid);
       return absl::ResourceExhaustedError(absl::StrCat(
           "adding pid ", proc.pid, " to the GC probes: ", strerror(err)));
     }
@@ -189,13 +189,14 @@ void GcTracker::Unsubscribe(const std::shared_ptr<GcWatch>& watch) {
   if (wit == p.watches.end()) return;
   p.watches.erase(wit);
   const GoBinary* key = p.binary;
+  const int pid = watch->pid();
   if (p.watches.empty()) {
-    const uint32_t tgid = watch->pid();
+    const uint32_t tgid = pid;
     targets_->Erase(tgid);
     processes_.erase(pit);
     if (processes_.empty()) ring_->SetActive(false);
   }
-  probes_.Release(key);
+  probes_.Release(key, pid);
 }
 
 std::vector<GcPauseRecord> GcTracker::History(int pid) const {
@@ -210,7 +211,7 @@ bool GcTracker::Watching(int pid) const {
   return processes_.contains(pid);
 }
 
-size_t GcTracker::attached_binaries() const {
+size_t GcTracker::attached_processes() const {
   absl::MutexLock lock(&mu_);
   return probes_.size();
 }

@@ -79,7 +79,7 @@ class GcTracker {
 
   // The most recent pauses of `pid` (at most kHistory), oldest first.
   std::vector<GcPauseRecord> History(int pid) const;
-  size_t attached_binaries() const;
+  size_t attached_processes() const;
   // What the BPF side counted (all processes).
   GcCounters counters() const;
   // Whether a watch of pid runs now.

@@ -1,13 +1,19 @@
-// UprobeSet: the uprobe links a source holds on Go binaries, reference
-// counted per binary: the first user of a binary attaches its probes, the
-// last one detaches them. A uprobe lives on the binary's inode, so one set
-// of links serves every process of that binary. Not synchronized: the
-// owner calls it under its own lock.
+// UprobeSet: the uprobe links a source holds on Go processes, reference
+// counted per (binary, pid): the first user of a process attaches its
+// probes, the last one detaches them.
+//
+// Probes are scoped to one process (perf_event_open with its pid): the
+// kernel then installs the breakpoints only in that process's address space,
+// so the other processes of the same binary on the node (replicas, the
+// other pods of a Deployment) never trap. The price is one set of links per
+// watched process instead of one per binary. Not synchronized: the owner
+// calls it under its own lock.
 #ifndef GSPY_DAEMON_SOURCES_KERNEL_UPROBE_SET_H_
 #define GSPY_DAEMON_SOURCES_KERNEL_UPROBE_SET_H_
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -39,32 +45,37 @@ class UprobeSet {
   // Detaches everything and forgets the references.
   void Clear();
 
-  // Takes one reference on `binary`'s probes; the first one attaches them
-  // with `attach` (an error then leaves no reference).
-  absl::Status Acquire(std::shared_ptr<const GoBinary> binary, AttachFn attach);
+  // Takes one reference on the probes of process `pid` of `binary`; the
+  // first one attaches them with `attach` (an error then leaves no
+  // reference).
+  absl::Status Acquire(std::shared_ptr<const GoBinary> binary, int pid,
+                       AttachFn attach);
   // Drops one reference; the last one detaches the probes.
-  void Release(const GoBinary* binary);
+  void Release(const GoBinary* binary, int pid);
 
-  // Detaches every binary's probes but keeps the references: the links are
+  // Detaches every process's probes but keeps the references: the links are
   // returned for the caller to destroy (slowly, outside its lock).
   Links TakeAllLinks();
-  // Attaches again, with attach(binary), each referenced binary that has
-  // no links (after TakeAllLinks). Failures leave the binary detached.
+  // Attaches again, with attach(binary, pid), each referenced process that
+  // has no links (after TakeAllLinks). Failures leave it detached.
   void AttachDetached(
-      absl::FunctionRef<absl::StatusOr<Links>(const GoBinary*)> attach);
+      absl::FunctionRef<absl::StatusOr<Links>(const GoBinary*, int pid)>
+          attach);
 
-  size_t size() const { return binaries_.size(); }
-  bool empty() const { return binaries_.empty(); }
-  int refs(const GoBinary* binary) const;
-  bool attached(const GoBinary* binary) const;
+  // Processes with probes referenced.
+  size_t size() const { return processes_.size(); }
+  bool empty() const { return processes_.empty(); }
+  int refs(const GoBinary* binary, int pid) const;
+  bool attached(const GoBinary* binary, int pid) const;
 
  private:
+  using Key = std::pair<const GoBinary*, int>;
   struct Entry {
     std::shared_ptr<const GoBinary> binary;  // keeps the key alive
     Links links;
     int refs = 0;
   };
-  absl::flat_hash_map<const GoBinary*, Entry> binaries_;
+  absl::flat_hash_map<Key, Entry> processes_;
 };
 
 }  // namespace gspy

@@ -59,7 +59,7 @@ absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
   const std::string path = absl::StrCat("/proc/", proc.pid, "/exe");
   LIBBPF_OPTS(bpf_uprobe_opts, opts);
   opts.retprobe = false;
-  bpf_link* link = bpf_program__attach_uprobe_opts(program, /*pid=*/-1,
+  bpf_link* link = bpf_program__attach_uprobe_opts(program, proc.pid,
                                                    path.c_str(), *off, &opts);
   if (link == nullptr) {
     const int err = errno;

@@ -32,7 +32,9 @@ absl::StatusOr<FuncInfo> FindProbedFunction(const GoProcess& proc,
 
 // Attaches `program` as a uprobe at link-time address `vaddr` of `proc`'s
 // executable (through /proc/PID/exe, so it works across mount namespaces).
-// The probe lives on the file's inode: it fires in every process of it.
+// The probe lives on the file's inode but is scoped to `proc`: the kernel
+// installs its breakpoint only in that process, so the other processes of
+// the binary do not trap.
 absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
                                        const GoProcess& proc, uint64_t vaddr,
                                        const char* what);

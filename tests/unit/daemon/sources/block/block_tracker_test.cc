@@ -42,7 +42,7 @@ TEST(BlockTrackerTest,
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_NE(s.message().find("runtime.gopark"), std::string::npos) << s;
   EXPECT_NE(s.message().find("go1.26.8"), std::string::npos) << s;
-  EXPECT_EQ((*tracker)->attached_binaries(), 0u);
+  EXPECT_EQ((*tracker)->attached_processes(), 0u);
   EXPECT_FALSE((*tracker)->Attached(getpid()));
   EXPECT_EQ((*tracker)->EndStats(&sink).lost, 0u);
   EXPECT_EQ(OpenFds(), fds_before);
@@ -57,7 +57,7 @@ TEST(BlockTrackerTest, AProcessThatIsGoneIsNotFound) {
   NullSink sink;
   absl::Status s = (*tracker)->Subscribe(proc, &sink).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
-  EXPECT_EQ((*tracker)->attached_binaries(), 0u);
+  EXPECT_EQ((*tracker)->attached_processes(), 0u);
 }
 
 }  // namespace
