@@ -532,12 +532,12 @@ func TestGcErrors(t *testing.T) {
 	}
 }
 
-// TestGcWatchesShareProbes: two processes of one binary, watched by two
-// streams. The probes sit on the binary's file and fire for both; each
-// stream gets only its own process's pauses. The first watch ends while the
-// second runs: the shared probes stay until the second ends, so its counts
-// still match its runtime/metrics.
-func TestGcWatchesShareProbes(t *testing.T) {
+// TestGcWatchesOfOneBinary: two processes of one binary, watched by two
+// streams. Each process has its own probes on the binary's file, scoped to
+// it; each stream gets only its own process's pauses. The first watch ends
+// while the second runs: detaching the first process's probes leaves the
+// second's, so its counts still match its runtime/metrics.
+func TestGcWatchesOfOneBinary(t *testing.T) {
 	hh := env(t)
 	bin := hh.gcworkBuild(t, "", "")
 	fdsBefore := fdCount(t, hh.daemon.Process.Pid)
@@ -573,7 +573,7 @@ func TestGcWatchesShareProbes(t *testing.T) {
 		t.Errorf("the 1s watch of pid %d saw no pause", w1.pid)
 	}
 	if s2.gcPauses != int64(done2["pauses"].(float64)) || s2.gcCycles != int64(done2["cycles"].(float64)) {
-		t.Errorf("pid %d: gspy saw %d GC pauses, %d cycles; runtime/metrics %v pauses, %v cycles (did the first watch's end detach the shared probes?)",
+		t.Errorf("pid %d: gspy saw %d GC pauses, %d cycles; runtime/metrics %v pauses, %v cycles (did the first watch's end detach its probes?)",
 			w2.pid, s2.gcPauses, s2.gcCycles, done2["pauses"], done2["cycles"])
 	}
 	time.Sleep(200 * time.Millisecond)
