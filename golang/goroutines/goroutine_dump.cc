@@ -6,9 +6,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "golang/runtime/wait_reasons.h"
 #include "golang/binary/go_version.h"
 #include "golang/goroutines/g_struct.h"
+#include "golang/runtime/wait_reasons.h"
 
 namespace gspy {
 
@@ -40,10 +40,13 @@ struct Reader {
     return pc >= load_bias ? pc - load_bias : 0;
   }
 
-  // One attempt at the g at `addr`. Errors only for a process that is gone.
-  absl::StatusOr<Outcome> ReadOnce(uint64_t addr, GoroutineRecord* rec,
+  // One attempt at the g at `addr`, whose head may have been read already
+  // (`head`, else empty). Errors only for a process that is gone.
+  absl::StatusOr<Outcome> ReadOnce(uint64_t addr, std::string_view head,
+                                   GoroutineRecord* rec,
                                    std::string* problem) const {
-    absl::StatusOr<GFields> before = ReadG(memory, layout, addr);
+    absl::StatusOr<GFields> before =
+        head.empty() ? ReadG(memory, layout, addr) : DecodeG(head, layout);
     if (!before.ok()) {
       if (absl::IsNotFound(before.status())) return before.status();
       *problem = std::string(before.status().message());
@@ -126,7 +129,9 @@ absl::StatusOr<GoroutineDump> TakeGoroutineDump(const GoBinary& binary,
   GoroutineDump dump;
   dump.go_version = binary.build_info().go_version;
   absl::StatusOr<AllgsLocation> allgs =
-      FindAllgs(binary, memory, load_bias, *layout);
+      options.known_allgs != nullptr
+          ? absl::StatusOr<AllgsLocation>(*options.known_allgs)
+          : FindAllgs(binary, memory, load_bias, *layout);
   if (!allgs.ok()) return allgs.status();
   dump.allgs = *allgs;
   const std::optional<int> minor = GoMinorVersion(dump.go_version);
@@ -156,6 +161,25 @@ absl::StatusOr<GoroutineDump> TakeGoroutineDump(const GoBinary& binary,
   s = memory.Read(header[0], absl::MakeSpan(array.data(), array.size()));
   if (!s.ok()) return s;
 
+  // Counts by state need only each g's head: read them in batches (one
+  // system call per IOV_MAX goroutines instead of one each). A head that
+  // failed is read again on its own below.
+  const size_t head_size = GReadSize(*layout);
+  std::string heads;
+  std::vector<bool> head_ok;
+  if (options.states_only && len > 0) {
+    heads.assign(len * head_size, '\0');
+    std::vector<MemoryRange> ranges;
+    ranges.reserve(len);
+    for (uint64_t i = 0; i < len; ++i) {
+      uint64_t gp;
+      std::memcpy(&gp, array.data() + i * 8, 8);
+      ranges.push_back(
+          {gp, absl::MakeSpan(heads.data() + i * head_size, head_size)});
+    }
+    if (!memory.ReadMany(ranges, &head_ok).ok()) head_ok.clear();
+  }
+
   const Reader reader{binary, memory, *layout, load_bias, options, reasons};
   int64_t problems_reported = 0;
   for (uint64_t i = 0; i < len; ++i) {
@@ -169,7 +193,11 @@ absl::StatusOr<GoroutineDump> TakeGoroutineDump(const GoBinary& binary,
     Outcome outcome = Outcome::kChanged;
     std::string problem;
     for (int attempt = 0; attempt < std::max(1, options.attempts); ++attempt) {
-      absl::StatusOr<Outcome> o = reader.ReadOnce(gp, &rec, &problem);
+      const std::string_view head =
+          attempt == 0 && i < head_ok.size() && head_ok[i]
+              ? std::string_view(heads).substr(i * head_size, head_size)
+              : std::string_view();
+      absl::StatusOr<Outcome> o = reader.ReadOnce(gp, head, &rec, &problem);
       if (!o.ok()) {
         return absl::NotFoundError(absl::StrCat(
             memory.Describe(),

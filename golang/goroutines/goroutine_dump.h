@@ -50,6 +50,9 @@ struct DumpOptions {
   // CLOCK_MONOTONIC now, Go's nanotime, for wait times; 0: leave them out
   // (a core's clock is gone).
   int64_t now_monotonic_ns = 0;
+  // Where an earlier dump of the same process found allgs (GoroutineDump::
+  // allgs): not searched for again, which costs dozens of reads. Not owned.
+  const AllgsLocation* known_allgs = nullptr;
 };
 
 struct GoroutineDump {

@@ -8,9 +8,11 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace gspy {
@@ -33,6 +35,33 @@ char ProcessState(int pid) {
   if (close == std::string::npos || close + 2 >= stat.size()) return '?';
   return stat[close + 2];
 }
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ProcessStartTicks(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat;
+  if (!std::getline(in, stat)) {
+    return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
+  }
+  // Fields after the command name (which may hold spaces or ')'): state is
+  // field 3, starttime field 22.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) {
+    return absl::InternalError(absl::StrCat("/proc/", pid, "/stat: no ')'"));
+  }
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(stat).substr(close + 1),
+                     absl::ByChar(' '), absl::SkipEmpty());
+  uint64_t ticks = 0;
+  if (fields.size() < 20 || !absl::SimpleAtoi(fields[19], &ticks)) {
+    return absl::InternalError(
+        absl::StrCat("/proc/", pid, "/stat: no start time"));
+  }
+  return ticks;
+}
+
+namespace {
 
 absl::StatusOr<std::string> ReadExeLink(int pid) {
   char buf[PATH_MAX];

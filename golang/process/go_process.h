@@ -64,6 +64,11 @@ bool ProcessRunning(int pid);
 // Pids of every process under /proc, ascending.
 std::vector<int> ListPids();
 
+// When `pid` started, in clock ticks after boot (/proc/PID/stat field 22):
+// with the pid, it names one process for good, where a pid alone may be
+// reused. NOT_FOUND when it is gone.
+absl::StatusOr<uint64_t> ProcessStartTicks(int pid);
+
 }  // namespace gspy
 
 #endif  // GSPY_GOLANG_PROCESS_GO_PROCESS_H_

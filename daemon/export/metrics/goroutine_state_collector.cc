@@ -56,6 +56,8 @@ void GoroutineStateCollector::Collect(MetricFamilies* out) {
   dump_options.max_goroutines = options_.max_goroutines;
   uint64_t reads = 0;
   uint64_t errors = 0;
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_map<int, KnownProcess> known;
   const absl::Time start = absl::Now();
   for (const GoProcess& proc : procs) {
     if (absl::Now() - start > options_.budget) {
@@ -63,18 +65,35 @@ void GoroutineStateCollector::Collect(MetricFamilies* out) {
       continue;
     }
     ProcessMemory memory(proc.pid);
-    // The listing leaves the mappings out; a PIE's load bias needs them.
-    absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+    absl::StatusOr<uint64_t> start_ticks = ProcessStartTicks(proc.pid);
+    if (!start_ticks.ok()) continue;  // gone
+    auto it = known_.find(proc.pid);
+    KnownProcess k;
+    DumpOptions options = dump_options;
+    if (it != known_.end() && it->second.start_ticks == *start_ticks &&
+        it->second.exe_inode == proc.exe_inode) {
+      k = it->second;
+      options.known_allgs = &k.allgs;
+    } else {
+      // The listing leaves the mappings out; a PIE's load bias needs them.
+      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+      if (!full.ok()) {
+        if (!absl::IsNotFound(full.status())) ++errors;
+        continue;
+      }
+      k = {*start_ticks, proc.exe_inode, full->load_bias, {}};
+    }
     absl::StatusOr<GoroutineDump> dump =
-        full.ok() ? TakeGoroutineDump(*full->binary, memory, full->load_bias,
-                                      dump_options)
-                  : absl::StatusOr<GoroutineDump>(full.status());
+        TakeGoroutineDump(*proc.binary, memory, k.load_bias, options);
     ++reads;
     if (!dump.ok()) {
-      // Gone meanwhile, or no allgs to be found: no series for it.
+      // Gone meanwhile, or no allgs to be found: no series for it (and it
+      // is searched for afresh at the next scrape).
       if (!absl::IsNotFound(dump.status())) ++errors;
       continue;
     }
+    k.allgs = dump->allgs;
+    known.emplace(proc.pid, std::move(k));
     std::map<std::string, int64_t> by_state = {
         {"running", 0}, {"runnable", 0}, {"waiting", 0}, {"syscall", 0}};
     std::map<std::string, int64_t> by_reason;
@@ -104,7 +123,8 @@ void GoroutineStateCollector::Collect(MetricFamilies* out) {
   out->push_back(std::move(waiting));
   out->push_back(std::move(truncated));
 
-  absl::MutexLock lock(&mu_);
+  // Processes not read this scrape (gone, over the limits) are forgotten.
+  known_ = std::move(known);
   reads_ += reads;
   errors_ += errors;
   out->push_back(

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "golang/runtime/wait_reasons.h"
 #include "golang/binary/layout_table.h"
 #include "golang/goroutines/allgs_finder.h"
 #include "golang/goroutines/g_struct.h"
@@ -19,6 +18,7 @@
 #include "golang/goroutines/labels_reader.h"
 #include "golang/goroutines/memory_source.h"
 #include "golang/goroutines/stack_unwinder.h"
+#include "golang/runtime/wait_reasons.h"
 #include "gtest/gtest.h"
 #include "tests/unit/testing/fake_go_binary.h"
 #include "tests/unit/testing/fake_go_memory.h"
@@ -245,6 +245,29 @@ TEST(Dump, StatesOnlyReadsNoLabelsNorStacks) {
   EXPECT_TRUE(d->goroutines[2].system);
   EXPECT_EQ(d->dropped, 0);
   EXPECT_EQ(d->retried, 0);
+}
+
+// A dump given where an earlier one found allgs reads it there: no search
+// (which costs dozens of reads); a stale location is an error, not a search.
+TEST(Dump, KnownAllgsIsNotSearchedAgain) {
+  Image im;
+  im.AddG(0x10000, 1, kGWaiting, 0x7000000);
+  im.SetAllgs({0x10000});
+  absl::StatusOr<GoroutineDump> first =
+      TakeGoroutineDump(im.bin, im.mem, 0, {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  DumpOptions again;
+  again.known_allgs = &first->allgs;
+  absl::StatusOr<GoroutineDump> second =
+      TakeGoroutineDump(im.bin, im.mem, 0, again);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->allgs.addr, first->allgs.addr);
+  ASSERT_EQ(second->goroutines.size(), 1u);
+  EXPECT_EQ(second->goroutines[0].goid, 1u);
+  const AllgsLocation nowhere{0xdead0000, "a stale location"};
+  DumpOptions stale;
+  stale.known_allgs = &nowhere;
+  EXPECT_FALSE(TakeGoroutineDump(im.bin, im.mem, 0, stale).ok());
 }
 
 TEST(Dump, TornGoroutinesAreRetriedThenDropped) {
