@@ -125,6 +125,7 @@ void Redactor::RedactProfile(pb::Profile* p) const {
   // Labels: one decision per (key, value) string pair, not per sample.
   if (!redact_labels_.empty() || !drop_labels_.empty() || anonymize_goids_) {
     absl::flat_hash_map<std::pair<int64_t, int64_t>, int64_t> values;
+    absl::flat_hash_map<int64_t, int64_t> goids;  // one HMAC per goroutine
     for (pb::Sample& s : *p->mutable_sample()) {
       auto* labels = s.mutable_label();
       int kept = 0;
@@ -133,7 +134,9 @@ void Redactor::RedactProfile(pb::Profile* p) const {
         const std::string& key = str(l.key());
         if (drop_labels_.contains(key)) continue;
         if (anonymize_goids_ && key == kGoidLabel && l.str() == 0) {
-          l.set_num(GoroutineId(l.num()));
+          auto [it, added] = goids.try_emplace(l.num(), 0);
+          if (added) it->second = GoroutineId(l.num());
+          l.set_num(it->second);
         }
         if (l.str() != 0 && redact_labels_.contains(key)) {
           auto [it, added] = values.try_emplace({l.key(), l.str()}, 0);

@@ -107,6 +107,24 @@ int64_t Redactor::GoroutineId(int64_t goid) const {
   return h == 0 ? 1 : static_cast<int64_t>(h);
 }
 
+absl::Status Redactor::CheckFilter(const SampleFilter* filter) const {
+  if (filter == nullptr || !active_) return absl::OkStatus();
+  if ((functions_ != nullptr || files_ != nullptr) && filter->uses_stack()) {
+    return absl::InvalidArgumentError(
+        "filter: stack: terms are refused while gspyd redacts frames "
+        "(--redact-functions/--redact-files): they would match names the "
+        "profile hides");
+  }
+  for (const std::string& k : filter->label_keys()) {
+    if (redact_labels_.contains(k) || drop_labels_.contains(k)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter: label:", k,
+                       " is refused: gspyd redacts that label's values"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 void Redactor::RedactGoroutines(gspy::v1::ProcessGoroutines* process) const {
   if (!active_) return;
   auto redact_frame = [this](gspy::v1::StackFrame* f) {
@@ -118,6 +136,10 @@ void Redactor::RedactGoroutines(gspy::v1::ProcessGoroutines* process) const {
   for (gspy::v1::Goroutine& g : *process->mutable_goroutines()) {
     for (gspy::v1::StackFrame& f : *g.mutable_frames()) redact_frame(&f);
     if (g.has_created_by()) redact_frame(g.mutable_created_by());
+    // Why a stack ends early may name the function it stopped at.
+    if (!g.stack_error().empty() && RedactsFrame(g.stack_error(), "")) {
+      g.set_stack_error(std::string(kRedactedFunction));
+    }
     if (!redact_labels_.empty() || !drop_labels_.empty()) {
       auto* labels = g.mutable_labels();
       int kept = 0;

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "profile/filter/sample_filter.h"
 #include "profile/redact/keyed_hash.h"
 #include "proto/gspy/v1/profiler.pb.h"
 #include "proto/pprof/profile.pb.h"
@@ -79,6 +80,13 @@ class Redactor {
   // goroutine, an unknown parent) stays 0; others map into [1, 2^63) so that
   // they stay positive int64s, as goids are in the API and in pprof.
   int64_t GoroutineId(int64_t goid) const;
+
+  // Filters run before redaction, on the real names and values: a filter
+  // that looks at what is redacted would let a client test guesses of it
+  // (does stack:~Secret match?). INVALID_ARGUMENT for such a filter: stack
+  // terms while frames are redacted, label terms on a redacted or dropped
+  // key. `filter` may be null (none).
+  absl::Status CheckFilter(const SampleFilter* filter) const;
 
   // A decoded pprof profile, in place; unreferenced strings are removed from
   // the string table, so no trace of a redacted name or value is left.

@@ -285,6 +285,24 @@ TEST(RedactorTest, LabelPairs) {
   EXPECT_EQ(labels[1].second.rfind("redacted:", 0), 0u);
 }
 
+TEST(RedactorTest, FiltersThatCouldTestSecretsAreRefused) {
+  const std::unique_ptr<Redactor> r = Make(SecretOptions());
+  auto check = [&](const char* text) {
+    absl::StatusOr<SampleFilter> f = SampleFilter::Parse(text);
+    EXPECT_TRUE(f.ok()) << f.status();
+    return r->CheckFilter(&*f);
+  };
+  EXPECT_FALSE(check("stack:~Secret").ok());
+  EXPECT_FALSE(check("label:user=~^alice").ok());
+  EXPECT_FALSE(check("-label:user").ok());
+  EXPECT_TRUE(check("label:route=/login status:running").ok());
+  EXPECT_TRUE(r->CheckFilter(nullptr).ok());
+  // Without frame redaction, stack terms are fine.
+  absl::StatusOr<SampleFilter> stack = SampleFilter::Parse("stack:~Secret");
+  EXPECT_TRUE(Make({.redact_labels = {"user"}})->CheckFilter(&*stack).ok());
+  EXPECT_TRUE(Redactor::None().CheckFilter(&*stack).ok());
+}
+
 TEST(RedactorTest, InactiveChangesNothing) {
   const Redactor& none = Redactor::None();
   EXPECT_FALSE(none.active());
