@@ -28,7 +28,7 @@ func TestPushRedacted(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the secrets workload: %v\n%s", err, out)
 	}
-	w := exec.Command(bin, "-duration=60s")
+	w := exec.Command(bin, "-duration=150s")
 	stdout, err := w.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestPushRedacted(t *testing.T) {
 		"--push-interval=1s", "--push-exe="+bin, "--push-labels=user=alice@example.com",
 		"--redact-functions=handleSecret", `--redact-files=secrets\.go`, "--redact-labels=user")
 	count := func(s *store) int { ps, _, _ := s.snapshot(); return len(unique(ps, pid)) }
-	waitFor(t, "3 profiles at each backend", 40*time.Second, func() bool {
+	waitFor(t, "3 profiles at each backend", 90*time.Second, func() bool {
 		return count(pyroStore) >= 3 && count(parcaStore) >= 3
 	})
 	for _, st := range []*store{pyroStore, parcaStore} {
