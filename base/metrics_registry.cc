@@ -61,6 +61,9 @@ std::string MetricsRegistry::Scrape() {
       "type.");
   dropped.Add({}, static_cast<double>(dropped_));
   merged.push_back(std::move(dropped));
+  if (rewrite_) {
+    for (MetricFamily& f : merged) f.RewriteLabels(rewrite_);
+  }
   return WriteFamilies(std::move(merged));
 }
 

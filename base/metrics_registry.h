@@ -39,6 +39,13 @@ class MetricsRegistry {
   // collector; counted in gspy_metrics_families_dropped_total).
   std::string Scrape();
 
+  // Applied to the labels of every sample of every scrape (gspyd's
+  // redaction), so no collector can forget it. Set before the first scrape.
+  void set_label_rewriter(std::function<void(MetricLabels*)> rewrite) {
+    absl::MutexLock lock(&mu_);
+    rewrite_ = std::move(rewrite);
+  }
+
  private:
   struct Entry {
     int id;
@@ -50,6 +57,7 @@ class MetricsRegistry {
   int next_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t scrapes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void(MetricLabels*)> rewrite_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gspy

@@ -55,6 +55,22 @@ MetricFamily::MetricFamily(std::string name, MetricType type, std::string help)
   family_.type = ToPrometheus(type);
 }
 
+void MetricFamily::RewriteLabels(
+    const std::function<void(MetricLabels*)>& rewrite) {
+  for (prometheus::ClientMetric& m : family_.metric) {
+    MetricLabels labels;
+    labels.reserve(m.label.size());
+    for (prometheus::ClientMetric::Label& l : m.label) {
+      labels.emplace_back(std::move(l.name), std::move(l.value));
+    }
+    rewrite(&labels);
+    m.label.clear();
+    for (auto& [name, value] : labels) {
+      m.label.push_back({std::move(name), std::move(value)});
+    }
+  }
+}
+
 void MetricFamily::Add(MetricLabels labels, double value) {
   prometheus::ClientMetric m = WithLabels(std::move(labels));
   // The serializer reads the member of the family's type.

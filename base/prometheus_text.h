@@ -14,6 +14,7 @@
 #define GSPY_BASE_PROMETHEUS_TEXT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,8 @@ class MetricFamily {
                           std::vector<uint64_t> counts, double sum);
   // Appends other's samples (same name and type).
   void Merge(MetricFamily&& other);
+  // Rewrites every sample's labels (e.g. redaction, before the exposition).
+  void RewriteLabels(const std::function<void(MetricLabels*)>& rewrite);
 
   const std::string& name() const { return family_.name; }
   MetricType type() const { return type_; }

@@ -159,6 +159,28 @@ ABSL_FLAG(absl::Duration, push_retry_initial_backoff,
           "wait before the first retry; doubles each retry, with jitter");
 ABSL_FLAG(absl::Duration, push_retry_max_backoff,
           Defaults().push.retry_max_backoff, "longest wait between retries");
+ABSL_FLAG(std::string, redact_functions, "",
+          "RE2 pattern (unanchored): frames of matching functions become "
+          "[redacted], file and line cleared, in everything gspyd sends "
+          "(pulls, dumps, push); stacks and sample counts are unchanged");
+ABSL_FLAG(std::string, redact_files, "",
+          "RE2 pattern (unanchored) on source file paths: frames in matching "
+          "files are redacted as with --redact-functions");
+ABSL_FLAG(std::vector<std::string>, redact_labels, {},
+          "label keys (pprof labels, pod metadata, push series) whose values "
+          "are replaced by \"redacted:\" and a keyed hash (HMAC-SHA256 under "
+          "the --anonymize-key-file key): equal values stay equal");
+ABSL_FLAG(std::vector<std::string>, drop_labels, {},
+          "label keys removed from everything gspyd sends");
+ABSL_FLAG(bool, anonymize_goroutine_ids, false,
+          "replace every goroutine id (goid, parent goid, the goid label of "
+          "profiles) by HMAC-SHA256 under the --anonymize-key-file key, "
+          "truncated to 63 bits: stable while the key is, irreversible "
+          "without it");
+ABSL_FLAG(std::string, anonymize_key_file, "",
+          "file holding the secret key (at least 16 bytes) of "
+          "--redact-labels and --anonymize-goroutine-ids; empty: a random key "
+          "generated at start, so hashes change when gspyd restarts");
 
 namespace gspy {
 namespace {
@@ -231,6 +253,14 @@ GspydOptions GspydOptionsFromFlags() {
   p.max_attempts = absl::GetFlag(FLAGS_push_max_attempts);
   p.retry_initial_backoff = absl::GetFlag(FLAGS_push_retry_initial_backoff);
   p.retry_max_backoff = absl::GetFlag(FLAGS_push_retry_max_backoff);
+
+  o.redact.functions = absl::GetFlag(FLAGS_redact_functions);
+  o.redact.files = absl::GetFlag(FLAGS_redact_files);
+  o.redact.redact_labels = absl::GetFlag(FLAGS_redact_labels);
+  o.redact.drop_labels = absl::GetFlag(FLAGS_drop_labels);
+  o.redact.anonymize_goroutine_ids =
+      absl::GetFlag(FLAGS_anonymize_goroutine_ids);
+  o.anonymize_key_file = absl::GetFlag(FLAGS_anonymize_key_file);
   return o;
 }
 

@@ -15,6 +15,7 @@
 #include "daemon/export/push/push_mode.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/sampled/sampled_tracker.h"
+#include "profile/redact/redactor.h"
 
 namespace gspy {
 
@@ -48,6 +49,12 @@ struct GspydOptions {
   bool metrics_goroutines = true;
   GoroutineStateOptions goroutine_states;
   PushOptions push;
+  // What every exit (pulls, dumps, push, metrics) redacts; a client cannot
+  // turn it off.
+  RedactOptions redact;
+  // The key of label hashes and goroutine-id anonymization; empty: a random
+  // key generated at start (hashes then change when gspyd restarts).
+  std::string anonymize_key_file;
 };
 
 // Parses gspyd's command line (exits, as absl does, on an unknown flag or a

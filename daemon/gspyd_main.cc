@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +42,8 @@
 #include "k8s/kube_labeler.h"
 #include "k8s/pod_cache.h"
 #include "k8s/pod_watcher.h"
+#include "profile/redact/keyed_hash.h"
+#include "profile/redact/redactor.h"
 
 namespace {
 std::string NodeName(const gspy::KubeOptions& kube) {
@@ -56,6 +59,38 @@ std::string NodeName(const gspy::KubeOptions& kube) {
 }
 
 // Where the pod metadata comes from, or why there is none.
+// The operator's redaction (--redact-*, --drop-labels,
+// --anonymize-goroutine-ids) with its key: from --anonymize-key-file, else
+// generated for this run when hashing needs one.
+absl::StatusOr<std::unique_ptr<gspy::Redactor>> NewRedactor(
+    const gspy::GspydOptions& flags) {
+  const gspy::RedactOptions& r = flags.redact;
+  std::optional<gspy::KeyedHash> key;
+  if (!flags.anonymize_key_file.empty()) {
+    absl::StatusOr<gspy::KeyedHash> k =
+        gspy::KeyedHash::FromFile(flags.anonymize_key_file);
+    if (!k.ok()) {
+      return absl::Status(
+          k.status().code(),
+          absl::StrCat("--anonymize-key-file: ", k.status().message()));
+    }
+    key = *std::move(k);
+  } else if (r.anonymize_goroutine_ids || !r.redact_labels.empty()) {
+    absl::StatusOr<gspy::KeyedHash> k = gspy::KeyedHash::Generate();
+    if (!k.ok()) return k.status();
+    key = *std::move(k);
+    GSPY_LOG(INFO) << "no --anonymize-key-file: label hashes and goroutine "
+                      "ids use a key generated for this run";
+  }
+  absl::StatusOr<std::unique_ptr<gspy::Redactor>> redactor =
+      gspy::Redactor::Create(r, std::move(key));
+  if (redactor.ok() && (*redactor)->active()) {
+    GSPY_LOG(INFO) << "redaction on: every profile, dump, push and metric is "
+                      "redacted";
+  }
+  return redactor;
+}
+
 absl::StatusOr<gspy::KubeApiConfig> KubeConfig(const gspy::KubeOptions& kube) {
   if (kube.api == "none") {
     return absl::FailedPreconditionError("--kube-api=none");
@@ -91,6 +126,12 @@ int main(int argc, char** argv) {
   }
   if (absl::Status s = preflight.ToStatus(); !s.ok()) {
     GSPY_LOG(ERROR) << s.message();
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<gspy::Redactor>> redactor = NewRedactor(flags);
+  if (!redactor.ok()) {
+    GSPY_LOG(ERROR) << redactor.status().message();
     return 1;
   }
 
@@ -134,6 +175,7 @@ int main(int argc, char** argv) {
                                 block_tracker->get());
   gspy::SampledTracker sampled_tracker(flags.sampled);
   service.set_sampled_tracker(&sampled_tracker);
+  service.set_redactor(redactor->get());
 
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
       gspy::GcTracker::Start();
@@ -150,6 +192,12 @@ int main(int argc, char** argv) {
   // Declared before the gRPC server, so they outlive it (and the metrics
   // server, declared after them, stops before they go).
   gspy::MetricsRegistry metrics;
+  if ((*redactor)->active()) {
+    metrics.set_label_rewriter(
+        [r = redactor->get()](gspy::MetricLabels* labels) {
+          r->RedactLabelPairs(labels);
+        });
+  }
   gspy::GrpcMetrics grpc_metrics;
   std::unique_ptr<gspy::BpfStatsCollector> bpf_stats;
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
@@ -159,9 +207,9 @@ int main(int argc, char** argv) {
   const std::string& metrics_listen = flags.metrics_listen;
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
   // the registry goes.
-  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push =
-      gspy::PushMode::Create(flags.push, &processes, &sessions, &labeler,
-                             options.period_ns, options.max_stacks_per_profile);
+  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push = gspy::PushMode::Create(
+      flags.push, &processes, &sessions, &labeler, options.period_ns,
+      options.max_stacks_per_profile, redactor->get());
   if (!push.ok()) {
     GSPY_LOG(ERROR) << push.status().message();
     return 1;

@@ -145,6 +145,7 @@ grpc::Status ProfilerService::PullBlock(
   absl::StatusOr<CheckedPull> pull =
       CheckPullRequest(*processes_, request, options_.max_duration);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
+  if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 
   BlockProfileOptions options =
       BlockOptionsFor(request, *pull, options_.max_stacks_per_profile);
@@ -165,8 +166,13 @@ grpc::Status ProfilerService::PullBlock(
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   waits.Finish(&warnings);
-  response->set_pprof(profile.BuildPprof(
-      window->start, window->end - window->start, &warnings));
+  if (grpc::Status s =
+          SetPprof(profile.BuildPprof(window->start,
+                                      window->end - window->start, &warnings),
+                   response);
+      !s.ok()) {
+    return s;
+  }
   response->set_samples(profile.wait_count());
   response->set_lost_samples(profile.dropped_count() + waits.lost());
   response->set_sampling_ratio(profile.sampling_ratio());

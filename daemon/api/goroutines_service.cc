@@ -30,6 +30,7 @@ grpc::Status ProfilerService::GetGoroutines(
   absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
       ParseFilter(request->filter());
   if (!filter.ok()) return ToGrpcStatus(filter.status());
+  if (grpc::Status s = CheckFilter(filter->get()); !s.ok()) return s;
   absl::StatusOr<TargetSelector> selector =
       TargetSelector::Parse(request->selector());
   if (!selector.ok()) return ToGrpcStatus(selector.status());
@@ -75,6 +76,8 @@ grpc::Status ProfilerService::GetGoroutines(
     gspy::v1::ProcessGoroutines out;
     out.set_pid(proc.pid);
     DumpToProto(*dump, *proc.binary, proc.load_bias, filter->get(), &out);
+    // Before anything is sent or goes into the PPROF format's profile.
+    redactor_->RedactGoroutines(&out);
     out.set_dump_nanos(absl::ToInt64Nanoseconds(took));
     if (pprof) {
       // The goroutines stay for the profile; `out` keeps the rest, without

@@ -50,9 +50,10 @@ grpc::Status ProfilerService::ListTargets(
     if (sampled_tracker_ != nullptr && sampled_tracker_->Attached(proc.pid)) {
       t->add_probes(gspy::v1::PROBES_SAMPLED);
     }
-    for (const auto& [k, v] : proc.metadata.labels) {
-      (*t->mutable_metadata())[k] = v;
-    }
+    std::vector<std::pair<std::string, std::string>> metadata(
+        proc.metadata.labels.begin(), proc.metadata.labels.end());
+    redactor_->RedactLabelPairs(&metadata);
+    for (auto& [k, v] : metadata) (*t->mutable_metadata())[k] = std::move(v);
   }
   for (const ProcessProblem& p : problems) {
     gspy::v1::Target* t = response->add_targets();
@@ -68,6 +69,20 @@ const KernelSymbols& ProfilerService::kernel_symbols() {
     kernel_ = std::make_unique<KernelSymbols>(KernelSymbols::Load());
   });
   return *kernel_;
+}
+
+grpc::Status ProfilerService::CheckFilter(const SampleFilter* filter) const {
+  return ToGrpcStatus(redactor_->CheckFilter(filter));
+}
+
+grpc::Status ProfilerService::SetPprof(
+    std::string pprof, gspy::v1::GetProfileResponse* response) const {
+  absl::StatusOr<std::string> redacted =
+      redactor_->RedactPprof(std::move(pprof));
+  if (!redacted.ok())
+    return ToGrpcStatus(absl::InternalError(redacted.status().message()));
+  response->set_pprof(*std::move(redacted));
+  return grpc::Status::OK;
 }
 
 grpc::Status ProfilerService::GetProfile(
@@ -95,6 +110,7 @@ grpc::Status ProfilerService::PullCpu(
   absl::StatusOr<CheckedPull> pull =
       CheckPullRequest(*processes_, request, options_.max_duration);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
+  if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 
   CpuProfileOptions options;
   options.label_keys.assign(request.label_keys().begin(),
@@ -137,8 +153,13 @@ grpc::Status ProfilerService::PullCpu(
   }
   const KernelSymbols* kernel =
       options.kernel_stacks ? &kernel_symbols() : nullptr;
-  response->set_pprof(profile->BuildPprof(
-      window->start, window->end - window->start, kernel, &warnings));
+  if (grpc::Status s = SetPprof(
+          profile->BuildPprof(window->start, window->end - window->start,
+                              kernel, &warnings),
+          response);
+      !s.ok()) {
+    return s;
+  }
   response->set_samples(profile->sample_count());
   response->set_lost_samples(profile->dropped_count() +
                              static_cast<int64_t>(ring_lost));

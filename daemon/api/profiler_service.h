@@ -14,9 +14,10 @@
 #include "daemon/api/request_checks.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/gc/gc_tracker.h"
-#include "golang/process/go_process.h"
-#include "proto/gspy/v1/profiler.grpc.pb.h"
 #include "daemon/sources/sampled/sampled_tracker.h"
+#include "golang/process/go_process.h"
+#include "profile/redact/redactor.h"
+#include "proto/gspy/v1/profiler.grpc.pb.h"
 
 namespace gspy {
 
@@ -40,6 +41,9 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   // Serves block, sched-latency and wall pulls that do not ask for `exact`
   // by sampling the goroutines' states; without it every such pull is exact.
   void set_sampled_tracker(SampledTracker* t) { sampled_tracker_ = t; }
+  // What every response is redacted with (the operator's flags; none by
+  // default). Not owned; must outlive the service.
+  void set_redactor(const Redactor* r) { redactor_ = r; }
 
   grpc::Status ListTargets(grpc::ServerContext* context,
                            const gspy::v1::ListTargetsRequest* request,
@@ -72,6 +76,12 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
                         const gspy::v1::GetProfileRequest& request,
                         gspy::v1::GetProfileResponse* response);
   const KernelSymbols& kernel_symbols();
+  // The one way a pulled profile gets into a response: redacted. INTERNAL
+  // (and no profile) if it cannot be.
+  // The redactor's verdict on a request's filter (null: none).
+  grpc::Status CheckFilter(const SampleFilter* filter) const;
+  grpc::Status SetPprof(std::string pprof,
+                        gspy::v1::GetProfileResponse* response) const;
 
   const ProfilerServiceOptions options_;
   ProcessTable* processes_;
@@ -79,6 +89,7 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   BlockTracker* block_tracker_;
   const GcTracker* gc_tracker_ = nullptr;
   SampledTracker* sampled_tracker_ = nullptr;
+  const Redactor* redactor_ = &Redactor::None();
   absl::once_flag kernel_once_;
   std::unique_ptr<KernelSymbols> kernel_;
 };

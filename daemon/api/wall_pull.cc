@@ -69,6 +69,7 @@ grpc::Status ProfilerService::PullWall(
   absl::StatusOr<CheckedPull> pull =
       CheckPullRequest(*processes_, request, options_.max_duration);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
+  if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 
   BlockProfileOptions block_options =
       BlockOptionsFor(request, *pull, options_.max_stacks_per_profile);
@@ -129,6 +130,7 @@ grpc::Status ProfilerService::PullWall(
   }
   absl::StatusOr<perftools::profiles::Profile> wall = MergeProfiles(parts);
   if (!wall.ok()) return ToGrpcStatus(wall.status());
+  redactor_->RedactProfile(&*wall);
   response->set_pprof(GzipCompress(wall->SerializeAsString()));
   response->set_samples(cpu->sample_count() + waiting.wait_count());
   response->set_lost_samples(cpu->dropped_count() + waiting.dropped_count() +

@@ -124,6 +124,14 @@ bool SampleFilter::uses_stack() const {
   return false;
 }
 
+std::vector<std::string> SampleFilter::label_keys() const {
+  std::vector<std::string> keys;
+  for (const Term& t : terms_) {
+    if (t.field == Field::kLabel) keys.push_back(t.key);
+  }
+  return keys;
+}
+
 bool SampleFilter::TermHolds(const Term& t, const FilterSubject& s) const {
   auto value_matches = [&](absl::string_view v) {
     return t.op == Op::kRegex

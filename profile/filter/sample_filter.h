@@ -55,6 +55,8 @@ class SampleFilter {
   bool empty() const { return terms_.empty(); }
   // Whether the filter looks at stacks (so callers symbolize only then).
   bool uses_stack() const;
+  // The label keys its label: terms look at (for redaction's check).
+  std::vector<std::string> label_keys() const;
   bool Matches(const FilterSubject& subject) const;
 
  private:

@@ -140,7 +140,15 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
   }
   auto profile = std::make_shared<PushProfile>();
   std::vector<std::string> warnings;
-  profile->pprof = old->BuildPprof(since, now - since, nullptr, &warnings);
+  absl::StatusOr<std::string> pprof = options_.redactor->RedactPprof(
+      old->BuildPprof(since, now - since, nullptr, &warnings));
+  if (!pprof.ok()) {
+    // Never the unredacted profile instead.
+    GSPY_LOG(ERROR) << "push: pid " << target.process.pid
+                    << ": profile not sent: " << pprof.status().message();
+    return;
+  }
+  profile->pprof = *std::move(pprof);
   profile->start = since;
   profile->end = now;
   profile->id = NewProfileId();
@@ -148,6 +156,7 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now,
       labeler_ != nullptr ? labeler_->MetadataFor(target.process.pid)
                           : target.process.metadata;
   profile->labels = PushLabels(target.process, metadata, options_.labels);
+  options_.redactor->RedactLabelPairs(&profile->labels);
   for (PushSender* sender : senders_) sender->Enqueue(profile);
   absl::MutexLock lock(&mu_);
   ++stats_.profiles_cut;

@@ -24,6 +24,7 @@
 #include "daemon/targets/target_selector.h"
 #include "golang/process/go_process.h"
 #include "golang/process/process_labels.h"
+#include "profile/redact/redactor.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
 namespace gspy {
@@ -37,6 +38,9 @@ struct ContinuousOptions {
   PushLabelOptions labels;
   int64_t period_ns = 10'101'010;
   size_t max_stacks = 100'000;
+  // Applied to every profile and its series labels before they are queued
+  // (Pyroscope and Parca store the labels as the series' name). Not owned.
+  const Redactor* redactor = &Redactor::None();
 };
 
 struct ContinuousStats {

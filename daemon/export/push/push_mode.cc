@@ -13,7 +13,7 @@ namespace gspy {
 absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
     const PushOptions& push, const ProcessTable* processes,
     SessionRegistry* sessions, const ProcessLabeler* labeler, int64_t period_ns,
-    size_t max_stacks) {
+    size_t max_stacks, const Redactor* redactor) {
   const std::string& pyroscope = push.pyroscope_url;
   const std::string& parca = push.parca_url;
   if (pyroscope.empty() && parca.empty()) return nullptr;
@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
   options.rescan = std::min(absl::Seconds(5), options.interval);
   options.period_ns = period_ns;
   options.max_stacks = max_stacks;
+  options.redactor = redactor;
   gspy::v1::Selector selector;
   for (const std::string& exe : push.exe) {
     if (!exe.empty()) selector.add_exe_paths(exe);

@@ -48,11 +48,12 @@ struct PushOptions {
 class PushMode {
  public:
   // Null when `options` names no backend; INVALID_ARGUMENT for options that
-  // do not make sense. `labeler` may be null.
+  // do not make sense. `labeler` may be null. Every profile and its series
+  // labels go through `redactor` (not owned, outlives the PushMode).
   static absl::StatusOr<std::unique_ptr<PushMode>> Create(
       const PushOptions& push, const ProcessTable* processes,
       SessionRegistry* sessions, const ProcessLabeler* labeler,
-      int64_t period_ns, size_t max_stacks);
+      int64_t period_ns, size_t max_stacks, const Redactor* redactor);
   ~PushMode();
 
   void Start();

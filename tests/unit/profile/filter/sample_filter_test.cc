@@ -60,6 +60,14 @@ TEST(SampleFilterTest, BadFiltersSayWhy) {
       << f.status();
 }
 
+TEST(SampleFilterTest, LabelKeysOfLabelTermsOnly) {
+  absl::StatusOr<SampleFilter> f = SampleFilter::Parse(
+      "label:user=alice -label:tenant stack:~x status:waiting");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->label_keys(), (std::vector<std::string>{"user", "tenant"}));
+  EXPECT_TRUE(SampleFilter::Parse("stack:~x")->label_keys().empty());
+}
+
 TEST(SampleFilterTest, UsesStackOnlyWithAStackTerm) {
   EXPECT_FALSE(SampleFilter::Parse("label:a=b status:x")->uses_stack());
   EXPECT_TRUE(SampleFilter::Parse("-stack:x")->uses_stack());

@@ -25,6 +25,35 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
+TEST(MetricsRegistryTest, LabelRewriterSeesEverySample) {
+  MetricsRegistry registry;
+  registry.Register("a", [](MetricFamilies* out) {
+    MetricFamily f("gspy_pods", MetricType::kGauge, "Pods.");
+    f.Add({{"pid", "1"}, {"user", "alice"}}, 1);
+    f.Add({{"user", "bob"}, {"tenant", "acme"}}, 2);
+    out->push_back(std::move(f));
+    MetricFamily h("gspy_hist", MetricType::kHistogram, "Histogram.");
+    Histogram hist({1.0});
+    hist.Observe(0.5);
+    h.AddHistogram({{"user", "carol"}}, hist);
+    out->push_back(std::move(h));
+  });
+  registry.set_label_rewriter([](MetricLabels* labels) {
+    MetricLabels kept;
+    for (auto& [k, v] : *labels) {
+      if (k == "tenant") continue;
+      kept.emplace_back(k, k == "user" ? "hidden" : v);
+    }
+    *labels = std::move(kept);
+  });
+  const std::string text = registry.Scrape();
+  for (const char* secret : {"alice", "bob", "carol", "acme", "tenant"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret)));
+  }
+  EXPECT_THAT(text, HasSubstr("gspy_pods{pid=\"1\",user=\"hidden\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("gspy_hist_bucket{user=\"hidden\",le=\"1\"} 1"));
+}
+
 TEST(MetricsRegistryTest, MergesFamiliesOfOneNameIntoOneGroup) {
   MetricsRegistry registry;
   registry.Register("a", [](MetricFamilies* out) {

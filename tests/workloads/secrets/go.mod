@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/secrets
+
+go 1.22
