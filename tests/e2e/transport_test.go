@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -192,4 +193,77 @@ func TestTransportSecurity(t *testing.T) {
 			t.Errorf("gspyd died")
 		}
 	})
+}
+
+// TestClusterWidePullOverMutualTLS: the cluster-wide pull of
+// TestClusterWidePull against two gspyd that require client certificates:
+// the CLI's --tls-* flags reach every node's gspyd (pod IP 127.0.0.1, named
+// in the server certificate); without them every node refuses.
+func TestClusterWidePullOverMutualTLS(t *testing.T) {
+	hh := env(t)
+	mount := cgroupMount(t, "")
+	if mount == "" {
+		if mount = cgroupMount(t, "pids"); mount == "" {
+			t.Fatalf("no cgroup hierarchy is mounted: cannot place processes in pod cgroups")
+		}
+	}
+	ca := newTestCA(t, "gspy test CA")
+	server := ca.issue(t, "gspyd", true, "gspyd.test")
+	alice := ca.issue(t, "alice", false, "")
+	dir := t.TempDir()
+	files := map[string][]byte{"tls.crt": server.certPEM, "tls.key": server.keyPEM, "ca.crt": ca.certPEM,
+		"alice.crt": alice.certPEM, "alice.key": alice.keyPEM}
+	for name, data := range files {
+		writeAtomically(t, filepath.Join(dir, name), data, 0o600)
+	}
+	path := func(name string) string { return filepath.Join(dir, name) }
+
+	api := newFakeAPIServer(t)
+	const (
+		uid1 = "11111111-2222-4333-8444-555555555555"
+		uid2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
+		id1  = "1111111111111111111111111111111111111111111111111111111111111111"
+		id2  = "2222222222222222222222222222222222222222222222222222222222222222"
+	)
+	bin := hh.cpuwork(t, variants[0])
+	w1 := startWorkload(t, bin, "-mode=split", "-duration=60s")
+	w2 := startWorkload(t, bin, "-mode=split", "-duration=60s")
+	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid1+"/"+id1, w1.pid)
+	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid2+"/"+id2, w2.pid)
+	api.set("ADDED", pod("shop", "checkout-1", uid1, "node-a", id1, map[string]string{"app": "checkout"}))
+	api.set("ADDED", pod("shop", "checkout-2", uid2, "node-b", id2, map[string]string{"app": "checkout"}))
+	kube := []string{"--kube-api=" + api.srv.URL, "--kube-ca-file=" + api.caFile, "--kube-token-file=" + api.tokFile}
+	for _, node := range []string{"node-a", "node-b"} {
+		d := startOwnDaemon(t, hh, append(kube, "--node-name="+node, "--tls-cert-file="+path("tls.crt"),
+			"--tls-key-file="+path("tls.key"), "--tls-client-ca-file="+path("ca.crt"),
+			"--listen=127.0.0.1:0,unix://"+filepath.Join(dir, node, "gspyd.sock"))...)
+		port, _ := strconv.Atoi(d.addr[strings.LastIndex(d.addr, ":")+1:])
+		api.set("ADDED", gspyPod(node, port))
+		// waitForPod speaks plaintext: the node's socket.
+		waitForPod(t, hh, "unix://"+filepath.Join(dir, node, "gspyd.sock"), node,
+			map[string]int{"node-a": w1.pid, "node-b": w2.pid}[node])
+	}
+	pull := func(extra ...string) (gspyResult, string) {
+		out := filepath.Join(t.TempDir(), "cluster.pb.gz")
+		args := append(append(append([]string{}, kube...), extra...), "profile", "cpu", "--namespace=shop",
+			"--selector=app=checkout", "--duration=2s", "-o", out)
+		return hh.gspyAt(t, "127.0.0.1:1", 3*time.Minute, args...), out
+	}
+	if r, _ := pull(); r.exitCode == 0 {
+		t.Errorf("a plaintext cluster-wide pull from gspyd that require mTLS succeeded")
+	}
+	r, out := pull("--tls-ca-file="+path("ca.crt"), "--tls-cert-file="+path("alice.crt"), "--tls-key-file="+path("alice.key"))
+	if r.exitCode != 0 {
+		t.Fatalf("cluster-wide pull over mTLS failed: %s", r.stderr)
+	}
+	samples := map[string]int64{}
+	for _, s := range readProfile(t, out).Sample {
+		if pods := s.Label["pod"]; len(pods) == 1 {
+			samples[pods[0]] += s.Value[0]
+		}
+	}
+	t.Logf("merged samples by pod: %v", samples)
+	if samples["checkout-1"] == 0 || samples["checkout-2"] == 0 {
+		t.Errorf("want samples of both checkout pods over mTLS; got %v", samples)
+	}
 }
