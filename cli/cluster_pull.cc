@@ -153,9 +153,12 @@ absl::StatusOr<gspy::v1::GetProfileResponse> ClusterPull(
   std::vector<std::thread> threads;
   threads.reserve(pulls.size());
   for (NodePull& p : pulls) {
-    threads.emplace_back([&p, &request, timeout] {
-      auto stub = gspy::v1::Profiler::NewStub(grpc::CreateChannel(
-          p.daemon.address, grpc::InsecureChannelCredentials()));
+    threads.emplace_back([&p, &request, &options, timeout] {
+      auto stub = gspy::v1::Profiler::NewStub(
+          options.dial != nullptr
+              ? options.dial(p.daemon.address)
+              : grpc::CreateChannel(p.daemon.address,
+                                    grpc::InsecureChannelCredentials()));
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoSeconds(timeout));

@@ -4,6 +4,10 @@
 #ifndef GSPY_CLI_CLUSTER_PULL_H_
 #define GSPY_CLI_CLUSTER_PULL_H_
 
+#include <grpcpp/channel.h>
+
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +23,10 @@ struct ClusterOptions {
   std::string gspy_namespace = "gspy";
   std::string gspy_selector = "app.kubernetes.io/name=gspy";
   std::string port_name = "grpc";
+  // A channel to one node's gspyd at HOST:PORT (TLS, credentials); null:
+  // plaintext.
+  std::function<std::shared_ptr<grpc::Channel>(const std::string& address)>
+      dial;
 };
 
 // `request`'s selector must name pods (--pod, --namespace, --selector) and no

@@ -69,8 +69,10 @@ std::vector<CommandSpec> MakeCommands() {
 }  // namespace
 
 const std::vector<FlagSpec>& GlobalFlags() {
-  static const auto* flags =
-      new std::vector<FlagSpec>{{"server"}, {"help", true}, {"version", true}};
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"server"},       {"help", true},     {"version", true},
+      {"tls", true},    {"tls-ca-file"},    {"tls-cert-file"},
+      {"tls-key-file"}, {"tls-server-name"}};
   return *flags;
 }
 

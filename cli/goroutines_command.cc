@@ -115,7 +115,10 @@ absl::StatusOr<GoroutinesDumps> DumpCore(const CommandLine& cl,
   }
   gspy::v1::ProcessGoroutines p;
   for (const std::string& w : (*core)->warnings()) p.add_warnings(w);
-  DumpToProto(*dump, **binary, *bias, &*filter, &p);
+  DumpProtoOptions to_proto;
+  to_proto.filter = &*filter;
+  to_proto.shared_label_sets = true;  // as gspyd sends them to gspy
+  DumpToProto(*dump, **binary, *bias, to_proto, &p);
   p.set_dump_nanos(absl::ToInt64Nanoseconds(absl::Now() - start));
   GoroutinesDumps out;
   absl::Status joined;
@@ -127,6 +130,7 @@ absl::StatusOr<GoroutinesDumps> DumpCore(const CommandLine& cl,
     const std::string pprof =
         GoroutinesPprof({&p}, absl::ToUnixNanos(absl::Now()));
     p.clear_goroutines();
+    p.clear_label_sets();
     if (EmitProcessParts(std::move(p), kGoroutinesPartBytes, add)) {
       EmitPprofPieces(pprof, kGoroutinesPartBytes, add);
     }
@@ -154,11 +158,13 @@ std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
       absl::StrAppend(&state, ", ", g.wait_nanos() / 60'000'000'000,
                       " minutes");
     }
-    if (!g.labels().empty()) {
+    const google::protobuf::RepeatedPtrField<gspy::v1::Label>& labels =
+        GoroutineLabels(p, g);
+    if (!labels.empty()) {
       absl::StrAppend(&state, " labels:{");
-      for (int i = 0; i < g.labels_size(); ++i) {
-        absl::StrAppend(&state, i ? ", " : "", Quoted(g.labels(i).key()), ": ",
-                        Quoted(g.labels(i).value()));
+      for (int i = 0; i < labels.size(); ++i) {
+        absl::StrAppend(&state, i ? ", " : "", Quoted(labels[i].key()), ": ",
+                        Quoted(labels[i].value()));
       }
       absl::StrAppend(&state, "}");
     }
@@ -219,6 +225,8 @@ absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
   }
   request.set_filter(cl.Get("filter").value_or(""));
   request.set_include_system(cl.Has("system"));
+  // Each distinct label set once: gspy resolves them (GoroutineLabels).
+  request.set_shared_label_sets(true);
   return request;
 }
 

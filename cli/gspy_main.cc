@@ -21,6 +21,7 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/goroutines_command.h"
+#include "cli/grpc_channel.h"
 #include "cli/render/flame_graph.h"
 #include "cli/version_command.h"
 #include "profile/pprof/profile_builder.h"
@@ -33,6 +34,13 @@ constexpr char kUsage[] = R"(usage: gspy [--server=HOST:PORT] COMMAND [FLAGS]
 
 Every command accepts --server (default 127.0.0.1:7070) and --help; a flag
 the command does not take is an error (exit code 2).
+  --server=unix:///run/gspy/gspyd.sock   gspyd's local socket (root only)
+  --tls                         TLS, the server verified by the system's roots
+  --tls-ca-file=F               ... or by this CA bundle (implies --tls)
+  --tls-cert-file=F --tls-key-file=F   client certificate (gspyd's mTLS)
+  --tls-server-name=NAME        the name gspyd's certificate must carry, when
+                                not --server's host (also for cluster pulls,
+                                which use these flags for every node)
 
 commands:
   version, --version            gspy's version and API version, and gspyd's
@@ -277,7 +285,7 @@ absl::StatusOr<ClusterOptions> ClusterOptionsFrom(const CommandLine& cl,
 }
 
 int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
-                const CommandLine& cl) {
+                const CommandLine& cl, const ClientTransport& transport) {
   gspy::v1::GetProfileRequest request;
   request.set_type(kind.type);
   absl::StatusOr<absl::Duration> duration =
@@ -302,6 +310,12 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   if (auto api = cl.Get("kube-api")) {
     absl::StatusOr<ClusterOptions> cluster = ClusterOptionsFrom(cl, *api);
     if (!cluster.ok()) return Fail(std::string(cluster.status().message()));
+    // Each node's gspyd as --server's: the same TLS and client certificate.
+    cluster->dial = [&transport](const std::string& address) {
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(-1);
+      return Dial(address, transport, args);
+    };
     absl::StatusOr<gspy::v1::GetProfileResponse> r =
         ClusterPull(*cluster, request, timeout);
     if (!r.ok()) {
@@ -448,8 +462,12 @@ int main(int argc, char** argv) {
     // dumps, the larger answers, come in parts well under it.
     channel_args.SetMaxReceiveMessageSize(-1);
   }
-  auto channel = grpc::CreateCustomChannel(
-      server, grpc::InsecureChannelCredentials(), channel_args);
+  absl::StatusOr<gspy::ClientTransport> transport =
+      gspy::ClientTransportFrom(*cl);
+  if (!transport.ok()) {
+    return gspy::UsageError(std::string(transport.status().message()));
+  }
+  auto channel = gspy::Dial(server, *transport, channel_args);
   auto stub = gspy::v1::Profiler::NewStub(channel);
   if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
@@ -461,7 +479,9 @@ int main(int argc, char** argv) {
     return gspy::WatchGc(*gc_stub, *cl);
   }
   for (const gspy::ProfileKind& kind : gspy::kProfileKinds) {
-    if (pos[1] == kind.name) return gspy::PullProfile(*stub, kind, *cl);
+    if (pos[1] == kind.name) {
+      return gspy::PullProfile(*stub, kind, *cl, *transport);
+    }
   }
   return Fail(absl::StrCat("no handler for ", pos[0]));
 }

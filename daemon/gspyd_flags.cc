@@ -26,7 +26,52 @@ const gspy::GspydOptions& Defaults() {
 ABSL_FLAG(gspy::LogSeverity, log_level, Defaults().log_level,
           "least severity logged: debug, info, warning or error");
 ABSL_FLAG(std::string, listen, Defaults().listen,
-          "gRPC address to serve on; port 0 picks a free port");
+          "gRPC addresses to serve on, comma-separated: HOST:PORT (port 0 "
+          "picks a free port; TLS with --tls-cert-file) or "
+          "unix:///run/gspy/gspyd.sock (a socket of mode 0600 that only root "
+          "can use, in a directory gspyd creates with mode 0700 if missing; "
+          "no TLS)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of gRPC over TCP; with --tls-key-file, TCP "
+          "listeners accept TLS only. Read again every --tls-reload-interval: "
+          "a rotated certificate applies to new connections");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls-cert-file (reloaded with it; replace both "
+          "at once, e.g. by a symlink swap)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "mutual TLS: PEM CA bundle that must verify each client's "
+          "certificate (reloaded like the others); clients without one are "
+          "refused");
+ABSL_FLAG(absl::Duration, tls_reload_interval,
+          Defaults().transport.tls_reload_interval,
+          "how often the TLS files are read again (whole seconds)");
+ABSL_FLAG(int, max_concurrent_pulls, Defaults().admission.max_concurrent_pulls,
+          "pulls (profiles, goroutine dumps, GC watches) gspyd serves at once; "
+          "more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_concurrent_pulls_per_client,
+          Defaults().admission.max_concurrent_pulls_per_client,
+          "pulls one client (its mTLS identity, else its host; the unix "
+          "socket is one client) runs at once");
+ABSL_FLAG(int, max_filter_terms,
+          static_cast<int>(Defaults().admission.max_filter_terms),
+          "terms of one --filter; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_filter_regex_memory,
+          Defaults().admission.max_filter_regex_bytes,
+          "bytes of RE2 memory one filter's patterns may use together (each "
+          "gets an equal share); a pattern too large for its share is "
+          "refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_pids_per_request,
+          static_cast<int>(Defaults().admission.max_pids_per_request),
+          "distinct pids one request may name (repeats count once); more are "
+          "refused with INVALID_ARGUMENT");
+ABSL_FLAG(int64_t, max_goroutine_dump_bytes,
+          Defaults().admission.max_goroutine_dump_bytes,
+          "bytes one goroutine dump call may build and send over all its "
+          "processes (label sets shared by goroutines are held once); beyond, "
+          "it fails with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_request_bytes, Defaults().admission.max_request_bytes,
+          "largest gRPC request gspyd accepts (gRPC refuses larger ones with "
+          "RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, cpu_hz, Defaults().cpu_hz,
           "CPU sampling frequency per CPU, in Hz");
 ABSL_FLAG(absl::Duration, max_duration, Defaults().profiler.max_duration,
@@ -193,6 +238,24 @@ GspydOptions GspydOptionsFromFlags() {
   GspydOptions o;
   o.log_level = absl::GetFlag(FLAGS_log_level);
   o.listen = absl::GetFlag(FLAGS_listen);
+  o.transport.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  o.transport.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  o.transport.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  o.transport.tls_reload_interval =
+      std::max(absl::GetFlag(FLAGS_tls_reload_interval), absl::Seconds(1));
+  AdmissionLimits& a = o.admission;
+  a.max_concurrent_pulls =
+      std::max(1, absl::GetFlag(FLAGS_max_concurrent_pulls));
+  a.max_concurrent_pulls_per_client =
+      std::max(1, absl::GetFlag(FLAGS_max_concurrent_pulls_per_client));
+  a.max_filter_terms = NonNegative(absl::GetFlag(FLAGS_max_filter_terms));
+  a.max_filter_regex_bytes =
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_filter_regex_memory));
+  a.max_pids_per_request =
+      NonNegative(absl::GetFlag(FLAGS_max_pids_per_request));
+  a.max_goroutine_dump_bytes =
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_goroutine_dump_bytes));
+  a.max_request_bytes = std::max(1024, absl::GetFlag(FLAGS_max_request_bytes));
   o.cpu_hz = absl::GetFlag(FLAGS_cpu_hz);
   o.profiler.max_duration = absl::GetFlag(FLAGS_max_duration);
   o.profiler.max_stacks_per_profile =

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "base/log.h"
+#include "daemon/api/admission.h"
 #include "daemon/api/profiler_service.h"
+#include "daemon/api/server_transport.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -31,7 +33,11 @@ struct KubeOptions {
 
 struct GspydOptions {
   LogSeverity log_level = LogSeverity::kInfo;
+  // Comma-separated: HOST:PORT (TLS with transport's files) and
+  // unix:///PATH (root only, no TLS).
   std::string listen = "127.0.0.1:7070";
+  TransportOptions transport;
+  AdmissionLimits admission;
   int cpu_hz = 99;
   // period_ns is the sampler's, known once it runs.
   ProfilerServiceOptions profiler;

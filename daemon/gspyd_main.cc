@@ -2,6 +2,7 @@
 // serves profiles over gRPC (gspy.v1.Profiler).
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
+#include "daemon/api/server_transport.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
@@ -171,8 +173,9 @@ int main(int argc, char** argv) {
     GSPY_LOG(ERROR) << block_tracker.status();
     return 1;
   }
+  gspy::Admission admission(flags.admission);
   gspy::ProfilerService service(options, &processes, &sessions,
-                                block_tracker->get());
+                                block_tracker->get(), &admission);
   gspy::SampledTracker sampled_tracker(flags.sampled);
   service.set_sampled_tracker(&sampled_tracker);
   service.set_redactor(redactor->get());
@@ -185,7 +188,8 @@ int main(int argc, char** argv) {
   }
   gspy::GcServiceOptions gc_options;
   gc_options.max_duration = options.max_duration;
-  gspy::GcService gc_service(gc_options, &processes, gc_tracker->get());
+  gspy::GcService gc_service(gc_options, &processes, gc_tracker->get(),
+                             &admission);
   service.set_gc_tracker(gc_tracker->get());
 
   // Metrics: collectors read the numbers where they live at scrape time.
@@ -233,6 +237,9 @@ int main(int argc, char** argv) {
     metrics.Register("grpc", [m = &grpc_metrics](gspy::MetricFamilies* out) {
       m->Collect(out);
     });
+    metrics.Register("admission", [a = &admission](gspy::MetricFamilies* out) {
+      a->Collect(out);
+    });
     metrics.Register("gc", [w = gc_metrics.get()](gspy::MetricFamilies* out) {
       w->Collect(out);
     });
@@ -278,19 +285,80 @@ int main(int argc, char** argv) {
     interceptors.push_back(grpc_metrics.NewInterceptorFactory());
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
-  int port = 0;
-  const std::string& listen = flags.listen;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  builder.RegisterService(&gc_service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    GSPY_LOG(ERROR) << "cannot listen on " << listen;
+  // A request is a selector and a filter: gRPC refuses larger ones before
+  // any handler runs. Every call holds a thread of the synchronous server:
+  // beyond the admitted pulls, a few for the quick calls (and gRPC's
+  // pollers); gRPC refuses what would need more with RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(flags.admission.max_request_bytes);
+  grpc::ResourceQuota quota("gspyd");
+  quota.SetMaxThreads(flags.admission.max_concurrent_pulls + 16);
+  builder.SetResourceQuota(quota);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> tcp_credentials =
+      gspy::TcpServerCredentials(flags.transport);
+  if (!tcp_credentials.ok()) {
+    GSPY_LOG(ERROR) << tcp_credentials.status().message();
     return 1;
   }
-  std::string host = listen.substr(0, listen.rfind(':'));
-  // Not a log line: tests and scripts wait for it and read the port.
-  gspy::LogPlain(absl::StrCat("gspyd: listening on ", host, ":", port));
+  struct Listener {
+    std::string address;
+    int port = 0;
+  };
+  std::vector<Listener> listeners;
+  for (absl::string_view a :
+       absl::StrSplit(flags.listen, ',', absl::SkipEmpty())) {
+    listeners.push_back({std::string(a)});
+  }
+  for (Listener& l : listeners) {
+    if (gspy::IsUnixSocketAddress(l.address)) {
+      if (absl::Status s = gspy::PrepareUnixSocketDirectory(l.address);
+          !s.ok()) {
+        GSPY_LOG(ERROR) << s.message();
+        return 1;
+      }
+      // Root only: the socket's mode; no TLS (nothing leaves the host).
+      builder.AddListeningPort(l.address, grpc::InsecureServerCredentials());
+    } else {
+      builder.AddListeningPort(l.address, *tcp_credentials, &l.port);
+    }
+  }
+  builder.RegisterService(&service);
+  builder.RegisterService(&gc_service);
+  std::unique_ptr<grpc::Server> server;
+  {
+    gspy::OwnerOnlyUmask owner_only;  // the sockets are bound in here
+    server = builder.BuildAndStart();
+  }
+  if (server == nullptr || listeners.empty()) {
+    GSPY_LOG(ERROR) << "cannot listen on " << flags.listen;
+    return 1;
+  }
+  for (const Listener& l : listeners) {
+    if (gspy::IsUnixSocketAddress(l.address)) {
+      if (absl::Status s = gspy::RestrictUnixSocket(l.address); !s.ok()) {
+        GSPY_LOG(ERROR) << s.message();
+        return 1;
+      }
+      gspy::LogPlain(absl::StrCat("gspyd: listening on unix://",
+                                  gspy::UnixSocketPath(l.address)));
+      continue;
+    }
+    if (l.port == 0) {
+      GSPY_LOG(ERROR) << "cannot listen on " << l.address;
+      return 1;
+    }
+    // Not a log line: tests and scripts wait for it and read the port.
+    gspy::LogPlain(absl::StrCat("gspyd: listening on ",
+                                l.address.substr(0, l.address.rfind(':')), ":",
+                                l.port));
+  }
+  if (!flags.transport.tls_cert_file.empty()) {
+    GSPY_LOG(INFO) << "TCP listeners speak TLS"
+                   << (flags.transport.tls_client_ca_file.empty()
+                           ? ""
+                           : " and require a client certificate")
+                   << "; certificates read again every "
+                   << flags.transport.tls_reload_interval;
+  }
   if (gc_metrics != nullptr) gc_metrics->Start();
   if (*push != nullptr) {
     (*push)->Start();

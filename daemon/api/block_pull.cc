@@ -142,8 +142,8 @@ grpc::Status ProfilerService::PullBlock(
                         "kernel stacks are only for CPU profiles: a waiting "
                         "goroutine is parked in user space");
   }
-  absl::StatusOr<CheckedPull> pull =
-      CheckPullRequest(*processes_, request, options_.max_duration);
+  absl::StatusOr<CheckedPull> pull = CheckPullRequest(
+      *processes_, request, options_.max_duration, *admission_);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
   if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 

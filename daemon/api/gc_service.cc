@@ -22,9 +22,12 @@ int64_t Quantile(const std::vector<int64_t>& sorted, double q) {
 grpc::Status GcService::WatchGcPauses(
     grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
     grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
+  absl::StatusOr<Admission::PullSlot> slot =
+      admission_->AdmitPull(ClientOf(*context));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   absl::StatusOr<CheckedTargets> targets =
       CheckTargetsRequest(*processes_, request->selector(), request->duration(),
-                          options_.max_duration, "watch");
+                          options_.max_duration, "watch", *admission_);
   if (!targets.ok()) return ToGrpcStatus(targets.status());
   const absl::Duration duration = targets->duration;
 

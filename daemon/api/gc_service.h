@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/api/admission.h"
 #include "daemon/sources/gc/gc_tracker.h"
 #include "golang/process/go_process.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
@@ -21,9 +22,13 @@ struct GcServiceOptions {
 
 class GcService final : public gspy::v1::GcPauses::Service {
  public:
+  // `admission` decides which watches run (it must outlive the service).
   GcService(GcServiceOptions options, ProcessTable* processes,
-            GcTracker* tracker)
-      : options_(options), processes_(processes), tracker_(tracker) {}
+            GcTracker* tracker, Admission* admission)
+      : options_(options),
+        processes_(processes),
+        tracker_(tracker),
+        admission_(admission) {}
 
   grpc::Status WatchGcPauses(
       grpc::ServerContext* context,
@@ -34,6 +39,7 @@ class GcService final : public gspy::v1::GcPauses::Service {
   const GcServiceOptions options_;
   ProcessTable* processes_;
   GcTracker* tracker_;
+  Admission* admission_;
 };
 
 // The q-quantile (0..1) of `sorted` (nearest rank), 0 when empty.

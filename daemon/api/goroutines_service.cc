@@ -27,12 +27,15 @@ int64_t MonotonicNanos() {
 grpc::Status ProfilerService::GetGoroutines(
     grpc::ServerContext* context, const gspy::v1::GetGoroutinesRequest* request,
     grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) {
+  absl::StatusOr<Admission::PullSlot> slot =
+      admission_->AdmitPull(ClientOf(*context));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   absl::StatusOr<std::shared_ptr<const SampleFilter>> filter =
-      ParseFilter(request->filter());
+      ParseFilter(request->filter(), *admission_);
   if (!filter.ok()) return ToGrpcStatus(filter.status());
   if (grpc::Status s = CheckFilter(filter->get()); !s.ok()) return s;
   absl::StatusOr<TargetSelector> selector =
-      TargetSelector::Parse(request->selector());
+      ParseSelector(request->selector(), *admission_);
   if (!selector.ok()) return ToGrpcStatus(selector.status());
   absl::StatusOr<std::vector<GoProcess>> procs =
       selector->Resolve(*processes_, "dump");
@@ -52,6 +55,9 @@ grpc::Status ProfilerService::GetGoroutines(
   // PPROF: the profile needs every process's goroutines; each is sent
   // without them.
   std::vector<gspy::v1::ProcessGoroutines> for_pprof;
+  // What this call has built so far, against max_goroutine_dump_bytes.
+  const int64_t max_bytes = admission_->limits().max_goroutine_dump_bytes;
+  int64_t bytes = 0;
   for (const GoProcess& proc : *procs) {
     if (context->IsCancelled()) {
       return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
@@ -75,9 +81,25 @@ grpc::Status ProfilerService::GetGoroutines(
     }
     gspy::v1::ProcessGoroutines out;
     out.set_pid(proc.pid);
-    DumpToProto(*dump, *proc.binary, proc.load_bias, filter->get(), &out);
+    DumpProtoOptions to_proto;
+    to_proto.filter = filter->get();
+    // The profile is built here: nothing to repeat on the wire.
+    to_proto.shared_label_sets = pprof || request->shared_label_sets();
+    to_proto.max_bytes = max_bytes - bytes;
+    if (!DumpToProto(*dump, *proc.binary, proc.load_bias, to_proto, &out)) {
+      admission_->CountRefusal(Refusal::kGoroutineDumpBytes);
+      return grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("the goroutine dump exceeds the limit of "
+                       "--max-goroutine-dump-bytes=",
+                       max_bytes, " at pid ", proc.pid, " (",
+                       dump->goroutines.size(),
+                       " goroutines): select fewer processes or goroutines "
+                       "(--filter)"));
+    }
     // Before anything is sent or goes into the PPROF format's profile.
     redactor_->RedactGoroutines(&out);
+    bytes += static_cast<int64_t>(out.ByteSizeLong());
     out.set_dump_nanos(absl::ToInt64Nanoseconds(took));
     if (pprof) {
       // The goroutines stay for the profile; `out` keeps the rest, without
@@ -85,9 +107,12 @@ grpc::Status ProfilerService::GetGoroutines(
       gspy::v1::ProcessGoroutines& kept =
           for_pprof.emplace_back(std::move(out));
       google::protobuf::RepeatedPtrField<gspy::v1::Goroutine> goroutines;
+      google::protobuf::RepeatedPtrField<gspy::v1::LabelSet> sets;
       goroutines.Swap(kept.mutable_goroutines());
+      sets.Swap(kept.mutable_label_sets());
       out = kept;
       goroutines.Swap(kept.mutable_goroutines());
+      sets.Swap(kept.mutable_label_sets());
     }
     if (!EmitProcessParts(std::move(out), kGoroutinesPartBytes, emit)) break;
   }

@@ -13,11 +13,13 @@ namespace gspy {
 ProfilerService::ProfilerService(ProfilerServiceOptions options,
                                  ProcessTable* processes,
                                  SessionRegistry* sessions,
-                                 BlockTracker* block_tracker)
+                                 BlockTracker* block_tracker,
+                                 Admission* admission)
     : options_(options),
       processes_(processes),
       sessions_(sessions),
-      block_tracker_(block_tracker) {}
+      block_tracker_(block_tracker),
+      admission_(admission) {}
 
 grpc::Status ProfilerService::GetVersion(
     grpc::ServerContext*, const gspy::v1::GetVersionRequest*,
@@ -88,6 +90,9 @@ grpc::Status ProfilerService::SetPprof(
 grpc::Status ProfilerService::GetProfile(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
     gspy::v1::GetProfileResponse* response) {
+  absl::StatusOr<Admission::PullSlot> slot =
+      admission_->AdmitPull(ClientOf(*context));
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   switch (request->type()) {
     case gspy::v1::PROFILE_TYPE_CPU:
       return PullCpu(context, *request, response);
@@ -107,8 +112,8 @@ grpc::Status ProfilerService::GetProfile(
 grpc::Status ProfilerService::PullCpu(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
     gspy::v1::GetProfileResponse* response) {
-  absl::StatusOr<CheckedPull> pull =
-      CheckPullRequest(*processes_, request, options_.max_duration);
+  absl::StatusOr<CheckedPull> pull = CheckPullRequest(
+      *processes_, request, options_.max_duration, *admission_);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
   if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/aggregation/kernel_symbols.h"
+#include "daemon/api/admission.h"
 #include "daemon/api/request_checks.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/gc/gc_tracker.h"
@@ -32,9 +33,11 @@ struct ProfilerServiceOptions {
 
 class ProfilerService final : public gspy::v1::Profiler::Service {
  public:
-  // `block_tracker` serves the block and sched-latency profile types.
+  // `block_tracker` serves the block and sched-latency profile types;
+  // `admission` decides which pulls run (it must outlive the service).
   ProfilerService(ProfilerServiceOptions options, ProcessTable* processes,
-                  SessionRegistry* sessions, BlockTracker* block_tracker);
+                  SessionRegistry* sessions, BlockTracker* block_tracker,
+                  Admission* admission);
 
   // ListTargets reports the GC watches too when given the GC tracker.
   void set_gc_tracker(const GcTracker* gc) { gc_tracker_ = gc; }
@@ -87,6 +90,7 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   ProcessTable* processes_;
   SessionRegistry* sessions_;
   BlockTracker* block_tracker_;
+  Admission* admission_;
   const GcTracker* gc_tracker_ = nullptr;
   SampledTracker* sampled_tracker_ = nullptr;
   const Redactor* redactor_ = &Redactor::None();

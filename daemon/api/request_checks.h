@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/api/admission.h"
 #include "daemon/targets/target_selector.h"
 #include "golang/process/go_process.h"
 #include "grpcpp/support/status.h"
@@ -32,9 +33,15 @@ absl::StatusOr<absl::Duration> CheckDuration(
     const google::protobuf::Duration& duration, absl::Duration max);
 
 // The request's filter, parsed; null for an empty one. INVALID_ARGUMENT
-// saying what is wrong.
+// saying what is wrong; RESOURCE_EXHAUSTED naming the limit of `admission`
+// it reaches (counted there).
 absl::StatusOr<std::shared_ptr<const SampleFilter>> ParseFilter(
-    const std::string& text);
+    const std::string& text, Admission& admission);
+
+// TargetSelector::Parse, then INVALID_ARGUMENT (counted) when the distinct
+// pids are more than admission's max_pids_per_request.
+absl::StatusOr<TargetSelector> ParseSelector(const gspy::v1::Selector& selector,
+                                             Admission& admission);
 
 // A request's checked window, its parsed selector and the processes it names
 // now.
@@ -44,12 +51,12 @@ struct CheckedTargets {
   std::vector<GoProcess> processes;
 };
 
-// CheckDuration, TargetSelector::Parse and Resolve, in that order: what every
-// pull or watch request goes through first.
+// CheckDuration, ParseSelector and Resolve, in that order: what every pull or
+// watch request goes through first.
 absl::StatusOr<CheckedTargets> CheckTargetsRequest(
     const ProcessTable& processes, const gspy::v1::Selector& selector,
     const google::protobuf::Duration& duration, absl::Duration max,
-    absl::string_view what);
+    absl::string_view what, Admission& admission);
 
 // What every profile pull checks first: CheckTargetsRequest and ParseFilter.
 struct CheckedPull {
@@ -58,7 +65,7 @@ struct CheckedPull {
 };
 absl::StatusOr<CheckedPull> CheckPullRequest(
     const ProcessTable& processes, const gspy::v1::GetProfileRequest& request,
-    absl::Duration max_duration);
+    absl::Duration max_duration, Admission& admission);
 
 }  // namespace gspy
 

@@ -66,8 +66,8 @@ grpc::Status ProfilerService::PullWall(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "kernel stacks are only for CPU profiles");
   }
-  absl::StatusOr<CheckedPull> pull =
-      CheckPullRequest(*processes_, request, options_.max_duration);
+  absl::StatusOr<CheckedPull> pull = CheckPullRequest(
+      *processes_, request, options_.max_duration, *admission_);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
   if (grpc::Status s = CheckFilter(pull->filter.get()); !s.ok()) return s;
 

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/log.h"
 
 namespace gspy {
 namespace {
@@ -16,6 +17,27 @@ std::string CanonicalPath(const std::string& path) {
   char buf[PATH_MAX];
   if (realpath(path.c_str(), buf) != nullptr) return buf;
   return path;
+}
+
+// What a client learns about a pid it named that gspyd cannot profile: the
+// kind of failure, never the executable, command line or binary details of
+// a process it may not be allowed to see. The detail goes to gspyd's log.
+absl::Status Opaque(int pid, const absl::Status& detail) {
+  GSPY_LOG(INFO) << "refused pid " << pid << ": " << detail.message();
+  switch (detail.code()) {
+    case absl::StatusCode::kNotFound:
+      return absl::NotFoundError(
+          absl::StrCat("pid ", pid, ": no such process (or it has exited)"));
+    case absl::StatusCode::kPermissionDenied:
+      return absl::PermissionDeniedError(
+          absl::StrCat("pid ", pid, ": gspyd may not read this process"));
+    default:
+      return absl::Status(
+          detail.code(),
+          absl::StrCat("pid ", pid,
+                       " is not a Go process gspyd can profile (gspyd's log "
+                       "says why)"));
+  }
 }
 
 }  // namespace
@@ -61,13 +83,13 @@ absl::StatusOr<std::vector<GoProcess>> TargetSelector::Resolve(
   absl::flat_hash_set<int> seen;
   for (int pid : pids_) {
     absl::StatusOr<GoProcess> proc = processes.Inspect(pid);
-    if (!proc.ok()) return proc.status();
+    if (!proc.ok()) return Opaque(pid, proc.status());
     seen.insert(pid);
     out.push_back(*std::move(proc));
   }
   if (pids_only()) return out;
-  for (GoProcess& proc : NewMatches(
-           processes, [&seen](int pid) { return seen.contains(pid); })) {
+  for (GoProcess& proc :
+       NewMatches(processes, [&seen](int pid) { return seen.contains(pid); })) {
     seen.insert(proc.pid);
     out.push_back(std::move(proc));
   }

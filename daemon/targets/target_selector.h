@@ -34,7 +34,8 @@ class TargetSelector {
   bool has_exe_or_pod() const { return !exes_.empty() || !pods_.empty(); }
 
   // The processes selected now, each once: every pid (the first bad one is
-  // the error: NOT_FOUND, FAILED_PRECONDITION, ...), every Go process of an
+  // the error: NOT_FOUND, FAILED_PRECONDITION, ..., with a message that says
+  // nothing about the process, logged in full instead), every Go process of an
   // executable or of a selected pod, or every Go process when all(); NOT_FOUND
   // when that finds none. `what` names the action in messages ("profile").
   absl::StatusOr<std::vector<GoProcess>> Resolve(const ProcessTable& processes,

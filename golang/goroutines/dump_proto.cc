@@ -4,6 +4,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "golang/goroutines/g_struct.h"
@@ -65,9 +66,25 @@ std::string_view GoroutineStatusText(gspy::v1::GoroutineStatus status) {
   return "???";
 }
 
-void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
-                 uint64_t load_bias, const SampleFilter* filter,
+namespace {
+const LabelList kNoLabels;
+}  // namespace
+
+const google::protobuf::RepeatedPtrField<gspy::v1::Label>& GoroutineLabels(
+    const gspy::v1::ProcessGoroutines& process, const gspy::v1::Goroutine& g) {
+  if (g.label_set() > 0 && g.label_set() <= process.label_sets_size()) {
+    return process.label_sets(g.label_set() - 1).labels();
+  }
+  return g.labels();
+}
+
+bool DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
+                 uint64_t load_bias, const DumpProtoOptions& options,
                  gspy::v1::ProcessGoroutines* out) {
+  const SampleFilter* filter = options.filter;
+  const int64_t max_bytes = options.max_bytes;
+  // Label sets are interned by the dump: one pointer per distinct set.
+  absl::flat_hash_map<const LabelList*, int> set_index;
   out->set_go_version(ValidUtf8(dump.go_version));
   out->set_system_skipped(dump.system_skipped);
   out->set_dropped(dump.dropped);
@@ -78,6 +95,7 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
   std::vector<Frame> scratch;
   std::vector<absl::string_view> names;
   int64_t total = 0, filtered = 0;
+  int64_t bytes = static_cast<int64_t>(out->ByteSizeLong());
   for (const GoroutineRecord& r : dump.goroutines) {
     ++total;
     gspy::v1::Goroutine g;
@@ -85,10 +103,13 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
     g.set_status(StatusToProto(r.status));
     g.set_wait_reason(r.wait_reason);
     g.set_wait_nanos(r.wait_nanos);
-    for (const auto& [k, v] : r.labels) {
-      gspy::v1::Label* l = g.add_labels();
-      l->set_key(ValidUtf8(k));
-      l->set_value(ValidUtf8(v));
+    const LabelList& labels = r.labels != nullptr ? *r.labels : kNoLabels;
+    if (!options.shared_label_sets) {
+      for (const auto& [k, v] : labels) {
+        gspy::v1::Label* l = g.add_labels();
+        l->set_key(ValidUtf8(k));
+        l->set_value(ValidUtf8(v));
+      }
     }
     g.set_running(!r.stack_read);
     g.set_system(r.system);
@@ -113,8 +134,6 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
       if (!created.empty()) *g.mutable_created_by() = created[0];
     }
     if (filter != nullptr && !filter->empty()) {
-      std::vector<std::pair<std::string, std::string>> labels(r.labels.begin(),
-                                                              r.labels.end());
       names.clear();
       for (const gspy::v1::StackFrame& f : g.frames()) {
         names.push_back(f.function());
@@ -128,10 +147,32 @@ void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
         continue;
       }
     }
+    if (options.shared_label_sets && r.labels != nullptr) {
+      auto [it, added] =
+          set_index.try_emplace(r.labels.get(), out->label_sets_size() + 1);
+      if (added) {
+        gspy::v1::LabelSet* set = out->add_label_sets();
+        for (const auto& [k, v] : *r.labels) {
+          gspy::v1::Label* l = set->add_labels();
+          l->set_key(ValidUtf8(k));
+          l->set_value(ValidUtf8(v));
+        }
+        bytes += static_cast<int64_t>(set->ByteSizeLong()) + 6;
+      }
+      g.set_label_set(it->second);
+    }
+    // A field tag and a length prefix of at most 5 bytes besides.
+    bytes += static_cast<int64_t>(g.ByteSizeLong()) + 6;
+    if (bytes > max_bytes) {
+      out->set_total(total);
+      out->set_filtered_out(filtered);
+      return false;
+    }
     *out->add_goroutines() = std::move(g);
   }
   out->set_total(total);
   out->set_filtered_out(filtered);
+  return true;
 }
 
 std::string GoroutinesPprof(
@@ -169,7 +210,7 @@ std::string GoroutinesPprof(
             g.running() ? "[running]" : "[no stack]"));
       }
       std::vector<std::pair<std::string, std::string>> labels;
-      for (const gspy::v1::Label& l : g.labels()) {
+      for (const gspy::v1::Label& l : GoroutineLabels(*p, g)) {
         labels.emplace_back(l.key(), l.value());
       }
       ++counts[Key{several ? p->pid() : 0, std::move(locations),

@@ -5,6 +5,7 @@
 #define GSPY_GOLANG_GOROUTINES_DUMP_PROTO_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,11 +25,26 @@ gspy::v1::GoroutineStatus StatusToProto(uint32_t base_status);
 // for UNSPECIFIED): the CLI's text dumps and the filter's status: term.
 std::string_view GoroutineStatusText(gspy::v1::GoroutineStatus status);
 
-// `filter` may be null (keep all). Frame pcs are runtime addresses
-// (link-time + load_bias).
-void DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
-                 uint64_t load_bias, const SampleFilter* filter,
+struct DumpProtoOptions {
+  const SampleFilter* filter = nullptr;  // null: keep all
+  // Each distinct label set once in ProcessGoroutines.label_sets, which
+  // Goroutine.label_set points into, instead of in each goroutine.
+  bool shared_label_sets = false;
+  // Serialized bytes `out` may reach.
+  int64_t max_bytes = std::numeric_limits<int64_t>::max();
+};
+
+// Frame pcs are runtime addresses (link-time + load_bias). False when the
+// goroutines kept would take `out` past options.max_bytes: `out` then holds
+// those that fit, and the caller should not send it as the whole dump.
+bool DumpToProto(const GoroutineDump& dump, const GoBinary& binary,
+                 uint64_t load_bias, const DumpProtoOptions& options,
                  gspy::v1::ProcessGoroutines* out);
+
+// The labels of `g`, a goroutine of `process`: its own, or those of the
+// label set it points to (none for an index out of range).
+const google::protobuf::RepeatedPtrField<gspy::v1::Label>& GoroutineLabels(
+    const gspy::v1::ProcessGoroutines& process, const gspy::v1::Goroutine& g);
 
 // A pprof goroutine profile (goroutine/count, period 1) of `processes`, one
 // sample per distinct stack and label set (and pid, when there are several

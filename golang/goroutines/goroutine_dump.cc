@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "golang/binary/go_version.h"
@@ -28,6 +29,25 @@ bool IsFree(uint32_t status) {
 
 enum class Outcome { kRecorded, kFree, kSystem, kChanged, kUnreadable };
 
+// One copy of each distinct label set of a dump, by content (not by the
+// g.labels pointer, which the GC may free and reuse while the dump runs).
+class LabelSets {
+ public:
+  std::shared_ptr<const LabelList> Intern(LabelList labels) {
+    if (labels.empty()) return nullptr;
+    auto it = sets_.find(labels);
+    if (it != sets_.end()) return it->second;
+    auto shared = std::make_shared<const LabelList>(labels);
+    sets_.emplace(std::move(labels), shared);
+    return shared;
+  }
+
+ private:
+  // The key is a second copy of each distinct set: bounded by the distinct
+  // sets, not by the goroutines that share them.
+  absl::flat_hash_map<LabelList, std::shared_ptr<const LabelList>> sets_;
+};
+
 struct Reader {
   const GoBinary& binary;
   const MemorySource& memory;
@@ -35,6 +55,7 @@ struct Reader {
   uint64_t load_bias;
   const DumpOptions& options;
   const absl::StatusOr<WaitReasons>& reasons;
+  LabelSets* label_sets;
 
   uint64_t Link(uint64_t pc) const {
     return pc >= load_bias ? pc - load_bias : 0;
@@ -88,7 +109,7 @@ struct Reader {
     absl::StatusOr<LabelList> labels =
         ReadLabels(memory, before->labels, layout.labels_layout);
     if (labels.ok()) {
-      rec->labels = *std::move(labels);
+      rec->labels = label_sets->Intern(*std::move(labels));
     } else if (absl::IsNotFound(labels.status())) {
       return labels.status();
     } else {
@@ -180,7 +201,9 @@ absl::StatusOr<GoroutineDump> TakeGoroutineDump(const GoBinary& binary,
     if (!memory.ReadMany(ranges, &head_ok).ok()) head_ok.clear();
   }
 
-  const Reader reader{binary, memory, *layout, load_bias, options, reasons};
+  LabelSets label_sets;
+  const Reader reader{binary,  memory,  *layout,    load_bias,
+                      options, reasons, &label_sets};
   int64_t problems_reported = 0;
   for (uint64_t i = 0; i < len; ++i) {
     uint64_t gp;

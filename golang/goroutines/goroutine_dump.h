@@ -7,6 +7,7 @@
 #define GSPY_GOLANG_GOROUTINES_GOROUTINE_DUMP_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct GoroutineRecord {
   bool scan = false;        // the GC was scanning its stack
   std::string wait_reason;  // for waiting (and leaked) goroutines
   int64_t wait_nanos = -1;  // since the GC first saw it blocked; -1 unknown
-  LabelList labels;
+  // Null: no labels. Goroutines often share one label set (those a
+  // pprof.Do handler starts inherit its labels), and a set may be 512 KiB
+  // (LabelLimits): each distinct set is held once per dump.
+  std::shared_ptr<const LabelList> labels;
   std::string labels_error;  // labels unreadable (they are left out)
   // Not read for running goroutines: their saved context is stale.
   bool stack_read = false;

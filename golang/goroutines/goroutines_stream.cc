@@ -12,7 +12,25 @@ bool EmitProcessParts(
     const std::function<bool(const gspy::v1::GetGoroutinesResponse&)>& emit) {
   google::protobuf::RepeatedPtrField<gspy::v1::Goroutine> all;
   all.Swap(process.mutable_goroutines());
+  google::protobuf::RepeatedPtrField<gspy::v1::LabelSet> sets;
+  sets.Swap(process.mutable_label_sets());
   gspy::v1::GetGoroutinesResponse part;
+  // The label sets first, in parts of their own, so that every goroutine's
+  // set has arrived before it does.
+  for (int next_set = 0; next_set < sets.size();) {
+    part.Clear();
+    gspy::v1::ProcessGoroutines* p = part.mutable_process();
+    p->set_pid(process.pid());
+    p->set_go_version(process.go_version());
+    size_t bytes = 0;
+    for (; next_set < sets.size(); ++next_set) {
+      const size_t size = sets[next_set].ByteSizeLong() + 6;
+      if (p->label_sets_size() > 0 && bytes + size > part_bytes) break;
+      bytes += size;
+      *p->add_label_sets() = std::move(sets[next_set]);
+    }
+    if (!emit(part)) return false;
+  }
   int next = 0;
   do {
     part.Clear();

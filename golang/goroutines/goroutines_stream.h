@@ -20,8 +20,9 @@ namespace gspy {
 inline constexpr size_t kGoroutinesPartBytes = 1 << 20;
 
 // Calls `emit` with each part of `process`, in order: every part has the
-// pid, go_version and a batch of goroutines; the last (last_part set) the
-// counts, warnings and dump_nanos too. `process` is consumed. Returns false
+// pid and go_version; first come its label sets (shared_label_sets), then
+// batches of goroutines; the last (last_part set) has the counts, warnings
+// and dump_nanos too. `process` is consumed. Returns false
 // as soon as `emit` does (the client went away).
 bool EmitProcessParts(
     gspy::v1::ProcessGoroutines process, size_t part_bytes,

@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -53,9 +55,30 @@ SampleFilter::SampleFilter(SampleFilter&&) noexcept = default;
 SampleFilter& SampleFilter::operator=(SampleFilter&&) noexcept = default;
 SampleFilter::~SampleFilter() = default;
 
-absl::StatusOr<SampleFilter> SampleFilter::Parse(absl::string_view text) {
+absl::StatusOr<SampleFilter> SampleFilter::Parse(absl::string_view text,
+                                                 const FilterLimits& limits,
+                                                 FilterLimitHit* hit) {
+  if (hit != nullptr) *hit = FilterLimitHit::kNone;
   absl::StatusOr<std::vector<std::string>> tokens = Tokenize(text);
   if (!tokens.ok()) return tokens.status();
+  if (tokens->size() > limits.max_terms) {
+    if (hit != nullptr) *hit = FilterLimitHit::kTerms;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the filter has ", tokens->size(),
+        " terms, more than the limit (--max-filter-terms=", limits.max_terms,
+        ")"));
+  }
+  // Each pattern's share of the RE2 memory: every "~" is counted, a few
+  // too many at worst (a "~" inside a label value), never too few.
+  size_t patterns = 0;
+  for (const std::string& token : *tokens) {
+    if (absl::StrContains(token, "~")) ++patterns;
+  }
+  re2::RE2::Options re2_options;
+  re2_options.set_log_errors(false);
+  const int64_t share = limits.max_regex_bytes /
+                        static_cast<int64_t>(std::max<size_t>(1, patterns));
+  re2_options.set_max_mem(share);
   SampleFilter filter;
   for (const std::string& token : *tokens) {
     auto bad = [&](absl::string_view why) {
@@ -107,7 +130,14 @@ absl::StatusOr<SampleFilter> SampleFilter::Parse(absl::string_view text) {
       return bad(absl::StrCat("unknown field \"", field, "\""));
     }
     if (term.op == Op::kRegex) {
-      term.regex = std::make_unique<re2::RE2>(term.value, re2::RE2::Quiet);
+      term.regex = std::make_unique<re2::RE2>(term.value, re2_options);
+      if (term.regex->error_code() == re2::RE2::ErrorPatternTooLarge) {
+        if (hit != nullptr) *hit = FilterLimitHit::kRegexMemory;
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "filter term \"", token, "\": the pattern needs more than its ",
+            share, " bytes of RE2 memory (--max-filter-regex-memory=",
+            limits.max_regex_bytes, " shared by ", patterns, " patterns)"));
+      }
       if (!term.regex->ok()) {
         return bad(absl::StrCat("bad RE2 pattern: ", term.regex->error()));
       }

@@ -18,6 +18,7 @@
 #ifndef GSPY_PROFILE_FILTER_SAMPLE_FILTER_H_
 #define GSPY_PROFILE_FILTER_SAMPLE_FILTER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,11 +42,30 @@ struct FilterSubject {
   absl::Span<const absl::string_view> functions;  // leaf first
 };
 
+// What one filter may cost: a filter comes from any client, and each RE2
+// pattern holds up to its max_mem (8 MiB by default) for its program and
+// DFA cache.
+struct FilterLimits {
+  size_t max_terms = 64;
+  // Shared equally by the filter's patterns, each as its RE2 max_mem; a
+  // pattern whose program does not fit its share does not compile.
+  int64_t max_regex_bytes = int64_t{16} << 20;
+};
+
+// Which limit a filter reached, when Parse refuses it for one.
+enum class FilterLimitHit { kNone, kTerms, kRegexMemory };
+
 class SampleFilter {
  public:
   // INVALID_ARGUMENT naming the bad term (unknown field, bad RE2 pattern,
-  // unbalanced quote). An empty text is the filter that matches everything.
-  static absl::StatusOr<SampleFilter> Parse(absl::string_view text);
+  // unbalanced quote). RESOURCE_EXHAUSTED naming the limit for a filter of
+  // more than limits.max_terms terms (checked before any pattern compiles)
+  // or a pattern too large for its share of limits.max_regex_bytes; `hit`,
+  // when given, says which. An empty text is the filter that matches
+  // everything.
+  static absl::StatusOr<SampleFilter> Parse(absl::string_view text,
+                                            const FilterLimits& limits = {},
+                                            FilterLimitHit* hit = nullptr);
 
   SampleFilter();
   SampleFilter(SampleFilter&&) noexcept;

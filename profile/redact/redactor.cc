@@ -140,22 +140,30 @@ void Redactor::RedactGoroutines(gspy::v1::ProcessGoroutines* process) const {
     if (!g.stack_error().empty() && RedactsFrame(g.stack_error(), "")) {
       g.set_stack_error(std::string(kRedactedFunction));
     }
-    if (!redact_labels_.empty() || !drop_labels_.empty()) {
-      auto* labels = g.mutable_labels();
-      int kept = 0;
-      for (int i = 0; i < labels->size(); ++i) {
-        gspy::v1::Label& l = (*labels)[i];
-        std::optional<std::string> v = LabelValue(l.key(), l.value());
-        if (!v) continue;
-        l.set_value(*std::move(v));
-        if (kept != i) labels->SwapElements(kept, i);
-        ++kept;
-      }
-      while (labels->size() > kept) labels->RemoveLast();
-    }
+    RedactLabels(g.mutable_labels());
     g.set_goid(GoroutineId(g.goid()));
     g.set_parent_goid(GoroutineId(g.parent_goid()));
   }
+  // Label sets sent once per process (GetGoroutinesRequest.
+  // shared_label_sets) instead of in each goroutine.
+  for (gspy::v1::LabelSet& set : *process->mutable_label_sets()) {
+    RedactLabels(set.mutable_labels());
+  }
+}
+
+void Redactor::RedactLabels(
+    google::protobuf::RepeatedPtrField<gspy::v1::Label>* labels) const {
+  if (redact_labels_.empty() && drop_labels_.empty()) return;
+  int kept = 0;
+  for (int i = 0; i < labels->size(); ++i) {
+    gspy::v1::Label& l = (*labels)[i];
+    std::optional<std::string> v = LabelValue(l.key(), l.value());
+    if (!v) continue;
+    l.set_value(*std::move(v));
+    if (kept != i) labels->SwapElements(kept, i);
+    ++kept;
+  }
+  while (labels->size() > kept) labels->RemoveLast();
 }
 
 void Redactor::RedactLabelPairs(

@@ -103,6 +103,10 @@ class Redactor {
       std::vector<std::pair<std::string, std::string>>* labels) const;
 
  private:
+  // A goroutine's or a shared label set's labels, in place.
+  void RedactLabels(
+      google::protobuf::RepeatedPtrField<gspy::v1::Label>* labels) const;
+
   Redactor() = default;
 
   bool active_ = false;

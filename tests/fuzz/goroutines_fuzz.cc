@@ -184,9 +184,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (debug) {
     for (const GoroutineRecord& g : dump->goroutines) {
       fprintf(stderr, "goroutine %lu status %u labels %zu%s frames %zu%s %s\n",
-              g.goid, g.status, g.labels.size(), g.labels_error.c_str(),
-              g.stack.pcs.size(), g.stack.complete ? " complete" : "",
-              g.stack.error.c_str());
+              g.goid, g.status, g.labels != nullptr ? g.labels->size() : 0,
+              g.labels_error.c_str(), g.stack.pcs.size(),
+              g.stack.complete ? " complete" : "", g.stack.error.c_str());
     }
     for (const std::string& w : dump->warnings)
       fprintf(stderr, "warning: %s\n", w.c_str());
@@ -199,7 +199,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // What gspyd sends: the messages must parse on the other side.
   v1::ProcessGoroutines p;
-  DumpToProto(*dump, binary, bias, nullptr, &p);
+  DumpToProto(*dump, binary, bias, {}, &p);
   std::string wire;
   if (!p.SerializeToString(&wire)) __builtin_trap();
   v1::ProcessGoroutines back;

@@ -68,8 +68,8 @@ absl::StatusOr<bpf_link*> AttachUprobe(bpf_program* program,
                                               ": pid ", proc.pid, " is gone"));
     }
     return absl::FailedPreconditionError(
-        absl::StrCat("attaching a uprobe to ", what, " in ", proc.exe_path,
-                     ": ", strerror(err)));
+        absl::StrCat("attaching a uprobe to ", what, " in pid ", proc.pid, ": ",
+                     strerror(err)));
   }
   return link;
 }

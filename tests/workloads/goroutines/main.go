@@ -20,6 +20,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -123,6 +124,8 @@ func childBlock() {
 func main() {
 	profile := flag.String("profile", "", "where to write Go's goroutine profile (debug=1)")
 	scale := flag.Int("scale", 1, "multiplies every group's size")
+	sharedLabels := flag.Int("shared-labels", 0, "goroutines more that share one large label set "+
+		"(64 labels of 4000-byte values, the most gspy reads), as a tenant could start them")
 	flag.Parse()
 	if *profile == "" {
 		fmt.Fprintln(os.Stderr, "goroutines: -profile is required")
@@ -154,6 +157,15 @@ func main() {
 		labels := pprof.Labels("worker", "labeled", "shard", strconv.Itoa(shard))
 		pprof.Do(context.Background(), labels, func(context.Context) {
 			spawn(100*n, labeledWorker)
+		})
+	}
+	if *sharedLabels > 0 {
+		var kv []string
+		for i := 0; i < 64; i++ {
+			kv = append(kv, fmt.Sprintf("key%02d", i), strings.Repeat(string(rune('a'+i%26)), 4000))
+		}
+		pprof.Do(context.Background(), pprof.Labels(kv...), func(context.Context) {
+			spawn(*sharedLabels, labeledWorker)
 		})
 	}
 	started.Add(1 + 100*n) // the spawner and its children

@@ -1,8 +1,9 @@
 // The GcPauses service's summary statistics.
+#include "daemon/api/gc_service.h"
+
 #include <cstdint>
 #include <vector>
 
-#include "daemon/api/gc_service.h"
 #include "gtest/gtest.h"
 
 namespace gspy {

@@ -2,6 +2,7 @@
 // process held: found by tests/fuzz/goroutines_fuzz.
 #include "golang/goroutines/dump_proto.h"
 
+#include <memory>
 #include <string>
 
 #include "golang/binary/layout_table.h"
@@ -39,13 +40,14 @@ TEST(DumpToProto, BinaryLabelsStillParse) {
   GoroutineRecord g;
   g.goid = 7;
   g.status = 4;
-  g.labels = {{"request\xff", std::string("\x00\x9f\x92\x96", 4)},
-              {"handler", "checkout"}};
+  g.labels = std::make_shared<const LabelList>(
+      LabelList{{"request\xff", std::string("\x00\x9f\x92\x96", 4)},
+                {"handler", "checkout"}});
   dump.goroutines.push_back(g);
   dump.warnings.push_back("core /tmp/core.\xff: truncated");
 
   v1::ProcessGoroutines p;
-  DumpToProto(dump, binary, 0, nullptr, &p);
+  DumpToProto(dump, binary, 0, {}, &p);
   v1::ProcessGoroutines back;
   ASSERT_TRUE(back.ParseFromString(p.SerializeAsString()));
   ASSERT_EQ(back.goroutines_size(), 1);
@@ -58,4 +60,60 @@ TEST(DumpToProto, BinaryLabelsStillParse) {
 }
 
 }  // namespace
+// Goroutines that share one label set (pprof.Do's children): with
+// shared_label_sets it is sent once and each goroutine points to it; the
+// labels each goroutine has, and the pprof, are the same either way; a byte
+// limit stops the conversion.
+TEST(DumpToProto, SharedLabelSetsAreSentOnce) {
+  testing::FakeGoBinary binary({{"main.block", 0x1000, 0x1100, 8, ""}});
+  binary.set_runtime_layout(*BuiltinRuntimeLayout(26));
+  GoroutineDump dump;
+  dump.go_version = "go1.26.8";
+  auto big = std::make_shared<const LabelList>(
+      LabelList{{"tenant", std::string(4000, 't')}, {"user", "alice"}});
+  auto small = std::make_shared<const LabelList>(LabelList{{"k", "v"}});
+  for (int i = 0; i < 100; ++i) {
+    GoroutineRecord g;
+    g.goid = 10 + i;
+    g.status = 4;
+    g.labels = i % 10 == 9 ? small : big;
+    dump.goroutines.push_back(g);
+  }
+  dump.goroutines.emplace_back().goid = 200;  // no labels
+
+  v1::ProcessGoroutines inline_labels, shared;
+  ASSERT_TRUE(DumpToProto(dump, binary, 0, {}, &inline_labels));
+  DumpProtoOptions options;
+  options.shared_label_sets = true;
+  ASSERT_TRUE(DumpToProto(dump, binary, 0, options, &shared));
+  ASSERT_EQ(shared.label_sets_size(), 2);
+  ASSERT_EQ(shared.goroutines_size(), 101);
+  for (int i = 0; i < shared.goroutines_size(); ++i) {
+    const v1::Goroutine& a = inline_labels.goroutines(i);
+    const v1::Goroutine& b = shared.goroutines(i);
+    EXPECT_TRUE(b.labels().empty());
+    EXPECT_EQ(a.label_set(), 0);
+    ASSERT_EQ(GoroutineLabels(shared, b).size(), a.labels().size()) << i;
+    for (int j = 0; j < a.labels().size(); ++j) {
+      EXPECT_EQ(GoroutineLabels(shared, b)[j].SerializeAsString(),
+                a.labels(j).SerializeAsString());
+    }
+  }
+  EXPECT_EQ(shared.goroutines(100).label_set(), 0);
+  // 90 copies of 4000 bytes against one.
+  EXPECT_GT(inline_labels.ByteSizeLong(), 90u * 4000);
+  EXPECT_LT(shared.ByteSizeLong(), 20'000u);
+  EXPECT_EQ(GoroutinesPprof({&inline_labels}, 1),
+            GoroutinesPprof({&shared}, 1));
+
+  options.max_bytes = 100'000;
+  v1::ProcessGoroutines capped;
+  EXPECT_TRUE(DumpToProto(dump, binary, 0, options, &capped));
+  DumpProtoOptions inline_capped;
+  inline_capped.max_bytes = 100'000;
+  capped.Clear();
+  EXPECT_FALSE(DumpToProto(dump, binary, 0, inline_capped, &capped));
+  EXPECT_LE(capped.ByteSizeLong(), 100'000u);
+}
+
 }  // namespace gspy

@@ -127,4 +127,34 @@ TEST(GoroutinesStreamTest, EmitStopsWhenTheClientIsGone) {
 }
 
 }  // namespace
+// Label sets (shared_label_sets) come first, in parts of their own, so that
+// a goroutine's set has arrived before it; they join back in order.
+TEST(GoroutinesStreamTest, LabelSetsComeFirstInTheirOwnParts) {
+  gspy::v1::ProcessGoroutines whole = Dump(7, 10);
+  for (int i = 0; i < 5; ++i) {
+    gspy::v1::Label* l = whole.add_label_sets()->add_labels();
+    l->set_key("k");
+    l->set_value(std::string(3000, static_cast<char>('a' + i)));
+  }
+  for (gspy::v1::Goroutine& g : *whole.mutable_goroutines()) g.set_label_set(5);
+  std::vector<gspy::v1::GetGoroutinesResponse> parts = Parts(whole, 7000);
+  ASSERT_GE(parts.size(), 4u);
+  bool goroutines_seen = false;
+  int sets = 0;
+  for (const gspy::v1::GetGoroutinesResponse& m : parts) {
+    EXPECT_LE(m.process().ByteSizeLong(), 7000u + 64);
+    if (m.process().label_sets_size() > 0) EXPECT_FALSE(goroutines_seen);
+    goroutines_seen = goroutines_seen || m.process().goroutines_size() > 0;
+    sets += m.process().label_sets_size();
+  }
+  EXPECT_EQ(sets, 5);
+  GoroutinesDumps joined;
+  for (const gspy::v1::GetGoroutinesResponse& m : parts) {
+    ASSERT_TRUE(joined.Add(m).ok());
+  }
+  ASSERT_TRUE(joined.Finish().ok());
+  ASSERT_EQ(joined.processes.size(), 1u);
+  EXPECT_EQ(joined.processes[0].SerializeAsString(), whole.SerializeAsString());
+}
+
 }  // namespace gspy

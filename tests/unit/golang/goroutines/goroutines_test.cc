@@ -198,7 +198,8 @@ TEST(Dump, StatesLabelsSystemAndDead) {
   EXPECT_EQ(parked.goid, 1u);
   EXPECT_EQ(parked.status, kGWaiting);
   EXPECT_EQ(parked.wait_reason, WaitReasons::ForGoMinor(26)->Name(14));
-  EXPECT_EQ(parked.labels, (LabelList{{"k", "v"}}));
+  ASSERT_NE(parked.labels, nullptr);
+  EXPECT_EQ(*parked.labels, (LabelList{{"k", "v"}}));
   EXPECT_EQ(parked.parent_goid, 1u);
   EXPECT_EQ(parked.gopc, kBlock + 0x80);
   EXPECT_TRUE(parked.stack.complete);
@@ -239,7 +240,7 @@ TEST(Dump, StatesOnlyReadsNoLabelsNorStacks) {
   ASSERT_EQ(d->goroutines.size(), 3u);
   EXPECT_EQ(d->goroutines[0].wait_reason,
             WaitReasons::ForGoMinor(26)->Name(14));
-  EXPECT_TRUE(d->goroutines[0].labels.empty());
+  EXPECT_EQ(d->goroutines[0].labels, nullptr);
   EXPECT_FALSE(d->goroutines[0].stack_read);
   EXPECT_EQ(d->goroutines[1].status, kGRunnable);
   EXPECT_TRUE(d->goroutines[2].system);

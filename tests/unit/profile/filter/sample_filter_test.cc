@@ -74,4 +74,42 @@ TEST(SampleFilterTest, UsesStackOnlyWithAStackTerm) {
 }
 
 }  // namespace
+// A filter comes from any client: its terms and its RE2 memory are bounded,
+// and the refusal says which limit (before any pattern is compiled, for the
+// terms).
+TEST(SampleFilterTest, LimitsOnTermsAndRegexMemory) {
+  FilterLimits limits;
+  limits.max_terms = 3;
+  limits.max_regex_bytes = 1 << 20;
+  FilterLimitHit hit = FilterLimitHit::kNone;
+  absl::StatusOr<SampleFilter> f =
+      SampleFilter::Parse("stack:~a stack:~b stack:~c", limits, &hit);
+  EXPECT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(hit, FilterLimitHit::kNone);
+
+  f = SampleFilter::Parse("stack:~a stack:~b stack:~c stack:~(", limits, &hit);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(hit, FilterLimitHit::kTerms);
+  EXPECT_NE(f.status().message().find("--max-filter-terms=3"),
+            absl::string_view::npos)
+      << f.status();
+
+  // One large Unicode pattern fits in 1 MiB alone, not in a third of it.
+  const std::string big = R"(stack:~\pL{20})";
+  f = SampleFilter::Parse(big, limits, &hit);
+  EXPECT_TRUE(f.ok()) << f.status();
+  f = SampleFilter::Parse(big + " " + big + " " + big, limits, &hit);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kResourceExhausted)
+      << f.status();
+  EXPECT_EQ(hit, FilterLimitHit::kRegexMemory);
+  EXPECT_NE(f.status().message().find("--max-filter-regex-memory"),
+            absl::string_view::npos)
+      << f.status();
+
+  // A bad pattern is still INVALID_ARGUMENT, not a limit.
+  f = SampleFilter::Parse("stack:~(", limits, &hit);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(hit, FilterLimitHit::kNone);
+}
+
 }  // namespace gspy
