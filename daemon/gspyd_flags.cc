@@ -137,7 +137,8 @@ ABSL_FLAG(absl::Duration, authn_cache_ttl, Defaults().auth.allowed_ttl,
           "remembered (--authn=kubernetes)");
 ABSL_FLAG(absl::Duration, authn_denied_cache_ttl, Defaults().auth.denied_ttl,
           "how long a rejected token and a refused request are remembered");
-ABSL_FLAG(int, authn_cache_entries, static_cast<int>(Defaults().auth.max_entries),
+ABSL_FLAG(int, authn_cache_entries,
+          static_cast<int>(Defaults().auth.max_entries),
           "entries of the token cache and of the decision cache, each");
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "

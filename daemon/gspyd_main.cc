@@ -20,11 +20,11 @@
 #include "base/log.h"
 #include "base/metrics_registry.h"
 #include "daemon/aggregation/cpu_sessions.h"
-#include "daemon/auth/request_access.h"
 #include "daemon/api/authorized_services.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
+#include "daemon/auth/request_access.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
@@ -176,8 +176,8 @@ int main(int argc, char** argv) {
     auth = std::make_unique<gspy::KubeAuth>(
         flags.auth, std::make_unique<gspy::KubeAccessReviewer>(
                         *kube, std::vector<std::string>{}));
-    GSPY_LOG(INFO) << "callers authenticated and authorized by "
-                   << kube->server << " (node " << kube->node_name << ")";
+    GSPY_LOG(INFO) << "callers authenticated and authorized by " << kube->server
+                   << " (node " << kube->node_name << ")";
   } else if (flags.authn != "none") {
     GSPY_LOG(ERROR) << "--authn=" << flags.authn
                     << ": expected none or kubernetes";
@@ -291,12 +291,12 @@ int main(int argc, char** argv) {
                 ? gspy::ScrapeAuthorizer()
                 : [a = auth.get(), node = kube->node_name](
                       absl::string_view authorization) -> absl::Status {
-                    // As the kubelet's /metrics: get nodes/metrics.
-                    absl::StatusOr<gspy::k8s::UserInfo> user =
-                        a->Authenticate(authorization);
-                    if (!user.ok()) return user.status();
-                    return a->Authorize(*user, gspy::NodeMetricsAccess(node));
-                  });
+              // As the kubelet's /metrics: get nodes/metrics.
+              absl::StatusOr<gspy::k8s::UserInfo> user =
+                  a->Authenticate(authorization);
+              if (!user.ok()) return user.status();
+              return a->Authorize(*user, gspy::NodeMetricsAccess(node));
+            });
     if (!started.ok()) {
       GSPY_LOG(ERROR) << "--metrics-listen: " << started.status().message();
       return 1;

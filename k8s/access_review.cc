@@ -17,8 +17,8 @@ absl::StatusOr<Review> Post(const KubeApiConfig& config,
   std::string body;
   google::protobuf::util::JsonPrintOptions print;
   print.preserve_proto_field_names = false;  // camelCase, as Kubernetes
-  if (auto s = google::protobuf::util::MessageToJsonString(review, &body,
-                                                           print);
+  if (auto s =
+          google::protobuf::util::MessageToJsonString(review, &body, print);
       !s.ok()) {
     return absl::InternalError(
         absl::StrCat("encoding ", review.kind(), ": ", s.ToString()));
@@ -47,9 +47,10 @@ absl::StatusOr<k8s::TokenReviewStatus> KubeAccessReviewer::ReviewToken(
   review.set_api_version("authentication.k8s.io/v1");
   review.set_kind("TokenReview");
   review.mutable_spec()->set_token(token);
-  for (const std::string& a : audiences_) review.mutable_spec()->add_audiences(a);
-  absl::StatusOr<k8s::TokenReview> out = Post(
-      config_, "/apis/authentication.k8s.io/v1/tokenreviews", review);
+  for (const std::string& a : audiences_)
+    review.mutable_spec()->add_audiences(a);
+  absl::StatusOr<k8s::TokenReview> out =
+      Post(config_, "/apis/authentication.k8s.io/v1/tokenreviews", review);
   if (!out.ok()) return out.status();
   return out->status();
 }

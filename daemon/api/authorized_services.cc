@@ -36,8 +36,8 @@ grpc::Status AuthorizedProfiler::ListTargets(
 grpc::Status AuthorizedProfiler::GetProfile(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
     gspy::v1::GetProfileResponse* response) {
-  grpc::Status s = CheckCaller(*auth_, *context,
-                               SelectorAccess(request->selector(), node_));
+  grpc::Status s =
+      CheckCaller(*auth_, *context, SelectorAccess(request->selector(), node_));
   if (!s.ok()) return s;
   return inner_->GetProfile(context, request, response);
 }
@@ -45,8 +45,8 @@ grpc::Status AuthorizedProfiler::GetProfile(
 grpc::Status AuthorizedProfiler::GetGoroutines(
     grpc::ServerContext* context, const gspy::v1::GetGoroutinesRequest* request,
     grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) {
-  grpc::Status s = CheckCaller(*auth_, *context,
-                               SelectorAccess(request->selector(), node_));
+  grpc::Status s =
+      CheckCaller(*auth_, *context, SelectorAccess(request->selector(), node_));
   if (!s.ok()) return s;
   return inner_->GetGoroutines(context, request, writer);
 }
@@ -63,8 +63,8 @@ grpc::Status AuthorizedProfiler::GetVersion(
 grpc::Status AuthorizedGcPauses::WatchGcPauses(
     grpc::ServerContext* context, const gspy::v1::WatchGcPausesRequest* request,
     grpc::ServerWriter<gspy::v1::GcPauseEvent>* writer) {
-  grpc::Status s = CheckCaller(*auth_, *context,
-                               SelectorAccess(request->selector(), node_));
+  grpc::Status s =
+      CheckCaller(*auth_, *context, SelectorAccess(request->selector(), node_));
   if (!s.ok()) return s;
   return inner_->WatchGcPauses(context, request, writer);
 }

@@ -18,9 +18,8 @@ namespace gspy {
 
 // Authenticates the caller of `context`, then checks each of `needs`: OK, or
 // UNAUTHENTICATED / PERMISSION_DENIED / UNAVAILABLE saying what is missing.
-grpc::Status CheckCaller(
-    KubeAuth& auth, const grpc::ServerContext& context,
-    const std::vector<k8s::ResourceAttributes>& needs);
+grpc::Status CheckCaller(KubeAuth& auth, const grpc::ServerContext& context,
+                         const std::vector<k8s::ResourceAttributes>& needs);
 
 class AuthorizedProfiler final : public gspy::v1::Profiler::Service {
  public:

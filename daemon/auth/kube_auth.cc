@@ -64,16 +64,14 @@ absl::StatusOr<k8s::UserInfo> KubeAuth::Authenticate(
   }
   if (authorization.size() < 7 ||
       !absl::EqualsIgnoreCase(authorization.substr(0, 7), "bearer ")) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the authorization metadata is not \"Bearer <token>\": ",
-        kHowToAuthenticate));
+    return absl::UnauthenticatedError(
+        absl::StrCat("the authorization metadata is not \"Bearer <token>\": ",
+                     kHowToAuthenticate));
   }
-  const std::string token(
-      absl::StripAsciiWhitespace(authorization.substr(7)));
+  const std::string token(absl::StripAsciiWhitespace(authorization.substr(7)));
   if (token.empty() || token.size() > kMaxTokenBytes) {
     return absl::UnauthenticatedError(absl::StrCat(
-        "the bearer token is empty or longer than ", kMaxTokenBytes,
-        " bytes"));
+        "the bearer token is empty or longer than ", kMaxTokenBytes, " bytes"));
   }
   const absl::Time now = absl::Now();
   std::optional<TokenDecision> d = tokens_.Get(token, now);
@@ -81,13 +79,13 @@ absl::StatusOr<k8s::UserInfo> KubeAuth::Authenticate(
     absl::StatusOr<k8s::TokenReviewStatus> review =
         reviewer_->ReviewToken(token);
     if (!review.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot check the bearer token (TokenReview): ",
-          review.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot check the bearer token (TokenReview): ",
+                       review.status().message()));
     }
-    d = TokenDecision{review->authenticated() &&
-                          !review->user().username().empty(),
-                      review->user(), review->error()};
+    d = TokenDecision{
+        review->authenticated() && !review->user().username().empty(),
+        review->user(), review->error()};
     tokens_.Put(token, *d,
                 d->authenticated ? options_.allowed_ttl : options_.denied_ttl,
                 now);
@@ -109,21 +107,21 @@ absl::Status KubeAuth::Authorize(const k8s::UserInfo& user,
     absl::StatusOr<k8s::SubjectAccessReviewStatus> review =
         reviewer_->ReviewAccess(user, access);
     if (!review.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot check whether user \"", user.username(), "\" may ",
-          DescribeAccess(access), " (SubjectAccessReview): ",
-          review.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot check whether user \"", user.username(),
+                       "\" may ", DescribeAccess(access),
+                       " (SubjectAccessReview): ", review.status().message()));
     }
     d = AccessDecision{review->allowed() && !review->denied(),
                        review->reason()};
-    decisions_.Put(key, *d,
-                   d->allowed ? options_.allowed_ttl : options_.denied_ttl,
-                   now);
+    decisions_.Put(
+        key, *d, d->allowed ? options_.allowed_ttl : options_.denied_ttl, now);
   }
   if (!d->allowed) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "user \"", user.username(), "\" cannot ", DescribeAccess(access),
-        d->reason.empty() ? "" : " (", d->reason, d->reason.empty() ? "" : ")"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("user \"", user.username(), "\" cannot ",
+                     DescribeAccess(access), d->reason.empty() ? "" : " (",
+                     d->reason, d->reason.empty() ? "" : ")"));
   }
   return absl::OkStatus();
 }

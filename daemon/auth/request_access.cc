@@ -42,8 +42,7 @@ std::vector<k8s::ResourceAttributes> SelectorAccess(
   const bool pod_part = !selector.pods().empty() ||
                         !selector.namespace_().empty() ||
                         !selector.pod_label_selector().empty();
-  if (!pod_part || !selector.pids().empty() ||
-      !selector.exe_paths().empty()) {
+  if (!pod_part || !selector.pids().empty() || !selector.exe_paths().empty()) {
     return {NodeProfileAccess(node)};
   }
   std::vector<std::string> namespaces;
@@ -57,11 +56,11 @@ std::vector<k8s::ResourceAttributes> SelectorAccess(
     // "namespace/name"; a malformed one is refused later by the selector's
     // parser, and meanwhile needs access in all namespaces.
     const size_t slash = pod.find('/');
-    add(slash == std::string::npos || slash == 0 ? ""
-                                                 : pod.substr(0, slash));
+    add(slash == std::string::npos || slash == 0 ? "" : pod.substr(0, slash));
   }
   // A namespace, or a label selector over all namespaces ("").
-  if (!selector.namespace_().empty() || !selector.pod_label_selector().empty()) {
+  if (!selector.namespace_().empty() ||
+      !selector.pod_label_selector().empty()) {
     add(selector.namespace_());
   }
   std::vector<k8s::ResourceAttributes> out;

@@ -80,11 +80,11 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.Get("/metrics", [registry, authorize](const httplib::Request& req,
-                                              httplib::Response& res) {
+                                             httplib::Response& res) {
     if (authorize != nullptr) {
       absl::Status s = authorize(req.get_header_value("Authorization"));
       if (!s.ok()) {
-        res.status = s.code() == absl::StatusCode::kUnauthenticated     ? 401
+        res.status = s.code() == absl::StatusCode::kUnauthenticated    ? 401
                      : s.code() == absl::StatusCode::kPermissionDenied ? 403
                                                                        : 503;
         res.set_content(absl::StrCat(s.message(), "\n"),

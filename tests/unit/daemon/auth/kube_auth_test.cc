@@ -67,10 +67,9 @@ TEST(KubeAuth, NoTokenIsUnauthenticatedWithoutAskingTheApiServer) {
   EXPECT_THAT(u.status().message(), HasSubstr("--token-file"));
   EXPECT_EQ(f.auth->Authenticate("Basic YWxpY2U6cHc=").status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(f.auth->Authenticate("Bearer " + std::string(9000, 'x'))
-                .status()
-                .code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      f.auth->Authenticate("Bearer " + std::string(9000, 'x')).status().code(),
+      absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(f.reviewer->token_reviews, 0);
 }
 
@@ -105,7 +104,8 @@ TEST(KubeAuth, DecisionsNameTheUserAndWhatIsMissing) {
             "\"b\" (no RBAC policy matched)");
   absl::Status node = f.auth->Authorize(*alice, NodeProfileAccess("n1"));
   EXPECT_EQ(node.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(node.message(), HasSubstr("nodes/profile (gspy.dev) on node \"n1\""));
+  EXPECT_THAT(node.message(),
+              HasSubstr("nodes/profile (gspy.dev) on node \"n1\""));
   // Cached: asking again asks the API server no more.
   const int reviews = f.reviewer->access_reviews;
   EXPECT_TRUE(f.auth->Authorize(*alice, PodProfileAccess("a")).ok());

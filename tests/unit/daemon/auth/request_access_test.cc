@@ -21,18 +21,20 @@ TEST(SelectorAccess, PodsNeedPodsProfileInTheirNamespaces) {
   s.add_pods("shop/checkout-1");
   s.add_pods("shop/checkout-2");
   s.add_pods("bank/ledger-0");
-  EXPECT_EQ(Describe(s), (std::vector<std::string>{
-                             "get pods/profile (gspy.dev) in namespace \"shop\"",
-                             "get pods/profile (gspy.dev) in namespace \"bank\"",
-                         }));
+  EXPECT_EQ(Describe(s),
+            (std::vector<std::string>{
+                "get pods/profile (gspy.dev) in namespace \"shop\"",
+                "get pods/profile (gspy.dev) in namespace \"bank\"",
+            }));
 }
 
 TEST(SelectorAccess, NamespaceAndLabelSelector) {
   gspy::v1::Selector s;
   s.set_namespace_("shop");
   s.set_pod_label_selector("app=checkout");
-  EXPECT_EQ(Describe(s), (std::vector<std::string>{
-                             "get pods/profile (gspy.dev) in namespace \"shop\""}));
+  EXPECT_EQ(Describe(s),
+            (std::vector<std::string>{
+                "get pods/profile (gspy.dev) in namespace \"shop\""}));
   // Labels over every namespace: access in all of them.
   s.clear_namespace_();
   EXPECT_EQ(Describe(s), (std::vector<std::string>{
@@ -40,8 +42,7 @@ TEST(SelectorAccess, NamespaceAndLabelSelector) {
 }
 
 TEST(SelectorAccess, PidsExecutablesAndNothingAreNodeWide) {
-  const std::string node =
-      "get nodes/profile (gspy.dev) on node \"node-1\"";
+  const std::string node = "get nodes/profile (gspy.dev) on node \"node-1\"";
   gspy::v1::Selector empty;
   EXPECT_EQ(Describe(empty), std::vector<std::string>{node});
   gspy::v1::Selector pid;
