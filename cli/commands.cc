@@ -70,9 +70,9 @@ std::vector<CommandSpec> MakeCommands() {
 
 const std::vector<FlagSpec>& GlobalFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
-      {"server"},       {"help", true},     {"version", true},
-      {"tls", true},    {"tls-ca-file"},    {"tls-cert-file"},
-      {"tls-key-file"}, {"tls-server-name"}};
+      {"server"},       {"help", true},      {"version", true},
+      {"tls", true},    {"tls-ca-file"},     {"tls-cert-file"},
+      {"tls-key-file"}, {"tls-server-name"}, {"token-file"}};
   return *flags;
 }
 

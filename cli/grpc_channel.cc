@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "cli/gspyd_channel.h"
 
 namespace gspy {
 namespace {
@@ -48,6 +49,9 @@ absl::StatusOr<ClientTransport> ClientTransportFrom(const CommandLine& cl) {
     }
   }
   t.server_name = cl.Get("tls-server-name").value_or("");
+  absl::StatusOr<std::string> token = CallerToken(cl.Get("token-file"));
+  if (!token.ok()) return token.status();
+  t.bearer_token = *std::move(token);
   return t;
 }
 
@@ -55,8 +59,8 @@ std::shared_ptr<grpc::Channel> Dial(const std::string& target,
                                     const ClientTransport& transport,
                                     grpc::ChannelArguments args) {
   if (!transport.tls) {
-    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                     args);
+    return CreateChannelWithToken(target, grpc::InsecureChannelCredentials(),
+                                  args, transport.bearer_token);
   }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = transport.ca_pem;
@@ -65,7 +69,8 @@ std::shared_ptr<grpc::Channel> Dial(const std::string& target,
   if (!transport.server_name.empty()) {
     args.SetSslTargetNameOverride(transport.server_name);
   }
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(ssl), args);
+  return CreateChannelWithToken(target, grpc::SslCredentials(ssl), args,
+                                transport.bearer_token);
 }
 
 }  // namespace gspy

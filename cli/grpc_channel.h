@@ -22,6 +22,9 @@ struct ClientTransport {
   // The name the server's certificate must carry, when it is not the host
   // dialled (a pod IP in a cluster pull, 127.0.0.1 through a tunnel).
   std::string server_name;
+  // Sent with every call (gspyd --authn=kubernetes); empty: none. From
+  // --token-file, else the pod's service-account token (gspyd_channel.h).
+  std::string bearer_token;
 };
 
 // The transport the flags ask for: TLS when --tls or any --tls-* flag is

@@ -41,6 +41,9 @@ the command does not take is an error (exit code 2).
   --tls-server-name=NAME        the name gspyd's certificate must carry, when
                                 not --server's host (also for cluster pulls,
                                 which use these flags for every node)
+  --token-file=FILE             the bearer token gspyd --authn=kubernetes checks
+                                (default: the pod's service-account token when
+                                present); cluster pulls present it to every node
 
 commands:
   version, --version            gspy's version and API version, and gspyd's

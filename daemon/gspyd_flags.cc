@@ -125,6 +125,21 @@ ABSL_FLAG(std::string, kube_ca_file, "",
 ABSL_FLAG(std::string, node_name, "",
           "this node's name, for the pod watch and the \"node\" label "
           "(default: $NODE_NAME, else the host name)");
+ABSL_FLAG(std::string, authn, Defaults().authn,
+          "who may call the gRPC services and /metrics: none (whoever reaches "
+          "the listeners: keep them on loopback) or kubernetes (a bearer "
+          "token, checked with a TokenReview, each request authorized with a "
+          "SubjectAccessReview: get pods/profile or nodes/profile in API group "
+          "gspy.dev, get nodes/metrics for /metrics; the API server is "
+          "--kube-api's, or the in-cluster one)");
+ABSL_FLAG(absl::Duration, authn_cache_ttl, Defaults().auth.allowed_ttl,
+          "how long an authenticated token and an allowed request are "
+          "remembered (--authn=kubernetes)");
+ABSL_FLAG(absl::Duration, authn_denied_cache_ttl, Defaults().auth.denied_ttl,
+          "how long a rejected token and a refused request are remembered");
+ABSL_FLAG(int, authn_cache_entries,
+          static_cast<int>(Defaults().auth.max_entries),
+          "entries of the token cache and of the decision cache, each");
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT to serve Prometheus metrics on (/metrics, /healthz); "
           "empty for none, port 0 picks a free port");
@@ -280,6 +295,11 @@ GspydOptions GspydOptionsFromFlags() {
   o.kube.token_file = absl::GetFlag(FLAGS_kube_token_file);
   o.kube.ca_file = absl::GetFlag(FLAGS_kube_ca_file);
   o.kube.node_name = absl::GetFlag(FLAGS_node_name);
+
+  o.authn = absl::GetFlag(FLAGS_authn);
+  o.auth.allowed_ttl = absl::GetFlag(FLAGS_authn_cache_ttl);
+  o.auth.denied_ttl = absl::GetFlag(FLAGS_authn_denied_cache_ttl);
+  o.auth.max_entries = NonNegative(absl::GetFlag(FLAGS_authn_cache_entries));
 
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.metrics_gc = absl::GetFlag(FLAGS_metrics_gc);

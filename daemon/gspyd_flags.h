@@ -11,6 +11,7 @@
 #include "daemon/api/admission.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
+#include "daemon/auth/kube_auth.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -61,6 +62,10 @@ struct GspydOptions {
   // The key of label hashes and goroutine-id anonymization; empty: a random
   // key generated at start (hashes then change when gspyd restarts).
   std::string anonymize_key_file;
+  // Who may call: "none" (anyone who reaches the listeners) or "kubernetes"
+  // (bearer tokens, TokenReview and SubjectAccessReview; kube_auth.h).
+  std::string authn = "none";
+  KubeAuthOptions auth;
 };
 
 // Parses gspyd's command line (exits, as absl does, on an unknown flag or a

@@ -20,9 +20,11 @@
 #include "base/log.h"
 #include "base/metrics_registry.h"
 #include "daemon/aggregation/cpu_sessions.h"
+#include "daemon/api/authorized_services.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
+#include "daemon/auth/request_access.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
@@ -41,6 +43,7 @@
 #include "daemon/sources/sampled/sampled_tracker.h"
 #include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
+#include "k8s/access_review.h"
 #include "k8s/kube_labeler.h"
 #include "k8s/pod_cache.h"
 #include "k8s/pod_watcher.h"
@@ -161,6 +164,25 @@ int main(int argc, char** argv) {
   } else {
     GSPY_LOG(INFO) << "no pod metadata: " << kube.status().message();
   }
+  // --authn=kubernetes: callers' tokens and requests are checked with the
+  // API server that the pod watch uses.
+  std::unique_ptr<gspy::KubeAuth> auth;
+  if (flags.authn == "kubernetes") {
+    if (!kube.ok()) {
+      GSPY_LOG(ERROR) << "--authn=kubernetes needs a Kubernetes API server: "
+                      << kube.status().message();
+      return 1;
+    }
+    auth = std::make_unique<gspy::KubeAuth>(
+        flags.auth, std::make_unique<gspy::KubeAccessReviewer>(
+                        *kube, std::vector<std::string>{}));
+    GSPY_LOG(INFO) << "callers authenticated and authorized by " << kube->server
+                   << " (node " << kube->node_name << ")";
+  } else if (flags.authn != "none") {
+    GSPY_LOG(ERROR) << "--authn=" << flags.authn
+                    << ": expected none or kubernetes";
+    return 1;
+  }
   // Outside Kubernetes, no "node" label: one host's profiles need none.
   gspy::KubeLabeler labeler(pod_watcher != nullptr ? &pods : nullptr,
                             pod_watcher != nullptr ? kube->node_name : "");
@@ -263,7 +285,18 @@ int main(int argc, char** argv) {
                        gspy::CollectBlock(b, out);
                      });
     absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
-        gspy::MetricsServer::Start(metrics_listen, &metrics);
+        gspy::MetricsServer::Start(
+            metrics_listen, &metrics,
+            auth == nullptr
+                ? gspy::ScrapeAuthorizer()
+                : [a = auth.get(), node = kube->node_name](
+                      absl::string_view authorization) -> absl::Status {
+              // As the kubelet's /metrics: get nodes/metrics.
+              absl::StatusOr<gspy::k8s::UserInfo> user =
+                  a->Authenticate(authorization);
+              if (!user.ok()) return user.status();
+              return a->Authorize(*user, gspy::NodeMetricsAccess(node));
+            });
     if (!started.ok()) {
       GSPY_LOG(ERROR) << "--metrics-listen: " << started.status().message();
       return 1;
@@ -321,8 +354,19 @@ int main(int argc, char** argv) {
       builder.AddListeningPort(l.address, *tcp_credentials, &l.port);
     }
   }
-  builder.RegisterService(&service);
-  builder.RegisterService(&gc_service);
+  std::unique_ptr<gspy::AuthorizedProfiler> authorized_service;
+  std::unique_ptr<gspy::AuthorizedGcPauses> authorized_gc_service;
+  if (auth != nullptr) {
+    authorized_service = std::make_unique<gspy::AuthorizedProfiler>(
+        &service, auth.get(), kube->node_name);
+    authorized_gc_service = std::make_unique<gspy::AuthorizedGcPauses>(
+        &gc_service, auth.get(), kube->node_name);
+    builder.RegisterService(authorized_service.get());
+    builder.RegisterService(authorized_gc_service.get());
+  } else {
+    builder.RegisterService(&service);
+    builder.RegisterService(&gc_service);
+  }
   std::unique_ptr<grpc::Server> server;
   {
     gspy::OwnerOnlyUmask owner_only;  // the sockets are bound in here

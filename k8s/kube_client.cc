@@ -90,6 +90,9 @@ absl::Status ParseKubeJson(absl::string_view json, Message* out) {
 template absl::Status ParseKubeJson(absl::string_view, k8s::Pod*);
 template absl::Status ParseKubeJson(absl::string_view, k8s::PodList*);
 template absl::Status ParseKubeJson(absl::string_view, k8s::WatchEvent*);
+template absl::Status ParseKubeJson(absl::string_view, k8s::TokenReview*);
+template absl::Status ParseKubeJson(absl::string_view,
+                                    k8s::SubjectAccessReview*);
 
 KubeClient::KubeClient(const KubeApiConfig& config)
     : server_(config.server),
@@ -117,6 +120,19 @@ absl::StatusOr<std::string> KubeClient::Get(const std::string& path) {
   }
   if (r->status != 200) {
     return HttpError(absl::StrCat("GET ", server_, path), r->status, r->body);
+  }
+  return std::move(r->body);
+}
+
+absl::StatusOr<std::string> KubeClient::PostJson(const std::string& path,
+                                                 const std::string& body) {
+  httplib::Result r = client_->Post(path, body, "application/json");
+  if (!r) {
+    return absl::UnavailableError(absl::StrCat("POST ", server_, path, ": ",
+                                               httplib::to_string(r.error())));
+  }
+  if (r->status != 200 && r->status != 201) {
+    return HttpError(absl::StrCat("POST ", server_, path), r->status, r->body);
   }
   return std::move(r->body);
 }

@@ -49,6 +49,11 @@ class KubeClient {
   // 401/403, UNKNOWN on other statuses; the message names the request.
   absl::StatusOr<std::string> Get(const std::string& path);
 
+  // The body of POST path with a JSON `body` (TokenReview,
+  // SubjectAccessReview: 201 Created). Errors as Get's.
+  absl::StatusOr<std::string> PostJson(const std::string& path,
+                                       const std::string& body);
+
   // Streams GET path: `on_line` gets each newline-terminated line and
   // returns false to stop. Returns when the server ends the response, on an
   // error, or when stopped.

@@ -19,6 +19,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -36,7 +37,7 @@ const (
 )
 
 // The values files of testdata/values, one rendering (and golden file) each.
-var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "servicemonitor"}
+var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "servicemonitor", "authn-none"}
 
 func repoRoot(t testing.TB) string {
 	t.Helper()
@@ -221,6 +222,7 @@ func strictSerializer() *json.Serializer {
 	schemeOnce.Do(func() {
 		for _, add := range []func(*k8sruntime.Scheme) error{
 			corev1.AddToScheme, appsv1.AddToScheme, rbacv1.AddToScheme, monitoringv1.AddToScheme,
+			networkingv1.AddToScheme,
 		} {
 			if err := add(scheme); err != nil {
 				panic(err)
@@ -279,7 +281,12 @@ func TestStrictDecode(t *testing.T) {
 			for _, o := range objs {
 				kinds[o.GetObjectKind().GroupVersionKind().Kind]++
 			}
-			want := map[string]int{"ServiceAccount": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "DaemonSet": 1}
+			// gspyd's ClusterRole and the three users bind to; gspyd's binding
+			// and, with authentication, the auth-delegator one.
+			want := map[string]int{"ServiceAccount": 1, "ClusterRole": 4, "ClusterRoleBinding": 2, "DaemonSet": 1, "NetworkPolicy": 1}
+			if name == "authn-none" {
+				want["ClusterRoleBinding"] = 1
+			}
 			if name == "servicemonitor" {
 				want["Service"], want["ServiceMonitor"] = 1, 1
 			}
@@ -306,16 +313,28 @@ func checkObject(t *testing.T, name string, o k8sruntime.Object, all []k8sruntim
 		var got []string
 		for _, r := range o.Rules {
 			for _, res := range r.Resources {
-				got = append(got, res+":"+strings.Join(r.Verbs, ","))
+				got = append(got, strings.Join(r.APIGroups, ",")+"/"+res+":"+strings.Join(r.Verbs, ","))
 			}
 		}
-		if want := []string{"pods:get,list,watch", "nodes:get,list,watch"}; !slices.Equal(got, want) {
-			t.Errorf("ClusterRole rules %v, want %v", got, want)
+		// Exactly what gspyd uses (pod_watcher.cc lists and watches pods)
+		// and what it asks SubjectAccessReviews for
+		// (daemon/auth/request_access.h).
+		want := map[string][]string{
+			"gspy":                    {"/pods:list,watch"},
+			"gspy-namespace-profiler": {"gspy.dev/pods/profile:get"},
+			"gspy-node-profiler":      {"gspy.dev/nodes/profile:get"},
+			"gspy-metrics-reader":     {"/nodes/metrics:get"},
+		}[o.Name]
+		if want == nil || !slices.Equal(got, want) {
+			t.Errorf("ClusterRole %s rules %v, want %v", o.Name, got, want)
 		}
 	case *rbacv1.ClusterRoleBinding:
-		if o.RoleRef.Name != "gspy" || len(o.Subjects) != 1 || o.Subjects[0].Name != "gspy" || o.Subjects[0].Namespace != namespace {
+		wantRole := map[string]string{"gspy": "gspy", "gspy-auth-delegator": "system:auth-delegator"}[o.Name]
+		if wantRole == "" || o.RoleRef.Name != wantRole || len(o.Subjects) != 1 || o.Subjects[0].Name != "gspy" || o.Subjects[0].Namespace != namespace {
 			t.Errorf("ClusterRoleBinding %+v", o)
 		}
+	case *networkingv1.NetworkPolicy:
+		checkNetworkPolicy(t, name, o, all)
 	case *corev1.Namespace:
 		if o.Name != namespace || o.Labels["pod-security.kubernetes.io/enforce"] != "privileged" {
 			t.Errorf("Namespace %s labels %v", o.Name, o.Labels)
@@ -372,11 +391,6 @@ func checkDaemonSet(t *testing.T, name string, ds *appsv1.DaemonSet) {
 	if ports["grpc"] == 0 {
 		t.Fatalf("no container port named grpc: %v", c.Ports)
 	}
-	for probeName, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		if p == nil || p.GRPC == nil || p.GRPC.Port != ports["grpc"] {
-			t.Errorf("%s probe is not a gRPC probe on the grpc port: %+v", probeName, p)
-		}
-	}
 	args := map[string]string{}
 	for _, a := range c.Args {
 		if !strings.HasPrefix(a, "--") {
@@ -385,11 +399,27 @@ func checkDaemonSet(t *testing.T, name string, ds *appsv1.DaemonSet) {
 		k, v, _ := strings.Cut(a, "=")
 		args[k] = v
 	}
-	if args["--listen"] != fmt.Sprintf("0.0.0.0:%d", ports["grpc"]) {
-		t.Errorf("--listen=%s, want the grpc port %d", args["--listen"], ports["grpc"])
+	// With authentication gspyd serves on the pod IP and the health
+	// service (open, as the kubelet's /healthz) is probed there; without,
+	// it serves on the pod's loopback only, where no probe reaches.
+	host := "0.0.0.0"
+	if args["--authn"] == "none" {
+		host = "127.0.0.1"
+		if c.LivenessProbe != nil || c.ReadinessProbe != nil {
+			t.Errorf("probes on the pod IP, where gspyd does not listen with --authn=none")
+		}
+	} else {
+		for probeName, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+			if p == nil || p.GRPC == nil || p.GRPC.Port != ports["grpc"] {
+				t.Errorf("%s probe is not a gRPC probe on the grpc port: %+v", probeName, p)
+			}
+		}
 	}
-	if m, ok := ports["metrics"]; ok && args["--metrics-listen"] != fmt.Sprintf("0.0.0.0:%d", m) {
-		t.Errorf("--metrics-listen=%s, want the metrics port %d", args["--metrics-listen"], m)
+	if args["--listen"] != fmt.Sprintf("%s:%d", host, ports["grpc"]) {
+		t.Errorf("--listen=%s, want the grpc port %d on %s", args["--listen"], ports["grpc"], host)
+	}
+	if m, ok := ports["metrics"]; ok && args["--metrics-listen"] != fmt.Sprintf("%s:%d", host, m) {
+		t.Errorf("--metrics-listen=%s, want the metrics port %d on %s", args["--metrics-listen"], m, host)
 	}
 	var nodeName bool
 	for _, e := range c.Env {

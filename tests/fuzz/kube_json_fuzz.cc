@@ -1,8 +1,10 @@
 // libFuzzer target for the API server's JSON as the pod watcher consumes it:
 // ParseKubeJson into a PodList (the list), a WatchEvent (each line of the
 // watch stream), then PodCache::Replace / Apply and lookups, as
-// k8s/pod_watcher.cc does. Seeds: corpus/kube_json/ (a PodList and watch
-// events as the API server sends them).
+// k8s/pod_watcher.cc does; and the TokenReview and SubjectAccessReview
+// answers gspyd's authentication reads (k8s/access_review.cc). Seeds:
+// corpus/kube_json/ (a PodList, watch events and reviews as the API server
+// sends them).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,5 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   gspy::k8s::Pod pod;
   (void)gspy::ParseKubeJson(json, &pod);
+  gspy::k8s::TokenReview token_review;
+  if (gspy::ParseKubeJson(json, &token_review).ok()) {
+    // What KubeAuth keys and copies: the user, groups and extra values.
+    for (const auto& [key, values] : token_review.status().user().extra()) {
+      for (const auto& v : values.values()) (void)v.string_value();
+    }
+  }
+  gspy::k8s::SubjectAccessReview access_review;
+  (void)gspy::ParseKubeJson(json, &access_review);
   return 0;
 }

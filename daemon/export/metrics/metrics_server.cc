@@ -51,7 +51,8 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    absl::string_view address, MetricsRegistry* registry) {
+    absl::string_view address, MetricsRegistry* registry,
+    ScrapeAuthorizer authorize) {
   absl::StatusOr<std::pair<std::string, int>> hp = ParseHostPort(address);
   if (!hp.ok()) return hp.status();
   auto [host, port] = *std::move(hp);
@@ -78,10 +79,21 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   http.set_socket_options(MetricsSocketOptions);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
-  http.Get("/metrics",
-           [registry](const httplib::Request&, httplib::Response& res) {
-             res.set_content(registry->Scrape(), kPrometheusContentType);
-           });
+  http.Get("/metrics", [registry, authorize](const httplib::Request& req,
+                                             httplib::Response& res) {
+    if (authorize != nullptr) {
+      absl::Status s = authorize(req.get_header_value("Authorization"));
+      if (!s.ok()) {
+        res.status = s.code() == absl::StatusCode::kUnauthenticated    ? 401
+                     : s.code() == absl::StatusCode::kPermissionDenied ? 403
+                                                                       : 503;
+        res.set_content(absl::StrCat(s.message(), "\n"),
+                        "text/plain; charset=utf-8");
+        return;
+      }
+    }
+    res.set_content(registry->Scrape(), kPrometheusContentType);
+  });
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
   });

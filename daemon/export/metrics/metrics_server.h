@@ -5,6 +5,7 @@
 #define GSPY_DAEMON_EXPORT_METRICS_METRICS_SERVER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,13 +30,19 @@ inline constexpr char kPrometheusContentType[] =
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(
     absl::string_view address);
 
+// Decides whether a scrape of /metrics may proceed, from its Authorization
+// header ("" when absent): OK, or UNAUTHENTICATED (401), PERMISSION_DENIED
+// (403), another code (503), with the message as the body.
+using ScrapeAuthorizer = std::function<absl::Status(absl::string_view)>;
+
 class MetricsServer {
  public:
   // Binds `address` (port 0 picks a free port) and starts serving. The error
   // says why the address cannot be used: not HOST:PORT, an unknown host, or
   // the bind's errno (e.g. "Address already in use").
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
-      absl::string_view address, MetricsRegistry* registry);
+      absl::string_view address, MetricsRegistry* registry,
+      ScrapeAuthorizer authorize = nullptr);
   ~MetricsServer();  // Stop()
 
   // The bound port (the chosen one when asked for 0).

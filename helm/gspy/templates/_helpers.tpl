@@ -51,3 +51,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "gspy.push" -}}
 {{- if or .Values.push.pyroscope.url .Values.push.parca.url }}true{{ end }}
 {{- end }}
+
+{{/* The address gspyd listens on: the pod IP with authentication, loopback without. */}}
+{{- define "gspy.listenHost" -}}
+{{- if eq (include "gspy.authn" .) "kubernetes" }}0.0.0.0{{ else }}127.0.0.1{{ end }}
+{{- end }}
+
+{{/* authn.mode, checked. */}}
+{{- define "gspy.authn" -}}
+{{- $mode := .Values.authn.mode | default "kubernetes" }}
+{{- if not (has $mode (list "kubernetes" "none")) }}
+{{- fail (printf "authn.mode %q: expected kubernetes or none" $mode) }}
+{{- end }}
+{{- $mode }}
+{{- end }}
