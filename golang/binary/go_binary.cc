@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
 #include <mutex>
 #include <utility>
 
@@ -81,6 +82,10 @@ class GoBinaryImpl final : public GoBinary {
   std::optional<FuncInfo> FindFunctionByName(
       std::string_view name) const override;
   std::optional<int32_t> SpDelta(uint64_t pc) const override;
+  size_t memory_bytes() const override {
+    return sizeof(*this) + image_->resident_bytes() + cache_.memory_bytes() +
+           name_index_bytes_.load(std::memory_order_relaxed);
+  }
   size_t function_count() const override { return pclntab_->nfunc(); }
   std::optional<FuncInfo> FunctionAt(size_t i) const override {
     if (i >= pclntab_->nfunc()) return std::nullopt;
@@ -121,6 +126,7 @@ class GoBinaryImpl final : public GoBinary {
   // Name index for FindFunctionByName, built on first use.
   mutable std::once_flag name_index_once_;
   mutable absl::flat_hash_map<std::string_view, uint32_t> name_index_;
+  mutable std::atomic<size_t> name_index_bytes_{0};
 };
 
 absl::Status GoBinaryImpl::Init() {
@@ -254,6 +260,11 @@ std::optional<FuncInfo> GoBinaryImpl::FindFunctionByName(
       if (!f) continue;
       name_index_.emplace(pclntab_->FuncName(f->name_off), i);
     }
+    // A flat_hash_map slot plus its control byte per bucket.
+    name_index_bytes_.store(
+        name_index_.capacity() *
+            (sizeof(std::pair<std::string_view, uint32_t>) + 1),
+        std::memory_order_relaxed);
   });
   auto it = name_index_.find(name);
   if (it == name_index_.end()) return std::nullopt;
