@@ -76,12 +76,15 @@ bool IsDwarfSection(std::string_view name) {
 // location lists, ranges: most of the bytes) are hidden from libdw, which
 // would otherwise inflate them all in dwarf_begin_elf.
 bool IsNeededDwarfSection(std::string_view name) {
-  if (name.rfind(".zdebug", 0) == 0) name.remove_prefix(2);
-  else if (name.rfind(".debug", 0) == 0) name.remove_prefix(1);
-  else return false;
-  for (std::string_view want : {"debug_info", "debug_abbrev", "debug_str",
-                                "debug_line_str", "debug_str_offsets",
-                                "debug_addr"}) {
+  if (name.rfind(".zdebug", 0) == 0)
+    name.remove_prefix(2);
+  else if (name.rfind(".debug", 0) == 0)
+    name.remove_prefix(1);
+  else
+    return false;
+  for (std::string_view want :
+       {"debug_info", "debug_abbrev", "debug_str", "debug_line_str",
+        "debug_str_offsets", "debug_addr"}) {
     if (name == want) return true;
   }
   return false;
@@ -106,8 +109,7 @@ absl::Status CheckCompressedSections(const gobinary_internal::ElfFile& elf,
       Elf64_Chdr chdr;
       if (s.size < sizeof(chdr) ||
           !image.Read(s.offset, sizeof(chdr), reinterpret_cast<char*>(&chdr)) ||
-          chdr.ch_type != ELFCOMPRESS_ZLIB ||
-          chdr.ch_size / 1032 > s.size) {
+          chdr.ch_type != ELFCOMPRESS_ZLIB || chdr.ch_size / 1032 > s.size) {
         return absl::InvalidArgumentError(
             absl::StrCat("bad compressed section ", std::string(s.name)));
       }
@@ -130,9 +132,8 @@ absl::Status CheckCompressedSections(const gobinary_internal::ElfFile& elf,
     total += inflated;
     if (total > kMaxDecompressedDwarfBytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "DWARF inflates to over ", kMaxDecompressedDwarfBytes >> 20,
-          " MiB (", std::string(s.name), " alone to ", inflated,
-          " bytes); not read"));
+          "DWARF inflates to over ", kMaxDecompressedDwarfBytes >> 20, " MiB (",
+          std::string(s.name), " alone to ", inflated, " bytes); not read"));
     }
   }
   return absl::OkStatus();
@@ -187,8 +188,8 @@ class SparseCopy {
           IsNeededDwarfSection(sec.name)) {
         if (!Copy(image, sec.offset, sec.size)) return false;
       } else if (IsDwarfSection(sec.name)) {
-        const uint64_t at = ehdr.e_shoff + i * ehdr.e_shentsize +
-                            offsetof(Elf64_Shdr, sh_type);
+        const uint64_t at =
+            ehdr.e_shoff + i * ehdr.e_shentsize + offsetof(Elf64_Shdr, sh_type);
         if (at + sizeof(Elf64_Word) > size_) return false;
         const Elf64_Word nobits = SHT_NOBITS;
         std::memcpy(data_ + at, &nobits, sizeof(nobits));

@@ -43,8 +43,8 @@ bool ElfFile::CopyOut(uint64_t off, uint64_t len, char* out) const {
 
 absl::StatusOr<ElfFile> ElfFile::ParseHeaders(ElfFile elf) {
   const std::string_view data = elf.data_;
-  const auto head = elf.FileRange(
-      0, std::min<uint64_t>(data.size(), sizeof(Elf64_Ehdr)));
+  const auto head =
+      elf.FileRange(0, std::min<uint64_t>(data.size(), sizeof(Elf64_Ehdr)));
   if (!head) return absl::InvalidArgumentError("cannot read the ELF header");
   auto ehdr = ReadAt<Elf64_Ehdr>(*head, 0);
   if (head->size() < 4 || std::memcmp(head->data(), ELFMAG, SELFMAG) != 0) {
@@ -155,7 +155,8 @@ std::optional<std::pair<uint64_t, uint64_t>> ElfFile::Locate(
     if ((s.flags & SHF_ALLOC) == 0 || s.type == SHT_NOBITS) continue;
     if (vaddr < s.addr || vaddr - s.addr >= s.size) continue;
     if (s.offset > data_.size() || data_.size() - s.offset < s.size) continue;
-    return std::make_pair(s.offset + (vaddr - s.addr), s.size - (vaddr - s.addr));
+    return std::make_pair(s.offset + (vaddr - s.addr),
+                          s.size - (vaddr - s.addr));
   }
   return std::nullopt;
 }
@@ -178,13 +179,23 @@ template <typename Fn>
 void ElfFile::ForEachRelative(Fn fn) const {
   const uint32_t relative =
       machine_ == EM_AARCH64 ? kRelocAarch64Relative : kRelocX86Relative;
-  auto scan = [&](std::string_view relas) {
-    for (uint64_t off = 0; off + sizeof(Elf64_Rela) <= relas.size();
-         off += sizeof(Elf64_Rela)) {
-      auto r = ReadAt<Elf64_Rela>(relas, off);
-      if (!r) return true;
-      if (ELF64_R_TYPE(r->r_info) != relative) continue;
-      if (!fn(r->r_offset, static_cast<uint64_t>(r->r_addend))) return false;
+  // Streamed through a bounded buffer (relocation tables of a PIE run to
+  // megabytes and are scanned a few times in a binary's life).
+  constexpr uint64_t kChunk =
+      (64 << 10) / sizeof(Elf64_Rela) * sizeof(Elf64_Rela);
+  std::string buf;
+  auto scan = [&](uint64_t file_off, uint64_t size) {
+    for (uint64_t base = 0; base + sizeof(Elf64_Rela) <= size; base += kChunk) {
+      const uint64_t len = std::min<uint64_t>(kChunk, size - base);
+      buf.resize(len);
+      if (!CopyOut(file_off + base, len, buf.data())) return true;
+      for (uint64_t off = 0; off + sizeof(Elf64_Rela) <= len;
+           off += sizeof(Elf64_Rela)) {
+        auto r = ReadAt<Elf64_Rela>(buf, off);
+        if (!r) return true;
+        if (ELF64_R_TYPE(r->r_info) != relative) continue;
+        if (!fn(r->r_offset, static_cast<uint64_t>(r->r_addend))) return false;
+      }
     }
     return true;
   };
@@ -192,8 +203,8 @@ void ElfFile::ForEachRelative(Fn fn) const {
   for (const ElfSection& s : sections_) {
     if (s.type != SHT_RELA) continue;
     any = true;
-    auto bytes = SectionData(s);
-    if (bytes && !scan(*bytes)) return;
+    if (s.offset > data_.size() || data_.size() - s.offset < s.size) continue;
+    if (!scan(s.offset, s.size)) return;
   }
   if (any) return;
   // No section headers: find DT_RELA/DT_RELASZ through PT_DYNAMIC.
@@ -210,8 +221,8 @@ void ElfFile::ForEachRelative(Fn fn) const {
       if (d->d_tag == DT_RELASZ) relasz = d->d_un.d_val;
     }
     if (rela != 0 && relasz != 0) {
-      auto bytes = ReadVaddr(rela, relasz);
-      if (bytes) scan(*bytes);
+      auto at = Locate(rela);
+      if (at && at->second >= relasz) scan(at->first, relasz);
     }
     return;
   }
@@ -273,8 +284,8 @@ std::optional<uint64_t> ElfFile::SymbolValue(std::string_view name) const {
           const uint64_t at = start + pos;
           if (at < base || at - base >= kChunk) continue;
           const bool starts = at == 0 || (pos > 0 && buf[pos - 1] == '\0');
-          const bool ends = pos + name.size() < buf.size() &&
-                            buf[pos + name.size()] == '\0';
+          const bool ends =
+              pos + name.size() < buf.size() && buf[pos + name.size()] == '\0';
           if (starts && ends && offsets.size() < 64) offsets.push_back(at);
         }
       }

@@ -112,7 +112,8 @@ bool FileImage::Ensure(uint64_t off, uint64_t len) const {
       // Whatever was read stays unmarked and is read again next time.
       return false;
     }
-    for (uint64_t i = p; i <= q; ++i) present_[i / 64] |= uint64_t{1} << (i % 64);
+    for (uint64_t i = p; i <= q; ++i)
+      present_[i / 64] |= uint64_t{1} << (i % 64);
     resident_ += to - from;
     p = q + 1;
   }

@@ -65,9 +65,9 @@ class FileImage {
   static constexpr uint64_t kPage = 4096;
   FileImage() = default;
 
-  int fd_ = -1;            // -1 for in-memory images
-  std::string owned_;      // FromBytes
-  void* map_ = nullptr;    // the anonymous mapping (Open)
+  int fd_ = -1;          // -1 for in-memory images
+  std::string owned_;    // FromBytes
+  void* map_ = nullptr;  // the anonymous mapping (Open)
   size_t map_size_ = 0;
   std::string_view bytes_;
 

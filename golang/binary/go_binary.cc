@@ -2,10 +2,10 @@
 
 #include <elf.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <atomic>
 #include <mutex>
 #include <utility>
 

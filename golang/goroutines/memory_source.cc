@@ -264,7 +264,8 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     const Elf64_Phdr& ph = phdrs[i];
     if (ph.p_type == PT_NOTE) {
       if (ph.p_offset >= file_size) continue;
-      const uint64_t len = std::min<uint64_t>(ph.p_filesz, file_size - ph.p_offset);
+      const uint64_t len =
+          std::min<uint64_t>(ph.p_filesz, file_size - ph.p_offset);
       // The kernel's note segments are disjoint. A crafted core can point
       // thousands of PT_NOTE headers at the same bytes, which would be
       // walked (and their NT_FILE entries kept) once per header: each note

@@ -74,10 +74,10 @@ class ProcessMemory final : public MemorySource {
 // the executable's PT_LOAD segments, moved by the load bias.
 class CoreFileMemory final : public MemorySource {
  public:
-  // Opens the core (read on demand with pread). INVALID_ARGUMENT for a file that is not a 64-bit
-  // little-endian ELF core (ET_CORE) or whose headers run past its end (a
-  // truncated core keeps the segments that are whole; `warnings()` says
-  // which were cut).
+  // Opens the core (read on demand with pread). INVALID_ARGUMENT for a file
+  // that is not a 64-bit little-endian ELF core (ET_CORE) or whose headers run
+  // past its end (a truncated core keeps the segments that are whole;
+  // `warnings()` says which were cut).
   static absl::StatusOr<std::unique_ptr<CoreFileMemory>> Open(
       const std::string& core_path);
 
@@ -101,7 +101,7 @@ class CoreFileMemory final : public MemorySource {
   struct Segment {
     uint64_t vaddr = 0;
     uint64_t memsz = 0;
-    uint64_t stored = 0;  // bytes held, may be fewer than memsz: zero fill
+    uint64_t stored = 0;       // bytes held, may be fewer than memsz: zero fill
     uint64_t file_offset = 0;  // of the stored bytes in the core
     std::string_view bytes;    // the stored bytes (executable segments)
   };
