@@ -2,9 +2,10 @@
 # Memory of gspyd under process churn: a CI node runs ~1000 short-lived Go
 # processes a minute from 50 distinct binaries, beside 50 steady targets.
 # gspyd runs with /metrics (scraped every 2 s: GC and goroutine collectors
-# scan /proc and parse every binary), push mode to a local sink (each
-# process profiled and symbolized every interval) and `gspy targets` every
-# 5 s. Reports gspyd's RSS (baseline, peak, settled) and open fds.
+# scan /proc and parse every binary) and `gspy targets` every 5 s; with
+# PUSH=1 also push mode to a local sink (each process profiled and
+# symbolized every 10 s). Reports gspyd's RSS (baseline, peak, settled) and
+# open fds.
 #
 # Usage: sudo bench/churn_soak.sh [-c CHURN_SECONDS] [-s SETTLE_SECONDS] [-r PER_MINUTE]
 #   defaults: 180 s of churn, 90 s to settle, 1000 processes a minute.
@@ -57,7 +58,11 @@ sink_pid=$!
 for ((i = 0; i < 50; i++)); do [[ -s $work/sink.port ]] && break; sleep 0.1; done
 sink_port=$(head -1 "$work/sink.port")
 
-start_gspyd --metrics-listen=127.0.0.1:0 --push-pyroscope-url="http://127.0.0.1:$sink_port" --push-interval=10s
+push_flags=()
+if [[ ${PUSH:-0} == 1 ]]; then
+  push_flags=(--push-pyroscope-url="http://127.0.0.1:$sink_port" --push-interval=10s)
+fi
+start_gspyd --metrics-listen=127.0.0.1:0 "${push_flags[@]}"
 maddr=""
 for ((i = 0; i < 100; i++)); do
   maddr=$(sed -n 's|^gspyd: metrics on http://\(127\.0\.0\.1:[0-9]*\)/metrics$|\1|p' "$work/gspyd.log" | head -1)
@@ -113,7 +118,7 @@ kill -0 "$dpid" 2>/dev/null || die "gspyd died"
 set_rss=$(rss) set_fds=$(fds)
 pct=$(awk -v s="$set_rss" -v b="$base_rss" 'BEGIN {printf "%+.1f", (s - b) * 100 / b}')
 cat <<OUT
-processes started:  $n in ${churn} s ($nbin binaries, $nsteady steady targets)
+processes started:  $n in ${churn} s ($nbin binaries, $nsteady steady targets, push ${PUSH:-0})
 baseline RSS:       ${base_rss} MiB (${base_fds} fds)
 peak RSS (VmHWM):   ${peak} MiB (largest sampled ${max_rss} MiB, ${max_fds} fds)
 settled RSS:        ${set_rss} MiB after ${settle} s (${pct}% of baseline, ${set_fds} fds)
