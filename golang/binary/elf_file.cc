@@ -182,7 +182,7 @@ void ElfFile::ForEachRelative(Fn fn) const {
   // Streamed through a bounded buffer (relocation tables of a PIE run to
   // megabytes and are scanned a few times in a binary's life).
   constexpr uint64_t kChunk =
-      (64 << 10) / sizeof(Elf64_Rela) * sizeof(Elf64_Rela);
+      (256 << 10) / sizeof(Elf64_Rela) * sizeof(Elf64_Rela);
   std::string buf;
   auto scan = [&](uint64_t file_off, uint64_t size) {
     for (uint64_t base = 0; base + sizeof(Elf64_Rela) <= size; base += kChunk) {
@@ -257,7 +257,7 @@ std::optional<uint64_t> ElfFile::SymbolValue(std::string_view name) const {
   // symbol tables of a large binary run to megabytes and are looked at a
   // few times in its life. First the offsets of `name` in the string table,
   // then the first symbol that points at one of them.
-  constexpr uint64_t kChunk = 64 << 10;
+  constexpr uint64_t kChunk = 256 << 10;
   std::string buf;
   for (uint32_t want : {uint32_t{SHT_SYMTAB}, uint32_t{SHT_DYNSYM}}) {
     for (const ElfSection& s : sections_) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -18,6 +19,7 @@ namespace {
 
 // pread until `len` bytes are read; false on error or end of file.
 bool PreadFull(int fd, uint64_t off, uint64_t len, char* out) {
+  if (fd < 0) return len == 0;
   while (len > 0) {
     const ssize_t n = pread(fd, out, len, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
@@ -30,6 +32,42 @@ bool PreadFull(int fd, uint64_t off, uint64_t len, char* out) {
 }
 
 }  // namespace
+
+class FileImage::ScopedFd {
+ public:
+  explicit ScopedFd(const FileImage& image) : fd_(image.fd_) {
+    if (fd_ >= 0 || image.path_.empty()) return;
+    const int fd = open(image.path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != image.dev_ ||
+        static_cast<uint64_t>(st.st_ino) != image.ino_ ||
+        static_cast<uint64_t>(st.st_size) != image.size() ||
+        static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                st.st_mtim.tv_nsec !=
+            image.mtime_ns_) {
+      close(fd);
+      return;
+    }
+    fd_ = fd;
+    owned_ = true;
+  }
+  ~ScopedFd() {
+    if (owned_) close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+};
+
+void FileImage::CloseFile() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
 
 absl::StatusOr<std::unique_ptr<FileImage>> FileImage::Open(
     const std::string& path) {
@@ -55,6 +93,11 @@ absl::StatusOr<std::unique_ptr<FileImage>> FileImage::Open(
   }
   std::unique_ptr<FileImage> image(new FileImage());
   image->fd_ = fd;
+  image->path_ = path;
+  image->dev_ = static_cast<uint64_t>(st.st_dev);
+  image->ino_ = static_cast<uint64_t>(st.st_ino);
+  image->mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                     st.st_mtim.tv_nsec;
   if (size == 0) return image;
   // Address space only: pages become memory when a range is read into them.
   void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE,
@@ -98,6 +141,7 @@ bool FileImage::Ensure(uint64_t off, uint64_t len) const {
     return (present_[p / 64] >> (p % 64)) & 1;
   };
   absl::MutexLock lock(&mu_);
+  std::optional<ScopedFd> fd;  // opened at the first missing page
   uint64_t p = first;
   while (p <= last) {
     if (bit(p)) {
@@ -108,7 +152,9 @@ bool FileImage::Ensure(uint64_t off, uint64_t len) const {
     while (q + 1 <= last && !bit(q + 1)) ++q;
     const uint64_t from = p * kPage;
     const uint64_t to = std::min<uint64_t>((q + 1) * kPage, size());
-    if (!PreadFull(fd_, from, to - from, static_cast<char*>(map_) + from)) {
+    if (!fd) fd.emplace(*this);
+    if (!PreadFull(fd->get(), from, to - from,
+                   static_cast<char*>(map_) + from)) {
       // Whatever was read stays unmarked and is read again next time.
       return false;
     }
@@ -126,7 +172,8 @@ bool FileImage::Read(uint64_t off, uint64_t len, char* out) const {
     std::memcpy(out, bytes_.data() + off, len);
     return true;
   }
-  return PreadFull(fd_, off, len, out);
+  ScopedFd fd(*this);
+  return PreadFull(fd.get(), off, len, out);
 }
 
 uint64_t FileImage::resident_bytes() const {

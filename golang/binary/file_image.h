@@ -61,11 +61,25 @@ class FileImage {
   // Bytes read into the image so far (what it costs in memory).
   uint64_t resident_bytes() const;
 
+  // Closes the file: a cache of parsed binaries must not hold an fd for
+  // each. Later reads (symbols, DWARF, on demand) reopen the path and go on
+  // only if it is still the same file (device, inode, size, mtime); when
+  // the process is gone or the file changed, they fail. Call before the
+  // image is shared between threads.
+  void CloseFile();
+
  private:
   static constexpr uint64_t kPage = 4096;
   FileImage() = default;
 
-  int fd_ = -1;          // -1 for in-memory images
+  // An fd for the duration of one read: the open one, else the path
+  // reopened and checked to be the same file. -1 when it cannot be.
+  class ScopedFd;
+
+  int fd_ = -1;       // -1 for in-memory or closed images
+  std::string path_;  // to reopen once closed
+  uint64_t dev_ = 0, ino_ = 0;
+  int64_t mtime_ns_ = 0;
   std::string owned_;    // FromBytes
   void* map_ = nullptr;  // the anonymous mapping (Open)
   size_t map_size_ = 0;

@@ -296,8 +296,11 @@ absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::Open(
   // executable once the process exits.
   auto image = gobinary_internal::FileImage::Open(path);
   if (!image.ok()) return image.status();
+  gobinary_internal::FileImage* file = image->get();
   auto bin = std::make_unique<GoBinaryImpl>(*std::move(image));
   absl::Status status = bin->Init();
+  // No fd per cached binary: later reads reopen the path (see FileImage).
+  file->CloseFile();
   if (!status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat(path, ": ", status.message()));

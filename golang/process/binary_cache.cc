@@ -1,5 +1,6 @@
 #include "golang/process/binary_cache.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -64,6 +65,7 @@ void BinaryCache::TrimLocked(absl::Time now) {
     index_.erase(it->id);
     return lru_.erase(it);
   };
+  const size_t before = lru_.size();
   // Oldest first, so the least recently used go before the others.
   for (auto it = lru_.end(); it != lru_.begin();) {
     --it;
@@ -74,6 +76,13 @@ void BinaryCache::TrimLocked(absl::Time now) {
         (unheld && (idle || bytes_ > options_.max_bytes))) {
       it = drop(it);
     }
+  }
+  // A dropped binary's heap (name index, strings) is freed into glibc's
+  // arenas, which keep it unless asked; at most every `idle`, give it back
+  // so RSS returns to its baseline once the churn stops.
+  if (lru_.size() < before && now - last_trim_ >= options_.idle) {
+    last_trim_ = now;
+    malloc_trim(0);
   }
 }
 

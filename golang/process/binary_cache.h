@@ -84,6 +84,7 @@ class BinaryCache {
   absl::flat_hash_map<FileIdentity, std::list<Entry>::iterator> index_
       ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_trim_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace gspy

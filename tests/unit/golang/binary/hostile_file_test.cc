@@ -100,6 +100,25 @@ TEST(HostileFileTest, FileImageEnsureFailsOnceTruncated) {
   std::remove(path.c_str());
 }
 
+TEST(HostileFileTest, ClosedImageRereadsOnlyTheSameFile) {
+  const std::string path = TempPath("closed");
+  WriteFile(path, std::string(3 * 4096, 'y'));
+  auto image = gobinary_internal::FileImage::Open(path);
+  ASSERT_TRUE(image.ok()) << image.status();
+  (*image)->CloseFile();
+  char buf[4];
+  EXPECT_TRUE((*image)->Read(4096, sizeof(buf), buf));  // reopened
+  EXPECT_EQ(buf[0], 'y');
+  EXPECT_TRUE((*image)->Ensure(8192, 10));
+  // Replaced by another file at the same path: not read.
+  std::remove(path.c_str());
+  WriteFile(path, std::string(3 * 4096, 'z'));
+  EXPECT_FALSE((*image)->Read(4096, sizeof(buf), buf));
+  EXPECT_FALSE((*image)->Ensure(0, 10));
+  EXPECT_EQ((*image)->bytes()[8192], 'y');  // what was read stays
+  std::remove(path.c_str());
+}
+
 // The default fixture with its .debug_info replaced by a zlib stream that
 // inflates to `inflated` bytes (a random block repeated: about 80:1, far
 // within zlib's ratio).
