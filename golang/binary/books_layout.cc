@@ -41,6 +41,11 @@ std::optional<BooksLayout> BuiltinBooksLayout(int minor) {
 }
 
 absl::StatusOr<BooksLayout> BooksLayoutFromDwarf(std::string_view elf_bytes) {
+  return BooksLayoutFromDwarf(*gobinary_internal::FileImage::View(elf_bytes));
+}
+
+absl::StatusOr<BooksLayout> BooksLayoutFromDwarf(
+    const gobinary_internal::FileImage& image) {
   std::vector<std::string> types;
   for (const BooksFieldName& n : BooksFieldNames()) {
     std::string t(n.dwarf_struct);
@@ -48,7 +53,7 @@ absl::StatusOr<BooksLayout> BooksLayoutFromDwarf(std::string_view elf_bytes) {
       types.push_back(std::move(t));
     }
   }
-  auto structs = StructsFromDwarf(elf_bytes, types);
+  auto structs = StructsFromDwarf(image, types);
   if (!structs.ok()) return structs.status();
   for (const char* required :
        {"runtime.mstats", "runtime.schedt", "runtime.gcControllerState",

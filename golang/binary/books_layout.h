@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "golang/binary/file_image.h"
 
 namespace gspy {
 
@@ -103,6 +104,8 @@ std::optional<BooksLayout> BuiltinBooksLayout(int minor);
 // NOT_FOUND without DWARF or without the runtime.mstats/schedt/
 // gcControllerState/timeHistogram structs.
 absl::StatusOr<BooksLayout> BooksLayoutFromDwarf(std::string_view elf_bytes);
+absl::StatusOr<BooksLayout> BooksLayoutFromDwarf(
+    const gobinary_internal::FileImage& image);
 
 }  // namespace gspy
 

@@ -16,6 +16,7 @@ constexpr std::string_view kMagic("\xff Go buildinf:", 14);
 constexpr size_t kHeaderSize = 32;
 constexpr uint8_t kFlagBigEndian = 1;
 constexpr uint8_t kFlagVersionInline = 2;
+constexpr uint64_t kMaxBlobBytes = 4 << 20;
 
 // Finds the 16-byte aligned magic inside `data` (relative to `base_vaddr`).
 std::optional<uint64_t> FindMagic(std::string_view data, uint64_t base_vaddr) {
@@ -112,14 +113,19 @@ void ParseModInfo(std::string_view modinfo, BuildInfo* info) {
 
 absl::StatusOr<BuildInfo> ParseBuildInfo(const ElfFile& elf) {
   std::optional<uint64_t> addr;
+  std::optional<std::string_view> blob;
   if (const ElfSection* s = elf.FindSection(".go.buildinfo")) {
-    if (auto bytes = elf.SectionData(*s)) addr = FindMagic(*bytes, s->addr);
+    if (auto bytes = elf.SectionData(*s)) {
+      addr = FindMagic(*bytes, s->addr);
+      // Go 1.18+ keeps the strings inline, inside the section.
+      if (addr) blob = bytes->substr(*addr - s->addr);
+    }
   }
   if (!addr) {
     // No section headers (or a renamed section): scan writable segments.
     for (const ElfSegment& seg : elf.segments()) {
       if (seg.type != PT_LOAD || (seg.flags & PF_W) == 0) continue;
-      auto bytes = SubView(elf.data(), seg.offset, seg.filesz);
+      auto bytes = elf.FileRange(seg.offset, seg.filesz);
       if (!bytes) continue;
       addr = FindMagic(*bytes, seg.vaddr);
       if (addr) break;
@@ -127,7 +133,9 @@ absl::StatusOr<BuildInfo> ParseBuildInfo(const ElfFile& elf) {
   }
   if (!addr) return absl::NotFoundError("no Go build info");
 
-  auto blob = elf.ViewFromVaddr(*addr);
+  // Without the section, the segment from the magic on; bounded, as the
+  // image reads what it is shown (module lists stay far below this).
+  if (!blob) blob = elf.ViewFromVaddr(*addr, kMaxBlobBytes);
   if (!blob || blob->size() < kHeaderSize) {
     return absl::InvalidArgumentError("truncated Go build info header");
   }

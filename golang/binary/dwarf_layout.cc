@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -20,8 +21,14 @@
 namespace gspy {
 namespace {
 
-// Member name -> DW_AT_data_member_location for a structure DIE.
-MemberMap Members(Dwarf_Die* st) {
+using gobinary_internal::FileImage;
+
+// Member name -> DW_AT_data_member_location for a structure DIE. Offsets are
+// hostile input: one at or past the struct's size (when known) or beyond
+// kMaxDwarfStructBytes is dropped, so a layout never points outside the
+// struct it describes.
+MemberMap Members(Dwarf_Die* st, int32_t size) {
+  const int64_t limit = size > 0 ? size : kMaxDwarfStructBytes;
   MemberMap out;
   Dwarf_Die child;
   if (dwarf_child(st, &child) != 0) return out;
@@ -33,7 +40,8 @@ MemberMap Members(Dwarf_Die* st) {
     Dwarf_Word off;
     if (name == nullptr ||
         dwarf_attr(&child, DW_AT_data_member_location, &attr) == nullptr ||
-        dwarf_formudata(&attr, &off) != 0 || off > INT32_MAX) {
+        dwarf_formudata(&attr, &off) != 0 ||
+        off >= static_cast<Dwarf_Word>(limit)) {
       continue;
     }
     out.emplace(name, static_cast<int32_t>(off));
@@ -60,98 +68,167 @@ struct Handles {
   }
 };
 
-// libelf trusts Elf64_Chdr.ch_size and mallocs that much before inflating.
-// Reject sizes zlib cannot produce from the compressed bytes (its maximum
-// ratio is about 1032:1) so a hostile header cannot ask for terabytes.
-absl::Status CheckCompressedSections(std::string_view elf_bytes) {
-  auto elf = gobinary_internal::ElfFile::Parse(elf_bytes);
-  if (!elf.ok()) return elf.status();
-  for (const auto& s : elf->sections()) {
-    if ((s.flags & SHF_COMPRESSED) == 0) continue;
-    auto data = elf->SectionData(s);
-    if (!data)
-      return absl::InvalidArgumentError("compressed section out of file");
-    auto chdr = gobinary_internal::ReadAt<Elf64_Chdr>(*data, 0);
-    if (!chdr || chdr->ch_type != ELFCOMPRESS_ZLIB ||
-        chdr->ch_size / 1032 > data->size() || chdr->ch_size > (1ull << 32)) {
+bool IsDwarfSection(std::string_view name) {
+  return name.rfind(".debug", 0) == 0 || name.rfind(".zdebug", 0) == 0;
+}
+
+// The DWARF sections struct layouts need. The others (line tables, frames,
+// location lists, ranges: most of the bytes) are hidden from libdw, which
+// would otherwise inflate them all in dwarf_begin_elf.
+bool IsNeededDwarfSection(std::string_view name) {
+  if (name.rfind(".zdebug", 0) == 0)
+    name.remove_prefix(2);
+  else if (name.rfind(".debug", 0) == 0)
+    name.remove_prefix(1);
+  else
+    return false;
+  for (std::string_view want :
+       {"debug_info", "debug_abbrev", "debug_str", "debug_line_str",
+        "debug_str_offsets", "debug_addr"}) {
+    if (name == want) return true;
+  }
+  return false;
+}
+
+// libelf trusts Elf64_Chdr.ch_size (and the .zdebug size word) and mallocs
+// that much before inflating. Rejects sizes zlib cannot produce from the
+// compressed bytes (its maximum ratio is about 1032:1), and caps what the
+// needed sections inflate to in total: a 1 GiB .debug_info passes the ratio
+// check from 1 MB of zeros.
+absl::Status CheckCompressedSections(const gobinary_internal::ElfFile& elf,
+                                     const FileImage& image) {
+  uint64_t total = 0;
+  for (const auto& s : elf.sections()) {
+    if (!IsNeededDwarfSection(s.name) || s.type == SHT_NOBITS) continue;
+    if (s.offset > image.size() || image.size() - s.offset < s.size) {
       return absl::InvalidArgumentError(
-          absl::StrCat("bad compressed section ", std::string(s.name)));
+          absl::StrCat("DWARF section ", std::string(s.name), " out of file"));
+    }
+    uint64_t inflated = s.size;
+    if ((s.flags & SHF_COMPRESSED) != 0) {
+      Elf64_Chdr chdr;
+      if (s.size < sizeof(chdr) ||
+          !image.Read(s.offset, sizeof(chdr), reinterpret_cast<char*>(&chdr)) ||
+          chdr.ch_type != ELFCOMPRESS_ZLIB || chdr.ch_size / 1032 > s.size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad compressed section ", std::string(s.name)));
+      }
+      inflated = chdr.ch_size;
+    } else if (s.name.rfind(".zdebug", 0) == 0) {
+      unsigned char hdr[12];
+      if (s.size < sizeof(hdr) ||
+          !image.Read(s.offset, sizeof(hdr), reinterpret_cast<char*>(hdr)) ||
+          std::memcmp(hdr, "ZLIB", 4) != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad compressed section ", std::string(s.name)));
+      }
+      inflated = 0;
+      for (int i = 4; i < 12; ++i) inflated = inflated << 8 | hdr[i];
+      if (inflated / 1032 > s.size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad compressed section ", std::string(s.name)));
+      }
+    }
+    total += inflated;
+    if (total > kMaxDecompressedDwarfBytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "DWARF inflates to over ", kMaxDecompressedDwarfBytes >> 20, " MiB (",
+          std::string(s.name), " alone to ", inflated, " bytes); not read"));
     }
   }
   return absl::OkStatus();
 }
 
 // An anonymous private mapping the size of the file into which the ELF
-// and program headers, the section header table, .shstrtab and the DWARF
-// sections are copied.
+// and program headers, the section header table, .shstrtab and the needed
+// DWARF sections are read; the other DWARF sections are marked SHT_NOBITS
+// so libdw skips them. Untouched pages cost nothing.
 class SparseCopy {
  public:
-  explicit SparseCopy(std::string_view bytes) : size_(bytes.size()) {
+  SparseCopy(const FileImage& image, const gobinary_internal::ElfFile& elf)
+      : size_(image.size()) {
     if (size_ == 0) return;
     void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return;
     data_ = static_cast<char*>(p);
-    auto copy = [&](uint64_t off, uint64_t len) {
-      if (off >= size_) return;
-      len = std::min<uint64_t>(len, size_ - off);
-      std::memcpy(data_ + off, bytes.data() + off, len);
-    };
-    auto ehdr = gobinary_internal::ReadAt<Elf64_Ehdr>(bytes, 0);
-    if (!ehdr) {
-      copy(0, size_);  // not ELF64: let libelf see (and reject) all of it
-      return;
-    }
-    copy(0, sizeof(Elf64_Ehdr));
-    copy(ehdr->e_phoff, uint64_t{ehdr->e_phnum} * ehdr->e_phentsize);
-    uint64_t shnum = ehdr->e_shnum;
-    if (shnum == 0 && ehdr->e_shoff != 0) {  // extended numbering
-      auto sh0 = gobinary_internal::ReadAt<Elf64_Shdr>(bytes, ehdr->e_shoff);
-      if (sh0) shnum = sh0->sh_size;
-    }
-    copy(ehdr->e_shoff, shnum * ehdr->e_shentsize);
-    auto elf = gobinary_internal::ElfFile::Parse(bytes);
-    if (!elf.ok()) return;
-    const auto& sections = elf->sections();
-    for (size_t i = 0; i < sections.size(); ++i) {
-      const auto& sec = sections[i];
-      if (sec.type == SHT_NOBITS) continue;
-      if (i == ehdr->e_shstrndx || sec.name == ".shstrtab" ||
-          sec.name.rfind(".debug", 0) == 0 ||
-          sec.name.rfind(".zdebug", 0) == 0) {
-        copy(sec.offset, sec.size);
-      }
-    }
+    ok_ = Fill(image, elf);
   }
   ~SparseCopy() {
     if (data_ != nullptr) munmap(data_, size_);
   }
   SparseCopy(const SparseCopy&) = delete;
   SparseCopy& operator=(const SparseCopy&) = delete;
-  char* data() { return data_; }
+  char* data() { return ok_ ? data_ : nullptr; }
 
  private:
+  bool Copy(const FileImage& image, uint64_t off, uint64_t len) {
+    if (off >= size_) return true;
+    len = std::min<uint64_t>(len, size_ - off);
+    return image.Read(off, len, data_ + off);
+  }
+  bool Fill(const FileImage& image, const gobinary_internal::ElfFile& elf) {
+    Elf64_Ehdr ehdr;
+    if (!image.Read(0, sizeof(ehdr), reinterpret_cast<char*>(&ehdr))) {
+      return false;
+    }
+    std::memcpy(data_, &ehdr, sizeof(ehdr));
+    if (!Copy(image, ehdr.e_phoff, uint64_t{ehdr.e_phnum} * ehdr.e_phentsize) ||
+        ehdr.e_shentsize < sizeof(Elf64_Shdr)) {
+      return false;
+    }
+    const auto& sections = elf.sections();
+    if (!Copy(image, ehdr.e_shoff, sections.size() * ehdr.e_shentsize)) {
+      return false;
+    }
+    for (size_t i = 0; i < sections.size(); ++i) {
+      const auto& sec = sections[i];
+      if (sec.type == SHT_NOBITS) continue;
+      if (i == ehdr.e_shstrndx || sec.name == ".shstrtab" ||
+          IsNeededDwarfSection(sec.name)) {
+        if (!Copy(image, sec.offset, sec.size)) return false;
+      } else if (IsDwarfSection(sec.name)) {
+        const uint64_t at =
+            ehdr.e_shoff + i * ehdr.e_shentsize + offsetof(Elf64_Shdr, sh_type);
+        if (at + sizeof(Elf64_Word) > size_) return false;
+        const Elf64_Word nobits = SHT_NOBITS;
+        std::memcpy(data_ + at, &nobits, sizeof(nobits));
+      }
+    }
+    return true;
+  }
+
   size_t size_;
   char* data_ = nullptr;
+  bool ok_ = false;
 };
 
 }  // namespace
 
 absl::StatusOr<absl::flat_hash_map<std::string, DwarfStruct>> StructsFromDwarf(
     std::string_view elf_bytes, const std::vector<std::string>& names) {
-  if (absl::Status st = CheckCompressedSections(elf_bytes); !st.ok()) {
+  return StructsFromDwarf(*FileImage::View(elf_bytes), names);
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, DwarfStruct>> StructsFromDwarf(
+    const FileImage& image, const std::vector<std::string>& names) {
+  // Headers only; the DWARF itself is copied out below, never kept in the
+  // image (it is read once).
+  auto elf = gobinary_internal::ElfFile::Parse(image);
+  if (!elf.ok()) return elf.status();
+  if (absl::Status st = CheckCompressedSections(*elf, image); !st.ok()) {
     return st;
   }
   elf_version(EV_CURRENT);
   // libelf may write into an elf_memory image (it is opened "mmap private"),
-  // and decompression replaces section data; give it a private copy so the
-  // GoBinary's bytes stay immutable and shareable across threads. The copy
-  // holds only what libdw reads; the rest are untouched zero pages, so
-  // neither the copy nor the (mapped) binary becomes resident.
-  SparseCopy copy(elf_bytes);
-  if (copy.data() == nullptr) return absl::ResourceExhaustedError("mmap");
+  // and decompression replaces section data; give it a private copy of only
+  // what libdw reads.
+  SparseCopy copy(image, *elf);
+  if (copy.data() == nullptr) {
+    return absl::DataLossError("cannot read the DWARF sections");
+  }
   Handles h;
-  h.elf = elf_memory(copy.data(), elf_bytes.size());
+  h.elf = elf_memory(copy.data(), image.size());
   if (h.elf == nullptr) return absl::InvalidArgumentError("elf_memory failed");
   h.dwarf = dwarf_begin_elf(h.elf, DWARF_C_READ, nullptr);
   if (h.dwarf == nullptr) {
@@ -181,10 +258,11 @@ absl::StatusOr<absl::flat_hash_map<std::string, DwarfStruct>> StructsFromDwarf(
           Dwarf_Word size;
           Dwarf_Attribute attr;
           if (dwarf_attr(&die, DW_AT_byte_size, &attr) != nullptr &&
-              dwarf_formudata(&attr, &size) == 0 && size <= INT32_MAX) {
+              dwarf_formudata(&attr, &size) == 0 &&
+              size <= static_cast<Dwarf_Word>(kMaxDwarfStructBytes)) {
             st.size = static_cast<int32_t>(size);
           }
-          st.members = Members(&die);
+          st.members = Members(&die, st.size);
           out.emplace(name, std::move(st));
           // Bounded: a hostile DW_AT_sibling can point backwards.
         } while (++dies < 10'000'000 && dwarf_siblingof(&die, &die) == 0);
@@ -197,8 +275,12 @@ absl::StatusOr<absl::flat_hash_map<std::string, DwarfStruct>> StructsFromDwarf(
 }
 
 absl::StatusOr<RuntimeLayout> LayoutFromDwarf(std::string_view elf_bytes) {
+  return LayoutFromDwarf(*FileImage::View(elf_bytes));
+}
+
+absl::StatusOr<RuntimeLayout> LayoutFromDwarf(const FileImage& image) {
   auto structs =
-      StructsFromDwarf(elf_bytes, {"runtime.g", "runtime.m", "runtime.gobuf"});
+      StructsFromDwarf(image, {"runtime.g", "runtime.m", "runtime.gobuf"});
   if (!structs.ok()) return structs.status();
   if (structs->size() != 3) {
     return absl::NotFoundError("DWARF lacks runtime.g/runtime.m/runtime.gobuf");

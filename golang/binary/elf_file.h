@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "golang/binary/file_image.h"
 
 namespace gspy::gobinary_internal {
 
@@ -39,8 +41,15 @@ class ElfFile {
  public:
   // Parses the headers of `data`, which must outlive the ElfFile.
   static absl::StatusOr<ElfFile> Parse(std::string_view data);
+  // Same over an image read on demand: every range a method returns is read
+  // into the image first (and a range that cannot be read is absent).
+  static absl::StatusOr<ElfFile> Parse(const FileImage& image);
 
+  // The whole file's address range: only ranges returned by the methods
+  // below are sure to hold the file's bytes (see FileImage).
   std::string_view data() const { return data_; }
+  // File bytes [off, off+len); nullopt when out of file or unreadable.
+  std::optional<std::string_view> FileRange(uint64_t off, uint64_t len) const;
   uint16_t machine() const { return machine_; }
   uint16_t type() const { return type_; }
   const std::vector<ElfSection>& sections() const { return sections_; }
@@ -53,8 +62,10 @@ class ElfFile {
   // File bytes backing [vaddr, vaddr+len), looked up in the PT_LOAD segments
   // (or the allocated sections when there are no program headers).
   std::optional<std::string_view> ReadVaddr(uint64_t vaddr, uint64_t len) const;
-  // File bytes from vaddr to the end of its file-backed PT_LOAD data.
-  std::optional<std::string_view> ViewFromVaddr(uint64_t vaddr) const;
+  // File bytes from vaddr to the end of its file-backed PT_LOAD data, at
+  // most `max_len` of them.
+  std::optional<std::string_view> ViewFromVaddr(
+      uint64_t vaddr, uint64_t max_len = UINT64_MAX) const;
 
   // Reads a pointer-sized (8-byte) value at vaddr. When the stored value is 0
   // and a RELATIVE relocation targets vaddr (externally linked PIE), returns
@@ -68,13 +79,20 @@ class ElfFile {
   std::vector<uint64_t> RelativeRelocsTo(uint64_t value) const;
 
  private:
-  explicit ElfFile(std::string_view data) : data_(data) {}
+  explicit ElfFile(std::string_view data, const FileImage* image = nullptr)
+      : data_(data), image_(image) {}
+  static absl::StatusOr<ElfFile> ParseHeaders(ElfFile elf);
+  // The file offset of vaddr and the file-backed bytes from there on.
+  std::optional<std::pair<uint64_t, uint64_t>> Locate(uint64_t vaddr) const;
+  // Copies file bytes without keeping them in the image (one-pass scans).
+  bool CopyOut(uint64_t off, uint64_t len, char* out) const;
   // Calls fn(offset, addend) for each RELATIVE relocation; stops when fn
   // returns false.
   template <typename Fn>
   void ForEachRelative(Fn fn) const;
 
   std::string_view data_;
+  const FileImage* image_ = nullptr;  // null: data_ is all in memory
   uint16_t machine_ = 0;
   uint16_t type_ = 0;
   std::vector<ElfSection> sections_;

@@ -2,8 +2,21 @@
 
 namespace gspy::gobinary_internal {
 
-FrameCache::FrameCache(std::string_view base)
-    : base_(base), slots_(new Slot[kSlots]) {}
+FrameCache::FrameCache(std::string_view base) : base_(base) {}
+
+FrameCache::~FrameCache() { delete[] slots_.load(std::memory_order_acquire); }
+
+FrameCache::Slot* FrameCache::SlotsForInsert() const {
+  Slot* slots = slots_.load(std::memory_order_acquire);
+  if (slots != nullptr) return slots;
+  // First insert: allocate. The loser of a race frees its array.
+  Slot* fresh = new Slot[kSlots];
+  if (slots_.compare_exchange_strong(slots, fresh, std::memory_order_acq_rel)) {
+    return fresh;
+  }
+  delete[] fresh;
+  return slots;
+}
 
 bool FrameCache::Encode(std::string_view s, uint64_t* word) const {
   const uintptr_t p = reinterpret_cast<uintptr_t>(s.data());
@@ -18,9 +31,11 @@ bool FrameCache::Encode(std::string_view s, uint64_t* word) const {
 }
 
 bool FrameCache::Lookup(uint64_t pc, std::vector<Frame>* out) const {
+  const Slot* slots = slots_.load(std::memory_order_acquire);
+  if (slots == nullptr) return false;
   const size_t set = SetStart(pc);
   for (size_t way = 0; way < kWays; ++way) {
-    const Slot& slot = slots_[set + way];
+    const Slot& slot = slots[set + way];
     if (slot.pc.load(std::memory_order_relaxed) != pc) continue;
     const uint64_t s1 = slot.seq.load(std::memory_order_acquire);
     if ((s1 & 1) != 0) return false;
@@ -61,18 +76,19 @@ void FrameCache::Insert(uint64_t pc, const Frame* frames, size_t n) const {
                    static_cast<uint64_t>(fr.start_line) << 1 |
                    (fr.inlined ? 1 : 0);
   }
+  Slot* slots = SlotsForInsert();
   // An empty way of the set, else round robin.
   const size_t set = SetStart(pc);
   size_t way = kWays;
   for (size_t i = 0; i < kWays; ++i) {
-    const uint64_t p = slots_[set + i].pc.load(std::memory_order_relaxed);
+    const uint64_t p = slots[set + i].pc.load(std::memory_order_relaxed);
     if (p == pc) return;  // another thread cached it meanwhile
     if (p == 0 && way == kWays) way = i;
   }
   if (way == kWays) {
     way = victim_.fetch_add(1, std::memory_order_relaxed) % kWays;
   }
-  Slot& slot = slots_[set + way];
+  Slot& slot = slots[set + way];
   uint64_t s = slot.seq.load(std::memory_order_relaxed);
   if ((s & 1) != 0) return;  // another writer owns the slot
   if (!slot.seq.compare_exchange_strong(s, s + 1, std::memory_order_acquire)) {

@@ -25,7 +25,12 @@ class FrameCache {
 
   // Frame strings are stored as offsets into `base` (the binary's bytes);
   // frames whose strings lie elsewhere are not cached.
+  // The slots are allocated on the first Insert: a binary that is never
+  // symbolized (most, on a busy node) costs nothing here.
   explicit FrameCache(std::string_view base);
+  ~FrameCache();
+  FrameCache(const FrameCache&) = delete;
+  FrameCache& operator=(const FrameCache&) = delete;
 
   // Appends the cached frames of pc to out and returns true on a hit.
   bool Lookup(uint64_t pc, std::vector<Frame>* out) const;
@@ -33,6 +38,11 @@ class FrameCache {
   void Insert(uint64_t pc, const Frame* frames, size_t n) const;
 
   static constexpr size_t MemoryBytes() { return kSlots * sizeof(Slot); }
+  // Bytes in use: 0 until the first Insert.
+  size_t memory_bytes() const {
+    return slots_.load(std::memory_order_relaxed) == nullptr ? 0
+                                                             : MemoryBytes();
+  }
 
  private:
   struct Slot {
@@ -55,9 +65,9 @@ class FrameCache {
     return (pc >> (64 - kSetBits)) * kWays;
   }
   bool Encode(std::string_view s, uint64_t* word) const;
-
+  Slot* SlotsForInsert() const;
   std::string_view base_;
-  std::unique_ptr<Slot[]> slots_;
+  mutable std::atomic<Slot*> slots_{nullptr};
   mutable std::atomic<uint32_t> victim_{0};  // round-robin eviction
 };
 

@@ -1,11 +1,8 @@
 #include "golang/binary/go_binary.h"
 
 #include <elf.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +15,7 @@
 #include "golang/binary/buildinfo.h"
 #include "golang/binary/dwarf_layout.h"
 #include "golang/binary/elf_file.h"
+#include "golang/binary/file_image.h"
 #include "golang/binary/frame_cache.h"
 #include "golang/binary/go_version.h"
 #include "golang/binary/inline_unwinder.h"
@@ -43,19 +41,24 @@ std::string_view GoArchFromMachine(uint16_t machine) {
   }
 }
 
+// The funcdata region from moduledata.gofunc on (inline trees), up to the end
+// of the section holding it (the pclntab in recent releases) rather than the
+// end of the segment, so the image reads no more than it needs.
+std::optional<std::string_view> GofuncView(const ElfFile& elf,
+                                           uint64_t gofunc) {
+  for (const auto& s : elf.sections()) {
+    if ((s.flags & SHF_ALLOC) == 0 || s.type == SHT_NOBITS) continue;
+    if (gofunc < s.addr || gofunc - s.addr >= s.size) continue;
+    return elf.FileRange(s.offset + (gofunc - s.addr),
+                         s.size - (gofunc - s.addr));
+  }
+  return elf.ViewFromVaddr(gofunc);
+}
+
 class GoBinaryImpl final : public GoBinary {
  public:
-  explicit GoBinaryImpl(std::string bytes)
-      : owned_(std::move(bytes)), bytes_(owned_), cache_(bytes_) {}
-  // Takes ownership of a read-only mapping of the file.
-  GoBinaryImpl(void* map, size_t size)
-      : map_(map),
-        map_size_(size),
-        bytes_(static_cast<const char*>(map), size),
-        cache_(bytes_) {}
-  ~GoBinaryImpl() override {
-    if (map_ != nullptr) munmap(map_, map_size_);
-  }
+  explicit GoBinaryImpl(std::unique_ptr<gobinary_internal::FileImage> image)
+      : image_(std::move(image)), bytes_(image_->bytes()), cache_(bytes_) {}
   GoBinaryImpl(const GoBinaryImpl&) = delete;
   GoBinaryImpl& operator=(const GoBinaryImpl&) = delete;
 
@@ -79,6 +82,10 @@ class GoBinaryImpl final : public GoBinary {
   std::optional<FuncInfo> FindFunctionByName(
       std::string_view name) const override;
   std::optional<int32_t> SpDelta(uint64_t pc) const override;
+  size_t memory_bytes() const override {
+    return sizeof(*this) + image_->resident_bytes() + cache_.memory_bytes() +
+           name_index_bytes_.load(std::memory_order_relaxed);
+  }
   size_t function_count() const override { return pclntab_->nfunc(); }
   std::optional<FuncInfo> FunctionAt(size_t i) const override {
     if (i >= pclntab_->nfunc()) return std::nullopt;
@@ -99,11 +106,9 @@ class GoBinaryImpl final : public GoBinary {
   }
   void ComputeLayout();
 
-  // The whole file, owned (FromBytes) or mapped (Open): only the pages that
-  // lookups touch become resident. Every view points into bytes_.
-  const std::string owned_;
-  void* const map_ = nullptr;
-  const size_t map_size_ = 0;
+  // The file, read on demand (Open) or held (FromBytes): only the ranges
+  // the parsers ask for are read. Every view points into bytes_.
+  const std::unique_ptr<gobinary_internal::FileImage> image_;
   const std::string_view bytes_;
   const gobinary_internal::FrameCache cache_;
   std::optional<ElfFile> elf_;
@@ -121,10 +126,11 @@ class GoBinaryImpl final : public GoBinary {
   // Name index for FindFunctionByName, built on first use.
   mutable std::once_flag name_index_once_;
   mutable absl::flat_hash_map<std::string_view, uint32_t> name_index_;
+  mutable std::atomic<size_t> name_index_bytes_{0};
 };
 
 absl::Status GoBinaryImpl::Init() {
-  auto elf = ElfFile::Parse(bytes_);
+  auto elf = ElfFile::Parse(*image_);
   if (!elf.ok()) return elf.status();
   elf_.emplace(*std::move(elf));
   goarch_ = GoArchFromMachine(elf_->machine());
@@ -161,7 +167,7 @@ absl::Status GoBinaryImpl::Init() {
   auto md = gobinary_internal::FindModuleData(*elf_, *pclntab_);
   if (md.ok()) {
     text = md->text;
-    if (auto g = elf_->ViewFromVaddr(md->gofunc)) gofunc_ = *g;
+    if (auto g = GofuncView(*elf_, md->gofunc)) gofunc_ = *g;
   }
   if (text == 0) text = elf_->ReadPointer(loc->vaddr + 24).value_or(0);
   if (text == 0) text = elf_->SymbolValue("runtime.text").value_or(0);
@@ -185,7 +191,7 @@ void GoBinaryImpl::ComputeLayout() {
   absl::StatusOr<RuntimeLayout> l = absl::NotFoundError("no DWARF");
   if (elf_->FindSection(".debug_info") != nullptr ||
       elf_->FindSection(".zdebug_info") != nullptr) {
-    l = LayoutFromDwarf(bytes_);
+    l = LayoutFromDwarf(*image_);
   }
   if (!l.ok()) {
     std::optional<RuntimeLayout> row;
@@ -211,7 +217,7 @@ const absl::StatusOr<BooksLayout>& GoBinaryImpl::books_layout() const {
     const std::optional<int> minor = GoMinorVersion(build_info_.go_version);
     if (elf_->FindSection(".debug_info") != nullptr ||
         elf_->FindSection(".zdebug_info") != nullptr) {
-      books_ = BooksLayoutFromDwarf(bytes_);
+      books_ = BooksLayoutFromDwarf(*image_);
       if (books_.ok()) return;
     }
     std::optional<BooksLayout> row;
@@ -254,6 +260,11 @@ std::optional<FuncInfo> GoBinaryImpl::FindFunctionByName(
       if (!f) continue;
       name_index_.emplace(pclntab_->FuncName(f->name_off), i);
     }
+    // A flat_hash_map slot plus its control byte per bucket.
+    name_index_bytes_.store(
+        name_index_.capacity() *
+            (sizeof(std::pair<std::string_view, uint32_t>) + 1),
+        std::memory_order_relaxed);
   });
   auto it = name_index_.find(name);
   if (it == name_index_.end()) return std::nullopt;
@@ -280,43 +291,27 @@ const absl::StatusOr<BooksLayout>& GoBinary::books_layout() const {
 
 absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::Open(
     const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    std::string msg = absl::StrCat(path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(msg);
-    return absl::PermissionDeniedError(msg);
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file"));
-  }
-  if (st.st_size == 0) {
-    close(fd);
-    return FromBytes(std::string());
-  }
-  // A read-only private mapping: executables of running processes cannot be
-  // written in place (ETXTBSY), and replacing one (rename) keeps our pages.
-  void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                   MAP_PRIVATE, fd, 0);
-  const int err = errno;
-  close(fd);
-  if (map == MAP_FAILED) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": mmap: ", std::strerror(err)));
-  }
-  auto bin =
-      std::make_unique<GoBinaryImpl>(map, static_cast<size_t>(st.st_size));
+  // Read with pread into memory gspy owns, never mmap'd: a file truncated
+  // under a mapping raises SIGBUS, and a tenant can truncate its own
+  // executable once the process exits.
+  auto image = gobinary_internal::FileImage::Open(path);
+  if (!image.ok()) return image.status();
+  gobinary_internal::FileImage* file = image->get();
+  auto bin = std::make_unique<GoBinaryImpl>(*std::move(image));
   absl::Status status = bin->Init();
-  if (!status.ok()) return status;
+  // No fd per cached binary: later reads reopen the path (see FileImage).
+  file->CloseFile();
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(path, ": ", status.message()));
+  }
   return std::unique_ptr<GoBinary>(std::move(bin));
 }
 
 absl::StatusOr<std::unique_ptr<GoBinary>> GoBinary::FromBytes(
     std::string bytes) {
-  auto bin = std::make_unique<GoBinaryImpl>(std::move(bytes));
+  auto bin = std::make_unique<GoBinaryImpl>(
+      gobinary_internal::FileImage::FromBytes(std::move(bytes)));
   absl::Status st = bin->Init();
   if (!st.ok()) return st;
   return std::unique_ptr<GoBinary>(std::move(bin));

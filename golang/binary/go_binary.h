@@ -114,6 +114,10 @@ class GoBinary {
   // frame pointer. nullopt when pc is not in a function.
   virtual std::optional<int32_t> SpDelta(uint64_t pc) const = 0;
 
+  // Memory this binary holds now (file bytes read in, caches), for callers
+  // that bound a set of binaries in bytes. 0 for fakes.
+  virtual size_t memory_bytes() const { return 0; }
+
   // Number of functions in the pclntab.
   virtual size_t function_count() const = 0;
 

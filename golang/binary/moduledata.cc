@@ -53,7 +53,7 @@ absl::StatusOr<ModuleData> FindModuleData(const ElfFile& elf,
   int candidates = 0;
   for (const ElfSegment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || (seg.flags & PF_W) == 0) continue;
-    auto bytes = SubView(elf.data(), seg.offset, seg.filesz);
+    auto bytes = elf.FileRange(seg.offset, seg.filesz);
     if (!bytes) continue;
     for (uint64_t off = (8 - seg.vaddr % 8) % 8; off + 8 <= bytes->size();
          off += 8) {

@@ -64,7 +64,7 @@ absl::StatusOr<PclntabLocation> FindPclntab(const ElfFile& elf) {
       if (seg.type != PT_LOAD) continue;
       const bool writable = (seg.flags & PF_W) != 0;
       if (writable != (pass == 1)) continue;
-      auto bytes = SubView(elf.data(), seg.offset, seg.filesz);
+      auto bytes = elf.FileRange(seg.offset, seg.filesz);
       if (!bytes) continue;
       // The header is 8-aligned: "?? ff ff ff 00 00 <minLC> 08".
       for (uint64_t off = (8 - seg.vaddr % 8) % 8;

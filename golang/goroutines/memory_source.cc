@@ -2,7 +2,6 @@
 
 #include <elf.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -135,6 +134,23 @@ std::string ProcessMemory::Describe() const {
 
 namespace {
 
+// The most note bytes read from one core: the kernel writes a few MB (one
+// NT_PRSTATUS per thread, NT_FILE); more is a crafted core.
+constexpr uint64_t kMaxNoteBytes = uint64_t{64} << 20;
+
+// pread until `len` bytes are read; false on error or end of file.
+bool PreadFull(int fd, uint64_t off, uint64_t len, char* out) {
+  while (len > 0) {
+    const ssize_t n = pread(fd, out, len, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    off += static_cast<uint64_t>(n);
+    len -= static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
 template <typename T>
 bool ReadStruct(std::string_view data, uint64_t offset, T* out) {
   if (offset > data.size() || data.size() - offset < sizeof(T)) return false;
@@ -196,21 +212,19 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     close(fd);
     return absl::InvalidArgumentError(absl::StrCat(core_path, ": empty"));
   }
-  void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                   MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (map == MAP_FAILED) {
-    return absl::InternalError(
-        absl::StrCat(core_path, ": mmap: ", std::strerror(errno)));
-  }
+  // Read with pread, never mmap'd: a core truncated while gspy reads it
+  // (or a crafted one) must not raise SIGBUS.
   std::unique_ptr<CoreFileMemory> core(new CoreFileMemory());
   core->path_ = core_path;
-  core->map_ = map;
-  core->map_size_ = static_cast<size_t>(st.st_size);
-  const std::string_view data(static_cast<const char*>(map), core->map_size_);
+  core->fd_ = fd;
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  auto read_struct = [&](uint64_t offset, auto* out) {
+    return offset <= file_size && file_size - offset >= sizeof(*out) &&
+           PreadFull(fd, offset, sizeof(*out), reinterpret_cast<char*>(out));
+  };
 
   Elf64_Ehdr eh;
-  if (!ReadStruct(data, 0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+  if (!read_struct(0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
       eh.e_ident[EI_CLASS] != ELFCLASS64 ||
       eh.e_ident[EI_DATA] != ELFDATA2LSB) {
     return absl::InvalidArgumentError(
@@ -227,22 +241,36 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
   }
   FileRanges walked_notes;
   bool notes_overlap_warned = false;
+  uint64_t note_bytes = 0;
+  // The table in one read (at most 65535 x 56 bytes).
+  std::vector<Elf64_Phdr> phdrs(eh.e_phnum);
+  const uint64_t table = uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr);
+  uint32_t whole = eh.e_phnum;
+  if (eh.e_phoff > file_size || file_size - eh.e_phoff < table ||
+      !PreadFull(fd, eh.e_phoff, table,
+                 reinterpret_cast<char*>(phdrs.data()))) {
+    whole = 0;  // find the first header that is cut off
+    while (whole < eh.e_phnum &&
+           read_struct(eh.e_phoff + uint64_t{whole} * sizeof(Elf64_Phdr),
+                       &phdrs[whole])) {
+      ++whole;
+    }
+  }
   for (uint32_t i = 0; i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph;
-    if (!ReadStruct(data, eh.e_phoff + uint64_t{i} * sizeof(ph), &ph)) {
+    if (i >= whole) {
       return absl::InvalidArgumentError(absl::StrCat(
           core_path, ": truncated: program header ", i, " is cut off"));
     }
+    const Elf64_Phdr& ph = phdrs[i];
     if (ph.p_type == PT_NOTE) {
-      if (ph.p_offset >= data.size()) continue;
-      uint64_t off = ph.p_offset;
-      const uint64_t end =
-          off + std::min<uint64_t>(ph.p_filesz, data.size() - off);
+      if (ph.p_offset >= file_size) continue;
+      const uint64_t len =
+          std::min<uint64_t>(ph.p_filesz, file_size - ph.p_offset);
       // The kernel's note segments are disjoint. A crafted core can point
       // thousands of PT_NOTE headers at the same bytes, which would be
       // walked (and their NT_FILE entries kept) once per header: each note
       // byte is walked once, so the work stays linear in the file's size.
-      if (!walked_notes.Claim(off, end)) {
+      if (!walked_notes.Claim(ph.p_offset, ph.p_offset + len)) {
         if (!notes_overlap_warned) {
           notes_overlap_warned = true;
           core->warnings_.push_back(
@@ -251,6 +279,25 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
         }
         continue;
       }
+      // Notes are read into memory, bounded: a real core's are a few MB.
+      if (len > kMaxNoteBytes - note_bytes) {
+        if (note_bytes != kMaxNoteBytes) {
+          core->warnings_.push_back(absl::StrCat(
+              "the core's notes exceed ", kMaxNoteBytes >> 20,
+              " MiB; program header ", i, " and later notes are skipped"));
+        }
+        note_bytes = kMaxNoteBytes;
+        continue;
+      }
+      note_bytes += len;
+      std::string notes(len, '\0');
+      if (!PreadFull(fd, ph.p_offset, len, notes.data())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            core_path, ": cannot read the notes of program header ", i));
+      }
+      const std::string_view data = notes;
+      uint64_t off = 0;
+      const uint64_t end = len;
       // Notes: 4-byte aligned {namesz, descsz, type, name, desc}.
       while (off + 12 <= end) {
         uint32_t hdr[3];
@@ -271,9 +318,10 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
     Segment seg;
     seg.vaddr = ph.p_vaddr;
     uint64_t avail = 0;
-    if (ph.p_offset < data.size()) {
-      avail = std::min<uint64_t>(ph.p_filesz, data.size() - ph.p_offset);
-      seg.bytes = data.substr(ph.p_offset, avail);
+    if (ph.p_offset < file_size) {
+      avail = std::min<uint64_t>(ph.p_filesz, file_size - ph.p_offset);
+      seg.file_offset = ph.p_offset;
+      seg.stored = avail;
     }
     // Only the stored bytes: past p_filesz the core did not dump the memory
     // (p_memsz is the mapping's size), which is not the same as zeros.
@@ -283,7 +331,7 @@ absl::StatusOr<std::unique_ptr<CoreFileMemory>> CoreFileMemory::Open(
           "the core is truncated: the segment at 0x", absl::Hex(ph.p_vaddr),
           " has ", avail, " of its ", ph.p_filesz, " bytes"));
     }
-    if (!seg.bytes.empty()) core->core_segments_.push_back(seg);
+    if (seg.stored != 0) core->core_segments_.push_back(seg);
   }
   SortDisjoint(&core->core_segments_);
   if (core->core_segments_.empty()) {
@@ -309,6 +357,7 @@ absl::Status CoreFileMemory::AddExecutable(std::string_view exe,
     seg.memsz = ph.p_memsz;
     seg.bytes = exe.substr(
         ph.p_offset, std::min<uint64_t>(ph.p_filesz, exe.size() - ph.p_offset));
+    seg.stored = seg.bytes.size();
     exe_segments_.push_back(seg);
   }
   SortDisjoint(&exe_segments_);
@@ -328,7 +377,10 @@ void CoreFileMemory::SortDisjoint(std::vector<Segment>* segments) {
       if (overlap >= s.memsz) continue;
       s.vaddr = covered;
       s.memsz -= overlap;
-      s.bytes.remove_prefix(std::min<uint64_t>(overlap, s.bytes.size()));
+      const uint64_t cut = std::min<uint64_t>(overlap, s.stored);
+      s.bytes.remove_prefix(std::min<uint64_t>(cut, s.bytes.size()));
+      s.file_offset += cut;
+      s.stored -= cut;
     }
     if (s.memsz == 0) continue;
     covered = s.vaddr + s.memsz;
@@ -337,7 +389,7 @@ void CoreFileMemory::SortDisjoint(std::vector<Segment>* segments) {
   *segments = std::move(out);
 }
 
-bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
+bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments, int fd,
                               uint64_t addr, absl::Span<char> out) {
   size_t done = 0;
   while (done < out.size()) {
@@ -351,11 +403,22 @@ bool CoreFileMemory::ReadFrom(const std::vector<Segment>& segments,
     if (a - hit->vaddr >= hit->memsz) return false;
     const uint64_t rel = a - hit->vaddr;
     const uint64_t n = std::min<uint64_t>(out.size() - done, hit->memsz - rel);
-    for (uint64_t i = 0; i < n; ++i) {
-      // Beyond the stored bytes: the executable's .bss, zero at start (core
-      // segments have memsz == stored bytes).
-      out[done + i] = rel + i < hit->bytes.size() ? hit->bytes[rel + i] : 0;
+    // Stored bytes first, then (the executable's .bss) zeros: core segments
+    // have memsz == stored bytes.
+    const uint64_t stored =
+        rel < hit->stored ? std::min<uint64_t>(n, hit->stored - rel) : 0;
+    if (stored > 0) {
+      if (fd >= 0) {
+        // The core may have been truncated since it was opened: a short
+        // read is an error, not a crash.
+        if (!PreadFull(fd, hit->file_offset + rel, stored, out.data() + done)) {
+          return false;
+        }
+      } else {
+        std::memcpy(out.data() + done, hit->bytes.data() + rel, stored);
+      }
     }
+    std::memset(out.data() + done + stored, 0, n - stored);
     done += n;
   }
   return true;
@@ -365,8 +428,8 @@ absl::Status CoreFileMemory::Read(uint64_t addr, absl::Span<char> out) const {
   if (out.empty()) return absl::OkStatus();
   // Byte by byte source choice is not needed: a value never straddles the
   // core and the executable, so try the whole range in each.
-  if (ReadFrom(core_segments_, addr, out) ||
-      ReadFrom(exe_segments_, addr, out)) {
+  if (ReadFrom(core_segments_, fd_, addr, out) ||
+      ReadFrom(exe_segments_, -1, addr, out)) {
     return absl::OkStatus();
   }
   return absl::OutOfRangeError(absl::StrCat("core ", path_, ": no memory at 0x",
@@ -379,7 +442,7 @@ std::string CoreFileMemory::Describe() const {
 }
 
 CoreFileMemory::~CoreFileMemory() {
-  if (map_ != nullptr) munmap(map_, map_size_);
+  if (fd_ >= 0) close(fd_);
 }
 
 }  // namespace gspy

@@ -74,10 +74,10 @@ class ProcessMemory final : public MemorySource {
 // the executable's PT_LOAD segments, moved by the load bias.
 class CoreFileMemory final : public MemorySource {
  public:
-  // Maps both files. INVALID_ARGUMENT for a file that is not a 64-bit
-  // little-endian ELF core (ET_CORE) or whose headers run past its end (a
-  // truncated core keeps the segments that are whole; `warnings()` says
-  // which were cut).
+  // Opens the core (read on demand with pread). INVALID_ARGUMENT for a file
+  // that is not a 64-bit little-endian ELF core (ET_CORE) or whose headers run
+  // past its end (a truncated core keeps the segments that are whole;
+  // `warnings()` says which were cut).
   static absl::StatusOr<std::unique_ptr<CoreFileMemory>> Open(
       const std::string& core_path);
 
@@ -101,19 +101,22 @@ class CoreFileMemory final : public MemorySource {
   struct Segment {
     uint64_t vaddr = 0;
     uint64_t memsz = 0;
-    std::string_view bytes;  // may be shorter than memsz: zero fill
+    uint64_t stored = 0;       // bytes held, may be fewer than memsz: zero fill
+    uint64_t file_offset = 0;  // of the stored bytes in the core
+    std::string_view bytes;    // the stored bytes (executable segments)
   };
   CoreFileMemory() = default;
   // Sorts `segments` by address and cuts overlaps off (the lower one wins)
   // so that ReadFrom can binary search: a crafted core can hold 65535 of
   // them, and a linear search per byte made a read quadratic.
   static void SortDisjoint(std::vector<Segment>* segments);
-  static bool ReadFrom(const std::vector<Segment>& segments, uint64_t addr,
-                       absl::Span<char> out);
+  // fd >= 0: the stored bytes are read from the core at file_offset;
+  // else they are `bytes`.
+  static bool ReadFrom(const std::vector<Segment>& segments, int fd,
+                       uint64_t addr, absl::Span<char> out);
 
   std::string path_;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
+  int fd_ = -1;  // the core, read with pread (never mapped: SIGBUS)
   std::vector<Segment> core_segments_;
   std::vector<Segment> exe_segments_;
   std::vector<std::pair<std::string, uint64_t>> mapped_files_;

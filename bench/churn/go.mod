@@ -1,0 +1,3 @@
+module gspy.bench/churn
+
+go 1.22
