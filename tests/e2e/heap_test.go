@@ -171,7 +171,10 @@ func gspyHeap(t *testing.T, hh *harness, pid int, args ...string) *profile.Profi
 // (--no-symtab) give the same profile.
 func TestHeapEqualsGo(t *testing.T) {
 	hh := env(t)
-	cases := []booksCase{{"", "", nil}, {"", "-s -w", nil}, {"", "pie", nil}, {"go1.20.14", "pie", nil}}
+	// -rate: more buckets (and the unscaled path at 1) than the default
+	// 512 KiB gives.
+	cases := []booksCase{{"", "", nil}, {"", "-s -w", nil}, {"", "pie", nil}, {"go1.20.14", "pie", nil},
+		{"", "", []string{"-rate=512"}}, {"", "-s -w", []string{"-rate=1"}}, {"go1.18.10", "", []string{"-rate=512"}}}
 	for _, v := range []string{"go1.18.10", "go1.19.13", "go1.20.14", "go1.21.13", "go1.22.12",
 		"go1.23.12", "go1.24.13", "go1.25.14", "go1.26.11", "go1.27.4"} {
 		cases = append(cases, booksCase{v, "", nil}, booksCase{v, "-s -w", nil})
@@ -179,7 +182,7 @@ func TestHeapEqualsGo(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name(), func(t *testing.T) {
 			bin := hh.buildWorkload(t, "heapwork", tc.toolchain, tc.ldflags)
-			p := startHeapwork(t, bin)
+			p := startHeapwork(t, bin, tc.args...)
 			if tc.toolchain != "" && !strings.HasPrefix(p.version, tc.toolchain) {
 				t.Fatalf("built by %s, wanted %s", p.version, tc.toolchain)
 			}
