@@ -140,14 +140,17 @@ func compareHeap(t *testing.T, own, gspy *profile.Profile) {
 	if bad > 0 {
 		t.Errorf("%d of %d stacks differ", bad, len(keys))
 	}
-	// The workload did what it says: Go's own profile holds the 64 MiB.
+	// The workload did what it says: Go's own profile holds about 64 MiB.
+	// An estimate: each 1 MiB slice is sampled with probability 1-e^-2 at
+	// the default rate and counts for 1.157 MiB, so 64 MiB shows as 48..84
+	// MiB with a margin of more than 4 standard deviations (rate 1: exact).
 	var big int64
 	for k, v := range a {
 		if strings.HasPrefix(k, "main.retainBig:") {
 			big += v[3]
 		}
 	}
-	if big < 60<<20 || big > 80<<20 {
+	if big < 48<<20 || big > 84<<20 {
 		t.Errorf("Go's profile has %d in-use bytes in main.retainBig, want about 64 MiB", big)
 	}
 }
