@@ -265,9 +265,11 @@ class StackLocator {
     return locs;
   }
 
+  // The location's address is the call's pc (return address - 1), as
+  // runtime.Frame.PC and so runtime/pprof's Location.address have it.
   void Flush(std::vector<uint64_t>* locs) {
     if (deck_.empty()) return;
-    locs->push_back(b_->LocationId(mapping_, deck_pc_, deck_, true));
+    locs->push_back(b_->LocationId(mapping_, deck_pc_ - 1, deck_, true));
     deck_.clear();
   }
 
