@@ -1,5 +1,7 @@
 #include "cli/heap_command.h"
 
+#include <cstdio>
+
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -38,8 +40,17 @@ absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
   absl::StatusOr<std::unique_ptr<HeapReader>> reader =
       HeapReader::Open(*proc->binary, memory, proc->load_bias, options);
   if (!reader.ok()) return reader.status();
+  const absl::Time start = absl::Now();
   absl::StatusOr<HeapSnapshot> snap = (*reader)->Read(memory);
   if (!snap.ok()) return snap.status();
+  // What was read and how long it took (the process runs on meanwhile).
+  fprintf(stderr,
+          "gspy: heap profile of pid %d (%s, MemProfileRate=%lld): read %zu "
+          "buckets in %.1f ms (%zu torn, %zu implausible, dropped)\n",
+          pid, proc->binary->build_info().go_version.c_str(),
+          static_cast<long long>(snap->rate), snap->records.size(),
+          absl::ToDoubleMilliseconds(absl::Now() - start), snap->torn_records,
+          snap->bad_headers);
   if (delta > absl::ZeroDuration()) {
     absl::SleepFor(delta);
     absl::StatusOr<HeapSnapshot> after = (*reader)->Read(memory);

@@ -67,7 +67,8 @@ absl::StatusOr<BucketList> ReadBucketList(const MemorySource& memory,
                      " unreadable: ", head.status().message()));
   }
   absl::flat_hash_set<uint64_t> seen;
-  std::string buf, rec;
+  std::string buf;
+  std::string first_records;  // each kept bucket's record, as walked
   for (uint64_t addr = *head; addr != 0;) {
     if (!seen.insert(addr).second) {
       return absl::DataLossError(
@@ -123,14 +124,43 @@ absl::StatusOr<BucketList> ReadBucketList(const MemorySource& memory,
     b.stack.resize(nstk);
     if (nstk > 0)
       memcpy(b.stack.data(), buf.data() + kBucketHeaderBytes, 8 * nstk);
-    // The record is counted into while we read: take it when two reads in
-    // a row agree.
-    const uint64_t rec_addr = addr + kBucketHeaderBytes + 8 * nstk;
-    std::string prev = buf.substr(kBucketHeaderBytes + 8 * nstk, record_bytes);
+    out.buckets.push_back(std::move(b));
+    first_records.append(buf, kBucketHeaderBytes + 8 * nstk, record_bytes);
+    addr = next;
+  }
+  // The records are counted into while we read: a record counts when a
+  // second read agrees with the walk's. The second reads go in batches
+  // (ReadMany: few system calls); a record that changed in between is read
+  // again on its own until two reads in a row agree.
+  const size_t n = out.buckets.size();
+  auto rec_addr = [&](const RawBucket& b) {
+    return b.addr + kBucketHeaderBytes + 8 * b.stack.size();
+  };
+  std::string second(first_records.size(), '\0');
+  std::vector<MemoryRange> ranges(n);
+  for (size_t i = 0; i < n; ++i) {
+    ranges[i] = {
+        rec_addr(out.buckets[i]),
+        absl::MakeSpan(second.data() + i * record_bytes, record_bytes)};
+  }
+  std::vector<bool> ok;
+  if (n > 0) {
+    absl::Status st = memory.ReadMany(ranges, &ok);
+    if (!st.ok()) return st;
+  }
+  std::vector<RawBucket> kept;
+  kept.reserve(n);
+  std::string prev, rec(record_bytes, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    prev = first_records.substr(i * record_bytes, record_bytes);
     bool stable = false;
-    rec.resize(record_bytes);
-    for (int i = 0; i <= limits.torn_retries && !stable; ++i) {
-      st = memory.Read(rec_addr, absl::MakeSpan(rec));
+    if (i < ok.size() && ok[i]) {
+      rec = second.substr(i * record_bytes, record_bytes);
+      stable = rec == prev;
+      prev = rec;
+    }
+    for (int t = 0; t < limits.torn_retries && !stable; ++t) {
+      absl::Status st = memory.Read(ranges[i].addr, absl::MakeSpan(rec));
       if (absl::IsNotFound(st)) return st;
       if (!st.ok()) break;
       stable = rec == prev;
@@ -138,13 +168,12 @@ absl::StatusOr<BucketList> ReadBucketList(const MemorySource& memory,
     }
     if (!stable) {
       ++out.torn_records;
-      addr = next;
       continue;
     }
-    ParseRecord(rec, type, limits.mem_cycle_words, &b);
-    out.buckets.push_back(std::move(b));
-    addr = next;
+    ParseRecord(rec, type, limits.mem_cycle_words, &out.buckets[i]);
+    kept.push_back(std::move(out.buckets[i]));
   }
+  out.buckets = std::move(kept);
   return out;
 }
 
