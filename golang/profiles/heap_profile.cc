@@ -14,6 +14,28 @@
 #include "profile/pprof/profile_builder.h"
 
 namespace gspy {
+namespace {
+
+// Go's int64 arithmetic wraps; hostile counts must not be undefined
+// behaviour here.
+int64_t Sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                              static_cast<uint64_t>(b));
+}
+int64_t Mul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) *
+                              static_cast<uint64_t>(b));
+}
+// float64 -> int64, saturating (Go's conversion of an out-of-range value
+// is implementation-defined; real profiles never get near it).
+int64_t ToInt64(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9.2233720368547758e18) return INT64_MAX;
+  if (v <= -9.2233720368547758e18) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
 
 std::vector<HeapRecord> PublishedHeapRecords(const BucketList& list,
                                              uint32_t cycle) {
@@ -59,11 +81,12 @@ HeapSnapshot HeapDelta(const HeapSnapshot& before, const HeapSnapshot& after) {
   for (const HeapRecord& r : after.records) {
     HeapRecord d = r;
     if (auto it = old.find({r.stack, r.size}); it != old.end()) {
-      d.alloc_objects -= it->second->alloc_objects;
-      d.alloc_bytes -= it->second->alloc_bytes;
+      d.alloc_objects = Sub(d.alloc_objects, it->second->alloc_objects);
+      d.alloc_bytes = Sub(d.alloc_bytes, it->second->alloc_bytes);
       // In use stays as it is: free_* such that alloc - free is in use.
-      d.free_objects = d.alloc_objects - (r.alloc_objects - r.free_objects);
-      d.free_bytes = d.alloc_bytes - (r.alloc_bytes - r.free_bytes);
+      d.free_objects =
+          Sub(d.alloc_objects, Sub(r.alloc_objects, r.free_objects));
+      d.free_bytes = Sub(d.alloc_bytes, Sub(r.alloc_bytes, r.free_bytes));
     }
     if (d.alloc_objects == 0 && r.alloc_objects == r.free_objects) continue;
     out.records.push_back(std::move(d));
@@ -178,19 +201,19 @@ std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
   if (minor >= 27) {
     // scaleHeapSample(count, avgSize = ObjectSize, rate).
     if (count == 0 || size == 0) return {0, 0};
-    if (rate <= 1) return {count, count * size};
+    if (rate <= 1) return {count, Mul(count, size)};
     const double scale =
         1 /
         (1 - std::exp(-static_cast<double>(size) / static_cast<double>(rate)));
-    return {static_cast<int64_t>(static_cast<double>(count) * scale),
-            static_cast<int64_t>(static_cast<double>(count * size) * scale)};
+    return {ToInt64(static_cast<double>(count) * scale),
+            ToInt64(static_cast<double>(Mul(count, size)) * scale)};
   }
   if (count == 0 || bytes == 0) return {0, 0};
   if (rate <= 1) return {count, bytes};
   const double avg = static_cast<double>(bytes) / static_cast<double>(count);
   const double scale = 1 / (1 - std::exp(-avg / static_cast<double>(rate)));
-  return {static_cast<int64_t>(static_cast<double>(count) * scale),
-          static_cast<int64_t>(static_cast<double>(bytes) * scale)};
+  return {ToInt64(static_cast<double>(count) * scale),
+          ToInt64(static_cast<double>(bytes) * scale)};
 }
 
 namespace {
@@ -326,8 +349,8 @@ std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
     auto [ao, ab] = ScaleHeapSample(snap.go_minor, r.alloc_objects,
                                     r.alloc_bytes, size, snap.rate);
     auto [io, ib] =
-        ScaleHeapSample(snap.go_minor, r.alloc_objects - r.free_objects,
-                        r.alloc_bytes - r.free_bytes, size, snap.rate);
+        ScaleHeapSample(snap.go_minor, Sub(r.alloc_objects, r.free_objects),
+                        Sub(r.alloc_bytes, r.free_bytes), size, snap.rate);
     std::vector<SampleLabel> labels;
     int64_t block = 0;
     if (snap.go_minor >= 27) {
