@@ -15,14 +15,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli/books_command.h"
-#include "cli/heap_command.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
+#include "cli/heap_command.h"
 #include "cli/render/flame_graph.h"
 #include "cli/version_command.h"
 #include "profile/pprof/profile_builder.h"
@@ -48,7 +49,8 @@ commands:
                                 when it answers at --server (exit code 0
                                 when it does not: the line says so)
   targets                       Go processes on the node: pid, Go version, exe,
-                                module, probes attached, pod
+                                module, probes attached, pod, whether its
+                                heap profile can be read (HEAP)
   profile cpu                   pull a CPU profile
   profile block                 pull a block profile: where goroutines waited
                                 and how long (contentions, delay), with the
@@ -172,7 +174,7 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   gspy::v1::ListTargetsResponse response;
   grpc::Status s = stub.ListTargets(&ctx, {}, &response);
   if (!s.ok()) return FailRpc(s);
-  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tNOTE\n");
+  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tHEAP\tNOTE\n");
   for (const auto& t : response.targets()) {
     std::string probes = absl::StrJoin(
         t.probes(), ",",
@@ -183,9 +185,18 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
         ns != t.metadata().end() && name != t.metadata().end()) {
       pod = absl::StrCat(ns->second, "/", name->second);
     }
-    printf("%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
+    // HEAP: whether `gspy profile heap` can read it ("yes", else why not).
+    std::string heap = "yes";
+    if (!t.heap_profile_unavailable().empty()) {
+      heap =
+          absl::StrCat("no: ", absl::StripPrefix(t.heap_profile_unavailable(),
+                                                 "heap profile unavailable: "));
+    } else if (!t.unsupported_reason().empty()) {
+      heap = "-";
+    }
+    printf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
            t.exe().c_str(), t.module_path().c_str(),
-           probes.empty() ? "-" : probes.c_str(), pod.c_str(),
+           probes.empty() ? "-" : probes.c_str(), pod.c_str(), heap.c_str(),
            t.unsupported_reason().c_str());
   }
   return 0;

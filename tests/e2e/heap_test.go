@@ -201,7 +201,8 @@ func TestHeapEqualsGo(t *testing.T) {
 }
 
 // TestHeapUnavailable: a binary that does not link the memory profiler, and
-// one that set MemProfileRate to 0, get FAILED_PRECONDITION saying why.
+// one that set MemProfileRate to 0, get FAILED_PRECONDITION saying why, and
+// gspy targets (through gspyd) shows the same reason in its HEAP column.
 func TestHeapUnavailable(t *testing.T) {
 	hh := env(t)
 	bin := filepath.Join(t.TempDir(), "heapwork-noprofiler")
@@ -224,5 +225,25 @@ func TestHeapUnavailable(t *testing.T) {
 		if r.exitCode == 0 || !strings.Contains(r.stderr, "FAILED_PRECONDITION") || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("%s %v: exit %d, stderr %q; want FAILED_PRECONDITION and %q", c.bin, c.args, r.exitCode, r.stderr, c.want)
 		}
+		if heap := targetHeap(t, hh, p.pid); !strings.HasPrefix(heap, "no: ") || !strings.Contains(heap, c.want) {
+			t.Errorf("%s %v: gspy targets says HEAP %q, want no: ...%s...", c.bin, c.args, heap, c.want)
+		}
 	}
+	// And yes for a process whose heap profile can be read.
+	p := startHeapwork(t, hh.buildWorkload(t, "heapwork", "", ""))
+	if heap := targetHeap(t, hh, p.pid); heap != "yes" {
+		t.Errorf("gspy targets says HEAP %q for heapwork, want yes", heap)
+	}
+}
+
+// targetHeap is pid's HEAP column in `gspy targets`.
+func targetHeap(t *testing.T, hh *harness, pid int) string {
+	t.Helper()
+	for _, line := range strings.Split(hh.gspy(t, 30*time.Second, "targets").stdout, "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 8 && f[0] == strconv.Itoa(pid) {
+			return f[6]
+		}
+	}
+	t.Errorf("gspy targets does not list pid %d", pid)
+	return ""
 }
