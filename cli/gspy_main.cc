@@ -188,9 +188,11 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
     // HEAP: whether `gspy profile heap` can read it ("yes", else why not).
     std::string heap = "yes";
     if (!t.heap_profile_unavailable().empty()) {
-      heap =
-          absl::StrCat("no: ", absl::StripPrefix(t.heap_profile_unavailable(),
-                                                 "heap profile unavailable: "));
+      // The reason's first clause; `gspy profile heap` gives all of it.
+      absl::string_view why = absl::StripPrefix(t.heap_profile_unavailable(),
+                                                "heap profile unavailable: ");
+      why = why.substr(0, why.find(" ("));
+      heap = absl::StrCat("no: ", why);
     } else if (!t.unsupported_reason().empty()) {
       heap = "-";
     }
