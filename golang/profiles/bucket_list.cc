@@ -22,12 +22,12 @@ uint64_t Word(const std::string& b, size_t i) {
   return v;
 }
 
-void ParseRecord(const std::string& rec, BucketType type, int words,
+void ParseRecord(const std::string& rec, BucketType type, size_t words,
                  RawBucket* b) {
   if (type == BucketType::kMemory) {
     MemCycle* cycles[4] = {&b->active, &b->future[0], &b->future[1],
                            &b->future[2]};
-    for (int c = 0; c < 4; ++c) {
+    for (size_t c = 0; c < 4; ++c) {
       MemCycle& m = *cycles[c];
       m.allocs = Word(rec, words * c);
       m.frees = Word(rec, words * c + 1);
@@ -55,9 +55,10 @@ absl::StatusOr<BucketList> ReadBucketList(const MemorySource& memory,
     return absl::InvalidArgumentError("memRecordCycle has 2 or 4 words");
   }
   // active + future[3]
-  const uint64_t record_bytes = type == BucketType::kMemory
-                                    ? 4 * 8 * uint64_t(limits.mem_cycle_words)
-                                    : kBlockRecordBytes;
+  const uint64_t record_bytes =
+      type == BucketType::kMemory
+          ? uint64_t{4} * 8 * static_cast<uint64_t>(limits.mem_cycle_words)
+          : kBlockRecordBytes;
   BucketList out;
   absl::StatusOr<uint64_t> head = memory.ReadU64(head_addr);
   if (!head.ok()) {
@@ -122,8 +123,9 @@ absl::StatusOr<BucketList> ReadBucketList(const MemorySource& memory,
     b.addr = addr;
     b.size = size;
     b.stack.resize(nstk);
-    if (nstk > 0)
+    if (nstk > 0) {
       memcpy(b.stack.data(), buf.data() + kBucketHeaderBytes, 8 * nstk);
+    }
     out.buckets.push_back(std::move(b));
     first_records.append(buf, kBucketHeaderBytes + 8 * nstk, record_bytes);
     addr = next;
