@@ -46,7 +46,7 @@ absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
   // What was read and how long it took (the process runs on meanwhile).
   fprintf(stderr,
           "gspy: heap profile of pid %d (%s, MemProfileRate=%lld): read %zu "
-          "buckets in %.1f ms (%zu torn, %zu implausible, dropped)\n",
+          "buckets in %.1f ms (dropped: %zu torn, %zu implausible)\n",
           pid, proc->binary->build_info().go_version.c_str(),
           static_cast<long long>(snap->rate), snap->records.size(),
           absl::ToDoubleMilliseconds(absl::Now() - start), snap->torn_records,
