@@ -43,6 +43,9 @@ std::vector<CommandSpec> MakeCommands() {
   for (const char* type : {"block", "sched-latency", "wall"}) {
     out.push_back({{"profile", type}, Concat(profile, {{"exact", true}})});
   }
+  // Read here from the runtime's own buckets, without gspyd.
+  out.push_back({{"profile", "heap"},
+                 {{"pid"}, {"o"}, {"output"}, {"delta"}, {"no-symtab", true}}});
   // --books reads the pause ring of one process directly, without gspyd.
   out.push_back({{"gc"},
                  Concat(kSelectorFlags, {{"duration"},

@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli/books_command.h"
 #include "cli/cluster_pull.h"
@@ -22,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
+#include "cli/heap_command.h"
 #include "cli/render/flame_graph.h"
 #include "cli/version_command.h"
 #include "profile/pprof/profile_builder.h"
@@ -50,7 +52,8 @@ commands:
                                 when it answers at --server (exit code 0
                                 when it does not: the line says so)
   targets                       Go processes on the node: pid, Go version, exe,
-                                module, probes attached, pod
+                                module, probes attached, pod, whether its
+                                heap profile can be read (HEAP)
   profile cpu                   pull a CPU profile
   profile block                 pull a block profile: where goroutines waited
                                 and how long (contentions, delay), with the
@@ -59,6 +62,13 @@ commands:
                                 latency) by the stack the goroutine waited at
   profile wall                  pull on- and off-CPU time of every goroutine,
                                 label "state": running, waiting, runnable
+  profile heap --pid=PID -o F   the heap profile (alloc/inuse objects and
+                                space) as the program's /debug/pprof/heap
+                                would write it, read here from the Go
+                                runtime's own profile buckets: no gspyd, no
+                                probe, no stop (needs CAP_SYS_PTRACE)
+      --delta=10s               alloc_* of the next 10s only (in use as at
+                                the end)
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
       --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
@@ -167,7 +177,7 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
   gspy::v1::ListTargetsResponse response;
   grpc::Status s = stub.ListTargets(&ctx, {}, &response);
   if (!s.ok()) return FailRpc(s);
-  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tNOTE\n");
+  printf("PID\tGO_VERSION\tEXE\tMODULE\tPROBES\tPOD\tHEAP\tNOTE\n");
   for (const auto& t : response.targets()) {
     std::string probes = absl::StrJoin(
         t.probes(), ",",
@@ -178,9 +188,20 @@ int Targets(gspy::v1::Profiler::Stub& stub) {
         ns != t.metadata().end() && name != t.metadata().end()) {
       pod = absl::StrCat(ns->second, "/", name->second);
     }
-    printf("%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
+    // HEAP: whether `gspy profile heap` can read it ("yes", else why not).
+    std::string heap = "yes";
+    if (!t.heap_profile_unavailable().empty()) {
+      // The reason's first clause; `gspy profile heap` gives all of it.
+      absl::string_view why = absl::StripPrefix(t.heap_profile_unavailable(),
+                                                "heap profile unavailable: ");
+      why = why.substr(0, why.find(" ("));
+      heap = absl::StrCat("no: ", why);
+    } else if (!t.unsupported_reason().empty()) {
+      heap = "-";
+    }
+    printf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.pid(), t.go_version().c_str(),
            t.exe().c_str(), t.module_path().c_str(),
-           probes.empty() ? "-" : probes.c_str(), pod.c_str(),
+           probes.empty() ? "-" : probes.c_str(), pod.c_str(), heap.c_str(),
            t.unsupported_reason().c_str());
   }
   return 0;
@@ -268,6 +289,24 @@ constexpr ProfileKind kProfileKinds[] = {
     {"wall", gspy::v1::PROFILE_TYPE_WALL, 1,
      "gspy wall clock (running, waiting, runnable)", "samples and waits"},
 };
+
+// `gspy profile heap`: read here, written like a pulled profile.
+int HeapCommand(const CommandLine& cl) {
+  const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
+  if (out.empty()) return Fail("profile heap: -o FILE is required");
+  absl::StatusOr<std::string> pprof = HeapProfileFor(cl);
+  if (!pprof.ok()) {
+    return Fail(absl::StrCat(absl::StatusCodeToString(pprof.status().code()),
+                             ": ", pprof.status().message()));
+  }
+  RenderOptions render;
+  render.value_index = 3;  // inuse_space, Go's default for a heap profile
+  render.title = "gspy heap profile (inuse_space)";
+  if (absl::Status w = WriteProfile(out, *pprof, render); !w.ok()) {
+    return Fail(std::string(w.message()));
+  }
+  return 0;
+}
 
 // --kube-api=URL|in-cluster and the flags that go with it.
 absl::StatusOr<ClusterOptions> ClusterOptionsFrom(const CommandLine& cl,
@@ -449,7 +488,7 @@ int main(int argc, char** argv) {
     if (pos[0] == "profile") {
       return gspy::UsageError(
           "profile: the profile type must be given: gspy profile "
-          "cpu|block|sched-latency|wall ...");
+          "cpu|block|sched-latency|wall|heap ...");
     }
     fputs(gspy::kUsage, stderr);
     return gspy::UsageError(absl::StrCat("unknown command: ", pos[0]));
@@ -475,6 +514,7 @@ int main(int argc, char** argv) {
   if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
+  if (pos[0] == "profile" && pos[1] == "heap") return gspy::HeapCommand(*cl);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {

@@ -7,6 +7,8 @@
 #include "base/version.h"
 #include "daemon/api/pull_window.h"
 #include "daemon/sources/kernel/subscription.h"
+#include "golang/goroutines/memory_source.h"
+#include "golang/profiles/heap_profile.h"
 
 namespace gspy {
 
@@ -56,6 +58,13 @@ grpc::Status ProfilerService::ListTargets(
         proc.metadata.labels.begin(), proc.metadata.labels.end());
     redactor_->RedactLabelPairs(&metadata);
     for (auto& [k, v] : metadata) (*t->mutable_metadata())[k] = std::move(v);
+    // Reads a few words of the process (and decodes a few runtime
+    // functions when the binary is stripped); never writes.
+    if (absl::Status heap = HeapProfileAvailable(
+            *proc.binary, ProcessMemory(proc.pid), proc.load_bias);
+        !heap.ok()) {
+      t->set_heap_profile_unavailable(std::string(heap.message()));
+    }
   }
   for (const ProcessProblem& p : problems) {
     gspy::v1::Target* t = response->add_targets();

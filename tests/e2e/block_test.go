@@ -44,7 +44,7 @@ func waitUntilProbed(t *testing.T, hh *harness, addr string, pid int, want strin
 		r := hh.gspyAt(t, addr, 30*time.Second, "targets")
 		for _, line := range strings.Split(r.stdout, "\n") {
 			f := strings.Split(line, "\t")
-			if len(f) == 7 && f[0] == strconv.Itoa(pid) {
+			if len(f) == 8 && f[0] == strconv.Itoa(pid) {
 				for _, p := range strings.Split(f[4], ",") {
 					if p == want {
 						return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,8 +48,8 @@ func TestTargets(t *testing.T) {
 	found := false
 	for _, line := range lines[1:] {
 		f := strings.Split(line, "\t")
-		if len(f) != 7 {
-			t.Errorf("targets line %q has %d tab-separated fields, want 7 (PID GO_VERSION EXE MODULE PROBES POD NOTE)", line, len(f))
+		if len(f) != 8 {
+			t.Errorf("targets line %q has %d tab-separated fields, want 8 (PID GO_VERSION EXE MODULE PROBES POD HEAP NOTE)", line, len(f))
 			continue
 		}
 		pid, err := strconv.Atoi(f[0])
@@ -78,8 +79,18 @@ func TestTargets(t *testing.T) {
 		if f[5] != "-" {
 			t.Errorf("cpuwork's POD is %q, want - (not in a pod)", f[5])
 		}
-		if f[6] != "" {
-			t.Errorf("cpuwork's NOTE is %q, want empty (profilable)", f[6])
+		// HEAP: yes exactly when the binary links the memory profiler
+		// (go tool nm names runtime.MemProfile or memProfileInternal).
+		nm, err := exec.Command(hh.goBin, "tool", "nm", bin).Output()
+		if err != nil {
+			t.Fatalf("go tool nm: %v", err)
+		}
+		linked := regexp.MustCompile(` T runtime\.(MemProfile|memProfileInternal)\n`).Match(nm)
+		if heapYes := f[6] == "yes"; heapYes != linked || (!linked && !strings.Contains(f[6], "memory profiler")) {
+			t.Errorf("cpuwork's HEAP is %q; the binary links the memory profiler: %v", f[6], linked)
+		}
+		if f[7] != "" {
+			t.Errorf("cpuwork's NOTE is %q, want empty (profilable)", f[7])
 		}
 	}
 	if !found {

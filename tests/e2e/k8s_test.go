@@ -472,7 +472,7 @@ func waitForPod(t *testing.T, hh *harness, addr, node string, pid int) {
 		r := hh.gspyAt(t, addr, 30*time.Second, "targets")
 		for _, line := range strings.Split(r.stdout, "\n") {
 			f := strings.Split(line, "\t")
-			if len(f) == 7 && f[0] == strconv.Itoa(pid) && f[5] != "-" {
+			if len(f) == 8 && f[0] == strconv.Itoa(pid) && f[5] != "-" {
 				return
 			}
 		}

@@ -81,7 +81,7 @@ func sampleSums(p *profile.Profile) (byScenario map[string]measuredWait, byStack
 // targetProbes is pid's PROBES column in `gspy targets`.
 func targetProbes(t *testing.T, hh *harness, addr string, pid int) string {
 	for _, line := range strings.Split(hh.gspyAt(t, addr, 30*time.Second, "targets").stdout, "\n") {
-		if f := strings.Split(line, "\t"); len(f) == 7 && f[0] == strconv.Itoa(pid) {
+		if f := strings.Split(line, "\t"); len(f) == 8 && f[0] == strconv.Itoa(pid) {
 			return f[4]
 		}
 	}

@@ -260,6 +260,54 @@ def write_goroutines():
             f.write(program(options))
 
 
+HEAP_HEAD = 0x500000
+
+
+def heap_buckets(options, cycle, buckets, counts_only=False, cyclic=False):
+    """A bucket list at 0x600000.. linked from HEAP_HEAD: buckets are
+    (typ, size, stack, [active, future0, future1, future2]) with each cycle
+    (allocs, frees); bytes are count * size unless counts_only."""
+    out = struct.pack("<BI", options, cycle)
+    addrs = [0x600000 + i * 0x1000 for i in range(len(buckets))]
+    out += struct.pack("<QH", HEAP_HEAD, 8) + struct.pack("<Q", addrs[0] if addrs else 0)
+    for i, (typ, size, stack, cycles) in enumerate(buckets):
+        nxt = addrs[i + 1] if i + 1 < len(addrs) else (addrs[0] if cyclic else 0)
+        b = struct.pack("<6Q", 0, nxt, typ, 0x1234, size, len(stack))
+        b += b"".join(struct.pack("<Q", pc) for pc in stack)
+        for allocs, frees in cycles:
+            if counts_only:
+                b += struct.pack("<2Q", allocs, frees)
+            else:
+                b += struct.pack("<4Q", allocs, frees, allocs * size, frees * size)
+        out += struct.pack("<QH", addrs[i], len(b)) + b
+    return out
+
+
+def write_heap_buckets():
+    d = os.path.join(HERE, "corpus", "heap_buckets")
+    os.makedirs(d, exist_ok=True)
+    # main.work (inlining main.hash) at 0x1000, main.main at 0x2000: the
+    # fake process of tests/unit/testing/fake_go_binary.h.
+    stack = [0x1011, 0x1011, 0x2021]
+    live = [(1, 64, stack, [(10, 4), (1, 0), (2, 1), (0, 0)]),
+            (1, 1 << 20, [0x2031], [(3, 0), (0, 0), (0, 0), (1, 0)]),
+            (1, 32, [], [(0, 0), (0, 0), (0, 0), (0, 0)])]
+    seeds = {
+        "go126": heap_buckets(0, 7, live),
+        "go127_counts_only": heap_buckets(1, 7, live, counts_only=True),
+        "before_first_gc": heap_buckets(8, 0, [(1, 64, stack, [(0, 0), (1, 0), (2, 0), (3, 0)])]),
+        "cyclic": heap_buckets(0, 1, live, cyclic=True),
+        # nstk 2^40 in the first bucket's header (its 6th word, byte 73).
+        "huge_nstk": (lambda b: b[:73] + struct.pack("<Q", 1 << 40) +
+                      b[81:])(heap_buckets(0, 1, live)),
+        "block": heap_buckets(2, 0, [(2, 0, stack, [(5, 0)] * 4)]),
+    }
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
 if __name__ == "__main__":
     write_cores()
     write_goroutines()
+    write_heap_buckets()

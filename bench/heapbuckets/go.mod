@@ -1,0 +1,3 @@
+module gspy.dev/bench/heapbuckets
+
+go 1.18

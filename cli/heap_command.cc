@@ -1,0 +1,63 @@
+#include "cli/heap_command.h"
+
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "golang/goroutines/memory_source.h"
+#include "golang/process/go_process.h"
+#include "golang/profiles/heap_profile.h"
+
+namespace gspy {
+
+absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
+  const std::vector<std::string> pids = cl.GetAll("pid");
+  if (pids.size() != 1) {
+    return absl::InvalidArgumentError(
+        "profile heap reads one process: --pid=PID (once)");
+  }
+  int pid = 0;
+  if (!absl::SimpleAtoi(pids[0], &pid) || pid <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--pid=", pids[0], ": not a pid"));
+  }
+  absl::Duration delta = absl::ZeroDuration();
+  if (auto d = cl.Get("delta"); d && (!absl::ParseDuration(*d, &delta) ||
+                                      delta <= absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--delta=", *d, ": not a positive duration (e.g. 10s)"));
+  }
+  BinaryCache cache(4);
+  ProcessTable table(&cache);
+  absl::StatusOr<GoProcess> proc = table.Inspect(pid);
+  if (!proc.ok()) return proc.status();
+  ProcessMemory memory(pid);
+  HeapReaderOptions options;
+  options.use_symtab = !cl.Has("no-symtab");
+  absl::StatusOr<std::unique_ptr<HeapReader>> reader =
+      HeapReader::Open(*proc->binary, memory, proc->load_bias, options);
+  if (!reader.ok()) return reader.status();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<HeapSnapshot> snap = (*reader)->Read(memory);
+  if (!snap.ok()) return snap.status();
+  // What was read and how long it took (the process runs on meanwhile).
+  fprintf(stderr,
+          "gspy: heap profile of pid %d (%s, MemProfileRate=%lld): read %zu "
+          "buckets in %.1f ms (dropped: %zu torn, %zu implausible)\n",
+          pid, proc->binary->build_info().go_version.c_str(),
+          static_cast<long long>(snap->rate), snap->records.size(),
+          absl::ToDoubleMilliseconds(absl::Now() - start), snap->torn_records,
+          snap->bad_headers);
+  if (delta > absl::ZeroDuration()) {
+    absl::SleepFor(delta);
+    absl::StatusOr<HeapSnapshot> after = (*reader)->Read(memory);
+    if (!after.ok()) return after.status();
+    return HeapPprof(*proc, HeapDelta(*snap, *after), delta);
+  }
+  return HeapPprof(*proc, *snap);
+}
+
+}  // namespace gspy

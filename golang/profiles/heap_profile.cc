@@ -1,0 +1,370 @@
+#include "golang/profiles/heap_profile.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "golang/binary/go_version.h"
+#include "profile/pprof/profile_builder.h"
+
+namespace gspy {
+namespace {
+
+// Go's int64 arithmetic wraps; hostile counts must not be undefined
+// behaviour here.
+int64_t Sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                              static_cast<uint64_t>(b));
+}
+int64_t Mul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) *
+                              static_cast<uint64_t>(b));
+}
+// float64 -> int64, saturating (Go's conversion of an out-of-range value
+// is implementation-defined; real profiles never get near it).
+int64_t ToInt64(double v) {
+  if (std::isnan(v)) return 0;
+  if (v >= 9.2233720368547758e18) return INT64_MAX;
+  if (v <= -9.2233720368547758e18) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+std::vector<HeapRecord> PublishedHeapRecords(const BucketList& list,
+                                             uint32_t cycle) {
+  // mProf_FlushLocked(cycle % 3): a flush between mProf_NextCycle and
+  // mProf_Flush publishes future[cycle % 3] (zero once flushed).
+  const size_t index = cycle % 3;
+  std::vector<MemCycle> active(list.buckets.size());
+  bool clear = true;
+  for (size_t i = 0; i < list.buckets.size(); ++i) {
+    active[i] = list.buckets[i].active;
+    active[i].Add(list.buckets[i].future[index]);
+    if (active[i].allocs != 0 || active[i].frees != 0) clear = false;
+  }
+  if (clear) {
+    // No GC yet: the runtime adds up every cycle.
+    for (size_t i = 0; i < list.buckets.size(); ++i) {
+      for (size_t c = 0; c < 3; ++c) {
+        if (c != index) active[i].Add(list.buckets[i].future[c]);
+      }
+    }
+  }
+  std::vector<HeapRecord> out;
+  out.reserve(list.buckets.size());
+  for (size_t i = 0; i < list.buckets.size(); ++i) {
+    HeapRecord r;
+    r.stack = list.buckets[i].stack;
+    r.size = list.buckets[i].size;
+    r.alloc_objects = static_cast<int64_t>(active[i].allocs);
+    r.alloc_bytes = static_cast<int64_t>(active[i].alloc_bytes);
+    r.free_objects = static_cast<int64_t>(active[i].frees);
+    r.free_bytes = static_cast<int64_t>(active[i].free_bytes);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+HeapSnapshot HeapDelta(const HeapSnapshot& before, const HeapSnapshot& after) {
+  using Key = std::pair<std::vector<uint64_t>, uint64_t>;
+  std::map<Key, const HeapRecord*> old;
+  for (const HeapRecord& r : before.records) old[{r.stack, r.size}] = &r;
+  HeapSnapshot out = after;
+  out.records.clear();
+  for (const HeapRecord& r : after.records) {
+    HeapRecord d = r;
+    if (auto it = old.find({r.stack, r.size}); it != old.end()) {
+      d.alloc_objects = Sub(d.alloc_objects, it->second->alloc_objects);
+      d.alloc_bytes = Sub(d.alloc_bytes, it->second->alloc_bytes);
+      // In use stays as it is: free_* such that alloc - free is in use.
+      d.free_objects =
+          Sub(d.alloc_objects, Sub(r.alloc_objects, r.free_objects));
+      d.free_bytes = Sub(d.alloc_bytes, Sub(r.alloc_bytes, r.free_bytes));
+    }
+    if (d.alloc_objects == 0 && r.alloc_objects == r.free_objects) continue;
+    out.records.push_back(std::move(d));
+  }
+  return out;
+}
+
+namespace {
+
+absl::StatusOr<uint64_t> ReadU32(const MemorySource& m, uint64_t addr) {
+  uint32_t v;
+  absl::Status st =
+      m.Read(addr, absl::MakeSpan(reinterpret_cast<char*>(&v), 4));
+  if (!st.ok()) return st;
+  return v;
+}
+
+absl::StatusOr<int64_t> ReadRate(const MemorySource& memory,
+                                 const ProfileGlobals& g) {
+  absl::StatusOr<uint64_t> rate = memory.ReadU64(g.mem_profile_rate.addr);
+  if (!rate.ok()) return rate.status();
+  return static_cast<int64_t>(*rate);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HeapReader>> HeapReader::Open(
+    const GoBinary& binary, const MemorySource& memory, uint64_t load_bias,
+    HeapReaderOptions options) {
+  absl::StatusOr<ProfileGlobals> g =
+      FindProfileGlobals(binary, memory, load_bias, options.use_symtab);
+  if (!g.ok()) return g.status();
+  if (!g->memory_profiler_linked) {
+    return absl::FailedPreconditionError(
+        "heap profile unavailable: the program does not link Go's memory "
+        "profiler (nothing in it references runtime.MemProfile, so the "
+        "linker set runtime.disableMemoryProfiling and the runtime records "
+        "no allocation); import runtime/pprof or net/http/pprof (even as "
+        "`import _ \"net/http/pprof\"`) and rebuild");
+  }
+  if (!g->mem_profile_rate.found()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "heap profile unavailable: runtime.MemProfileRate not found: ",
+        g->mem_profile_rate.how));
+  }
+  absl::StatusOr<int64_t> rate = ReadRate(memory, *g);
+  if (!rate.ok()) return rate.status();
+  if (*rate <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "heap profile unavailable: runtime.MemProfileRate is ", *rate,
+        " in this process (the program set it, or GODEBUG=memprofilerate=0), "
+        "so the runtime records no allocation; leave it at its default "
+        "(512 KiB) or set it >0 at the start of main"));
+  }
+  if (!g->mbuckets.found()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "heap profile unavailable: runtime.mbuckets not found (no sampled "
+        "allocation yet? retry later): ",
+        g->mbuckets.how));
+  }
+  if (!g->cycle.found()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("heap profile unavailable: the heap profile cycle "
+                     "(runtime.mProfCycle) not found: ",
+                     g->cycle.how));
+  }
+  const int minor = GoMinorVersion(binary.build_info().go_version).value_or(0);
+  options.limits.mem_cycle_words = minor >= 27 ? 2 : 4;
+  return std::unique_ptr<HeapReader>(
+      new HeapReader(*std::move(g), minor, options));
+}
+
+absl::StatusOr<HeapSnapshot> HeapReader::Read(
+    const MemorySource& memory) const {
+  HeapSnapshot snap;
+  snap.go_minor = minor_;
+  snap.time = absl::Now();
+  absl::StatusOr<int64_t> rate = ReadRate(memory, globals_);
+  if (!rate.ok()) return rate.status();
+  snap.rate = *rate;
+  // The cycle before and after the walk: a GC that publishes a cycle during
+  // the walk would mix two views, so read again.
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<uint64_t> c0 = ReadU32(memory, globals_.cycle.addr);
+    if (!c0.ok()) return c0.status();
+    absl::StatusOr<BucketList> list = ReadBucketList(
+        memory, globals_.mbuckets.addr, BucketType::kMemory, options_.limits);
+    if (!list.ok()) return list.status();
+    absl::StatusOr<uint64_t> c1 = ReadU32(memory, globals_.cycle.addr);
+    if (!c1.ok()) return c1.status();
+    if (*c0 != *c1 && attempt < 3) continue;
+    const uint32_t cycle =
+        static_cast<uint32_t>(globals_.cycle_shifted ? *c1 >> 1 : *c1);
+    snap.records = PublishedHeapRecords(*list, cycle);
+    snap.torn_records = list->torn_records;
+    snap.bad_headers = list->bad_headers;
+    return snap;
+  }
+}
+
+absl::Status HeapProfileAvailable(const GoBinary& binary,
+                                  const MemorySource& memory,
+                                  uint64_t load_bias) {
+  absl::StatusOr<std::unique_ptr<HeapReader>> r =
+      HeapReader::Open(binary, memory, load_bias);
+  return r.status();
+}
+
+std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
+                                            int64_t bytes, int64_t size,
+                                            int64_t rate) {
+  if (minor >= 27) {
+    // scaleHeapSample(count, avgSize = ObjectSize, rate).
+    if (count == 0 || size == 0) return {0, 0};
+    if (rate <= 1) return {count, Mul(count, size)};
+    const double scale =
+        1 /
+        (1 - std::exp(-static_cast<double>(size) / static_cast<double>(rate)));
+    return {ToInt64(static_cast<double>(count) * scale),
+            ToInt64(static_cast<double>(Mul(count, size)) * scale)};
+  }
+  if (count == 0 || bytes == 0) return {0, 0};
+  if (rate <= 1) return {count, bytes};
+  const double avg = static_cast<double>(bytes) / static_cast<double>(count);
+  const double scale = 1 / (1 - std::exp(-avg / static_cast<double>(rate)));
+  return {ToInt64(static_cast<double>(count) * scale),
+          ToInt64(static_cast<double>(bytes) * scale)};
+}
+
+namespace {
+
+bool IsRuntimeName(std::string_view name, int minor) {
+  return name.starts_with("runtime.") ||
+         (minor >= 24 && name.starts_with("internal/runtime/"));
+}
+
+// Turns one record's stack into locations as runtime/pprof's
+// appendLocsForStack does: the runtime saved one pc per logical frame (an
+// inlined call's pc is its inline mark + 1), each symbolized at pc - 1 to
+// its innermost frame; the pcs of one physical frame make one location;
+// runtime.goexit is left out.
+class StackLocator {
+ public:
+  StackLocator(const GoProcess& proc, ProfileBuilder* builder, uint64_t mapping)
+      : proc_(proc), b_(builder), mapping_(mapping) {}
+
+  std::vector<uint64_t> Locations(const std::vector<uint64_t>& stk, int minor) {
+    // Leading runtime frames (mallocgc's callers such as makeslice) are
+    // hidden unless that leaves nothing (FuncForPC looks up pc itself).
+    size_t start = 0;
+    for (; start < stk.size(); ++start) {
+      tmp_.clear();
+      if (!proc_.binary->Symbolize(stk[start] - proc_.load_bias, &tmp_) ||
+          !IsRuntimeName(tmp_[0].function, minor)) {
+        break;
+      }
+    }
+    if (start == stk.size()) start = 0;
+    std::vector<uint64_t> locs = Walk(stk, start);
+    if (locs.empty() && start != 0) locs = Walk(stk, 0);
+    return locs;
+  }
+
+ private:
+  std::vector<uint64_t> Walk(const std::vector<uint64_t>& stk, size_t start) {
+    std::vector<uint64_t> locs;
+    deck_.clear();
+    deck_pc_ = 0;
+    deck_entry_ = 0;
+    for (size_t i = start; i < stk.size(); ++i) {
+      const uint64_t pc = stk[i];
+      tmp_.clear();
+      const uint64_t link = pc - proc_.load_bias - 1;
+      if (!proc_.binary->Symbolize(link, &tmp_)) {
+        Flush(&locs);
+        locs.push_back(b_->LocationId(mapping_, pc, {}, true));
+        continue;
+      }
+      Frame f = tmp_[0];
+      f.inlined = tmp_.size() > 1;
+      if (f.function == "runtime.goexit") {
+        Flush(&locs);
+        continue;
+      }
+      std::optional<FuncInfo> fn = proc_.binary->FindFunction(link);
+      const uint64_t entry = fn.has_value() ? fn->entry : 0;
+      if (!deck_.empty() &&
+          (!deck_.back().inlined || entry == 0 || entry != deck_entry_ ||
+           deck_.back().function == f.function)) {
+        Flush(&locs);
+      }
+      if (deck_.empty()) {
+        deck_pc_ = pc;
+        deck_entry_ = entry;
+      }
+      deck_.push_back(f);
+    }
+    Flush(&locs);
+    return locs;
+  }
+
+  // The location's address is the call's pc (return address - 1), as
+  // runtime.Frame.PC and so runtime/pprof's Location.address have it.
+  void Flush(std::vector<uint64_t>* locs) {
+    if (deck_.empty()) return;
+    locs->push_back(b_->LocationId(mapping_, deck_pc_ - 1, deck_, true));
+    deck_.clear();
+  }
+
+  const GoProcess& proc_;
+  ProfileBuilder* b_;
+  const uint64_t mapping_;
+  std::vector<Frame> tmp_, deck_;
+  uint64_t deck_pc_ = 0, deck_entry_ = 0;
+};
+
+}  // namespace
+
+std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
+                      absl::Duration delta_window) {
+  ProfileBuilder b({{"alloc_objects", "count"},
+                    {"alloc_space", "bytes"},
+                    {"inuse_objects", "count"},
+                    {"inuse_space", "bytes"}},
+                   {"space", "bytes"}, snap.rate);
+  b.SetTime(snap.time - delta_window, delta_window);
+  b.AddComment(absl::StrCat(
+      "gspy heap profile of pid ", proc.pid, " (",
+      proc.binary->build_info().go_version,
+      "), read from the runtime's profile buckets; values scaled as "
+      "runtime/pprof does (one sample per MemProfileRate=",
+      snap.rate, " bytes on average)"));
+  if (delta_window > absl::ZeroDuration()) {
+    b.AddComment(absl::StrCat("alloc_* are the allocations of the last ",
+                              absl::FormatDuration(delta_window),
+                              "; inuse_* are at the end of the window"));
+  }
+  if (snap.torn_records + snap.bad_headers > 0) {
+    b.AddComment(absl::StrCat("dropped buckets: ", snap.torn_records,
+                              " torn records, ", snap.bad_headers,
+                              " implausible headers"));
+  }
+  // The executable's mapping, covering every mapping of the file.
+  MappingInfo exe;
+  exe.filename = proc.exe_path;
+  for (const MemoryMapping& m : proc.mappings) {
+    if (m.inode != proc.exe_inode || m.inode == 0) continue;
+    if (exe.memory_limit == 0 || m.start < exe.memory_start) {
+      exe.memory_start = m.start;
+      exe.file_offset = m.offset;
+    }
+    exe.memory_limit = std::max(exe.memory_limit, m.end);
+  }
+  if (exe.memory_limit == 0) exe.memory_limit = ~uint64_t{0};
+  const uint64_t mapping = b.AddMapping(exe);
+  StackLocator locator(proc, &b, mapping);
+  for (const HeapRecord& r : snap.records) {
+    std::vector<uint64_t> locs = locator.Locations(r.stack, snap.go_minor);
+    const int64_t size = static_cast<int64_t>(r.size);
+    auto [ao, ab] = ScaleHeapSample(snap.go_minor, r.alloc_objects,
+                                    r.alloc_bytes, size, snap.rate);
+    auto [io, ib] =
+        ScaleHeapSample(snap.go_minor, Sub(r.alloc_objects, r.free_objects),
+                        Sub(r.alloc_bytes, r.free_bytes), size, snap.rate);
+    std::vector<SampleLabel> labels;
+    int64_t block = 0;
+    if (snap.go_minor >= 27) {
+      block = size;
+    } else if (r.alloc_objects > 0) {
+      block = r.alloc_bytes / r.alloc_objects;
+    }
+    if (block != 0) {
+      labels.push_back(
+          SampleLabel{.key = "bytes", .num = block, .is_num = true});
+    }
+    b.AddSample(locs, {ao, ab, io, ib}, labels);
+  }
+  return b.SerializeGzip();
+}
+
+}  // namespace gspy

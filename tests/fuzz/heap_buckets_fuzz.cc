@@ -1,0 +1,111 @@
+// libFuzzer target for the runtime's profile buckets over hostile memory:
+// the bucket list walk (cycles, lengths, nstk, types, torn reads), the
+// publication cycles, and the heap pprof built from whatever comes out,
+// which must decode as a valid profile. gspy reads these lists from live
+// processes it does not trust; nothing read may crash it, loop or grow
+// without bound.
+//
+// Input: one options byte, a u32 publication cycle, then memory regions,
+// each {u64 address, u16 length, bytes} (little-endian; the last may be
+// cut short). The list head (the address of runtime.mbuckets) is at
+// kHead. Seeds: corpus/heap_buckets/ (make_seeds.py).
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+#include "golang/profiles/bucket_list.h"
+#include "golang/profiles/heap_profile.h"
+#include "profile/pprof/profile_builder.h"
+#include "tests/unit/testing/fake_go_binary.h"
+
+namespace gspy {
+namespace {
+
+constexpr uint64_t kHead = 0x500000;
+
+enum Options : uint8_t {
+  kCountsOnly = 1,  // go1.27's memRecordCycle {allocs, frees}
+  kBlock = 2,       // a block profile list (blockRecord)
+  kMutex = 4,
+  kRateOne = 8,     // MemProfileRate 1: no scaling
+};
+
+class RegionMemory : public MemorySource {
+ public:
+  void Add(uint64_t addr, std::string_view bytes) {
+    if (!bytes.empty()) regions_.push_back({addr, bytes});
+  }
+  absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
+    size_t done = 0;
+    while (done < out.size()) {
+      const uint64_t a = addr + done;
+      const Region* hit = nullptr;
+      for (const Region& r : regions_) {
+        if (a >= r.addr && a - r.addr < r.bytes.size()) {
+          hit = &r;
+          break;
+        }
+      }
+      if (hit == nullptr) return absl::OutOfRangeError("unmapped");
+      const size_t n = std::min<uint64_t>(out.size() - done,
+                                          hit->bytes.size() - (a - hit->addr));
+      std::memcpy(out.data() + done, hit->bytes.data() + (a - hit->addr), n);
+      done += n;
+    }
+    return absl::OkStatus();
+  }
+  std::string Describe() const override { return "fuzz memory"; }
+
+ private:
+  struct Region {
+    uint64_t addr;
+    std::string_view bytes;
+  };
+  std::vector<Region> regions_;
+};
+
+}  // namespace
+}  // namespace gspy
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace gspy;
+  if (size < 5) return 0;
+  const uint8_t options = data[0];
+  uint32_t cycle;
+  std::memcpy(&cycle, data + 1, 4);
+  std::string_view rest(reinterpret_cast<const char*>(data) + 5, size - 5);
+  RegionMemory memory;
+  for (int n = 0; rest.size() >= 10 && n < 256; ++n) {
+    uint64_t addr;
+    uint16_t len;
+    std::memcpy(&addr, rest.data(), 8);
+    std::memcpy(&len, rest.data() + 8, 2);
+    rest.remove_prefix(10);
+    const std::string_view bytes = rest.substr(0, len);
+    rest.remove_prefix(bytes.size());
+    memory.Add(addr, bytes);
+  }
+  BucketListLimits limits;
+  limits.mem_cycle_words = (options & kCountsOnly) ? 2 : 4;
+  limits.max_buckets = 4096;
+  const BucketType type = (options & kBlock)   ? BucketType::kBlock
+                          : (options & kMutex) ? BucketType::kMutex
+                                               : BucketType::kMemory;
+  absl::StatusOr<BucketList> list = ReadBucketList(memory, kHead, type, limits);
+  if (!list.ok() || type != BucketType::kMemory) return 0;
+  HeapSnapshot snap;
+  snap.go_minor = (options & kCountsOnly) ? 27 : 26;
+  snap.rate = (options & kRateOne) ? 1 : 512 * 1024;
+  snap.records = PublishedHeapRecords(*list, cycle);
+  const GoProcess proc = testing::FakeProcess(1);
+  const std::string pprof = HeapPprof(proc, snap);
+  absl::StatusOr<perftools::profiles::Profile> decoded = DecodeProfile(pprof);
+  if (!decoded.ok()) {
+    fprintf(stderr, "heap pprof does not decode: %s\n",
+            decoded.status().ToString().c_str());
+    abort();
+  }
+  return 0;
+}

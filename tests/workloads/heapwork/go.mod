@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/heapwork
+
+go 1.18

@@ -1,0 +1,114 @@
+// heapwork: a workload whose own heap profile gspy's must equal.
+//
+// It retains 64 MiB in main.retainBig (1 MiB slices), churns small
+// allocations in main.churnSmall (keeping one in 16), allocates through an
+// inlined helper (main.newNode, inlined into main.buildList), and with
+// -mutex/-block turns on the mutex and block profiles and makes
+// contention. Then it stops allocating, runs runtime.GC() twice, writes its
+// own heap (and mutex/block) profiles with runtime/pprof to -out, prints
+// {"event":"ready","pid":...} and waits for SIGTERM without allocating:
+// from then on nothing the heap profile shows can change (allocations
+// would only reach it after two more GCs).
+//
+// -noprofiler builds nothing differently; the binary built with
+// -tags=noprofiler does not link runtime/pprof at all (memory profiling
+// disabled by the linker).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	big   [][]byte
+	small [][]byte
+	list  *node
+	sink  []byte
+)
+
+type node struct {
+	next *node
+	val  [48]byte
+}
+
+//go:noinline
+func retainBig() {
+	for i := 0; i < 64; i++ {
+		big = append(big, make([]byte, 1<<20))
+	}
+}
+
+//go:noinline
+func churnSmall(n int) {
+	for i := 0; i < n; i++ {
+		b := make([]byte, 64)
+		if i%16 == 0 {
+			small = append(small, b)
+		}
+		sink = b
+	}
+}
+
+// newNode is small enough to be inlined into buildList.
+func newNode(next *node) *node { return &node{next: next} }
+
+func buildList(n int) {
+	for i := 0; i < n; i++ {
+		list = newNode(list)
+	}
+}
+
+func contend(rounds int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				mu.Lock()
+				time.Sleep(50 * time.Microsecond)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func main() {
+	out := flag.String("out", "", "where to write the program's own heap profile")
+	mutex := flag.Bool("mutex", false, "SetMutexProfileFraction(1) and contend")
+	block := flag.Bool("block", false, "SetBlockProfileRate(1) and contend")
+	rate := flag.Int("rate", -1, "MemProfileRate to set at the start (-1: leave)")
+	flag.Parse()
+	if *rate >= 0 {
+		runtime.MemProfileRate = *rate
+	}
+	setRates(*mutex, *block)
+	retainBig()
+	churnSmall(200000)
+	buildList(100000)
+	if *mutex || *block {
+		contend(200)
+	}
+	runtime.GC()
+	runtime.GC()
+	if err := writeProfiles(*out, *mutex, *block); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	fmt.Printf("{\"event\":\"ready\",\"pid\":%d,\"go_version\":%q}\n", os.Getpid(), runtime.Version())
+	<-sig
+	runtime.KeepAlive(big)
+	runtime.KeepAlive(small)
+	runtime.KeepAlive(list)
+}
