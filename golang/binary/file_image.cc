@@ -13,22 +13,15 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/pread_full.h"
 
 namespace gspy::gobinary_internal {
 namespace {
 
-// pread until `len` bytes are read; false on error or end of file.
-bool PreadFull(int fd, uint64_t off, uint64_t len, char* out) {
+// PreadFull, with no file (an image made from bytes) holding nothing.
+bool ReadRange(int fd, uint64_t off, uint64_t len, char* out) {
   if (fd < 0) return len == 0;
-  while (len > 0) {
-    const ssize_t n = pread(fd, out, len, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    out += n;
-    off += static_cast<uint64_t>(n);
-    len -= static_cast<uint64_t>(n);
-  }
-  return true;
+  return PreadFull(fd, off, len, out);
 }
 
 }  // namespace
@@ -153,7 +146,7 @@ bool FileImage::Ensure(uint64_t off, uint64_t len) const {
     const uint64_t from = p * kPage;
     const uint64_t to = std::min<uint64_t>((q + 1) * kPage, size());
     if (!fd) fd.emplace(*this);
-    if (!PreadFull(fd->get(), from, to - from,
+    if (!ReadRange(fd->get(), from, to - from,
                    static_cast<char*>(map_) + from)) {
       // Whatever was read stays unmarked and is read again next time.
       return false;
@@ -173,7 +166,7 @@ bool FileImage::Read(uint64_t off, uint64_t len, char* out) const {
     return true;
   }
   ScopedFd fd(*this);
-  return PreadFull(fd.get(), off, len, out);
+  return ReadRange(fd.get(), off, len, out);
 }
 
 uint64_t FileImage::resident_bytes() const {

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "base/pread_full.h"
 
 namespace gspy {
 
@@ -137,19 +138,6 @@ namespace {
 // The most note bytes read from one core: the kernel writes a few MB (one
 // NT_PRSTATUS per thread, NT_FILE); more is a crafted core.
 constexpr uint64_t kMaxNoteBytes = uint64_t{64} << 20;
-
-// pread until `len` bytes are read; false on error or end of file.
-bool PreadFull(int fd, uint64_t off, uint64_t len, char* out) {
-  while (len > 0) {
-    const ssize_t n = pread(fd, out, len, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    out += n;
-    off += static_cast<uint64_t>(n);
-    len -= static_cast<uint64_t>(n);
-  }
-  return true;
-}
 
 template <typename T>
 bool ReadStruct(std::string_view data, uint64_t offset, T* out) {

@@ -27,6 +27,7 @@
 #include "golang/goroutines/memory_source.h"
 #include "golang/goroutines/stack_unwinder.h"
 #include "proto/gspy/v1/profiler.pb.h"
+#include "tests/fuzz/region_memory.h"
 #include "tests/unit/testing/fake_go_binary.h"
 
 namespace gspy {
@@ -101,44 +102,6 @@ std::string ForEachGCode(bool arm64) {
   }
   return code;
 }
-
-// Regions of bytes; a read is served piecewise from the regions that cover
-// it (the first one listed wins where they overlap), all or nothing.
-class RegionMemory : public MemorySource {
- public:
-  void Add(uint64_t addr, std::string_view bytes) {
-    if (!bytes.empty()) regions_.push_back({addr, bytes});
-  }
-  absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
-    size_t done = 0;
-    while (done < out.size()) {
-      const uint64_t a = addr + done;
-      const Region* hit = nullptr;
-      for (const Region& r : regions_) {
-        if (a >= r.addr && a - r.addr < r.bytes.size()) {
-          hit = &r;
-          break;
-        }
-      }
-      if (hit == nullptr) {
-        return absl::OutOfRangeError("unmapped");
-      }
-      const size_t n = std::min<uint64_t>(out.size() - done,
-                                          hit->bytes.size() - (a - hit->addr));
-      std::memcpy(out.data() + done, hit->bytes.data() + (a - hit->addr), n);
-      done += n;
-    }
-    return absl::OkStatus();
-  }
-  std::string Describe() const override { return "fuzz memory"; }
-
- private:
-  struct Region {
-    uint64_t addr;
-    std::string_view bytes;
-  };
-  std::vector<Region> regions_;
-};
 
 }  // namespace
 }  // namespace gspy

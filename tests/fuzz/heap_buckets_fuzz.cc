@@ -18,6 +18,7 @@
 #include "golang/profiles/bucket_list.h"
 #include "golang/profiles/heap_profile.h"
 #include "profile/pprof/profile_builder.h"
+#include "tests/fuzz/region_memory.h"
 #include "tests/unit/testing/fake_go_binary.h"
 
 namespace gspy {
@@ -29,41 +30,7 @@ enum Options : uint8_t {
   kCountsOnly = 1,  // go1.27's memRecordCycle {allocs, frees}
   kBlock = 2,       // a block profile list (blockRecord)
   kMutex = 4,
-  kRateOne = 8,     // MemProfileRate 1: no scaling
-};
-
-class RegionMemory : public MemorySource {
- public:
-  void Add(uint64_t addr, std::string_view bytes) {
-    if (!bytes.empty()) regions_.push_back({addr, bytes});
-  }
-  absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
-    size_t done = 0;
-    while (done < out.size()) {
-      const uint64_t a = addr + done;
-      const Region* hit = nullptr;
-      for (const Region& r : regions_) {
-        if (a >= r.addr && a - r.addr < r.bytes.size()) {
-          hit = &r;
-          break;
-        }
-      }
-      if (hit == nullptr) return absl::OutOfRangeError("unmapped");
-      const size_t n = std::min<uint64_t>(out.size() - done,
-                                          hit->bytes.size() - (a - hit->addr));
-      std::memcpy(out.data() + done, hit->bytes.data() + (a - hit->addr), n);
-      done += n;
-    }
-    return absl::OkStatus();
-  }
-  std::string Describe() const override { return "fuzz memory"; }
-
- private:
-  struct Region {
-    uint64_t addr;
-    std::string_view bytes;
-  };
-  std::vector<Region> regions_;
+  kRateOne = 8,  // MemProfileRate 1: no scaling
 };
 
 }  // namespace
