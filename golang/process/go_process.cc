@@ -25,34 +25,36 @@ std::string ReadComm(int pid) {
   return comm;
 }
 
-// The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or '?'.
-char ProcessState(int pid) {
+// The fields of /proc/PID/stat after the command name (which may hold
+// spaces or ')'): [0] is the state (field 3), [6] the flags (field 9),
+// [19] the start time (field 22). Empty when the process is gone.
+std::vector<std::string> StatFields(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string stat;
-  std::getline(in, stat);
-  // The command name is in parentheses and may contain spaces or ')'.
+  if (!std::getline(in, stat)) return {};
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
+  if (close == std::string::npos) return {};
+  return absl::StrSplit(absl::string_view(stat).substr(close + 1),
+                        absl::ByChar(' '), absl::SkipEmpty());
 }
+
+// The state letter from /proc/PID/stat ('R', 'S', 'Z', ...), or '?'.
+char ProcessState(int pid) {
+  std::vector<std::string> f = StatFields(pid);
+  return f.empty() || f[0].empty() ? '?' : f[0][0];
+}
+
+// Task flags (include/linux/sched.h).
+constexpr uint64_t kPfExiting = 0x4;
+constexpr uint64_t kPfKthread = 0x200000;
 
 }  // namespace
 
 absl::StatusOr<uint64_t> ProcessStartTicks(int pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat;
-  if (!std::getline(in, stat)) {
+  std::vector<std::string> fields = StatFields(pid);
+  if (fields.empty()) {
     return absl::NotFoundError(absl::StrCat("pid ", pid, ": no such process"));
   }
-  // Fields after the command name (which may hold spaces or ')'): state is
-  // field 3, starttime field 22.
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) {
-    return absl::InternalError(absl::StrCat("/proc/", pid, "/stat: no ')'"));
-  }
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(stat).substr(close + 1),
-                     absl::ByChar(' '), absl::SkipEmpty());
   uint64_t ticks = 0;
   if (fields.size() < 20 || !absl::SimpleAtoi(fields[19], &ticks)) {
     return absl::InternalError(
@@ -69,15 +71,20 @@ absl::StatusOr<std::string> ReadExeLink(int pid) {
   ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
   if (n < 0) {
     if (errno == ENOENT) {
-      // No such process, a process that has exited but not been reaped
-      // (a zombie), or a kernel thread: none has an executable.
+      // No such process, a process exiting (its memory already released)
+      // or exited but not reaped (a zombie), or a kernel thread: none has
+      // an executable. The task flags tell a kernel thread from a process
+      // on its way out, which is not yet a zombie.
       if (access(absl::StrCat("/proc/", pid).c_str(), F_OK) == 0) {
-        if (ProcessState(pid) == 'Z') {
-          return absl::NotFoundError(absl::StrCat(
-              "pid ", pid, " has exited (a zombie not yet reaped)"));
+        std::vector<std::string> f = StatFields(pid);
+        uint64_t flags = 0;
+        if (f.size() > 6 && absl::SimpleAtoi(f[6], &flags) &&
+            (flags & kPfKthread) != 0 && (flags & kPfExiting) == 0) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "pid ", pid, " is a kernel thread, not a Go process"));
         }
-        return absl::FailedPreconditionError(
-            absl::StrCat("pid ", pid, " is a kernel thread, not a Go process"));
+        return absl::NotFoundError(
+            absl::StrCat("pid ", pid, " has exited (not yet reaped)"));
       }
       return absl::NotFoundError(
           absl::StrCat("pid ", pid, ": no such process"));
@@ -157,6 +164,10 @@ absl::StatusOr<GoProcess> ProcessTable::Inspect(int pid) const {
   std::optional<uint64_t> bias = ComputeLoadBias(
       proc->mappings, proc->exe_inode, proc->binary->segments());
   if (!bias.has_value()) {
+    // A process on its way out has released its memory: no mappings at all.
+    if (proc->mappings.empty() || !ProcessRunning(pid)) {
+      return absl::NotFoundError(absl::StrCat("pid ", pid, " has exited"));
+    }
     return absl::FailedPreconditionError(absl::StrCat(
         "pid ", pid, " (", proc->exe_path,
         "): the executable is not mapped in /proc/", pid, "/maps"));

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/status/statusor.h"
+#include "golang/process/binary_cache.h"
 #include "golang/process/go_process.h"
 #include "gtest/gtest.h"
 
@@ -29,6 +30,26 @@ TEST(ProcessStartTicksTest, NamesOneProcess) {
   EXPECT_GE(*started, *self);
   EXPECT_EQ(ProcessStartTicks(child).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A kernel thread has no executable, nor has a process on its way out: the
+// first is not a Go process, the second is gone (not a kernel thread, which
+// a dump of an exiting process was once told).
+TEST(InspectTest, KernelThreadsAndExitedProcessesAreToldApart) {
+  BinaryCache cache;
+  ProcessTable table(&cache);
+  absl::StatusOr<GoProcess> kthreadd = table.Inspect(2);
+  EXPECT_EQ(kthreadd.status().code(), absl::StatusCode::kFailedPrecondition)
+      << kthreadd.status();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  // A zombie until reaped.
+  while (ProcessRunning(child)) usleep(1000);
+  absl::StatusOr<GoProcess> zombie = table.Inspect(child);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(zombie.status().code(), absl::StatusCode::kNotFound)
+      << zombie.status();
 }
 
 }  // namespace
