@@ -118,16 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RegionMemory memory;
   const std::string code = ForEachGCode(arm64);
   memory.Add(kForEachG + bias, code);
-  for (int n = 0; rest.size() >= 10 && n < 256; ++n) {
-    uint64_t addr;
-    uint16_t len;
-    std::memcpy(&addr, rest.data(), 8);
-    std::memcpy(&len, rest.data() + 8, 2);
-    rest.remove_prefix(10);
-    const std::string_view bytes = rest.substr(0, len);
-    rest.remove_prefix(bytes.size());
-    memory.Add(addr, bytes);
-  }
+  memory.AddEncoded(rest);
 
   DumpOptions dump_options;
   dump_options.include_system = options & kIncludeSystem;

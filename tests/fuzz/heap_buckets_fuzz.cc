@@ -44,16 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(&cycle, data + 1, 4);
   std::string_view rest(reinterpret_cast<const char*>(data) + 5, size - 5);
   RegionMemory memory;
-  for (int n = 0; rest.size() >= 10 && n < 256; ++n) {
-    uint64_t addr;
-    uint16_t len;
-    std::memcpy(&addr, rest.data(), 8);
-    std::memcpy(&len, rest.data() + 8, 2);
-    rest.remove_prefix(10);
-    const std::string_view bytes = rest.substr(0, len);
-    rest.remove_prefix(bytes.size());
-    memory.Add(addr, bytes);
-  }
+  memory.AddEncoded(rest);
   BucketListLimits limits;
   limits.mem_cycle_words = (options & kCountsOnly) ? 2 : 4;
   limits.max_buckets = 4096;

@@ -24,6 +24,21 @@ class RegionMemory : public MemorySource {
   void Add(uint64_t addr, std::string_view bytes) {
     if (!bytes.empty()) regions_.push_back({addr, bytes});
   }
+  // Regions as the targets encode them in their input: {u64 address, u16
+  // length, bytes} each, little-endian, the last possibly cut short; at
+  // most 256.
+  void AddEncoded(std::string_view input) {
+    for (int n = 0; input.size() >= 10 && n < 256; ++n) {
+      uint64_t addr;
+      uint16_t len;
+      std::memcpy(&addr, input.data(), 8);
+      std::memcpy(&len, input.data() + 8, 2);
+      input.remove_prefix(10);
+      const std::string_view bytes = input.substr(0, len);
+      input.remove_prefix(bytes.size());
+      Add(addr, bytes);
+    }
+  }
   absl::Status Read(uint64_t addr, absl::Span<char> out) const override {
     size_t done = 0;
     while (done < out.size()) {
