@@ -267,19 +267,27 @@ func TestHostileBinaryDwarfBomb(t *testing.T) {
 	finishStress(t, w, time.Minute)
 }
 
+// goroutinesCore takes a core of a running goroutines workload (removed when
+// the test ends): the workload's binary, the core's path and its bytes.
+func goroutinesCore(t *testing.T, hh *harness) (bin, core string, data []byte) {
+	t.Helper()
+	bin = hh.buildWorkload(t, "goroutines", "", "")
+	w := startGcwork(t, bin, "-profile="+filepath.Join(t.TempDir(), "go.txt"))
+	core = gcoreOf(t, w.pid)
+	t.Cleanup(func() { os.Remove(core) })
+	data, err := os.ReadFile(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, core, data
+}
+
 // TestGoroutineBadInputCoreTruncatedDuringDump: the core is cut while gspy
 // reads it, at random moments. gspy used to map the core and died of SIGBUS;
 // now a dump either finishes or fails with a clear error.
 func TestGoroutineBadInputCoreTruncatedDuringDump(t *testing.T) {
 	hh := env(t)
-	bin := hh.buildWorkload(t, "goroutines", "", "")
-	w := startGcwork(t, bin, "-profile="+filepath.Join(t.TempDir(), "go.txt"))
-	orig := gcoreOf(t, w.pid)
-	defer os.Remove(orig)
-	data, err := os.ReadFile(orig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, orig, data := goroutinesCore(t, hh)
 	core := orig + ".cut"
 	defer os.Remove(core)
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
@@ -310,14 +318,7 @@ func TestGoroutineBadInputCoreTruncatedDuringDump(t *testing.T) {
 // partial) or a clear error, within the deadline.
 func TestGoroutineBadInputCorruptCore(t *testing.T) {
 	hh := env(t)
-	bin := hh.buildWorkload(t, "goroutines", "", "")
-	w := startGcwork(t, bin, "-profile="+filepath.Join(t.TempDir(), "go.txt"))
-	orig := gcoreOf(t, w.pid)
-	defer os.Remove(orig)
-	data, err := os.ReadFile(orig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, orig, data := goroutinesCore(t, hh)
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
