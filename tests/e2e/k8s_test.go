@@ -399,12 +399,11 @@ func gspyPod(node string, port int) *corev1.Pod {
 	}
 }
 
-// A cluster-wide pull: the CLI asks the API server which nodes run the
-// selected pods and where the gspy pod of each is, pulls from both daemons
-// (two gspyd, one per simulated node) and merges. A node with selected pods
-// and no gspy pod is a warning, not a failure.
-func TestClusterWidePull(t *testing.T) {
-	hh := env(t)
+// checkoutPods starts two cpuwork processes in the cgroups of two pods,
+// shop/checkout-1 on node-a and shop/checkout-2 on node-b, which a fake API
+// server lists; the second pod's container id is returned for more pods.
+func checkoutPods(t *testing.T, hh *harness) (*fakeAPIServer, *workload, *workload, string) {
+	t.Helper()
 	mount := cgroupMount(t, "")
 	if mount == "" {
 		if mount = cgroupMount(t, "pids"); mount == "" {
@@ -416,15 +415,25 @@ func TestClusterWidePull(t *testing.T) {
 		uid1 = "11111111-2222-4333-8444-555555555555"
 		uid2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
 		id1  = "1111111111111111111111111111111111111111111111111111111111111111"
-		id2  = "2222222222222222222222222222222222222222222222222222222222222222"
+		cid2 = "2222222222222222222222222222222222222222222222222222222222222222"
 	)
 	bin := hh.cpuwork(t, variants[0])
 	w1 := startWorkload(t, bin, "-mode=split", "-duration=60s")
 	w2 := startWorkload(t, bin, "-mode=split", "-duration=60s")
 	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid1+"/"+id1, w1.pid)
-	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid2+"/"+id2, w2.pid)
+	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid2+"/"+cid2, w2.pid)
 	api.set("ADDED", pod("shop", "checkout-1", uid1, "node-a", id1, map[string]string{"app": "checkout"}))
-	api.set("ADDED", pod("shop", "checkout-2", uid2, "node-b", id2, map[string]string{"app": "checkout"}))
+	api.set("ADDED", pod("shop", "checkout-2", uid2, "node-b", cid2, map[string]string{"app": "checkout"}))
+	return api, w1, w2, cid2
+}
+
+// A cluster-wide pull: the CLI asks the API server which nodes run the
+// selected pods and where the gspy pod of each is, pulls from both daemons
+// (two gspyd, one per simulated node) and merges. A node with selected pods
+// and no gspy pod is a warning, not a failure.
+func TestClusterWidePull(t *testing.T) {
+	hh := env(t)
+	api, w1, w2, id2 := checkoutPods(t, hh)
 	api.set("ADDED", pod("shop", "checkout-3", "77777777-8888-4999-8aaa-bbbbbbbbbbbb", "node-c", id2, map[string]string{"app": "checkout"}))
 	api.set("ADDED", pod("shop", "cart-1", "99999999-8888-4999-8aaa-bbbbbbbbbbbb", "node-a", id2, map[string]string{"app": "cart"}))
 	kube := []string{"--kube-api=" + api.srv.URL, "--kube-ca-file=" + api.caFile, "--kube-token-file=" + api.tokFile}

@@ -201,12 +201,6 @@ func TestTransportSecurity(t *testing.T) {
 // in the server certificate); without them every node refuses.
 func TestClusterWidePullOverMutualTLS(t *testing.T) {
 	hh := env(t)
-	mount := cgroupMount(t, "")
-	if mount == "" {
-		if mount = cgroupMount(t, "pids"); mount == "" {
-			t.Fatalf("no cgroup hierarchy is mounted: cannot place processes in pod cgroups")
-		}
-	}
 	ca := newTestCA(t, "gspy test CA")
 	server := ca.issue(t, "gspyd", true, "gspyd.test")
 	alice := ca.issue(t, "alice", false, "")
@@ -218,20 +212,7 @@ func TestClusterWidePullOverMutualTLS(t *testing.T) {
 	}
 	path := func(name string) string { return filepath.Join(dir, name) }
 
-	api := newFakeAPIServer(t)
-	const (
-		uid1 = "11111111-2222-4333-8444-555555555555"
-		uid2 = "66666666-7777-4888-8999-aaaaaaaaaaaa"
-		id1  = "1111111111111111111111111111111111111111111111111111111111111111"
-		id2  = "2222222222222222222222222222222222222222222222222222222222222222"
-	)
-	bin := hh.cpuwork(t, variants[0])
-	w1 := startWorkload(t, bin, "-mode=split", "-duration=60s")
-	w2 := startWorkload(t, bin, "-mode=split", "-duration=60s")
-	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid1+"/"+id1, w1.pid)
-	moveToCgroup(t, mount, "kubepods/besteffort/pod"+uid2+"/"+id2, w2.pid)
-	api.set("ADDED", pod("shop", "checkout-1", uid1, "node-a", id1, map[string]string{"app": "checkout"}))
-	api.set("ADDED", pod("shop", "checkout-2", uid2, "node-b", id2, map[string]string{"app": "checkout"}))
+	api, w1, w2, _ := checkoutPods(t, hh)
 	kube := []string{"--kube-api=" + api.srv.URL, "--kube-ca-file=" + api.caFile, "--kube-token-file=" + api.tokFile}
 	for _, node := range []string{"node-a", "node-b"} {
 		d := startOwnDaemon(t, hh, append(kube, "--node-name="+node, "--tls-cert-file="+path("tls.crt"),
