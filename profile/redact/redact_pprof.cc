@@ -112,12 +112,18 @@ void Redactor::RedactProfile(pb::Profile* p) const {
     }
     if (!redacted_functions.empty()) {
       for (pb::Location& loc : *p->mutable_location()) {
+        bool redacted = false;
         for (pb::Line& line : *loc.mutable_line()) {
           if (redacted_functions.contains(line.function_id())) {
             line.set_line(0);
             line.set_column(0);
+            redacted = true;
           }
         }
+        // Whoever has the binary would symbolize the address again. One
+        // address serves all the frames inlined at it, so it goes if any
+        // of them is redacted.
+        if (redacted) loc.set_address(0);
       }
     }
   }

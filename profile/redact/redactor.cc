@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -127,15 +128,33 @@ absl::Status Redactor::CheckFilter(const SampleFilter* filter) const {
 
 void Redactor::RedactGoroutines(gspy::v1::ProcessGoroutines* process) const {
   if (!active_) return;
-  auto redact_frame = [this](gspy::v1::StackFrame* f) {
+  // A redacted frame loses its pc and offset too: whoever has the binary
+  // would symbolize them again. The frames inlined at one pc share it, so
+  // it goes from all of them when one is redacted.
+  absl::flat_hash_set<uint64_t> redacted_pcs;
+  auto redact_frame = [&](gspy::v1::StackFrame* f) {
     if (!RedactsFrame(f->function(), f->file())) return;
     f->set_function(std::string(kRedactedFunction));
     f->clear_file();
     f->clear_line();
+    if (f->pc() != 0) redacted_pcs.insert(f->pc());
+    f->clear_pc();
+    f->clear_offset();
+  };
+  auto clear_shared_pcs = [&](gspy::v1::StackFrame* f) {
+    if (f->pc() != 0 && redacted_pcs.contains(f->pc())) {
+      f->clear_pc();
+      f->clear_offset();
+    }
   };
   for (gspy::v1::Goroutine& g : *process->mutable_goroutines()) {
+    redacted_pcs.clear();
     for (gspy::v1::StackFrame& f : *g.mutable_frames()) redact_frame(&f);
     if (g.has_created_by()) redact_frame(g.mutable_created_by());
+    if (!redacted_pcs.empty()) {
+      for (gspy::v1::StackFrame& f : *g.mutable_frames()) clear_shared_pcs(&f);
+      if (g.has_created_by()) clear_shared_pcs(g.mutable_created_by());
+    }
     // Why a stack ends early may name the function it stopped at.
     if (!g.stack_error().empty() && RedactsFrame(g.stack_error(), "")) {
       g.set_stack_error(std::string(kRedactedFunction));

@@ -122,16 +122,27 @@ TEST(RedactorTest, GoProfileLosesSecretsButNoSample) {
       EXPECT_NE(Str(*after, f.filename()).find("main.go"), std::string::npos);
     }
   }
+  // A location with a redacted frame has no address (the binary would
+  // symbolize it again); the others keep theirs.
+  int kept_addresses = 0;
   for (const pb::Location& l : after->location()) {
+    bool redacted = false;
     for (const pb::Line& line : l.line()) {
       for (const pb::Function& f : after->function()) {
         if (f.id() == line.function_id() &&
             Str(*after, f.name()) == "[redacted]") {
           EXPECT_EQ(line.line(), 0);
+          redacted = true;
         }
       }
     }
+    if (redacted) {
+      EXPECT_EQ(l.address(), 0u) << "location " << l.id();
+    } else {
+      kept_addresses += l.address() != 0;
+    }
   }
+  EXPECT_GT(kept_addresses, 0) << "addresses of other frames were lost";
 }
 
 // The values a label key takes in a profile.
@@ -231,17 +242,21 @@ TEST(RedactorTest, DumpFramesCreatorsAndLabels) {
   gspy::v1::Goroutine* g = dump.add_goroutines();
   g->set_goid(12);
   auto frame = [](gspy::v1::StackFrame* f, const char* fn, const char* file,
-                  int line) {
+                  int line, uint64_t pc) {
     f->set_function(fn);
     f->set_file(file);
     f->set_line(line);
-    f->set_pc(0x1234);
+    f->set_pc(pc);
+    f->set_offset(0x10);
   };
-  frame(g->add_frames(), "main.handleSecretToken", "/src/secrets.go", 6);
-  frame(g->add_frames(), "main.helper", "/src/secrets.go", 9);
-  frame(g->add_frames(), "main.main", "/src/main.go", 20);
-  frame(g->mutable_created_by(), "main.handleSecretToken", "/src/secrets.go",
-        7);
+  frame(g->add_frames(), "main.handleSecretToken", "/src/secrets.go", 6,
+        0x1234);
+  // Inlined at the secret's pc: kept, but the pc would name the secret.
+  frame(g->add_frames(), "main.wrapper", "/src/main.go", 12, 0x1234);
+  frame(g->add_frames(), "main.helper", "/src/secrets.go", 9, 0x2345);
+  frame(g->add_frames(), "main.main", "/src/main.go", 20, 0x3456);
+  frame(g->mutable_created_by(), "main.handleSecretToken", "/src/secrets.go", 7,
+        0x4567);
   for (auto [k, v] : {std::pair{"route", "/login"}, std::pair{"tenant", "acme"},
                       std::pair{"user", "alice@example.com"}}) {
     gspy::v1::Label* l = g->add_labels();
@@ -257,14 +272,23 @@ TEST(RedactorTest, DumpFramesCreatorsAndLabels) {
     EXPECT_EQ(bytes.find(s), std::string::npos) << s;
   }
   const gspy::v1::Goroutine& out = dump.goroutines(0);
-  ASSERT_EQ(out.frames_size(), 3) << "no frame removed";
+  ASSERT_EQ(out.frames_size(), 4) << "no frame removed";
   EXPECT_EQ(out.frames(0).function(), "[redacted]");
   EXPECT_EQ(out.frames(0).file(), "");
   EXPECT_EQ(out.frames(0).line(), 0);
-  EXPECT_EQ(out.frames(1).function(), "[redacted]") << "by its file";
-  EXPECT_EQ(out.frames(2).function(), "main.main");
-  EXPECT_EQ(out.frames(2).line(), 20);
+  EXPECT_EQ(out.frames(0).pc(), 0u) << "an address symbolizes again";
+  EXPECT_EQ(out.frames(0).offset(), 0u);
+  EXPECT_EQ(out.frames(1).function(), "main.wrapper");
+  EXPECT_EQ(out.frames(1).line(), 12);
+  EXPECT_EQ(out.frames(1).pc(), 0u) << "it shares the redacted frame's pc";
+  EXPECT_EQ(out.frames(2).function(), "[redacted]") << "by its file";
+  EXPECT_EQ(out.frames(2).pc(), 0u);
+  EXPECT_EQ(out.frames(3).function(), "main.main");
+  EXPECT_EQ(out.frames(3).line(), 20);
+  EXPECT_EQ(out.frames(3).pc(), 0x3456u);
+  EXPECT_EQ(out.frames(3).offset(), 0x10u);
   EXPECT_EQ(out.created_by().function(), "[redacted]");
+  EXPECT_EQ(out.created_by().pc(), 0u);
   ASSERT_EQ(out.labels_size(), 2);
   EXPECT_EQ(out.labels(0).key(), "route");
   EXPECT_EQ(out.labels(0).value(), "/login");
