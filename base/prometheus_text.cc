@@ -4,6 +4,8 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "prometheus/client_metric.h"
 #include "prometheus/metric_type.h"
 #include "prometheus/text_serializer.h"
@@ -69,6 +71,44 @@ void MetricFamily::RewriteLabels(
       m.label.push_back({std::move(name), std::move(value)});
     }
   }
+  MergeEqualLabelSets();
+}
+
+void MetricFamily::MergeEqualLabelSets() {
+  // Keyed by the label pairs, each length-prefixed, so that two different
+  // sets never share a key whatever bytes their values hold.
+  absl::flat_hash_map<std::string, size_t> first;
+  std::vector<prometheus::ClientMetric> kept;
+  kept.reserve(family_.metric.size());
+  for (prometheus::ClientMetric& m : family_.metric) {
+    std::string key;
+    for (const prometheus::ClientMetric::Label& l : m.label) {
+      absl::StrAppend(&key, l.name.size(), ":", l.name, l.value.size(), ":",
+                      l.value);
+    }
+    auto [it, added] = first.try_emplace(std::move(key), kept.size());
+    if (added) {
+      kept.push_back(std::move(m));
+      continue;
+    }
+    // What Prometheus' sum without(dropped label) would give.
+    prometheus::ClientMetric& into = kept[it->second];
+    prometheus::ClientMetric::Histogram& h = into.histogram;
+    if (h.bucket.size() != m.histogram.bucket.size()) {
+      // One family's histograms share their bounds (one collector makes
+      // them): this is a bug, and a repeated series beats a wrong sum.
+      kept.push_back(std::move(m));
+      continue;
+    }
+    into.counter.value += m.counter.value;
+    into.gauge.value += m.gauge.value;
+    h.sample_count += m.histogram.sample_count;
+    h.sample_sum += m.histogram.sample_sum;
+    for (size_t i = 0; i < h.bucket.size(); ++i) {
+      h.bucket[i].cumulative_count += m.histogram.bucket[i].cumulative_count;
+    }
+  }
+  family_.metric = std::move(kept);
 }
 
 void MetricFamily::Add(MetricLabels labels, double value) {

@@ -70,6 +70,8 @@ class MetricFamily {
   // Appends other's samples (same name and type).
   void Merge(MetricFamily&& other);
   // Rewrites every sample's labels (e.g. redaction, before the exposition).
+  // Samples whose labels become equal (a dropped label was all that told
+  // them apart) are summed into one: an exposition must not repeat a series.
   void RewriteLabels(const std::function<void(MetricLabels*)>& rewrite);
 
   const std::string& name() const { return family_.name; }
@@ -80,6 +82,8 @@ class MetricFamily {
   prometheus::MetricFamily&& Release() && { return std::move(family_); }
 
  private:
+  void MergeEqualLabelSets();
+
   MetricType type_;
   prometheus::MetricFamily family_;
 };

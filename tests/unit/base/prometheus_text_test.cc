@@ -182,3 +182,58 @@ gspy_test_lat_seconds_bucket{pid="7",le="+Inf"} 7
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// Drops the "tenant" label, as gspyd's --drop-labels does.
+void DropTenant(MetricLabels* labels) {
+  std::erase_if(*labels, [](const auto& l) { return l.first == "tenant"; });
+}
+
+// Two series told apart only by a dropped label become one, summed, never
+// two equal series (which Prometheus refuses as a duplicate).
+TEST(MetricFamilyTest, RewriteSumsSeriesThatBecomeEqual) {
+  MetricFamily f("gspy_test_total", MetricType::kCounter, "T.");
+  f.Add({{"pod", "p"}, {"tenant", "acme"}}, 2);
+  f.Add({{"pod", "p"}, {"tenant", "initech"}}, 3);
+  f.Add({{"pod", "q"}, {"tenant", "acme"}}, 5);
+  f.RewriteLabels(DropTenant);
+  EXPECT_EQ(WriteFamilies({f}),
+            R"(# HELP gspy_test_total T.
+# TYPE gspy_test_total counter
+gspy_test_total{pod="p"} 5
+gspy_test_total{pod="q"} 5
+)");
+}
+
+TEST(MetricFamilyTest, RewriteSumsHistogramsBucketByBucket) {
+  MetricFamily f("gspy_test_seconds", MetricType::kHistogram, "S.");
+  f.AddHistogramCounts({{"tenant", "a"}}, {0.5}, {1, 2}, 1.25);
+  f.AddHistogramCounts({{"tenant", "b"}}, {0.5}, {4, 8}, 2.5);
+  f.RewriteLabels(DropTenant);
+  EXPECT_EQ(WriteFamilies({f}),
+            R"(# HELP gspy_test_seconds S.
+# TYPE gspy_test_seconds histogram
+gspy_test_seconds_count 15
+gspy_test_seconds_sum 3.75
+gspy_test_seconds_bucket{le="0.5"} 5
+gspy_test_seconds_bucket{le="+Inf"} 15
+)");
+}
+
+// Label sets that would look alike if joined naively stay apart.
+TEST(MetricFamilyTest, RewriteKeepsDistinctSeries) {
+  MetricFamily f("gspy_test", MetricType::kGauge, "G.");
+  f.Add({{"a", "x"}, {"b", "y"}}, 1);
+  f.Add({{"a", "xb"}, {"b", ""}}, 2);
+  f.Add({{"a", std::string("x\0b", 3)}, {"b", "y"}}, 4);
+  f.RewriteLabels([](MetricLabels*) {});
+  const std::string text = WriteFamilies({f});
+  EXPECT_THAT(text, HasSubstr("} 1\n"));
+  EXPECT_THAT(text, HasSubstr("} 2\n"));
+  EXPECT_THAT(text, HasSubstr("} 4\n"));
+}
+
+}  // namespace
+}  // namespace gspy
