@@ -156,6 +156,12 @@ ABSL_FLAG(
     "with --metrics-listen, export every Go process's own runtime/metrics "
     "values (gspy_go_gc_*, gspy_go_sched_*, ...), read from its memory "
     "at each scrape (no probe, no stop)");
+ABSL_FLAG(gspy::HistogramBuckets, metrics_histogram_buckets,
+          Defaults().books.histogram_buckets,
+          "buckets of the runtime histograms in /metrics: coarse (a subset "
+          "of Go's own bounds, one per doubling: about 25 instead of 160 "
+          "per time histogram; counts stay exact at each bound) or go (all "
+          "of Go's bounds)");
 ABSL_FLAG(int, metrics_books_max_processes,
           static_cast<int>(Defaults().books.max_processes),
           "most Go processes whose runtime books a scrape reads");
@@ -307,6 +313,7 @@ GspydOptions GspydOptionsFromFlags() {
   o.gc_metrics.watch_gc = o.metrics_gc && o.metrics_gc_probes;
   o.books.gc_series = o.metrics_gc && !o.metrics_gc_probes;
   o.books.runtime_metrics = absl::GetFlag(FLAGS_metrics_books);
+  o.books.histogram_buckets = absl::GetFlag(FLAGS_metrics_histogram_buckets);
   o.books.max_processes =
       NonNegative(absl::GetFlag(FLAGS_metrics_books_max_processes));
   o.gc_metrics.rescan = absl::GetFlag(FLAGS_metrics_gc_rescan);

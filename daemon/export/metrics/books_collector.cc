@@ -7,28 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "daemon/export/metrics/gc_process_stats.h"
+#include "daemon/export/metrics/runtime_histogram.h"
 #include "golang/books/books_metrics.h"
 #include "golang/goroutines/memory_source.h"
 
 namespace gspy {
 namespace {
 
-// A runtime histogram as Prometheus buckets, losslessly: runtime bucket i is
-// [b[i], b[i+1]) and becomes the bucket le=b[i+1]; the underflow bucket
-// (-Inf, 0) falls into le=0 and the last one into +Inf. The runtime keeps
-// no sum: _sum adds each bucket's lower bound (0 for underflow), a lower
-// estimate.
-void AddRuntimeHistogram(MetricFamily* family, MetricLabels labels,
-                         const BooksHistogram& h) {
-  const std::vector<double>& b = *h.boundaries;
-  const size_t n = h.counts.size();
-  std::vector<double> upper(b.begin() + 1, b.begin() + n);
-  double sum = 0;
-  for (size_t i = 1; i < n; ++i) {
-    sum += static_cast<double>(h.counts[i]) * b[i];
-  }
-  family->AddHistogramCounts(std::move(labels), std::move(upper), h.counts,
-                             sum);
+// The unit of a runtime/metrics name: "/sched/latencies:seconds" ->
+// "seconds".
+std::string_view UnitOf(std::string_view name) {
+  const size_t colon = name.rfind(':');
+  return colon == std::string_view::npos ? std::string_view()
+                                         : name.substr(colon + 1);
 }
 
 MetricType TypeOf(const BooksMetric& m) {
@@ -126,7 +117,8 @@ void BooksCollector::Collect(MetricFamilies* out) {
       // process started, each GC stop-the-world pause in Go's buckets.
       if (snap->gc_cycles.ok()) gc.cycles.Add(labels, *snap->gc_cycles);
       if (snap->gc_pauses.ok()) {
-        AddRuntimeHistogram(&gc.pause_seconds, labels, *snap->gc_pauses);
+        AddRuntimeHistogram(&gc.pause_seconds, labels, *snap->gc_pauses,
+                            "seconds", options_.histogram_buckets);
       }
     }
     for (const BooksMetric& m : BooksMetrics(*snap)) {
@@ -140,7 +132,8 @@ void BooksCollector::Collect(MetricFamilies* out) {
           f.Add(labels, m.f64);
           break;
         case BooksValueKind::kHistogram:
-          AddRuntimeHistogram(&f, labels, m.histogram);
+          AddRuntimeHistogram(&f, labels, m.histogram, UnitOf(m.name),
+                              options_.histogram_buckets);
           break;
       }
     }

@@ -3,7 +3,8 @@
 // histograms, GOMAXPROCS, ...) read from outside by golang/books, without a
 // probe or a stop. Named like Prometheus' client_golang Go collector names
 // them, prefixed gspy_ (/sched/latencies:seconds ->
-// gspy_go_sched_latencies_seconds, with Go's own bucket boundaries), and
+// gspy_go_sched_latencies_seconds, with a subset of Go's own bucket
+// boundaries: see runtime_histogram.h), and
 // labelled like the other per-process series (pid, exe, go_version, pod).
 // Only the metrics the process's Go version has are exported. By default it
 // is also the source of gspy_go_gc_cycles_total and gspy_go_gc_pause_seconds
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/metrics_registry.h"
+#include "daemon/export/metrics/runtime_histogram.h"
 #include "golang/books/runtime_books.h"
 #include "golang/process/go_process.h"
 
@@ -35,6 +37,8 @@ struct BooksCollectorOptions {
   // (GC stop-the-world pauses, in Go's own buckets), which the uprobe-based
   // GcMetricsWatcher exports instead under --metrics-gc-probes.
   bool gc_series = false;
+  // Go's own boundaries or the coarse subset (runtime_histogram.h).
+  HistogramBuckets histogram_buckets = HistogramBuckets::kCoarse;
   // Processes read per scrape; the others are counted as skipped.
   size_t max_processes = 64;
   // Time a scrape may spend reading.
