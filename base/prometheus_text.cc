@@ -25,7 +25,7 @@ prometheus::MetricType ToPrometheus(MetricType type) {
   return prometheus::MetricType::Untyped;
 }
 
-prometheus::ClientMetric WithLabels(MetricLabels labels) {
+prometheus::ClientMetric WithLabels(MetricLabels&& labels) {
   prometheus::ClientMetric m;
   m.label.reserve(labels.size());
   for (auto& [name, value] : labels) {
@@ -50,7 +50,8 @@ void Histogram::Observe(double value) {
   sum_ += value;
 }
 
-MetricFamily::MetricFamily(std::string name, MetricType type, std::string help)
+MetricFamily::MetricFamily(std::string name, MetricType type,
+                           absl::string_view help)
     : type_(type) {
   family_.name = std::move(name);
   family_.help = EscapeHelp(help);

@@ -56,7 +56,7 @@ class MetricFamily {
  public:
   // Metric and label names must be valid (prometheus::CheckMetricName,
   // CheckLabelName): they are constants in gspyd's code, written unchecked.
-  MetricFamily(std::string name, MetricType type, std::string help);
+  MetricFamily(std::string name, MetricType type, absl::string_view help);
 
   // A counter or gauge sample.
   void Add(MetricLabels labels, double value);
