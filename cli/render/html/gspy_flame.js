@@ -116,6 +116,9 @@
     .setColorMapper(colour)
     .tooltip(tip)
     .setDetailsElement(byId('details'))
+    .setLabelHandler(
+      (d) => `${nameOf(d.data.i)} (${percent(d.data.v, total).toFixed(2)}%, ${fmt(d.data.v)} ${data.unit})`,
+    )
     .setSearchHandler(function (results, sum, whole) {
       const out = byId('match');
       out.dataset.sum = sum;
