@@ -1,6 +1,7 @@
 // gspy: the command-line client of gspyd. Lists Go processes, pulls profiles
 // and writes them as pprof, folded stacks or an SVG flame graph.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -24,6 +25,7 @@
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
 #include "cli/heap_command.h"
+#include "cli/pull_progress.h"
 #include "cli/render/flame_graph.h"
 #include "cli/render_output.h"
 #include "cli/version_command.h"
@@ -367,8 +369,13 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
       args.SetMaxReceiveMessageSize(-1);
       return Dial(address, transport, args);
     };
-    absl::StatusOr<gspy::v1::GetProfileResponse> r =
-        ClusterPull(*cluster, request, timeout);
+    absl::StatusOr<gspy::v1::GetProfileResponse> r;
+    {
+      const PullProgress progress(
+          STDERR_FILENO, absl::StrCat(kind.name, " profile, cluster-wide"),
+          *duration);
+      r = ClusterPull(*cluster, request, timeout);
+    }
     if (!r.ok()) {
       return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()),
                                ": ", r.status().message()));
@@ -378,7 +385,12 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      absl::ToChronoSeconds(timeout));
-    grpc::Status s = stub.GetProfile(&ctx, request, &response);
+    grpc::Status s;
+    {
+      const PullProgress progress(
+          STDERR_FILENO, absl::StrCat(kind.name, " profile"), *duration);
+      s = stub.GetProfile(&ctx, request, &response);
+    }
     if (!s.ok()) return FailRpc(s);
   }
   for (const std::string& w : response.warnings()) {
