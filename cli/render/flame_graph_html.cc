@@ -1,7 +1,10 @@
-// The interactive HTML flame graphs: the merged call tree as JSON data in a
-// page that embeds d3-flame-graph and gspy's glue (html/gspy_flame.js).
+// The interactive HTML flame graphs: the merged call tree as JSON data (one
+// array per field, indexed by node) in a page that embeds d3-flame-graph and
+// gspy's glue (html/gspy_flame.js).
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,16 +40,41 @@ h1 { font-size: 17px; margin: 0 0 4px 0; }
   background: #fffff0; border: 1px solid #888; padding: 4px 6px; font-size: 12px; z-index: 10; }
 )css";
 
-// Appends a JSON array of f(node) for every node.
+// The nodes in depth-first pre-order with their depths: the page rebuilds
+// the tree from depths alone (a node's parent is the last node one level
+// up), which is smaller than parent indices. Iterative: a hostile profile
+// can be deep.
+struct Order {
+  std::vector<uint32_t> nodes;
+  std::vector<uint32_t> depths;
+};
+
+Order PreOrder(const FrameTree& tree) {
+  Order out;
+  std::vector<std::pair<uint32_t, uint32_t>> work = {{0, 0}};  // node, depth
+  while (!work.empty()) {
+    const auto [node, depth] = work.back();
+    work.pop_back();
+    out.nodes.push_back(node);
+    out.depths.push_back(depth);
+    const auto& children = tree.nodes()[node].children;
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      work.emplace_back(it->second, depth + 1);
+    }
+  }
+  return out;
+}
+
+// Appends a JSON array of f(node) for every node, in `order`.
 template <typename F>
 void AppendColumn(std::string* out, const char* key, const FrameTree& tree,
-                  F f) {
+                  const Order& order, F f) {
   absl::StrAppend(out, ",\"", key, "\":[");
   bool first = true;
-  for (const TreeNode& n : tree.nodes()) {
+  for (const uint32_t i : order.nodes) {
     if (!first) out->push_back(',');
     first = false;
-    absl::StrAppend(out, f(n));
+    absl::StrAppend(out, f(tree.nodes()[i]));
   }
   out->push_back(']');
 }
@@ -85,15 +113,24 @@ std::string Page(const FrameTree& tree, const render_internal::ValueKind& kind,
     AppendJsonString(&json, tree.strings()[i]);
   }
   json.push_back(']');
-  AppendColumn(&json, "parent", tree,
-               [](const TreeNode& n) { return n.parent; });
-  AppendColumn(&json, "name", tree, [](const TreeNode& n) { return n.name; });
-  AppendColumn(&json, "value", tree, [](const TreeNode& n) { return n.value; });
-  if (diff) {
-    AppendColumn(&json, "base", tree, [](const TreeNode& n) { return n.base; });
+  const Order order = PreOrder(tree);
+  json.append(",\"depth\":[");
+  for (size_t i = 0; i < order.depths.size(); ++i) {
+    if (i > 0) json.push_back(',');
+    absl::StrAppend(&json, order.depths[i]);
   }
-  AppendColumn(&json, "file", tree, [](const TreeNode& n) { return n.file; });
-  AppendColumn(&json, "line", tree,
+  json.push_back(']');
+  AppendColumn(&json, "name", tree, order,
+               [](const TreeNode& n) { return n.name; });
+  AppendColumn(&json, "value", tree, order,
+               [](const TreeNode& n) { return n.value; });
+  if (diff) {
+    AppendColumn(&json, "base", tree, order,
+                 [](const TreeNode& n) { return n.base; });
+  }
+  AppendColumn(&json, "file", tree, order,
+               [](const TreeNode& n) { return n.file; });
+  AppendColumn(&json, "line", tree, order,
                [](const TreeNode& n) { return n.HottestLine(); });
   json.push_back('}');
 

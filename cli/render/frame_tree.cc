@@ -63,8 +63,7 @@ absl::StatusOr<ValueKind> FrameTree::Add(
             next = static_cast<uint32_t>(nodes_.size());
             nodes_[at].children.emplace(name, next);
             const uint32_t file = Intern(f.file);
-            nodes_.push_back(
-                TreeNode{.parent = at, .name = name, .file = file});
+            nodes_.push_back(TreeNode{.name = name, .file = file});
           }
           at = next;
           TreeNode& node = nodes_[at];

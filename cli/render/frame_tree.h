@@ -20,7 +20,6 @@ namespace gspy {
 namespace render_internal {
 
 struct TreeNode {
-  uint32_t parent = 0;  // the root is its own parent
   uint32_t name = 0;    // index into FrameTree::strings()
   uint32_t file = 0;    // index into FrameTree::strings(); 0: ""
   int64_t value = 0;    // inclusive, in the profile drawn

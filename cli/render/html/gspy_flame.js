@@ -10,23 +10,27 @@
   'use strict';
   const data = JSON.parse(document.getElementById('gspy-data').textContent);
   const S = data.strings;
-  const count = data.parent.length;
+  const count = data.depth.length;
   const total = data.value[0];
   const baseTotal = data.diff ? data.base[0] : 0;
   const byId = (id) => document.getElementById(id);
   const percent = (part, whole) => (whole > 0 ? (100 * part) / whole : 0);
   const fmt = (x) => x.toLocaleString('en-US');
 
-  // Nodes arrive parents first. In a diff, a frame only in the base has no
-  // width in the new profile (nor do its children): it is not drawn.
+  // Nodes arrive in depth-first pre-order with their depth: a node's parent
+  // is the last node seen one level up. In a diff, a frame only in the base
+  // has no width in the new profile (nor do its children): it is not drawn.
   const nodes = new Array(count);
   const group = new Int32Array(count);
+  const lastAt = [0]; // the last node seen at each depth
   for (let i = 0; i < count; i++) {
+    const depth = data.depth[i];
+    lastAt[depth] = i;
     if (i > 0 && data.value[i] <= 0) continue;
     const node = { i: i, v: data.value[i] };
     nodes[i] = node;
     if (i === 0) continue;
-    const p = data.parent[i];
+    const p = lastAt[depth - 1];
     const parent = nodes[p];
     if (!parent) continue;
     (parent.c || (parent.c = [])).push(node);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/render/flame_graph.h"
 #include "cli/render/json_text.h"
@@ -59,18 +60,24 @@ std::map<std::string, double> Paths(const google::protobuf::Struct& d,
                                     const char* column = "value") {
   const auto& f = d.fields();
   const auto& strings = f.at("strings").list_value().values();
-  const auto& parent = f.at("parent").list_value().values();
+  const auto& depth = f.at("depth").list_value().values();
   const auto& name = f.at("name").list_value().values();
   const auto& value = f.at(column).list_value().values();
-  std::vector<std::string> path(parent.size());
+  EXPECT_EQ(name.size(), depth.size());
+  EXPECT_EQ(value.size(), depth.size());
+  // Pre-order: a node's path is its parent's (the last node one level up)
+  // plus its name.
+  std::vector<std::string> at_depth;
   std::map<std::string, double> out;
-  for (int i = 0; i < parent.size(); ++i) {
-    const auto p = static_cast<int>(parent[i].number_value());
+  for (int i = 0; i < depth.size(); ++i) {
+    const auto d = static_cast<size_t>(depth[i].number_value());
+    EXPECT_EQ(d == 0, i == 0) << "one root, first";
+    EXPECT_LE(d, at_depth.size()) << "a child follows its parent";
     const std::string& n =
         strings[static_cast<int>(name[i].number_value())].string_value();
-    EXPECT_LE(p, i) << "parents come first";
-    path[i] = i == 0 ? n : absl::StrCat(path[p], ";", n);
-    out[path[i]] = value[i].number_value();
+    at_depth.resize(d);
+    at_depth.push_back(d == 0 ? n : absl::StrCat(at_depth[d - 1], ";", n));
+    out[at_depth.back()] = value[i].number_value();
   }
   return out;
 }
