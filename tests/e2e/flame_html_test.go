@@ -221,7 +221,7 @@ func pprofCumPercent(t *testing.T, goBin, path, function string) string {
 
 func TestFlameHTML(t *testing.T) {
 	e := newFlameEnv(t)
-	prof := e.cpuProfile(t, "split", 1500*time.Millisecond)
+	prof := e.cpuProfile(t, "split", 2500*time.Millisecond)
 	html := filepath.Join(e.dir, "cpu.html")
 	e.run(t, "view", prof, "-o", html, "--group-by=handler")
 	e.open(t, html)
@@ -263,22 +263,24 @@ func TestFlameHTML(t *testing.T) {
 			return eval[float64](t, e, fmt.Sprintf(`(() => { const r = document.querySelector('#chart g[name=%q] rect');
 				return r ? +r.getAttribute('width') : 0; })()`, name))
 		}
-		before := width("main.spinBeta")
-		e.do(t, chromedp.Click(chromedp.CSS(`#chart g[name="main.spinBeta"] rect`)))
-		poll[bool](t, e, fmt.Sprintf("spinBeta (%.1f px) filling the width %.0f after a click", before, svgWidth),
-			fmt.Sprintf(`Math.abs(+document.querySelector('#chart g[name="main.spinBeta"] rect').getAttribute('width') - %f) < 0.5`, svgWidth))
+		// Zoom into beta's goroutine function: it fills the width, and its
+		// callee main.spinBeta keeps its share of it as pprof counts them
+		// (samples under spinBeta over samples under the function).
+		const fn = "main.runSplit.func2"
+		before := width(fn)
+		e.do(t, chromedp.Click(chromedp.CSS(`#chart g[name="`+fn+`"] rect`)))
+		poll[bool](t, e, fmt.Sprintf("%s (%.1f px) filling the width %.0f after a click", fn, before, svgWidth),
+			fmt.Sprintf(`Math.abs(+document.querySelector('#chart g[name="%s"] rect').getAttribute('width') - %f) < 0.5`, fn, svgWidth))
 		time.Sleep(600 * time.Millisecond) // let the children's transitions end
-		// Its child main.mix (inlined) keeps its share of spinBeta, as pprof
-		// counts it: samples under mix over samples under spinBeta.
-		mix, _ := pprofFocus(t, e.goBin, prof, `main\.mix`)
 		beta, _ := pprofFocus(t, e.goBin, prof, `main\.spinBeta`)
-		want := svgWidth * float64(mix) / float64(beta)
-		if got := width("main.mix"); math.Abs(got-want) > 1 {
-			t.Errorf("zoomed main.mix is %.1f px wide, want %.1f (%d/%d of %.0f)", got, want, mix, beta, svgWidth)
+		all, _ := pprofFocus(t, e.goBin, prof, `main\.runSplit\.func2`)
+		want := svgWidth * float64(beta) / float64(all)
+		if got := width("main.spinBeta"); math.Abs(got-want) > 1 {
+			t.Errorf("zoomed main.spinBeta is %.1f px wide, want %.1f (%d/%d of %.0f)", got, want, beta, all, svgWidth)
 		}
 		// Frames beside it are gone.
 		if got := width("main.spinAlpha"); got > 0.5 {
-			t.Errorf("main.spinAlpha still %.1f px wide after zooming into spinBeta", got)
+			t.Errorf("main.spinAlpha still %.1f px wide after zooming into %s", got, fn)
 		}
 		e.screenshot(t, "flame_zoom.png")
 		e.do(t, chromedp.Click(chromedp.CSS(`#reset`)))

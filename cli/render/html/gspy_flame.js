@@ -135,10 +135,18 @@
 
   d3.select(chartBox).datum(nodes[0]).call(chart);
 
+  // The library's own match compiles the expression once per frame; with
+  // 100k stacks (millions of frames) that took seconds. The same test, a
+  // regular expression against the frame's name, is run here once per
+  // distinct name instead.
+  let nameMatches = new Uint8Array(S.length);
+  chart.setSearchMatch((d) => nameMatches[data.name[d.data.i]] === 1);
+
   function search() {
     const term = byId('term').value;
+    let re;
     try {
-      new RegExp(term);
+      re = new RegExp(term);
     } catch (e) {
       byId('match').textContent = 'not a regular expression: ' + e.message;
       return;
@@ -148,6 +156,8 @@
       byId('match').textContent = '';
       return;
     }
+    nameMatches = new Uint8Array(S.length);
+    for (let k = 0; k < S.length; k++) nameMatches[k] = S[k] !== '' && re.test(S[k]) ? 1 : 0;
     chart.search(term);
   }
   byId('search-form').addEventListener('submit', (e) => {
