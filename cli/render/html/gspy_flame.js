@@ -38,10 +38,12 @@
   }
   const nameOf = (i) => S[data.name[i]];
 
-  // Label values: one hue each, spread by the golden angle.
+  // Label values: one hue each, spread by the golden angle, in the values'
+  // order so a value keeps its colour from one profile of a service to the
+  // next.
   const groupHue = new Map();
   if (data.groupBy) {
-    const roots = (nodes[0].c || []).slice().sort((a, b) => b.v - a.v);
+    const roots = (nodes[0].c || []).slice().sort((a, b) => (nameOf(a.i) < nameOf(b.i) ? -1 : 1));
     roots.forEach((n, k) => groupHue.set(n.i, (k * 137.508) % 360));
   }
   function hash(s) {
