@@ -36,6 +36,11 @@ std::vector<CommandSpec> MakeCommands() {
       {{"targets"}, {}},
       {{"version"}, {}},
   };
+  // Render pprof files, no gspyd: one file, or a base and a new one.
+  const std::vector<FlagSpec> render = {
+      {"o"}, {"output"}, {"group-by"}, {"sample-index"}};
+  out.push_back({{"view"}, render, 1});
+  out.push_back({{"diff"}, render, 2});
   // Kernel frames are for CPU samples only: a waiting goroutine is parked
   // in user space.
   out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});
@@ -113,10 +118,18 @@ std::vector<FlagSpec> AllowedFlags(const CommandSpec& command) {
 
 absl::Status CheckCommandLine(const CommandLine& cl,
                               const CommandSpec& command) {
-  if (cl.positional.size() > command.words.size()) {
+  const size_t expected = command.words.size() + command.operands;
+  if (cl.positional.size() > expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         absl::StrJoin(command.words, " "), ": unexpected argument \"",
-        cl.positional[command.words.size()], "\""));
+        cl.positional[expected], "\""));
+  }
+  if (cl.positional.size() < expected) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        absl::StrJoin(command.words, " "), ": ",
+        command.operands == 1
+            ? "a FILE is needed"
+            : absl::StrCat(command.operands, " files are needed")));
   }
   return CheckFlags(cl, AllowedFlags(command));
 }

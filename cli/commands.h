@@ -14,6 +14,8 @@ namespace gspy {
 struct CommandSpec {
   std::vector<std::string> words;  // {"profile", "cpu"}
   std::vector<FlagSpec> flags;     // its own; GlobalFlags() come on top
+  // Positional arguments after the words, e.g. the FILE of `gspy view FILE`.
+  int operands = 0;
 };
 
 // Accepted by every command: --server, --help, --version.
@@ -26,15 +28,15 @@ const std::vector<CommandSpec>& Commands();
 std::vector<FlagSpec> AllFlags();
 
 // The command the positional arguments name, or null. A command takes no
-// positional arguments after its words.
+// positional arguments after its words but its operands.
 const CommandSpec* FindCommand(const std::vector<std::string>& positional);
 
 // The command's flags and the global ones, as CheckFlags wants them.
 std::vector<FlagSpec> AllowedFlags(const CommandSpec& command);
 
 // INVALID_ARGUMENT for anything the command does not take: an unknown flag
-// (with the closest known one as suggestion) or a positional argument after
-// the command's words.
+// (with the closest known one as suggestion), a positional argument after
+// the command's words and operands, or missing operands.
 absl::Status CheckCommandLine(const CommandLine& cl,
                               const CommandSpec& command);
 

@@ -1,6 +1,7 @@
 // gspy: the command-line client of gspyd. Lists Go processes, pulls profiles
 // and writes them as pprof, folded stacks or an SVG flame graph.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -24,8 +25,11 @@
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
 #include "cli/heap_command.h"
+#include "cli/pull_progress.h"
 #include "cli/render/flame_graph.h"
+#include "cli/render_output.h"
 #include "cli/version_command.h"
+#include "cli/view_command.h"
 #include "profile/pprof/profile_builder.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
 
@@ -90,7 +94,9 @@ commands:
                                 sampling goroutine states from outside (the
                                 default: no probes, gspyd's CPU within a
                                 budget; counts are distinct waits observed)
-      -o FILE                   .pb.gz/.pprof (pprof), .folded, or .svg
+      -o FILE                   .pb.gz/.pprof (pprof), .html (interactive
+                                flame graph: zoom, search, tooltips,
+                                --group-by colours), .folded, or .svg
       --kube-api=URL            cluster-wide: find the nodes of the selected pods
                                 and the gspy pod on each through this API server
                                 (e.g. http://127.0.0.1:8001 from `kubectl proxy`,
@@ -98,6 +104,16 @@ commands:
       --kube-token-file=F --kube-ca-file=F   credentials for --kube-api
       --gspy-namespace=gspy --gspy-selector=app.kubernetes.io/name=gspy
                                 where the gspy DaemonSet's pods are
+  view FILE -o OUT.html         render a pprof file (gspy's or Go's) as an
+                                interactive flame graph (.html), .svg or
+                                .folded; no gspyd
+      --group-by=KEY            colour by this label's values, with a legend
+      --sample-index=N|TYPE     which sample value (default: the last, as
+                                pprof)
+  diff BASE NEW -o OUT.html     differential flame graph (.html, .svg,
+                                .folded): NEW's shape, frames red where
+                                their share of the total grew since BASE,
+                                blue where it shrank
   gc                            print every stop-the-world pause as it happens,
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)
@@ -214,19 +230,14 @@ absl::Status WriteProfile(const std::string& path, const std::string& pprof,
       absl::EndsWith(path, ".pb") || absl::EndsWith(path, ".gz")) {
     return WriteFile(path, pprof);
   }
-  const bool folded = absl::EndsWith(path, ".folded");
-  const bool svg = absl::EndsWith(path, ".svg");
-  if (!folded && !svg) {
+  if (!IsRenderedOutput(path)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": unknown output type; use .pb.gz, .pprof, .folded or .svg"));
+        path,
+        ": unknown output type; use .pb.gz, .pprof, .html, .folded or .svg"));
   }
   absl::StatusOr<perftools::profiles::Profile> profile = DecodeProfile(pprof);
   if (!profile.ok()) return profile.status();
-  absl::StatusOr<std::string> text =
-      folded ? RenderFolded(*profile, render)
-             : RenderFlameGraphSvg(*profile, render);
-  if (!text.ok()) return text.status();
-  return WriteFile(path, *text);
+  return WriteRendered(path, *profile, render);
 }
 
 // Fills the selector and the duration fields every pull and watch request
@@ -358,8 +369,13 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
       args.SetMaxReceiveMessageSize(-1);
       return Dial(address, transport, args);
     };
-    absl::StatusOr<gspy::v1::GetProfileResponse> r =
-        ClusterPull(*cluster, request, timeout);
+    absl::StatusOr<gspy::v1::GetProfileResponse> r;
+    {
+      const PullProgress progress(
+          STDERR_FILENO, absl::StrCat(kind.name, " profile, cluster-wide"),
+          *duration);
+      r = ClusterPull(*cluster, request, timeout);
+    }
     if (!r.ok()) {
       return Fail(absl::StrCat(absl::StatusCodeToString(r.status().code()),
                                ": ", r.status().message()));
@@ -369,7 +385,12 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      absl::ToChronoSeconds(timeout));
-    grpc::Status s = stub.GetProfile(&ctx, request, &response);
+    grpc::Status s;
+    {
+      const PullProgress progress(
+          STDERR_FILENO, absl::StrCat(kind.name, " profile"), *duration);
+      s = stub.GetProfile(&ctx, request, &response);
+    }
     if (!s.ok()) return FailRpc(s);
   }
   for (const std::string& w : response.warnings()) {
@@ -513,6 +534,8 @@ int main(int argc, char** argv) {
   auto stub = gspy::v1::Profiler::NewStub(channel);
   if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
+  if (pos[0] == "view") return gspy::ViewCommand(*cl);
+  if (pos[0] == "diff") return gspy::DiffCommand(*cl);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
   if (pos[0] == "profile" && pos[1] == "heap") return gspy::HeapCommand(*cl);
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);

@@ -37,6 +37,32 @@ absl::StatusOr<std::string> RenderFolded(
 absl::StatusOr<std::string> RenderFlameGraphSvg(
     const perftools::profiles::Profile& profile, const RenderOptions& options);
 
+// An interactive HTML flame graph in one self-contained file (no network):
+// click to zoom, regular-expression search with the matched share, a tooltip
+// with function, file:line, value and share, an icicle/flame toggle, and,
+// with group_by_label, a colour per label value with a legend. Drawn by the
+// embedded d3-flame-graph; every name is embedded as escaped JSON data.
+absl::StatusOr<std::string> RenderFlameGraphHtml(
+    const perftools::profiles::Profile& profile, const RenderOptions& options);
+
+// Differential flame graphs, as Brendan Gregg's: the shape (widths) is the
+// current profile's; a frame's colour is its change in share, its share of
+// current minus its share of base (each normalised by its own total): red
+// grew, blue shrank, saturation relative to the largest change. A frame only
+// in base has no width. Both profiles use options' value index and label.
+absl::StatusOr<std::string> RenderDiffHtml(
+    const perftools::profiles::Profile& base,
+    const perftools::profiles::Profile& current, const RenderOptions& options);
+absl::StatusOr<std::string> RenderDiffSvg(
+    const perftools::profiles::Profile& base,
+    const perftools::profiles::Profile& current, const RenderOptions& options);
+// Folded stacks with two counts, "stack base current", as Brendan Gregg's
+// difffolded.pl writes them for flamegraph.pl; raw counts, not normalised
+// (difffolded.pl -n, flamegraph.pl do that), sorted by stack.
+absl::StatusOr<std::string> RenderDiffFolded(
+    const perftools::profiles::Profile& base,
+    const perftools::profiles::Profile& current, const RenderOptions& options);
+
 }  // namespace gspy
 
 #endif  // GSPY_CLI_RENDER_FLAME_GRAPH_H_

@@ -41,30 +41,37 @@ constexpr double kMinFrameWidth = 0.1;
 struct Node {
   std::string name;
   int64_t value = 0;
+  int64_t base = 0;                        // a diff's base profile
   std::map<std::string, size_t> children;  // sorted by name
 };
 
 class Tree {
  public:
-  Tree() { nodes_.push_back(Node{"all", 0, {}}); }
+  Tree() { nodes_.push_back(Node{"all", 0, 0, {}}); }
 
-  void Add(const std::vector<std::string>& frames, int64_t value) {
+  // Adds to the value, or with to_base to the base of a diff.
+  void Add(const std::vector<std::string>& frames, int64_t value,
+           bool to_base = false) {
+    const auto add = [&](Node& n) {
+      int64_t& slot = to_base ? n.base : n.value;
+      slot = render_internal::SaturatingAdd(slot, value);
+    };
     size_t at = 0;
-    nodes_[at].value = render_internal::SaturatingAdd(nodes_[at].value, value);
+    add(nodes_[at]);
     for (const std::string& frame : frames) {
       auto [it, inserted] = nodes_[at].children.try_emplace(frame, 0);
       if (inserted) {
         it->second = nodes_.size();
-        nodes_.push_back(Node{frame, 0, {}});
+        nodes_.push_back(Node{frame, 0, 0, {}});
       }
       at = it->second;
-      nodes_[at].value =
-          render_internal::SaturatingAdd(nodes_[at].value, value);
+      add(nodes_[at]);
     }
   }
 
   const Node& node(size_t i) const { return nodes_[i]; }
   const Node& root() const { return nodes_[0]; }
+  size_t size() const { return nodes_.size(); }
 
  private:
   std::vector<Node> nodes_;
@@ -136,6 +143,16 @@ std::string Percent(int64_t part, int64_t total) {
       "%.2f%%", 100.0 * static_cast<double>(part) / static_cast<double>(total));
 }
 
+// Share of the current total minus share of the base total, in points.
+double ShareChange(const Node& n, int64_t total, int64_t base_total) {
+  const auto share = [](int64_t part, int64_t whole) {
+    return whole > 0
+               ? 100.0 * static_cast<double>(part) / static_cast<double>(whole)
+               : 0.0;
+  };
+  return share(n.value, total) - share(n.base, base_total);
+}
+
 struct Pending {
   size_t node;
   int depth;
@@ -143,20 +160,23 @@ struct Pending {
   int hue;   // -1: not grouped (yet)
 };
 
-}  // namespace
+// Brendan Gregg's differential colours: the change in share of a frame,
+// normalised by each profile's total; red grew, blue shrank, saturation
+// relative to the largest change, white unchanged.
+std::string DiffColour(const Node& n, int64_t total, int64_t base_total,
+                       double max_change) {
+  const double change = ShareChange(n, total, base_total);
+  const double r = max_change > 0 ? std::abs(change) / max_change : 0;
+  const int fade = static_cast<int>(std::lround(255 - 200 * r));
+  if (change > 0) return absl::StrFormat("rgb(255,%d,%d)", fade, fade);
+  if (change < 0) return absl::StrFormat("rgb(%d,%d,255)", fade, fade);
+  return "rgb(255,255,255)";
+}
 
-absl::StatusOr<std::string> RenderFlameGraphSvg(
-    const perftools::profiles::Profile& profile, const RenderOptions& options) {
-  absl::StatusOr<render_internal::Stacks> stacks =
-      render_internal::CollectStacks(profile, options);
-  if (!stacks.ok()) return stacks.status();
-
-  Tree tree;
-  size_t max_depth = 0;
-  for (const auto& [frames, value] : stacks->stacks) {
-    tree.Add(frames, value);
-    max_depth = std::max(max_depth, frames.size());
-  }
+// Draws the tree; with diff, colours by change against the nodes' base.
+std::string RenderTree(const Tree& tree, size_t max_depth,
+                       const render_internal::Stacks& kind,
+                       const RenderOptions& options, bool diff) {
   const bool grouped = !options.group_by_label.empty();
   const std::map<std::string, int> hues =
       grouped ? AssignHues(tree.root()) : std::map<std::string, int>{};
@@ -169,7 +189,15 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
   const int height =
       kTopPad + static_cast<int>(max_depth + 1) * kFrameHeight + kBottomPad;
   const std::string unit =
-      stacks->value_unit.empty() ? "samples" : stacks->value_unit;
+      kind.value_unit.empty() ? "samples" : kind.value_unit;
+  const int64_t base_total = tree.root().base;
+  double max_change = 0;
+  if (diff) {
+    for (size_t i = 1; i < tree.size(); ++i) {
+      max_change = std::max(
+          max_change, std::abs(ShareChange(tree.node(i), total, base_total)));
+    }
+  }
 
   std::string out;
   absl::StrAppendFormat(
@@ -194,8 +222,12 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
     absl::StrAppend(&subtitle, " (",
                     absl::FormatDuration(absl::Nanoseconds(total)), ")");
   }
-  if (!stacks->value_type.empty()) {
-    absl::StrAppend(&subtitle, " of ", stacks->value_type);
+  if (!kind.value_type.empty()) {
+    absl::StrAppend(&subtitle, " of ", kind.value_type);
+  }
+  if (diff) {
+    absl::StrAppend(&subtitle, "; base: ", base_total,
+                    "; red grew, blue shrank (share of total)");
   }
   if (grouped)
     absl::StrAppend(&subtitle, ", grouped by ", options.group_by_label);
@@ -229,6 +261,8 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
     std::string fill;
     if (p.depth == 0) {
       fill = "rgb(210,210,210)";
+    } else if (diff) {
+      fill = DiffColour(node, total, base_total, max_change);
     } else if (hue >= 0) {
       fill = GroupColour(hue, node.name);
     } else {
@@ -237,11 +271,15 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
     const int y = height - kBottomPad - (p.depth + 1) * kFrameHeight;
     absl::StrAppendFormat(
         &out,
-        "<g class=\"frame\"><title>%s (%d %s, %s)</title>"
+        "<g class=\"frame\"><title>%s (%d %s, %s%s)</title>"
         "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" rx=\"2\" "
         "ry=\"2\" fill=\"%s\"/>",
         EscapeXml(node.name), node.value, EscapeXml(unit),
-        Percent(node.value, total), p.x, y, width, kFrameHeight - 1, fill);
+        Percent(node.value, total),
+        diff ? absl::StrFormat("; base %d, %+.2f points", node.base,
+                               ShareChange(node, total, base_total))
+             : "",
+        p.x, y, width, kFrameHeight - 1, fill);
     const double room = width - 2 * kTextPad;
     const std::string label = TruncateToChars(
         node.name, room > 0 ? static_cast<size_t>(room / kCharWidth) : 0);
@@ -263,6 +301,46 @@ absl::StatusOr<std::string> RenderFlameGraphSvg(
   }
   out.append("</g>\n</svg>\n");
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderFlameGraphSvg(
+    const perftools::profiles::Profile& profile, const RenderOptions& options) {
+  absl::StatusOr<render_internal::Stacks> stacks =
+      render_internal::CollectStacks(profile, options);
+  if (!stacks.ok()) return stacks.status();
+  Tree tree;
+  size_t max_depth = 0;
+  for (const auto& [frames, value] : stacks->stacks) {
+    tree.Add(frames, value);
+    max_depth = std::max(max_depth, frames.size());
+  }
+  return RenderTree(tree, max_depth, *stacks, options, /*diff=*/false);
+}
+
+absl::StatusOr<std::string> RenderDiffSvg(
+    const perftools::profiles::Profile& base,
+    const perftools::profiles::Profile& current, const RenderOptions& options) {
+  absl::StatusOr<render_internal::Stacks> now =
+      render_internal::CollectStacks(current, options);
+  if (!now.ok()) return now.status();
+  absl::StatusOr<render_internal::Stacks> before =
+      render_internal::CollectStacks(base, options);
+  if (!before.ok()) return before.status();
+  if (absl::Status s = render_internal::CheckSameKind(*before, *now); !s.ok()) {
+    return s;
+  }
+  Tree tree;
+  size_t max_depth = 0;
+  for (const auto& [frames, value] : now->stacks) {
+    tree.Add(frames, value);
+    max_depth = std::max(max_depth, frames.size());
+  }
+  for (const auto& [frames, value] : before->stacks) {
+    tree.Add(frames, value, /*to_base=*/true);
+  }
+  return RenderTree(tree, max_depth, *now, options, /*diff=*/true);
 }
 
 }  // namespace gspy

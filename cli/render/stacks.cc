@@ -23,8 +23,9 @@ class StackCollector {
   StackCollector(const pb::Profile& p, const RenderOptions& options)
       : p_(p), options_(options) {}
 
-  absl::StatusOr<Stacks> Run() {
-    Stacks out;
+  absl::StatusOr<ValueKind> Run(
+      absl::FunctionRef<void(const std::vector<Frame>&, int64_t)> visit) {
+    ValueKind out;
     const int types = p_.sample_type_size();
     if (types == 0) {
       if (p_.sample_size() == 0) return out;
@@ -37,13 +38,13 @@ class StackCollector {
           absl::StrCat("value_index ", options_.value_index,
                        " out of range: profile has ", types, " sample types"));
     }
-    out.value_type = Str(p_.sample_type(index).type());
-    out.value_unit = Str(p_.sample_type(index).unit());
+    out.type = Str(p_.sample_type(index).type());
+    out.unit = Str(p_.sample_type(index).unit());
 
     for (const pb::Function& f : p_.function()) functions_[f.id()] = &f;
     for (const pb::Location& l : p_.location()) locations_[l.id()] = &l;
 
-    std::vector<std::string> frames;
+    std::vector<Frame> frames;
     for (const pb::Sample& s : p_.sample()) {
       if (index >= s.value_size()) {
         return absl::InvalidArgumentError("sample with too few values");
@@ -51,7 +52,7 @@ class StackCollector {
       const int64_t value = s.value(index);
       if (value <= 0) continue;
       frames.clear();
-      if (!options_.group_by_label.empty()) frames.push_back(Group(s));
+      if (!options_.group_by_label.empty()) frames.push_back({Group(s)});
       // location_id is leaf first; walk it backwards for root first.
       for (int i = s.location_id_size() - 1; i >= 0; --i) {
         auto it = locations_.find(s.location_id(i));
@@ -64,10 +65,9 @@ class StackCollector {
       if (!status_.ok()) return status_;
       // A sample without locations has no stack to draw.
       if (frames.empty()) continue;
-      int64_t& slot = out.stacks[frames];
-      slot = SaturatingAdd(slot, value);
-      out.total = SaturatingAdd(out.total, value);
+      visit(frames, value);
     }
+    if (!status_.ok()) return status_;
     return out;
   }
 
@@ -95,11 +95,10 @@ class StackCollector {
     return absl::StrCat(key, "=<none>");
   }
 
-  void AppendLocation(const pb::Location& loc,
-                      std::vector<std::string>& frames) {
+  void AppendLocation(const pb::Location& loc, std::vector<Frame>& frames) {
     if (loc.line_size() == 0) {
       // Unsymbolized: the address is all there is, as pprof shows it.
-      frames.push_back(absl::StrFormat("0x%x", loc.address()));
+      frames.push_back({absl::StrFormat("0x%x", loc.address())});
       return;
     }
     // Lines are innermost first; the physical function (last) is the
@@ -108,10 +107,11 @@ class StackCollector {
       const uint64_t fid = loc.line(i).function_id();
       auto it = functions_.find(fid);
       if (fid == 0 || it == functions_.end()) {
-        frames.push_back(absl::StrFormat("0x%x", loc.address()));
+        frames.push_back({absl::StrFormat("0x%x", loc.address())});
         continue;
       }
-      frames.push_back(Str(it->second->name()));
+      frames.push_back({Str(it->second->name()), Str(it->second->filename()),
+                        loc.line(i).line()});
     }
   }
 
@@ -133,9 +133,38 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
   return sum;
 }
 
+absl::StatusOr<ValueKind> ForEachStack(
+    const pb::Profile& profile, const RenderOptions& options,
+    absl::FunctionRef<void(const std::vector<Frame>&, int64_t)> visit) {
+  return StackCollector(profile, options).Run(visit);
+}
+
 absl::StatusOr<Stacks> CollectStacks(const pb::Profile& profile,
                                      const RenderOptions& options) {
-  return StackCollector(profile, options).Run();
+  Stacks out;
+  std::vector<std::string> names;
+  absl::StatusOr<ValueKind> kind = ForEachStack(
+      profile, options, [&](const std::vector<Frame>& frames, int64_t value) {
+        names.clear();
+        for (const Frame& f : frames) names.push_back(f.name);
+        int64_t& slot = out.stacks[names];
+        slot = SaturatingAdd(slot, value);
+        out.total = SaturatingAdd(out.total, value);
+      });
+  if (!kind.ok()) return kind.status();
+  out.value_type = kind->type;
+  out.value_unit = kind->unit;
+  return out;
+}
+
+absl::Status CheckSameKind(const Stacks& base, const Stacks& current) {
+  if (base.value_type == current.value_type &&
+      base.value_unit == current.value_unit) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the profiles measure different things: base ", base.value_type, "/",
+      base.value_unit, ", new ", current.value_type, "/", current.value_unit));
 }
 
 }  // namespace render_internal

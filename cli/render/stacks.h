@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "cli/render/flame_graph.h"
 #include "proto/pprof/profile.pb.h"
@@ -25,12 +26,37 @@ struct Stacks {
   std::string value_unit;  // "nanoseconds"
 };
 
+// One frame of a stack as the HTML renderer shows it: the function (or the
+// "key=value" group, or "0x..." when unsymbolized), its file and line.
+struct Frame {
+  std::string name;
+  std::string file;  // empty when unknown
+  int64_t line = 0;
+};
+
+// The sample type the chosen value measures.
+struct ValueKind {
+  std::string type;  // "cpu"
+  std::string unit;  // "nanoseconds"
+};
+
+// Calls visit(frames, value) for every sample with a positive value, frames
+// root first as in Stacks (not merged). The rules and errors are
+// CollectStacks's, which is built on it.
+absl::StatusOr<ValueKind> ForEachStack(
+    const perftools::profiles::Profile& profile, const RenderOptions& options,
+    absl::FunctionRef<void(const std::vector<Frame>&, int64_t)> visit);
+
 // Samples whose chosen value is <= 0 are skipped: a flame graph cannot draw
 // negative widths (diff profiles) and zero adds nothing. Sums saturate
 // instead of overflowing. Errors on a bad value_index or on indices out of
 // range (the profile need not have gone through DecodeProfile).
 absl::StatusOr<Stacks> CollectStacks(
     const perftools::profiles::Profile& profile, const RenderOptions& options);
+
+// OK when both measure the same sample type and unit; a diff of a CPU and a
+// heap profile means nothing.
+absl::Status CheckSameKind(const Stacks& base, const Stacks& current);
 
 // a + b clamped to INT64_MAX (both non-negative).
 int64_t SaturatingAdd(int64_t a, int64_t b);

@@ -13,12 +13,13 @@ import (
 	"time"
 )
 
-// TestRenderedOutputs checks the .folded (with --group-by), .svg and .pprof outputs.
+// TestRenderedOutputs checks the .folded (with --group-by), .svg, .html and
+// .pprof outputs.
 func TestRenderedOutputs(t *testing.T) {
 	hh := env(t)
 	bin := hh.cpuwork(t, variants[0])
 	dir := t.TempDir()
-	w := startWorkload(t, bin, "-mode=split", "-duration=14s")
+	w := startWorkload(t, bin, "-mode=split", "-duration=17s")
 
 	t.Run("folded", func(t *testing.T) {
 		out := filepath.Join(dir, "cpu.folded")
@@ -117,6 +118,29 @@ func TestRenderedOutputs(t *testing.T) {
 		for _, fn := range []string{"main.spinAlpha", "main.spinBeta", "main.spinGamma"} {
 			if !bytes.Contains(b, []byte(fn)) {
 				t.Errorf("svg does not mention %s", fn)
+			}
+		}
+	})
+
+	// The interactive page (tests/e2e/flame_html_test.go drives one in a
+	// browser): the functions and the label are in its data; stderr, a pipe
+	// here, gets no progress line.
+	t.Run("html", func(t *testing.T) {
+		out := filepath.Join(dir, "cpu.html")
+		r := hh.gspy(t, 60*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", w.pid), "--duration=2s", "--group-by=handler", "-o", out)
+		if r.exitCode != 0 {
+			t.Fatalf("gspy profile exited %d; stderr:\n%s", r.exitCode, r.stderr)
+		}
+		if strings.Contains(r.stderr, "\r") || strings.Contains(r.stderr, " left") {
+			t.Errorf("progress on a stderr that is not a terminal:\n%q", r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`<!DOCTYPE html>`, `"groupBy":"handler"`, `"handler=alpha"`, `"main.spinAlpha"`, `"main.spinBeta"`, "d3-flame-graph 5.0.0 (Apache-2.0)"} {
+			if !bytes.Contains(b, []byte(want)) {
+				t.Errorf("%s lacks %s", out, want)
 			}
 		}
 	})

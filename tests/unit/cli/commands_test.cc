@@ -66,6 +66,20 @@ TEST(CommandsTest, ExtraArgumentsAreRejected) {
   EXPECT_TRUE(absl::IsInvalidArgument(Check({"profile", "cpu", "now"})));
 }
 
+TEST(CommandsTest, ViewAndDiffTakeTheirFiles) {
+  EXPECT_TRUE(Check({"view", "a.pb.gz", "-o", "a.html"}).ok());
+  EXPECT_TRUE(
+      Check({"diff", "a.pb.gz", "b.pb.gz", "-o", "d.html", "--group-by=k"})
+          .ok());
+  absl::Status s = Check({"view", "-o", "a.html"});
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_EQ(s.message(), "view: a FILE is needed");
+  EXPECT_EQ(Check({"diff", "a.pb.gz"}).message(), "diff: 2 files are needed");
+  EXPECT_EQ(Check({"view", "a", "b"}).message(),
+            "view: unexpected argument \"b\"");
+  EXPECT_TRUE(absl::IsInvalidArgument(Check({"view", "a", "--duration=1s"})));
+}
+
 TEST(CommandsTest, FindCommandNeedsEveryWord) {
   EXPECT_EQ(FindCommand({"profile"}), nullptr);
   EXPECT_EQ(FindCommand({"profile", "memory"}), nullptr);

@@ -9,8 +9,8 @@
 #include "absl/strings/string_view.h"
 #include "cli/render/flame_graph.h"
 #include "profile/pprof/profile_builder.h"
-#include "tests/unit/profile/pprof/subprocess.h"
 #include "tests/unit/cli/render/svg_check.h"
+#include "tests/unit/profile/pprof/subprocess.h"
 
 namespace gspy {
 namespace {
