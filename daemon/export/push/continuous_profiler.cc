@@ -234,8 +234,9 @@ bool ContinuousProfiler::Attach(Target& t) {
 
 void ContinuousProfiler::Detach(Target& t) {
   if (t.waits != nullptr) {
-    // Cut (its last) called EndStats, which forgets the sink's stats.
     t.sampled_subscription.Cancel();
+    // Forgets the sink's stats (no sweep comes after the Cancel).
+    options_.sampled->EndStats(t.waits.get());
     if (options_.wait_totals != nullptr) {
       options_.wait_totals->RemoveProcess(t.process.pid);
     }
