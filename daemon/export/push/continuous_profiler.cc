@@ -36,8 +36,9 @@ class ContinuousProfiler::SampledCut final : public SampledSink {
     s.first = span.first || fresh_;
     fresh_ = false;
     waiting_->AddSweep(pid, sweep, s);
-    if (runnable_profile_ != nullptr)
+    if (runnable_profile_ != nullptr) {
       runnable_profile_->AddSweep(pid, sweep, s);
+    }
     ++sweeps_;
     covered_ns_ += std::max<int64_t>(0, span.to_ns - span.from_ns);
   }
@@ -319,7 +320,7 @@ void ContinuousProfiler::Queue(const Target& target, const LabelList& labels,
 
 void ContinuousProfiler::QueueProfile(
     const Target& target, const LabelList& labels, const std::string& type,
-    const std::string& name, perftools::profiles::Profile profile,
+    const std::string& name, const perftools::profiles::Profile& profile,
     absl::Time since, absl::Time now, const std::string& backend) {
   // Redacted in Queue, as every other profile.
   Queue(target, labels, type, name, GzipCompress(profile.SerializeAsString()),
@@ -399,12 +400,12 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now, bool last) {
           if (any_parca_) {
             perftools::profiles::Profile parca = *wall;
             RenameWallForParca(&parca);
-            QueueProfile(target, labels, "wall", kWallProfileName,
-                         std::move(parca), since, now, "parca");
+            QueueProfile(target, labels, "wall", kWallProfileName, parca, since,
+                         now, "parca");
           }
           if (any_pyroscope_) {
-            QueueProfile(target, labels, "wall", kWallProfileName,
-                         *std::move(wall), since, now, "pyroscope");
+            QueueProfile(target, labels, "wall", kWallProfileName, *wall, since,
+                         now, "pyroscope");
           }
           Count("wall");
         }
@@ -448,11 +449,11 @@ void ContinuousProfiler::CutHeap(Target& target, const LabelList& labels,
       inuse.set_time_nanos(absl::ToUnixNanos(h.last.time));
       inuse.set_duration_nanos(0);
       if (p->sample_size() > 0) {
-        QueueProfile(target, labels, "heap", kHeapProfileName, *std::move(p),
-                     since, now, "parca");
+        QueueProfile(target, labels, "heap", kHeapProfileName, *p, since, now,
+                     "parca");
       }
-      QueueProfile(target, labels, "heap", kHeapProfileName, std::move(inuse),
-                   since, now, "parca");
+      QueueProfile(target, labels, "heap", kHeapProfileName, inuse, since, now,
+                   "parca");
     }
   }
   if (any_pyroscope_) {

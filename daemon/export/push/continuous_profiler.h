@@ -127,8 +127,9 @@ class ContinuousProfiler {
              const std::string& backend = "");
   void QueueProfile(const Target& target, const LabelList& labels,
                     const std::string& type, const std::string& name,
-                    perftools::profiles::Profile profile, absl::Time since,
-                    absl::Time now, const std::string& backend = "");
+                    const perftools::profiles::Profile& profile,
+                    absl::Time since, absl::Time now,
+                    const std::string& backend = "");
   void Count(const std::string& type);  // one profile of `type` made
   void CutHeap(Target& target, const LabelList& labels, absl::Time now);
 
