@@ -181,12 +181,19 @@ ABSL_FLAG(int, metrics_goroutines_max,
           "most goroutines counted per process and scrape");
 
 ABSL_FLAG(std::string, push_pyroscope_url, "",
-          "continuous mode: push CPU profiles to this Pyroscope "
+          "continuous mode: push profiles (--push-profiles) to this Pyroscope "
           "(push.v1.PusherService/Push): https://HOST:PORT, http://HOST:PORT "
           "(plaintext) or HOST:PORT (TLS)");
 ABSL_FLAG(std::string, push_parca_url, "",
-          "continuous mode: push CPU profiles to this Parca "
+          "continuous mode: push profiles (--push-profiles) to this Parca "
           "(ProfileStoreService/WriteRaw); same forms as --push-pyroscope-url");
+ABSL_FLAG(std::vector<std::string>, push_profiles, Defaults().push.profiles,
+          "continuous mode: the profile types pushed, from cpu, block "
+          "(sampled waiting time), wall (running, runnable and waiting "
+          "time), heap (in use, and the interval's allocations; where the "
+          "binary links the memory profiler), or all. Only cpu sets "
+          "probes; block and wall sweep goroutine states from outside, "
+          "heap reads the runtime's own buckets: no trap");
 ABSL_FLAG(absl::Duration, push_interval, Defaults().push.interval,
           "continuous mode: one profile per process per interval");
 ABSL_FLAG(std::vector<std::string>, push_exe, {},
@@ -329,6 +336,7 @@ GspydOptions GspydOptionsFromFlags() {
   p.pyroscope_url = absl::GetFlag(FLAGS_push_pyroscope_url);
   p.parca_url = absl::GetFlag(FLAGS_push_parca_url);
   p.interval = absl::GetFlag(FLAGS_push_interval);
+  p.profiles = absl::GetFlag(FLAGS_push_profiles);
   p.exe = absl::GetFlag(FLAGS_push_exe);
   p.namespace_ = absl::GetFlag(FLAGS_push_namespace);
   p.selector = absl::GetFlag(FLAGS_push_selector);

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/metrics_registry.h"
 #include "daemon/aggregation/cpu_sessions.h"
+#include "daemon/aggregation/sampled_wait_totals.h"
 #include "daemon/api/authorized_services.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
@@ -233,9 +234,13 @@ int main(int argc, char** argv) {
   const std::string& metrics_listen = flags.metrics_listen;
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
   // the registry goes.
-  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push = gspy::PushMode::Create(
-      flags.push, &processes, &sessions, &labeler, options.period_ns,
-      options.max_stacks_per_profile, redactor->get());
+  // The sampled waits of the processes continuous mode sweeps, for the
+  // sampled gspy_go_block_* metrics.
+  gspy::SampledWaitTotals sampled_waits;
+  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push =
+      gspy::PushMode::Create(flags.push, &processes, &sessions, &labeler,
+                             options.period_ns, options.max_stacks_per_profile,
+                             redactor->get(), &sampled_tracker, &sampled_waits);
   if (!push.ok()) {
     GSPY_LOG(ERROR) << push.status().message();
     return 1;
@@ -280,10 +285,11 @@ int main(int argc, char** argv) {
       });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
-    metrics.Register("block",
-                     [b = block_tracker->get()](gspy::MetricFamilies* out) {
-                       gspy::CollectBlock(b, out);
-                     });
+    metrics.Register("block", [b = block_tracker->get(),
+                               w = &sampled_waits](gspy::MetricFamilies* out) {
+      gspy::CollectBlock(b, out);
+      gspy::CollectSampledBlock(*w, out);
+    });
     absl::StatusOr<std::unique_ptr<gspy::MetricsServer>> started =
         gspy::MetricsServer::Start(
             metrics_listen, &metrics,

@@ -11,11 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/aggregation/block_profile.h"
 #include "daemon/aggregation/cpu_profile.h"
+#include "daemon/aggregation/wall_parts.h"
 #include "daemon/api/block_profile_sink.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/pull_window.h"
 #include "daemon/sources/kernel/subscription.h"
-#include "profile/pprof/profile_merge.h"
+#include "profile/pprof/profile_builder.h"
 
 namespace gspy {
 namespace {
@@ -24,37 +25,6 @@ uint64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);  // bpf_ktime_get_ns's clock
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// Gives a (count, nanoseconds) profile the wall profile's sample types and
-// labels each sample with `state`.
-absl::StatusOr<perftools::profiles::Profile> AsWallPart(
-    const std::string& gzipped, const std::string& state) {
-  absl::StatusOr<perftools::profiles::Profile> p = DecodeProfile(gzipped);
-  if (!p.ok()) return p.status();
-  auto add = [&](const std::string& s) {
-    p->add_string_table(s);
-    return static_cast<int64_t>(p->string_table_size() - 1);
-  };
-  const int64_t samples = add("samples"), count = add("count"),
-                wall = add("wall"), ns = add("nanoseconds"),
-                state_key = add("state"), state_value = add(state);
-  if (p->sample_type_size() != 2) {
-    return absl::InternalError("a wall part must have two sample types");
-  }
-  p->mutable_sample_type(0)->set_type(samples);
-  p->mutable_sample_type(0)->set_unit(count);
-  p->mutable_sample_type(1)->set_type(wall);
-  p->mutable_sample_type(1)->set_unit(ns);
-  p->mutable_period_type()->set_type(wall);
-  p->mutable_period_type()->set_unit(ns);
-  p->set_default_sample_type(wall);
-  for (auto& s : *p->mutable_sample()) {
-    auto* l = s.add_label();
-    l->set_key(state_key);
-    l->set_str(state_value);
-  }
-  return p;
 }
 
 }  // namespace
@@ -116,19 +86,14 @@ grpc::Status ProfilerService::PullWall(
   if (!window.ok()) return ToGrpcStatus(window.status());
   waits.Finish(&warnings);
   const absl::Duration length = window->end - window->start;
-  std::vector<perftools::profiles::Profile> parts;
-  for (auto [gz, state] :
-       {std::pair{cpu->BuildPprof(window->start, length, nullptr, &warnings),
-                  "running"},
-        std::pair{waiting.BuildPprof(window->start, length, &warnings),
-                  "waiting"},
-        std::pair{runnable.BuildPprof(window->start, length, nullptr),
-                  "runnable"}}) {
-    absl::StatusOr<perftools::profiles::Profile> part = AsWallPart(gz, state);
-    if (!part.ok()) return ToGrpcStatus(part.status());
-    parts.push_back(*std::move(part));
-  }
-  absl::StatusOr<perftools::profiles::Profile> wall = MergeProfiles(parts);
+  // In this order, for the order of the warnings.
+  const std::string running_part =
+      cpu->BuildPprof(window->start, length, nullptr, &warnings);
+  const std::string waiting_part =
+      waiting.BuildPprof(window->start, length, &warnings);
+  absl::StatusOr<perftools::profiles::Profile> wall =
+      MergeWallParts(running_part, waiting_part,
+                     runnable.BuildPprof(window->start, length, nullptr));
   if (!wall.ok()) return ToGrpcStatus(wall.status());
   redactor_->RedactProfile(&*wall);
   response->set_pprof(GzipCompress(wall->SerializeAsString()));

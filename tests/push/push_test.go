@@ -225,13 +225,13 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// unique keeps one profile per window start (a retried request may arrive
-// twice; the backend de-duplicates by ID) and sorts by start.
+// unique keeps one CPU profile per window start (a retried request may
+// arrive twice; the backend de-duplicates by ID) and sorts by start.
 func unique(ps []received, pid int) []received {
 	seen := map[int64]bool{}
 	var out []received
 	for _, p := range ps {
-		if p.labels["pid"] != strconv.Itoa(pid) || seen[p.prof.TimeNanos] {
+		if p.labels["pid"] != strconv.Itoa(pid) || p.labels["__name__"] != "process_cpu" || seen[p.prof.TimeNanos] {
 			continue
 		}
 		seen[p.prof.TimeNanos] = true
@@ -310,7 +310,7 @@ func TestPushBothBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, "--push-pyroscope-url=http://"+pyro.addr, "--push-parca-url=http://"+parca.addr,
-		"--push-interval=1s", "--push-exe="+exe, "--push-labels=cluster=test",
+		"--push-interval=1s", "--push-profiles=cpu", "--push-exe="+exe, "--push-labels=cluster=test",
 		"--push-bearer-token-file="+token, "--push-max-attempts=0",
 		"--push-retry-initial-backoff=200ms", "--push-retry-max-backoff=1s")
 
@@ -346,7 +346,7 @@ func TestPushBothBackends(t *testing.T) {
 			d.metric(t, "gspy_push_queue_profiles", "backend=parca") == 0
 	})
 	time.Sleep(200 * time.Millisecond) // the response of the last request
-	cut := d.metric(t, "gspy_continuous_profiles_total")
+	cut := d.metric(t, "gspy_continuous_profiles_total", "type=cpu")
 	for _, b := range []string{"pyroscope", "parca"} {
 		for _, reason := range []string{"queue_full", "retries_exhausted", "rejected"} {
 			if v := d.metric(t, "gspy_push_dropped_profiles_total", "backend="+b, "reason="+reason); v != 0 {
@@ -417,7 +417,7 @@ func TestPushQueueBound(t *testing.T) {
 	st := &store{}
 	pyro := startPyroscope(t, st, "127.0.0.1:0", nil)
 	d := startDaemon(t, "--push-pyroscope-url=http://"+pyro.addr, "--push-interval=1s",
-		"--push-exe="+exe, "--push-queue-max-profiles=2", "--push-max-attempts=0",
+		"--push-profiles=cpu", "--push-exe="+exe, "--push-queue-max-profiles=2", "--push-max-attempts=0",
 		"--push-retry-initial-backoff=200ms", "--push-retry-max-backoff=500ms")
 	count := func() int { ps, _, _ := st.snapshot(); return len(unique(ps, pid)) }
 	waitFor(t, "2 profiles", 30*time.Second, func() bool { return count() >= 2 })
@@ -431,7 +431,7 @@ func TestPushQueueBound(t *testing.T) {
 	waitFor(t, "the queue to empty", 30*time.Second, func() bool {
 		return d.metric(t, "gspy_push_queue_profiles", "backend=pyroscope") == 0
 	})
-	cut := d.metric(t, "gspy_continuous_profiles_total")
+	cut := d.metric(t, "gspy_continuous_profiles_total", "type=cpu")
 	ps, errs, _ := st.snapshot()
 	for _, e := range errs {
 		t.Error(e)
@@ -473,7 +473,7 @@ func TestPushTLS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &store{}
 			pyro := startPyroscope(t, st, "127.0.0.1:0", cfg)
-			flags := append([]string{"--push-pyroscope-url=https://" + pyro.addr, "--push-interval=1s",
+			flags := append([]string{"--push-pyroscope-url=https://" + pyro.addr, "--push-interval=1s", "--push-profiles=cpu",
 				"--push-exe=" + exe, "--push-max-attempts=2", "--push-retry-initial-backoff=100ms"}, tc.flags...)
 			d := startDaemon(t, flags...)
 			if tc.ok {

@@ -18,7 +18,8 @@ import (
 // Parca (the raw profiles, decompressed, and the series' labels, which the
 // backends turn into series names) holds none of the secrets workload's
 // strings: its function, its file, its label value, even when the operator
-// also put that value in a static push label.
+// also put that value in a static push label. Every profile type pushed
+// (the default: cpu, block, wall, heap) is checked.
 func TestPushRedacted(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "secrets")
@@ -60,7 +61,9 @@ func TestPushRedacted(t *testing.T) {
 			t.Error(e)
 		}
 		redacted := false
-		for _, p := range unique(ps, pid) {
+		types := map[string]bool{}
+		for _, p := range ofPid(ps, pid) {
+			types[p.labels["__name__"]] = true
 			raw := p.raw
 			if zr, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
 				if raw, err = io.ReadAll(zr); err != nil {
@@ -93,6 +96,11 @@ func TestPushRedacted(t *testing.T) {
 		}
 		if !redacted {
 			t.Errorf("no pushed profile has a [redacted] frame: the workload's CPU was not seen")
+		}
+		for _, name := range []string{"process_cpu", "block", "wall"} {
+			if !types[name] {
+				t.Errorf("no %s profile was pushed: its redaction is untested", name)
+			}
 		}
 	}
 }

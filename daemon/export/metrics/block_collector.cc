@@ -58,4 +58,29 @@ void CollectBlock(BlockTracker* tracker, MetricFamilies* out) {
   out->push_back(std::move(processes));
 }
 
+void CollectSampledBlock(const SampledWaitTotals& totals, MetricFamilies* out) {
+  // Not the exact series above under another name: those count waits that
+  // ended under a pull's probes, these estimate the time goroutines spent
+  // waiting from sweeps of their states, with no probe, all the time.
+  MetricFamily seconds(
+      "gspy_go_block_sampled_wait_seconds_total", MetricType::kCounter,
+      "Sampled (no probes): goroutine-seconds spent waiting, by wait reason, "
+      "estimated from sweeps of the goroutines' states: each sweep charges "
+      "every goroutine seen waiting with the time since the previous sweep. "
+      "Processes whose block or wall profiles continuous mode pushes.");
+  MetricFamily waits(
+      "gspy_go_block_sampled_waits_total", MetricType::kCounter,
+      "Sampled (no probes): distinct waits the sweeps observed, by wait "
+      "reason; a wait that began and ended between two sweeps is not seen, "
+      "so this undercounts short waits.");
+  for (const SampledWaitTotal& t : totals.Totals()) {
+    const MetricLabels labels = {{"pid", std::to_string(t.pid)},
+                                 {"reason", t.reason}};
+    seconds.Add(labels, t.seconds);
+    waits.Add(labels, static_cast<double>(t.waits));
+  }
+  out->push_back(std::move(seconds));
+  out->push_back(std::move(waits));
+}
+
 }  // namespace gspy

@@ -1,15 +1,19 @@
-// ContinuousProfiler: gspyd's continuous mode. It profiles the CPU of the
-// selected Go processes without end (picking up new ones as they start) and
-// every interval cuts one pprof per process, labels it and hands it to the
-// senders, one per backend. It uses the pulls' machinery: a CpuProfile per
-// process, attached through the SessionRegistry, so pulls and continuous
-// mode share the sampler.
+// ContinuousProfiler: gspyd's continuous mode. It profiles the selected Go
+// processes without end (picking up new ones as they start) and every
+// interval cuts one pprof per process and profile type (push_types.h),
+// labels it and hands it to the senders, one per backend. It uses the pulls'
+// machinery: a CpuProfile per process, attached through the
+// SessionRegistry, so pulls and continuous mode share the sampler; for block
+// and wall, a subscription to the SampledTracker (sweeps of the goroutines'
+// states: no probe); for heap, a HeapReader of the runtime's own buckets.
 #ifndef GSPY_DAEMON_EXPORT_PUSH_CONTINUOUS_PROFILER_H_
 #define GSPY_DAEMON_EXPORT_PUSH_CONTINUOUS_PROFILER_H_
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -17,13 +21,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "daemon/aggregation/block_profile.h"
 #include "daemon/aggregation/cpu_profile.h"
 #include "daemon/aggregation/cpu_sessions.h"
+#include "daemon/aggregation/sampled_wait_totals.h"
 #include "daemon/export/push/push_profile.h"
 #include "daemon/export/push/push_sender.h"
+#include "daemon/export/push/push_types.h"
+#include "daemon/sources/sampled/sampled_tracker.h"
 #include "daemon/targets/target_selector.h"
+#include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
 #include "golang/process/process_labels.h"
+#include "golang/profiles/heap_profile.h"
 #include "profile/redact/redactor.h"
 #include "proto/gspy/v1/profiler.pb.h"
 
@@ -41,13 +51,26 @@ struct ContinuousOptions {
   // Applied to every profile and its series labels before they are queued
   // (Pyroscope and Parca store the labels as the series' name). Not owned.
   const Redactor* redactor = &Redactor::None();
+  PushTypes types = {.cpu = true};
+  // For block and wall (required then). Not owned.
+  SampledTracker* sampled = nullptr;
+  // Fed with every sweep the profiler gets (the sampled gspy_go_block_*
+  // metrics); may be null. Not owned.
+  SampledWaitTotals* wait_totals = nullptr;
 };
 
 struct ContinuousStats {
-  size_t processes = 0;          // profiled now
-  uint64_t profiles_cut = 0;     // made and queued
+  size_t processes = 0;  // profiled now
+  // Made and queued, by type (cpu, block, wall, heap): one a process and
+  // interval, whatever the number of backends.
+  std::map<std::string, uint64_t> profiles_cut;
   uint64_t empty_intervals = 0;  // a process with no sample: nothing sent
   uint64_t attach_errors = 0;
+  // Processes whose heap profile cannot be read (memory profiling off in
+  // the binary, MemProfileRate 0, ...): no heap pushed for them.
+  uint64_t heap_unavailable = 0;
+  // Processes whose goroutines cannot be swept: no block nor wall for them.
+  uint64_t sampled_unavailable = 0;
 };
 
 class ContinuousProfiler {
@@ -67,11 +90,23 @@ class ContinuousProfiler {
   ContinuousStats stats() const;
 
  private:
+  class SampledCut;  // the sweeps of one process, cut every interval
+  struct HeapWatch {
+    std::unique_ptr<MemorySource> memory;
+    std::unique_ptr<HeapReader> reader;
+    HeapSnapshot last;
+  };
   struct Target {
     GoProcess process;
-    std::shared_ptr<CpuProfile> profile;
+    std::shared_ptr<CpuProfile> profile;  // for cpu and wall
     absl::Time since;
-    Subscription subscription;  // while profile is set
+    Subscription subscription;          // while profile is set
+    std::unique_ptr<SampledCut> waits;  // for block and wall; may be null
+    Subscription sampled_subscription;  // ends before `waits` goes
+    std::unique_ptr<HeapWatch> heap;    // for heap; may be null
+    bool attached() const {
+      return profile != nullptr || waits != nullptr || heap != nullptr;
+    }
   };
 
   void Run();
@@ -80,14 +115,32 @@ class ContinuousProfiler {
   void CutAll(bool final);
   size_t ProfiledCount() const;
   std::shared_ptr<CpuProfile> NewProfile(const GoProcess& process) const;
-  void Cut(Target& target, absl::Time now,
-           std::shared_ptr<CpuProfile> replacement);
+  // Starts the sources of `target` the types want; false when none could.
+  bool Attach(Target& target);
+  void Detach(Target& target);
+  void Cut(Target& target, absl::Time now, bool last);
+  // Redacts, labels and queues one profile of `type` (cpu, block, wall,
+  // heap) named `name`, for `backend` only when not empty.
+  void Queue(const Target& target, const LabelList& labels,
+             const std::string& type, const std::string& name,
+             std::string pprof, absl::Time since, absl::Time now,
+             const std::string& backend = "");
+  void QueueProfile(const Target& target, const LabelList& labels,
+                    const std::string& type, const std::string& name,
+                    const perftools::profiles::Profile& profile,
+                    absl::Time since, absl::Time now,
+                    const std::string& backend = "");
+  void Count(const std::string& type);  // one profile of `type` made
+  void CutHeap(Target& target, const LabelList& labels, absl::Time now);
 
   const ContinuousOptions options_;
   const ProcessTable* processes_;
   SessionRegistry* sessions_;
   const ProcessLabeler* labeler_;
   std::vector<PushSender*> senders_;
+  // Which backends there are: some types are made for each apart.
+  bool any_parca_ = false;
+  bool any_pyroscope_ = false;
 
   std::thread thread_;
   absl::Notification stop_;

@@ -146,6 +146,16 @@ class PyroscopeExporter final : public GrpcExporterBase {
     push::v1::PushRequest request;
     for (const auto& p : batch) {
       push::v1::RawProfileSeries* series = request.add_series();
+      // Every profile gspy pushes covers one interval (alloc_* of heap
+      // profiles too): __delta__="false" tells Pyroscope not to make deltas
+      // of its own (pyroscope pkg/phlaredb/head.go, Head.Ingest: `delta :=
+      // ...Get(LabelNameDelta) != "false"`), as the Grafana Agent's
+      // pyroscope.scrape says of the memory, block and mutex profiles it
+      // made deltas of (grafana/agent component/pyroscope/scrape/
+      // delta_appender.go).
+      types::v1::LabelPair* delta = series->add_labels();
+      delta->set_name("__delta__");
+      delta->set_value("false");
       for (const auto& [k, v] : p->labels) {
         types::v1::LabelPair* l = series->add_labels();
         l->set_name(k);

@@ -51,10 +51,30 @@ void AppendPushFamilies(const std::vector<PushSenderStats>& senders,
   processes.Add({}, d(profiler.processes));
   out->push_back(std::move(processes));
   MetricFamily cut("gspy_continuous_profiles_total", MetricType::kCounter,
-                   "Profiles continuous mode made (one per process per "
-                   "interval with samples).");
-  cut.Add({}, d(profiler.profiles_cut));
+                   "Profiles continuous mode made, by type (--push-profiles): "
+                   "one per process per interval with samples, whatever the "
+                   "number of backends.");
+  for (const char* type : {"cpu", "block", "wall", "heap"}) {
+    auto it = profiler.profiles_cut.find(type);
+    cut.Add({{"type", type}},
+            d(it == profiler.profiles_cut.end() ? 0 : it->second));
+  }
   out->push_back(std::move(cut));
+  MetricFamily heap("gspy_continuous_heap_unavailable_total",
+                    MetricType::kCounter,
+                    "Processes continuous mode pushes no heap profile of: "
+                    "the binary does not link the memory profiler "
+                    "(disableMemoryProfiling), MemProfileRate is 0, or the "
+                    "runtime's buckets cannot be found.");
+  heap.Add({}, d(profiler.heap_unavailable));
+  out->push_back(std::move(heap));
+  MetricFamily sampled("gspy_continuous_sampled_unavailable_total",
+                       MetricType::kCounter,
+                       "Processes continuous mode pushes no block or wall "
+                       "profile of: their goroutines cannot be swept (unknown "
+                       "runtime layout, no allgs).");
+  sampled.Add({}, d(profiler.sampled_unavailable));
+  out->push_back(std::move(sampled));
 }
 
 }  // namespace gspy

@@ -13,7 +13,8 @@ namespace gspy {
 absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
     const PushOptions& push, const ProcessTable* processes,
     SessionRegistry* sessions, const ProcessLabeler* labeler, int64_t period_ns,
-    size_t max_stacks, const Redactor* redactor) {
+    size_t max_stacks, const Redactor* redactor, SampledTracker* sampled,
+    SampledWaitTotals* wait_totals) {
   const std::string& pyroscope = push.pyroscope_url;
   const std::string& parca = push.parca_url;
   if (pyroscope.empty() && parca.empty()) return nullptr;
@@ -27,6 +28,15 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
   options.period_ns = period_ns;
   options.max_stacks = max_stacks;
   options.redactor = redactor;
+  absl::StatusOr<PushTypes> types = ParsePushTypes(push.profiles);
+  if (!types.ok()) return types.status();
+  if (types->sampled() && sampled == nullptr) {
+    return absl::InvalidArgumentError(
+        "--push-profiles: block and wall need the sampled goroutine source");
+  }
+  options.types = *types;
+  options.sampled = sampled;
+  options.wait_totals = wait_totals;
   gspy::v1::Selector selector;
   for (const std::string& exe : push.exe) {
     if (!exe.empty()) selector.add_exe_paths(exe);
@@ -95,9 +105,10 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
   for (auto& s : mode->senders_) senders.push_back(s.get());
   const std::string what =
       options.selector.all() ? "every Go process" : "the selected Go processes";
-  mode->description_ = absl::StrCat("pushing CPU profiles of ", what, " every ",
-                                    absl::FormatDuration(options.interval),
-                                    " to ", absl::StrJoin(to, " and "));
+  mode->description_ =
+      absl::StrCat("pushing profiles (", options.types.ToString(), ") of ",
+                   what, " every ", absl::FormatDuration(options.interval),
+                   " to ", absl::StrJoin(to, " and "));
   mode->profiler_ = std::make_unique<ContinuousProfiler>(
       std::move(options), processes, sessions, labeler, std::move(senders));
   return mode;

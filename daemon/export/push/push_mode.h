@@ -43,6 +43,10 @@ struct PushOptions {
   int max_attempts = 8;  // 0: no limit
   absl::Duration retry_initial_backoff = absl::Seconds(1);
   absl::Duration retry_max_backoff = absl::Seconds(30);
+  // --push-profiles: cpu, block, wall, heap. The default is every type: all
+  // but cpu cost the targets no trap (sampled sweeps, heap buckets read
+  // from outside), and cpu is what continuous mode has always pushed.
+  std::vector<std::string> profiles = {"cpu", "block", "wall", "heap"};
 };
 
 class PushMode {
@@ -50,10 +54,14 @@ class PushMode {
   // Null when `options` names no backend; INVALID_ARGUMENT for options that
   // do not make sense. `labeler` may be null. Every profile and its series
   // labels go through `redactor` (not owned, outlives the PushMode).
+  // `sampled` sweeps goroutines for block and wall (null: those types are
+  // refused); `wait_totals`, when set, gets every sweep (for /metrics).
   static absl::StatusOr<std::unique_ptr<PushMode>> Create(
       const PushOptions& push, const ProcessTable* processes,
       SessionRegistry* sessions, const ProcessLabeler* labeler,
-      int64_t period_ns, size_t max_stacks, const Redactor* redactor);
+      int64_t period_ns, size_t max_stacks, const Redactor* redactor,
+      SampledTracker* sampled = nullptr,
+      SampledWaitTotals* wait_totals = nullptr);
   ~PushMode();
 
   void Start();

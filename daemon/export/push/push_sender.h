@@ -62,6 +62,8 @@ class PushSender {
   void Stop(absl::Duration drain);
 
   PushSenderStats stats() const;
+  // "pyroscope" or "parca" (the exporter's).
+  std::string backend() const { return exporter_->backend(); }
 
  private:
   void Run();

@@ -10,12 +10,19 @@
 // from then on nothing the heap profile shows can change (allocations
 // would only reach it after two more GCs).
 //
+// With -churn=D, once ready it reads a line from stdin, then allocates 4 KiB buffers it drops at once in
+// main.churnLoop for D (about 40 MB/s), runs runtime.GC() twice so that
+// the heap profile publishes them, writes its own heap profile again to
+// OUT.churned and prints {"event":"churned","bytes":N}: the allocations a
+// delta heap profile of the time must show.
+//
 // -noprofiler builds nothing differently; the binary built with
 // -tags=noprofiler does not link runtime/pprof at all (memory profiling
 // disabled by the linker).
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -82,11 +89,29 @@ func contend(rounds int) {
 	wg.Wait()
 }
 
+// churnLoop allocates 4 KiB buffers, 100 every 10 ms, for d and returns
+// the bytes allocated.
+//
+//go:noinline
+func churnLoop(d time.Duration) int64 {
+	var n int64
+	for start := time.Now(); time.Since(start) < d; {
+		for i := 0; i < 100; i++ {
+			sink = make([]byte, 4096)
+			n += 4096
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sink = nil
+	return n
+}
+
 func main() {
 	out := flag.String("out", "", "where to write the program's own heap profile")
 	mutex := flag.Bool("mutex", false, "SetMutexProfileFraction(1) and contend")
 	block := flag.Bool("block", false, "SetBlockProfileRate(1) and contend")
 	rate := flag.Int("rate", -1, "MemProfileRate to set at the start (-1: leave)")
+	churn := flag.Duration("churn", 0, "once ready, allocate garbage in main.churnLoop this long")
 	flag.Parse()
 	if *rate >= 0 {
 		runtime.MemProfileRate = *rate
@@ -107,6 +132,17 @@ func main() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	fmt.Printf("{\"event\":\"ready\",\"pid\":%d,\"go_version\":%q}\n", os.Getpid(), runtime.Version())
+	if *churn > 0 {
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		n := churnLoop(*churn)
+		runtime.GC()
+		runtime.GC()
+		if err := writeProfiles(*out+".churned", false, false); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("{\"event\":\"churned\",\"bytes\":%d}\n", n)
+	}
 	<-sig
 	runtime.KeepAlive(big)
 	runtime.KeepAlive(small)
