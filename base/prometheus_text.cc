@@ -164,9 +164,9 @@ void MetricFamily::Merge(MetricFamily&& other) {
   }
 }
 
-MetricFamily SingleSample(std::string name, MetricType type, std::string help,
-                          double value) {
-  MetricFamily f(std::move(name), type, std::move(help));
+MetricFamily SingleSample(std::string name, MetricType type,
+                          absl::string_view help, double value) {
+  MetricFamily f(std::move(name), type, help);
   f.Add({}, value);
   return f;
 }

@@ -89,8 +89,8 @@ class MetricFamily {
 };
 
 // A family of one unlabelled sample: a collector's own counters and gauges.
-MetricFamily SingleSample(std::string name, MetricType type, std::string help,
-                          double value);
+MetricFamily SingleSample(std::string name, MetricType type,
+                          absl::string_view help, double value);
 
 // The text of all `families`, in order. Empty families still get their # HELP
 // and # TYPE lines, so a scraper can see that gspyd knows the metric. Takes
