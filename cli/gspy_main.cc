@@ -21,6 +21,7 @@
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/contention_command.h"
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
 #include "cli/heap_command.h"
@@ -69,6 +70,14 @@ commands:
                                 probe, no stop (needs CAP_SYS_PTRACE)
       --delta=10s               alloc_* of the next 10s only (in use as at
                                 the end)
+  profile mutex --pid=PID -o F  the program's own mutex profile (contentions,
+                                delay) as pprof.Lookup("mutex") writes it, read
+                                from the runtime's buckets like heap; needs
+                                runtime.SetMutexProfileFraction(N) in the program
+  profile block --source=runtime --pid=PID -o F
+                                the same for the program's own block profile
+                                (runtime.SetBlockProfileRate); without
+                                --source=runtime, gspyd's eBPF block profile
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
       --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
@@ -308,6 +317,27 @@ int HeapCommand(const CommandLine& cl) {
   return 0;
 }
 
+// `gspy profile mutex` and `gspy profile block --source=runtime`: read
+// here, written like a pulled profile.
+int ContentionCommand(const CommandLine& cl, ContentionKind kind) {
+  const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
+  const char* name = ContentionKindName(kind);
+  if (out.empty())
+    return Fail(absl::StrCat("profile ", name, ": -o FILE is required"));
+  absl::StatusOr<std::string> pprof = ContentionProfileFor(cl, kind);
+  if (!pprof.ok()) {
+    return Fail(absl::StrCat(absl::StatusCodeToString(pprof.status().code()),
+                             ": ", pprof.status().message()));
+  }
+  RenderOptions render;
+  render.value_index = 1;  // delay, as `go tool pprof` shows by default
+  render.title = absl::StrCat("gspy ", name, " profile (delay)");
+  if (absl::Status w = WriteProfile(out, *pprof, render); !w.ok()) {
+    return Fail(std::string(w.message()));
+  }
+  return 0;
+}
+
 // --kube-api=URL|in-cluster and the flags that go with it.
 absl::StatusOr<ClusterOptions> ClusterOptionsFrom(const CommandLine& cl,
                                                   const std::string& api) {
@@ -515,6 +545,19 @@ int main(int argc, char** argv) {
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
   if (pos[0] == "profile" && pos[1] == "heap") return gspy::HeapCommand(*cl);
+  if (pos[0] == "profile" && pos[1] == "mutex") {
+    return gspy::ContentionCommand(*cl, gspy::ContentionKind::kMutex);
+  }
+  if (pos[0] == "profile" && pos[1] == "block" && cl->Has("source")) {
+    const std::string source = cl->Get("source").value_or("");
+    if (source == "runtime") {
+      return gspy::ContentionCommand(*cl, gspy::ContentionKind::kBlock);
+    }
+    if (source != "ebpf") {
+      return gspy::UsageError(absl::StrCat(
+          "--source=", source, ": ebpf (gspyd, the default) or runtime"));
+    }
+  }
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {

@@ -98,14 +98,16 @@ func main() {
 	if *mutex || *block {
 		contend(200)
 	}
+	// Before the snapshot: signal.Notify blocks on channels (block
+	// profile) and allocates.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
 	runtime.GC()
 	runtime.GC()
 	if err := writeProfiles(*out, *mutex, *block); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
 	fmt.Printf("{\"event\":\"ready\",\"pid\":%d,\"go_version\":%q}\n", os.Getpid(), runtime.Version())
 	<-sig
 	runtime.KeepAlive(big)
