@@ -6,8 +6,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
+#include "profile/filter/sample_filter.h"
 
 namespace gspy {
 
@@ -23,6 +25,20 @@ absl::StatusOr<std::string> ContentionProfileFor(const CommandLine& cl,
   if (!absl::SimpleAtoi(pids[0], &pid) || pid <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--pid=", pids[0], ": not a pid"));
+  }
+  absl::Duration delta = absl::ZeroDuration();
+  if (auto d = cl.Get("delta"); d && (!absl::ParseDuration(*d, &delta) ||
+                                      delta <= absl::ZeroDuration())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--delta=", *d, ": not a positive duration (e.g. 10s)"));
+  }
+  absl::StatusOr<SampleFilter> filter =
+      SampleFilter::Parse(cl.Get("filter").value_or(""));
+  if (!filter.ok()) return filter.status();
+  BucketPprofOptions pprof_options;
+  if (!filter->empty()) {
+    pprof_options.filter = &*filter;
+    pprof_options.filter_text = cl.Get("filter").value_or("");
   }
   BinaryCache cache(4);
   ProcessTable table(&cache);
@@ -45,7 +61,14 @@ absl::StatusOr<std::string> ContentionProfileFor(const CommandLine& cl,
           static_cast<long long>(snap->rate), snap->records.size(),
           absl::ToDoubleMilliseconds(absl::Now() - start), snap->torn_records,
           snap->bad_headers);
-  return ContentionPprof(*proc, *snap);
+  if (delta > absl::ZeroDuration()) {
+    absl::SleepFor(delta);
+    absl::StatusOr<ContentionSnapshot> after = (*reader)->Read(memory);
+    if (!after.ok()) return after.status();
+    return ContentionPprof(*proc, ContentionDelta(*snap, *after), delta,
+                           pprof_options);
+  }
+  return ContentionPprof(*proc, *snap, absl::ZeroDuration(), pprof_options);
 }
 
 }  // namespace gspy

@@ -287,6 +287,16 @@ struct ProfileKind {
   const char* counted;  // what GetProfileResponse.samples counts
 };
 
+// Read from the runtime's own buckets by gspyd (PullBucketProfile).
+constexpr ProfileKind kHeapKind = {"heap", gspy::v1::PROFILE_TYPE_HEAP, 3,
+                                   "gspy heap profile (inuse_space)",
+                                   "samples"};
+constexpr ProfileKind kMutexKind = {"mutex", gspy::v1::PROFILE_TYPE_MUTEX, 1,
+                                    "gspy mutex profile (delay)", "samples"};
+constexpr ProfileKind kRuntimeBlockKind = {
+    "block", gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK, 1,
+    "gspy block profile (delay)", "samples"};
+
 constexpr ProfileKind kProfileKinds[] = {
     // Samples, as flamegraph.pl counts them.
     {"cpu", gspy::v1::PROFILE_TYPE_CPU, 0, "gspy CPU profile", "samples"},
@@ -375,6 +385,23 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   request.set_filter(cl.Get("filter").value_or(""));
   const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
   if (out.empty()) return Fail("profile: -o FILE is required");
+  if (kind.type == gspy::v1::PROFILE_TYPE_HEAP ||
+      kind.type == gspy::v1::PROFILE_TYPE_MUTEX ||
+      kind.type == gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK) {
+    // No window unless --delta: the profile since the program started.
+    request.clear_duration();
+    if (auto d = cl.Get("delta")) {
+      absl::Duration delta;
+      if (!absl::ParseDuration(*d, &delta) || delta <= absl::ZeroDuration()) {
+        return Fail(absl::StrCat("--delta=", *d,
+                                 ": not a positive duration (e.g. 10s)"));
+      }
+      request.mutable_duration()->set_seconds(absl::ToInt64Seconds(delta));
+      request.mutable_duration()->set_nanos(static_cast<int32_t>(
+          absl::ToInt64Nanoseconds(delta) % 1'000'000'000));
+      *duration = delta;
+    }
+  }
 
   const absl::Duration timeout =
       absl::AbsDuration(*duration) + absl::Seconds(120);
@@ -544,12 +571,28 @@ int main(int argc, char** argv) {
   if (version) return gspy::PrintVersion(*stub, server);
   if (pos[0] == "targets") return gspy::Targets(*stub);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
-  if (pos[0] == "profile" && pos[1] == "heap") return gspy::HeapCommand(*cl);
+  // Profiles from the runtime's buckets: read here for one --pid (no
+  // gspyd needed), through gspyd (--server) for any other selector.
+  const bool via_gspyd = cl->GetAll("pid").size() != 1 || cl->Has("exe") ||
+                         cl->Has("pod") || cl->Has("namespace") ||
+                         cl->Has("selector") || cl->Has("kube-api");
+  if (pos[0] == "profile" && pos[1] == "heap") {
+    if (via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kHeapKind, *cl, *transport);
+    }
+    return gspy::HeapCommand(*cl);
+  }
   if (pos[0] == "profile" && pos[1] == "mutex") {
+    if (via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kMutexKind, *cl, *transport);
+    }
     return gspy::ContentionCommand(*cl, gspy::ContentionKind::kMutex);
   }
   if (pos[0] == "profile" && pos[1] == "block" && cl->Has("source")) {
     const std::string source = cl->Get("source").value_or("");
+    if (source == "runtime" && via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kRuntimeBlockKind, *cl, *transport);
+    }
     if (source == "runtime") {
       return gspy::ContentionCommand(*cl, gspy::ContentionKind::kBlock);
     }

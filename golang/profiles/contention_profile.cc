@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -168,11 +169,37 @@ std::pair<int64_t, int64_t> ContentionValues(ContentionKind kind, int minor,
   return {c, ToInt64(ns)};
 }
 
+ContentionSnapshot ContentionDelta(const ContentionSnapshot& before,
+                                   const ContentionSnapshot& after) {
+  std::map<std::vector<uint64_t>, const ContentionRecord*> old;
+  for (const ContentionRecord& r : before.records) old[r.stack] = &r;
+  ContentionSnapshot out = after;
+  out.records.clear();
+  for (const ContentionRecord& r : after.records) {
+    ContentionRecord d = r;
+    if (auto it = old.find(r.stack); it != old.end()) {
+      d.count -= it->second->count;
+      d.cycles =
+          static_cast<int64_t>(static_cast<uint64_t>(r.cycles) -
+                               static_cast<uint64_t>(it->second->cycles));
+    }
+    if (d.count == 0 && d.cycles == 0) continue;
+    out.records.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::string ContentionPprof(const GoProcess& proc,
-                            const ContentionSnapshot& snap) {
+                            const ContentionSnapshot& snap,
+                            absl::Duration delta_window,
+                            const BucketPprofOptions& options) {
   ProfileBuilder b({{"contentions", "count"}, {"delay", "nanoseconds"}},
                    {"contentions", "count"}, 1);
-  b.SetTime(snap.time, absl::ZeroDuration());
+  b.SetTime(snap.time - delta_window, delta_window);
+  if (delta_window > absl::ZeroDuration()) {
+    b.AddComment(absl::StrCat("the contentions and delay of the last ",
+                              absl::FormatDuration(delta_window)));
+  }
   const bool mutex = snap.kind == ContentionKind::kMutex;
   b.AddComment(absl::StrCat(
       "gspy ", ContentionKindName(snap.kind), " profile of pid ", proc.pid,
@@ -189,13 +216,19 @@ std::string ContentionPprof(const GoProcess& proc,
   }
   const uint64_t mapping = AddExecutableMapping(proc, &b);
   StackLocator locator(proc, &b, mapping);
+  SampleOptions sample_options(proc, options);
+  std::vector<SampleLabel> labels;
   for (const ContentionRecord& r : snap.records) {
     auto [count, ns] =
         ContentionValues(snap.kind, snap.go_minor, r.count, r.cycles,
                          snap.ticks_per_second, snap.rate);
+    if (!sample_options.Keep(r.stack, static_cast<double>(count))) continue;
+    labels.clear();
+    sample_options.AppendLabels(&labels);
     b.AddSample(locator.CountCycleLocations(r.stack, snap.go_minor),
-                {count, ns}, {});
+                {count, ns}, labels);
   }
+  sample_options.Report("contentions", &b);
   return b.SerializeGzip();
 }
 

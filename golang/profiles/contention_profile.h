@@ -26,6 +26,7 @@
 #include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
 #include "golang/profiles/bucket_list.h"
+#include "golang/profiles/bucket_pprof_options.h"
 #include "golang/profiles/profile_globals.h"
 
 namespace gspy {
@@ -93,9 +94,19 @@ std::pair<int64_t, int64_t> ContentionValues(ContentionKind kind, int minor,
                                              int64_t ticks_per_second,
                                              int64_t rate);
 
-// The pprof (gzip) of `snap` as runtime/pprof writes it for `proc`.
+// What happened between two snapshots of one process: per stack, the
+// contentions and cycles of `after` minus those of `before`; stacks with
+// nothing new are left out.
+ContentionSnapshot ContentionDelta(const ContentionSnapshot& before,
+                                   const ContentionSnapshot& after);
+
+// The pprof (gzip) of `snap` as runtime/pprof writes it for `proc`;
+// `delta_window` > 0 says the values are of that window (ContentionDelta).
+// `options` (gspyd's filter and labels) left empty, exactly Go's profile.
 std::string ContentionPprof(const GoProcess& proc,
-                            const ContentionSnapshot& snap);
+                            const ContentionSnapshot& snap,
+                            absl::Duration delta_window = absl::ZeroDuration(),
+                            const BucketPprofOptions& options = {});
 
 }  // namespace gspy
 

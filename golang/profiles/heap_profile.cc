@@ -196,6 +196,19 @@ absl::Status HeapProfileAvailable(const GoBinary& binary,
   return r.status();
 }
 
+const char* HeapUnavailableReason(const absl::Status& status) {
+  if (status.ok()) return "";
+  if (absl::IsNotFound(status)) return "process_gone";
+  // HeapReader::Open's messages, above.
+  if (absl::StrContains(status.message(), "does not link Go's memory")) {
+    return "no_memory_profiler";
+  }
+  if (absl::StrContains(status.message(), "MemProfileRate is")) {
+    return "memprofilerate_zero";
+  }
+  return "globals_not_found";
+}
+
 std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
                                             int64_t bytes, int64_t size,
                                             int64_t rate) {
@@ -218,7 +231,8 @@ std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
 }
 
 std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
-                      absl::Duration delta_window) {
+                      absl::Duration delta_window,
+                      const BucketPprofOptions& options) {
   ProfileBuilder b({{"alloc_objects", "count"},
                     {"alloc_space", "bytes"},
                     {"inuse_objects", "count"},
@@ -243,7 +257,11 @@ std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
   }
   const uint64_t mapping = AddExecutableMapping(proc, &b);
   StackLocator locator(proc, &b, mapping);
+  SampleOptions sample_options(proc, options);
   for (const HeapRecord& r : snap.records) {
+    if (!sample_options.Keep(r.stack, static_cast<double>(r.alloc_objects))) {
+      continue;
+    }
     std::vector<uint64_t> locs = locator.HeapLocations(r.stack, snap.go_minor);
     const int64_t size = static_cast<int64_t>(r.size);
     auto [ao, ab] = ScaleHeapSample(snap.go_minor, r.alloc_objects,
@@ -262,8 +280,10 @@ std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
       labels.push_back(
           SampleLabel{.key = "bytes", .num = block, .is_num = true});
     }
+    sample_options.AppendLabels(&labels);
     b.AddSample(locs, {ao, ab, io, ib}, labels);
   }
+  sample_options.Report("sampled allocations", &b);
   return b.SerializeGzip();
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
+
 namespace gspy {
 namespace {
 
@@ -26,6 +28,45 @@ uint64_t AddExecutableMapping(const GoProcess& proc, ProfileBuilder* builder) {
   }
   if (exe.memory_limit == 0) exe.memory_limit = ~uint64_t{0};
   return builder->AddMapping(exe);
+}
+
+SampleOptions::SampleOptions(const GoProcess& proc,
+                             const BucketPprofOptions& options)
+    : proc_(proc), options_(options) {}
+
+bool SampleOptions::Keep(const std::vector<uint64_t>& stk, double weight) {
+  if (options_.filter == nullptr) return true;
+  seen_ += weight;
+  frames_.clear();
+  for (uint64_t pc : stk) {
+    proc_.binary->Symbolize(pc - proc_.load_bias - 1, &frames_);
+  }
+  functions_.clear();
+  for (const Frame& f : frames_) {
+    functions_.emplace_back(f.function.data(), f.function.size());
+  }
+  FilterSubject subject;
+  subject.labels = options_.labels;
+  subject.functions = functions_;
+  if (!options_.filter->Matches(subject)) return false;
+  kept_ += weight;
+  return true;
+}
+
+void SampleOptions::AppendLabels(std::vector<SampleLabel>* labels) const {
+  for (const auto& [k, v] : options_.labels) {
+    labels->push_back({.key = k, .str = v});
+  }
+  if (options_.pid_label) {
+    labels->push_back({.key = "pid", .num = proc_.pid, .is_num = true});
+  }
+}
+
+void SampleOptions::Report(absl::string_view unit,
+                           ProfileBuilder* builder) const {
+  if (options_.filter == nullptr) return;
+  builder->AddComment(absl::StrCat("filter ", options_.filter_text, " kept ",
+                                   kept_, " of ", seen_, " ", unit));
 }
 
 // Each pc symbolized at pc - 1 (the call) to its innermost frame, as

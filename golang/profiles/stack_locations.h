@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "golang/binary/go_binary.h"
 #include "golang/process/go_process.h"
+#include "golang/profiles/bucket_pprof_options.h"
 #include "profile/pprof/profile_builder.h"
 
 namespace gspy {
@@ -16,6 +18,27 @@ namespace gspy {
 // The executable's mapping, covering every mapping of the file, as
 // runtime/pprof writes it.
 uint64_t AddExecutableMapping(const GoProcess& proc, ProfileBuilder* builder);
+
+// Applies BucketPprofOptions to the samples of one profile: whether a
+// stack passes the filter, the labels to add, and the comment saying what
+// the filter kept.
+class SampleOptions {
+ public:
+  SampleOptions(const GoProcess& proc, const BucketPprofOptions& options);
+  // Whether the sample of `stk` (return addresses) passes; `weight` is
+  // counted for the comment.
+  bool Keep(const std::vector<uint64_t>& stk, double weight);
+  void AppendLabels(std::vector<SampleLabel>* labels) const;
+  // "filter F kept X of Y UNIT" when filtering.
+  void Report(absl::string_view unit, ProfileBuilder* builder) const;
+
+ private:
+  const GoProcess& proc_;
+  const BucketPprofOptions& options_;
+  std::vector<Frame> frames_;
+  std::vector<absl::string_view> functions_;
+  double kept_ = 0, seen_ = 0;
+};
 
 class StackLocator {
  public:

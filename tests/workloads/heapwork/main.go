@@ -10,6 +10,9 @@
 // from then on nothing the heap profile shows can change (allocations
 // would only reach it after two more GCs).
 //
+// -churn-after keeps allocating in main.churnAfter after the ready line
+// (for delta profiles).
+//
 // -noprofiler builds nothing differently; the binary built with
 // -tags=noprofiler does not link runtime/pprof at all (memory profiling
 // disabled by the linker).
@@ -65,6 +68,16 @@ func buildList(n int) {
 	}
 }
 
+// churnAfter allocates 64-byte objects after the ready line (-churn-after),
+// for the delta heap profile: they are the window's only allocations.
+//
+//go:noinline
+func churnAfter(n int) {
+	for i := 0; i < n; i++ {
+		sink = make([]byte, 64)
+	}
+}
+
 func contend(rounds int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -87,6 +100,7 @@ func main() {
 	mutex := flag.Bool("mutex", false, "SetMutexProfileFraction(1) and contend")
 	block := flag.Bool("block", false, "SetBlockProfileRate(1) and contend")
 	rate := flag.Int("rate", -1, "MemProfileRate to set at the start (-1: leave)")
+	after := flag.Bool("churn-after", false, "after the ready line, allocate in main.churnAfter (and GC) until SIGTERM")
 	flag.Parse()
 	if *rate >= 0 {
 		runtime.MemProfileRate = *rate
@@ -109,6 +123,15 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("{\"event\":\"ready\",\"pid\":%d,\"go_version\":%q}\n", os.Getpid(), runtime.Version())
+	if *after {
+		go func() {
+			for {
+				churnAfter(20000)
+				runtime.GC() // publishes the cycle's allocations
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
 	<-sig
 	runtime.KeepAlive(big)
 	runtime.KeepAlive(small)
