@@ -78,6 +78,9 @@ commands:
                                 the same for the program's own block profile
                                 (runtime.SetBlockProfileRate); without
                                 --source=runtime, gspyd's eBPF block profile
+                                (heap, mutex, block --source=runtime: one
+                                --pid is read here, other selectors go
+                                through gspyd; --filter works both ways)
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
       --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
