@@ -45,12 +45,30 @@ std::vector<CommandSpec> MakeCommands() {
   // in user space.
   out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});
   // --exact: the uprobes instead of sampled goroutine states.
-  for (const char* type : {"block", "sched-latency", "wall"}) {
+  // --source=runtime (block only): the program's own block profile, read
+  // here from the runtime's buckets like heap and mutex.
+  out.push_back(
+      {{"profile", "block"},
+       Concat(profile, {{"exact", true}, {"source"}, {"no-symtab", true}})});
+  for (const char* type : {"sched-latency", "wall"}) {
     out.push_back({{"profile", type}, Concat(profile, {{"exact", true}})});
   }
-  // Read here from the runtime's own buckets, without gspyd.
-  out.push_back({{"profile", "heap"},
-                 {{"pid"}, {"o"}, {"output"}, {"delta"}, {"no-symtab", true}}});
+  // Read from the runtime's own buckets: here for --pid alone, else through
+  // gspyd (selectors, --server, --kube-api).
+  const std::vector<FlagSpec> buckets =
+      Concat(kSelectorFlags, {{"o"},
+                              {"output"},
+                              {"delta"},
+                              {"filter"},
+                              {"no-symtab", true},
+                              {"kube-api"},
+                              {"kube-token-file"},
+                              {"kube-ca-file"},
+                              {"gspy-namespace"},
+                              {"gspy-selector"}});
+  out.push_back({{"profile", "heap"}, buckets});
+  // The program's own mutex profile, from the runtime's buckets like heap.
+  out.push_back({{"profile", "mutex"}, buckets});
   // --books reads the pause ring of one process directly, without gspyd.
   out.push_back({{"gc"},
                  Concat(kSelectorFlags, {{"duration"},

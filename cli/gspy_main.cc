@@ -22,6 +22,7 @@
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "cli/contention_command.h"
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
 #include "cli/heap_command.h"
@@ -73,6 +74,17 @@ commands:
                                 probe, no stop (needs CAP_SYS_PTRACE)
       --delta=10s               alloc_* of the next 10s only (in use as at
                                 the end)
+  profile mutex --pid=PID -o F  the program's own mutex profile (contentions,
+                                delay) as pprof.Lookup("mutex") writes it, read
+                                from the runtime's buckets like heap; needs
+                                runtime.SetMutexProfileFraction(N) in the program
+  profile block --source=runtime --pid=PID -o F
+                                the same for the program's own block profile
+                                (runtime.SetBlockProfileRate); without
+                                --source=runtime, gspyd's eBPF block profile
+                                (heap, mutex, block --source=runtime: one
+                                --pid is read here, other selectors go
+                                through gspyd; --filter works both ways)
       --pid=PID                 a process to profile (may repeat)
       --exe=PATH                every process running this executable (may repeat)
       --pod=NAMESPACE/NAME      every Go process of a pod on the node (may repeat)
@@ -289,6 +301,16 @@ struct ProfileKind {
   const char* counted;  // what GetProfileResponse.samples counts
 };
 
+// Read from the runtime's own buckets by gspyd (PullBucketProfile).
+constexpr ProfileKind kHeapKind = {"heap", gspy::v1::PROFILE_TYPE_HEAP, 3,
+                                   "gspy heap profile (inuse_space)",
+                                   "samples"};
+constexpr ProfileKind kMutexKind = {"mutex", gspy::v1::PROFILE_TYPE_MUTEX, 1,
+                                    "gspy mutex profile (delay)", "samples"};
+constexpr ProfileKind kRuntimeBlockKind = {
+    "block", gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK, 1,
+    "gspy block profile (delay)", "samples"};
+
 constexpr ProfileKind kProfileKinds[] = {
     // Samples, as flamegraph.pl counts them.
     {"cpu", gspy::v1::PROFILE_TYPE_CPU, 0, "gspy CPU profile", "samples"},
@@ -313,6 +335,27 @@ int HeapCommand(const CommandLine& cl) {
   RenderOptions render;
   render.value_index = 3;  // inuse_space, Go's default for a heap profile
   render.title = "gspy heap profile (inuse_space)";
+  if (absl::Status w = WriteProfile(out, *pprof, render); !w.ok()) {
+    return Fail(std::string(w.message()));
+  }
+  return 0;
+}
+
+// `gspy profile mutex` and `gspy profile block --source=runtime`: read
+// here, written like a pulled profile.
+int ContentionCommand(const CommandLine& cl, ContentionKind kind) {
+  const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
+  const char* name = ContentionKindName(kind);
+  if (out.empty())
+    return Fail(absl::StrCat("profile ", name, ": -o FILE is required"));
+  absl::StatusOr<std::string> pprof = ContentionProfileFor(cl, kind);
+  if (!pprof.ok()) {
+    return Fail(absl::StrCat(absl::StatusCodeToString(pprof.status().code()),
+                             ": ", pprof.status().message()));
+  }
+  RenderOptions render;
+  render.value_index = 1;  // delay, as `go tool pprof` shows by default
+  render.title = absl::StrCat("gspy ", name, " profile (delay)");
   if (absl::Status w = WriteProfile(out, *pprof, render); !w.ok()) {
     return Fail(std::string(w.message()));
   }
@@ -356,6 +399,23 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
   request.set_filter(cl.Get("filter").value_or(""));
   const std::string out = cl.Get("o").value_or(cl.Get("output").value_or(""));
   if (out.empty()) return Fail("profile: -o FILE is required");
+  if (kind.type == gspy::v1::PROFILE_TYPE_HEAP ||
+      kind.type == gspy::v1::PROFILE_TYPE_MUTEX ||
+      kind.type == gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK) {
+    // No window unless --delta: the profile since the program started.
+    request.clear_duration();
+    if (auto d = cl.Get("delta")) {
+      absl::Duration delta;
+      if (!absl::ParseDuration(*d, &delta) || delta <= absl::ZeroDuration()) {
+        return Fail(absl::StrCat("--delta=", *d,
+                                 ": not a positive duration (e.g. 10s)"));
+      }
+      request.mutable_duration()->set_seconds(absl::ToInt64Seconds(delta));
+      request.mutable_duration()->set_nanos(static_cast<int32_t>(
+          absl::ToInt64Nanoseconds(delta) % 1'000'000'000));
+      *duration = delta;
+    }
+  }
 
   const absl::Duration timeout =
       absl::AbsDuration(*duration) + absl::Seconds(120);
@@ -537,7 +597,36 @@ int main(int argc, char** argv) {
   if (pos[0] == "view") return gspy::ViewCommand(*cl);
   if (pos[0] == "diff") return gspy::DiffCommand(*cl);
   if (pos[0] == "books") return gspy::BooksCommand(*cl);
-  if (pos[0] == "profile" && pos[1] == "heap") return gspy::HeapCommand(*cl);
+  // Profiles from the runtime's buckets: read here for one --pid (no
+  // gspyd needed), through gspyd (--server) for any other selector.
+  const bool via_gspyd = cl->GetAll("pid").size() != 1 || cl->Has("exe") ||
+                         cl->Has("pod") || cl->Has("namespace") ||
+                         cl->Has("selector") || cl->Has("kube-api");
+  if (pos[0] == "profile" && pos[1] == "heap") {
+    if (via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kHeapKind, *cl, *transport);
+    }
+    return gspy::HeapCommand(*cl);
+  }
+  if (pos[0] == "profile" && pos[1] == "mutex") {
+    if (via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kMutexKind, *cl, *transport);
+    }
+    return gspy::ContentionCommand(*cl, gspy::ContentionKind::kMutex);
+  }
+  if (pos[0] == "profile" && pos[1] == "block" && cl->Has("source")) {
+    const std::string source = cl->Get("source").value_or("");
+    if (source == "runtime" && via_gspyd) {
+      return gspy::PullProfile(*stub, gspy::kRuntimeBlockKind, *cl, *transport);
+    }
+    if (source == "runtime") {
+      return gspy::ContentionCommand(*cl, gspy::ContentionKind::kBlock);
+    }
+    if (source != "ebpf") {
+      return gspy::UsageError(absl::StrCat(
+          "--source=", source, ": ebpf (gspyd, the default) or runtime"));
+    }
+  }
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
   if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {

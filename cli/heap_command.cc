@@ -10,6 +10,7 @@
 #include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
 #include "golang/profiles/heap_profile.h"
+#include "profile/filter/sample_filter.h"
 
 namespace gspy {
 
@@ -29,6 +30,14 @@ absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
                                       delta <= absl::ZeroDuration())) {
     return absl::InvalidArgumentError(
         absl::StrCat("--delta=", *d, ": not a positive duration (e.g. 10s)"));
+  }
+  absl::StatusOr<SampleFilter> filter =
+      SampleFilter::Parse(cl.Get("filter").value_or(""));
+  if (!filter.ok()) return filter.status();
+  BucketPprofOptions pprof_options;
+  if (!filter->empty()) {
+    pprof_options.filter = &*filter;
+    pprof_options.filter_text = cl.Get("filter").value_or("");
   }
   BinaryCache cache(4);
   ProcessTable table(&cache);
@@ -55,9 +64,9 @@ absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
     absl::SleepFor(delta);
     absl::StatusOr<HeapSnapshot> after = (*reader)->Read(memory);
     if (!after.ok()) return after.status();
-    return HeapPprof(*proc, HeapDelta(*snap, *after), delta);
+    return HeapPprof(*proc, HeapDelta(*snap, *after), delta, pprof_options);
   }
-  return HeapPprof(*proc, *snap);
+  return HeapPprof(*proc, *snap, absl::ZeroDuration(), pprof_options);
 }
 
 }  // namespace gspy

@@ -110,11 +110,16 @@ grpc::Status ProfilerService::GetProfile(
       return PullBlock(context, *request, response);
     case gspy::v1::PROFILE_TYPE_WALL:
       return PullWall(context, *request, response);
+    case gspy::v1::PROFILE_TYPE_HEAP:
+    case gspy::v1::PROFILE_TYPE_MUTEX:
+    case gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK:
+      return PullBuckets(context, *request, response);
     default:
       return grpc::Status(
           grpc::StatusCode::INVALID_ARGUMENT,
           "profile type must be PROFILE_TYPE_CPU, PROFILE_TYPE_BLOCK, "
-          "PROFILE_TYPE_SCHED_LATENCY or PROFILE_TYPE_WALL");
+          "PROFILE_TYPE_SCHED_LATENCY, PROFILE_TYPE_WALL, PROFILE_TYPE_HEAP, "
+          "PROFILE_TYPE_MUTEX or PROFILE_TYPE_RUNTIME_BLOCK");
   }
 }
 

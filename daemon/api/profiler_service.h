@@ -78,6 +78,11 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status PullWall(grpc::ServerContext* context,
                         const gspy::v1::GetProfileRequest& request,
                         gspy::v1::GetProfileResponse* response);
+  // Heap, mutex and runtime block: read from the runtime's own buckets
+  // (bucket_pull.cc).
+  grpc::Status PullBuckets(grpc::ServerContext* context,
+                           const gspy::v1::GetProfileRequest& request,
+                           gspy::v1::GetProfileResponse* response);
   const KernelSymbols& kernel_symbols();
   // The one way a pulled profile gets into a response: redacted. INTERNAL
   // (and no profile) if it cannot be.

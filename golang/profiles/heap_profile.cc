@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "golang/binary/go_version.h"
+#include "golang/profiles/stack_locations.h"
 #include "profile/pprof/profile_builder.h"
 
 namespace gspy {
@@ -195,6 +196,19 @@ absl::Status HeapProfileAvailable(const GoBinary& binary,
   return r.status();
 }
 
+const char* HeapUnavailableReason(const absl::Status& status) {
+  if (status.ok()) return "";
+  if (absl::IsNotFound(status)) return "process_gone";
+  // HeapReader::Open's messages, above.
+  if (absl::StrContains(status.message(), "does not link Go's memory")) {
+    return "no_memory_profiler";
+  }
+  if (absl::StrContains(status.message(), "MemProfileRate is")) {
+    return "memprofilerate_zero";
+  }
+  return "globals_not_found";
+}
+
 std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
                                             int64_t bytes, int64_t size,
                                             int64_t rate) {
@@ -216,97 +230,9 @@ std::pair<int64_t, int64_t> ScaleHeapSample(int minor, int64_t count,
           ToInt64(static_cast<double>(bytes) * scale)};
 }
 
-namespace {
-
-bool IsRuntimeName(std::string_view name, int minor) {
-  return name.starts_with("runtime.") ||
-         (minor >= 24 && name.starts_with("internal/runtime/"));
-}
-
-// Turns one record's stack into locations as runtime/pprof's
-// appendLocsForStack does: the runtime saved one pc per logical frame (an
-// inlined call's pc is its inline mark + 1), each symbolized at pc - 1 to
-// its innermost frame; the pcs of one physical frame make one location;
-// runtime.goexit is left out.
-class StackLocator {
- public:
-  StackLocator(const GoProcess& proc, ProfileBuilder* builder, uint64_t mapping)
-      : proc_(proc), b_(builder), mapping_(mapping) {}
-
-  std::vector<uint64_t> Locations(const std::vector<uint64_t>& stk, int minor) {
-    // Leading runtime frames (mallocgc's callers such as makeslice) are
-    // hidden unless that leaves nothing (FuncForPC looks up pc itself).
-    size_t start = 0;
-    for (; start < stk.size(); ++start) {
-      tmp_.clear();
-      if (!proc_.binary->Symbolize(stk[start] - proc_.load_bias, &tmp_) ||
-          !IsRuntimeName(tmp_[0].function, minor)) {
-        break;
-      }
-    }
-    if (start == stk.size()) start = 0;
-    std::vector<uint64_t> locs = Walk(stk, start);
-    if (locs.empty() && start != 0) locs = Walk(stk, 0);
-    return locs;
-  }
-
- private:
-  std::vector<uint64_t> Walk(const std::vector<uint64_t>& stk, size_t start) {
-    std::vector<uint64_t> locs;
-    deck_.clear();
-    deck_pc_ = 0;
-    deck_entry_ = 0;
-    for (size_t i = start; i < stk.size(); ++i) {
-      const uint64_t pc = stk[i];
-      tmp_.clear();
-      const uint64_t link = pc - proc_.load_bias - 1;
-      if (!proc_.binary->Symbolize(link, &tmp_)) {
-        Flush(&locs);
-        locs.push_back(b_->LocationId(mapping_, pc, {}, true));
-        continue;
-      }
-      Frame f = tmp_[0];
-      f.inlined = tmp_.size() > 1;
-      if (f.function == "runtime.goexit") {
-        Flush(&locs);
-        continue;
-      }
-      std::optional<FuncInfo> fn = proc_.binary->FindFunction(link);
-      const uint64_t entry = fn.has_value() ? fn->entry : 0;
-      if (!deck_.empty() &&
-          (!deck_.back().inlined || entry == 0 || entry != deck_entry_ ||
-           deck_.back().function == f.function)) {
-        Flush(&locs);
-      }
-      if (deck_.empty()) {
-        deck_pc_ = pc;
-        deck_entry_ = entry;
-      }
-      deck_.push_back(f);
-    }
-    Flush(&locs);
-    return locs;
-  }
-
-  // The location's address is the call's pc (return address - 1), as
-  // runtime.Frame.PC and so runtime/pprof's Location.address have it.
-  void Flush(std::vector<uint64_t>* locs) {
-    if (deck_.empty()) return;
-    locs->push_back(b_->LocationId(mapping_, deck_pc_ - 1, deck_, true));
-    deck_.clear();
-  }
-
-  const GoProcess& proc_;
-  ProfileBuilder* b_;
-  const uint64_t mapping_;
-  std::vector<Frame> tmp_, deck_;
-  uint64_t deck_pc_ = 0, deck_entry_ = 0;
-};
-
-}  // namespace
-
 std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
-                      absl::Duration delta_window) {
+                      absl::Duration delta_window,
+                      const BucketPprofOptions& options) {
   ProfileBuilder b({{"alloc_objects", "count"},
                     {"alloc_space", "bytes"},
                     {"inuse_objects", "count"},
@@ -329,22 +255,14 @@ std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
                               " torn records, ", snap.bad_headers,
                               " implausible headers"));
   }
-  // The executable's mapping, covering every mapping of the file.
-  MappingInfo exe;
-  exe.filename = proc.exe_path;
-  for (const MemoryMapping& m : proc.mappings) {
-    if (m.inode != proc.exe_inode || m.inode == 0) continue;
-    if (exe.memory_limit == 0 || m.start < exe.memory_start) {
-      exe.memory_start = m.start;
-      exe.file_offset = m.offset;
-    }
-    exe.memory_limit = std::max(exe.memory_limit, m.end);
-  }
-  if (exe.memory_limit == 0) exe.memory_limit = ~uint64_t{0};
-  const uint64_t mapping = b.AddMapping(exe);
+  const uint64_t mapping = AddExecutableMapping(proc, &b);
   StackLocator locator(proc, &b, mapping);
+  SampleOptions sample_options(proc, options);
   for (const HeapRecord& r : snap.records) {
-    std::vector<uint64_t> locs = locator.Locations(r.stack, snap.go_minor);
+    if (!sample_options.Keep(r.stack, static_cast<double>(r.alloc_objects))) {
+      continue;
+    }
+    std::vector<uint64_t> locs = locator.HeapLocations(r.stack, snap.go_minor);
     const int64_t size = static_cast<int64_t>(r.size);
     auto [ao, ab] = ScaleHeapSample(snap.go_minor, r.alloc_objects,
                                     r.alloc_bytes, size, snap.rate);
@@ -362,8 +280,10 @@ std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
       labels.push_back(
           SampleLabel{.key = "bytes", .num = block, .is_num = true});
     }
+    sample_options.AppendLabels(&labels);
     b.AddSample(locs, {ao, ab, io, ib}, labels);
   }
+  sample_options.Report("sampled allocations", &b);
   return b.SerializeGzip();
 }
 

@@ -20,6 +20,7 @@
 #include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
 #include "golang/profiles/bucket_list.h"
+#include "golang/profiles/bucket_pprof_options.h"
 #include "golang/profiles/profile_globals.h"
 
 namespace gspy {
@@ -90,9 +91,16 @@ absl::Status HeapProfileAvailable(const GoBinary& binary,
                                   const MemorySource& memory,
                                   uint64_t load_bias);
 
+// A short name for HeapProfileAvailable's answer, for a metric label:
+// "" (available), "no_memory_profiler", "memprofilerate_zero",
+// "process_gone" or "globals_not_found".
+const char* HeapUnavailableReason(const absl::Status& status);
+
 // The pprof (gzip) of `snap` as runtime/pprof writes it for `proc`.
+// `options` (gspyd's filter and labels) left empty, exactly Go's profile.
 std::string HeapPprof(const GoProcess& proc, const HeapSnapshot& snap,
-                      absl::Duration delta_window = absl::ZeroDuration());
+                      absl::Duration delta_window = absl::ZeroDuration(),
+                      const BucketPprofOptions& options = {});
 
 // runtime/pprof's scaleHeapSample for Go 1.minor: the estimated (count,
 // bytes) behind `count` sampled objects of `bytes` in all (of `size` each).

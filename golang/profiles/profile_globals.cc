@@ -69,9 +69,23 @@ class Finder {
         binary_.FindFunctionByName("runtime.memProfileInternal").has_value();
     g.mbuckets = List("runtime.mbuckets", BucketType::kMemory, mem_fns);
     g.bbuckets = List("runtime.bbuckets", BucketType::kBlock,
-                      {"runtime.blockProfileInternal", "runtime.BlockProfile"});
+                      {"runtime.blockProfileInternal", "runtime.BlockProfile"},
+                      &g.bbuckets_nil);
     g.xbuckets = List("runtime.xbuckets", BucketType::kMutex,
-                      {"runtime.mutexProfileInternal", "runtime.MutexProfile"});
+                      {"runtime.mutexProfileInternal", "runtime.MutexProfile"},
+                      &g.xbuckets_nil);
+    // SetMutexProfileFraction reads the fraction (rate < 0 returns it), as
+    // does mutexevent before sampling (named sync.event by its linkname up
+    // to go1.26); blockevent reads the
+    // block rate. None loads another 8-byte global. SetMutexProfileFraction
+    // is often inlined away, hence mutexevent.
+    g.mutex_profile_rate =
+        OnlyLoad("runtime.mutexprofilerate",
+                 {"runtime.SetMutexProfileFraction", "sync.event",
+                  "internal/sync.event", "runtime.mutexevent"});
+    g.block_profile_rate =
+        OnlyLoad("runtime.blockprofilerate", {"runtime.blockevent"});
+    g.ticks_per_second = Ticks();
     g.cycle = Cycle(minor >= 19 ? "runtime.mProfCycle" : "runtime.mProf",
                     g.cycle_shifted, mem_fns);
     g.mem_profile_rate = Rate();
@@ -105,10 +119,12 @@ class Finder {
   }
 
   BooksGlobal List(const char* symbol, BucketType type,
-                   std::initializer_list<const char*> fns) {
+                   std::initializer_list<const char*> fns,
+                   bool* nil = nullptr) {
     BooksGlobal out;
     if (std::optional<uint64_t> a = Symbol(symbol)) return {*a, "symtab"};
     std::string why;
+    int candidates = 0, nils = 0;
     for (const char* fn : fns) {
       absl::StatusOr<std::vector<uint64_t>> loads =
           Loads(binary_, memory_, bias_, fn, 8);
@@ -120,13 +136,82 @@ class Finder {
       for (uint64_t c : *loads) {
         absl::Status st = CheckList(c + bias_, type);
         if (st.ok()) return {c + bias_, absl::StrCat(fn, " loads")};
+        ++candidates;
+        if (absl::IsUnavailable(st)) ++nils;
         gone_ |= IsGone(st);
         absl::StrAppend(&why, fn, " load 0x", absl::Hex(c), ": ", st.message(),
                         "; ");
       }
     }
     out.how = why.empty() ? "no candidates" : why;
+    if (nil != nullptr) *nil = candidates > 0 && nils == candidates;
     return out;
+  }
+
+  // A uint64 global that `fn` is the only 8-byte global `fn` loads, its
+  // value a plausible rate (below 2^40: a tick count of minutes).
+  BooksGlobal OnlyLoad(const char* symbol,
+                       std::initializer_list<const char*> fns) {
+    if (std::optional<uint64_t> a = Symbol(symbol)) return {*a, "symtab"};
+    std::string why;
+    for (const char* fn : fns) {
+      absl::StatusOr<std::vector<uint64_t>> loads =
+          Loads(binary_, memory_, bias_, fn, 8);
+      if (!loads.ok()) {
+        gone_ |= IsGone(loads.status());
+        absl::StrAppend(&why, loads.status().message(), "; ");
+        continue;
+      }
+      if (loads->size() != 1) {
+        absl::StrAppend(&why, fn, " loads ", loads->size(),
+                        " 8-byte globals, not one; ");
+        continue;
+      }
+      absl::StatusOr<uint64_t> v = memory_.ReadU64((*loads)[0] + bias_);
+      if (!v.ok()) {
+        gone_ |= IsGone(v.status());
+        absl::StrAppend(&why, v.status().message(), "; ");
+        continue;
+      }
+      if (*v >= (uint64_t{1} << 40)) {
+        absl::StrAppend(&why, fn, " load holds ", *v, ", not a rate; ");
+        continue;
+      }
+      return {(*loads)[0] + bias_, absl::StrCat(fn, " loads")};
+    }
+    return {0, why};
+  }
+
+  // runtime.ticks.val: the first 8-byte global ticksPerSecond (go1.21+) or
+  // tickspersecond loads; 0 or a plausible tick rate (1 MHz .. 1 THz).
+  BooksGlobal Ticks() {
+    std::string why;
+    for (const char* fn :
+         {"runtime.ticksPerSecond", "runtime.tickspersecond"}) {
+      absl::StatusOr<std::vector<uint64_t>> loads =
+          Loads(binary_, memory_, bias_, fn, 8);
+      if (!loads.ok()) {
+        gone_ |= IsGone(loads.status());
+        absl::StrAppend(&why, loads.status().message(), "; ");
+        continue;
+      }
+      if (loads->empty()) {
+        absl::StrAppend(&why, fn, " loads no 8-byte global; ");
+        continue;
+      }
+      absl::StatusOr<uint64_t> v = memory_.ReadU64((*loads)[0] + bias_);
+      if (!v.ok()) {
+        gone_ |= IsGone(v.status());
+        absl::StrAppend(&why, v.status().message(), "; ");
+        continue;
+      }
+      if (*v != 0 && (*v < 1'000'000 || *v > 1'000'000'000'000)) {
+        absl::StrAppend(&why, fn, " load holds ", *v, ", not ticks/s; ");
+        continue;
+      }
+      return {(*loads)[0] + bias_, absl::StrCat(fn, " loads")};
+    }
+    return {0, why};
   }
 
   // The cycle: the only 4-byte global the heap profile readers load.

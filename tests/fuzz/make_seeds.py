@@ -283,6 +283,22 @@ def heap_buckets(options, cycle, buckets, counts_only=False, cyclic=False):
     return out
 
 
+def contention_buckets(options, fraction, ticks, records):
+    """A mutex or block list linked from HEAP_HEAD: records are (typ, stack,
+    count float64, cycles int64); the fuzzer's u32 carries the mutex
+    fraction (low byte) and the ticks per second - 1 (the rest)."""
+    out = struct.pack("<BI", options, fraction | ((ticks - 1) << 8))
+    addrs = [0x600000 + i * 0x1000 for i in range(len(records))]
+    out += struct.pack("<QH", HEAP_HEAD, 8) + struct.pack("<Q", addrs[0] if addrs else 0)
+    for i, (typ, stack, count, cycles) in enumerate(records):
+        nxt = addrs[i + 1] if i + 1 < len(addrs) else 0
+        b = struct.pack("<6Q", 0, nxt, typ, 0x1234, 0, len(stack))
+        b += b"".join(struct.pack("<Q", pc) for pc in stack)
+        b += struct.pack("<dq", count, cycles)
+        out += struct.pack("<QH", addrs[i], len(b)) + b
+    return out
+
+
 def write_heap_buckets():
     d = os.path.join(HERE, "corpus", "heap_buckets")
     os.makedirs(d, exist_ok=True)
@@ -301,6 +317,12 @@ def write_heap_buckets():
         "huge_nstk": (lambda b: b[:73] + struct.pack("<Q", 1 << 40) +
                       b[81:])(heap_buckets(0, 1, live)),
         "block": heap_buckets(2, 0, [(2, 0, stack, [(5, 0)] * 4)]),
+        "mutex_go119_scaled": contention_buckets(4 | 16, 5, 3_000_000,
+                                                 [(3, stack, 7.0, 9_000_000), (3, [0x2031], 0.0, 1)]),
+        "block_go123": contention_buckets(2, 0, 3_000_000,
+                                          [(2, stack, 0.4, 123_456), (2, [0x1011, 0xffffffffffffffff], 2.0, 5)]),
+        "mutex_extreme": contention_buckets(4, 255, 1,
+                                            [(3, stack, 1e300, (1 << 63) - 1), (3, stack, float("nan"), -(1 << 63))]),
     }
     for name, data in seeds.items():
         with open(os.path.join(d, name), "wb") as f:

@@ -10,6 +10,7 @@
 #include "daemon/export/metrics/runtime_histogram.h"
 #include "golang/books/books_metrics.h"
 #include "golang/goroutines/memory_source.h"
+#include "golang/profiles/heap_profile.h"
 
 namespace gspy {
 namespace {
@@ -56,6 +57,12 @@ void BooksCollector::Collect(MetricFamilies* out) {
       "gspy_go_books_series_disabled", MetricType::kGauge,
       "1 for each runtime-books series gspyd does not export for a process, "
       "with the reason (see gspy_go_books_series_disabled_total).");
+  MetricFamily heap_available(
+      "gspy_go_heap_profile_available", MetricType::kGauge,
+      "1 when gspy can read the process's heap profile from the Go "
+      "runtime's buckets (gspy profile heap), else 0 with the reason: "
+      "no_memory_profiler (the binary does not link runtime.MemProfile), "
+      "memprofilerate_zero, globals_not_found.");
   GcFamilies gc;
   absl::MutexLock lock(&mu_);
   std::set<int> alive;
@@ -89,11 +96,25 @@ void BooksCollector::Collect(MetricFamilies* out) {
                 std::string(opened.status().message()).c_str());
       }
     }
+    const MetricLabels labels = GcProcessLabels(proc);
+    if (now >= pb.heap_next_check) {
+      // A few words of the process and, when stripped, a few runtime
+      // functions decoded: at most once per retry_open.
+      absl::StatusOr<GoProcess> full = processes_->Inspect(proc.pid);
+      pb.heap_reason = full.ok() ? HeapUnavailableReason(HeapProfileAvailable(
+                                       *full->binary, memory, full->load_bias))
+                                 : "process_gone";
+      pb.heap_next_check = now + options_.retry_open;
+    }
+    if (pb.heap_reason != "process_gone") {
+      MetricLabels l = labels;
+      l.emplace_back("reason", pb.heap_reason);
+      heap_available.Add(std::move(l), pb.heap_reason.empty() ? 1 : 0);
+    }
     if (pb.books == nullptr) continue;
     absl::StatusOr<BooksSnapshot> snap = pb.books->Read(memory);
     ++reads_;
     // Disabled series: logged and counted once per process and reason.
-    const MetricLabels labels = GcProcessLabels(proc);
     for (const auto& [series, d] : pb.books->disabled()) {
       const std::string name = BooksSeriesName(series);
       MetricLabels l = labels;
@@ -148,6 +169,7 @@ void BooksCollector::Collect(MetricFamilies* out) {
     out->push_back(std::move(gc.cycles));
   }
   out->push_back(std::move(disabled_now));
+  out->push_back(std::move(heap_available));
 
   MetricFamily disabled("gspy_go_books_series_disabled_total",
                         MetricType::kCounter,

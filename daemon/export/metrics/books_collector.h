@@ -8,7 +8,9 @@
 // labelled like the other per-process series (pid, exe, go_version, pod).
 // Only the metrics the process's Go version has are exported. By default it
 // is also the source of gspy_go_gc_cycles_total and gspy_go_gc_pause_seconds
-// (no uprobes attached).
+// (no uprobes attached). And gspy_go_heap_profile_available: whether gspy
+// can read the process's heap profile from the runtime's buckets, with the
+// reason when not (the heap figures themselves are the books' series).
 #ifndef GSPY_DAEMON_EXPORT_METRICS_BOOKS_COLLECTOR_H_
 #define GSPY_DAEMON_EXPORT_METRICS_BOOKS_COLLECTOR_H_
 
@@ -62,6 +64,10 @@ class BooksCollector {
     std::unique_ptr<RuntimeBooks> books;  // null until opened
     absl::Time next_open = absl::InfinitePast();
     bool reopen = false;  // some globals were not found: look again
+    // Whether its heap profile can be read (golang/profiles), looked at
+    // again at heap_next_check: the program may change MemProfileRate.
+    std::string heap_reason = "unknown";
+    absl::Time heap_next_check = absl::InfinitePast();
     // (series, reason) pairs already counted and logged for this process.
     std::set<std::pair<std::string, std::string>> counted;
   };

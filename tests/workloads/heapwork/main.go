@@ -16,6 +16,9 @@
 // OUT.churned and prints {"event":"churned","bytes":N}: the allocations a
 // delta heap profile of the time must show.
 //
+// -churn-after keeps allocating in main.churnAfter after the ready line
+// (for delta profiles).
+//
 // -noprofiler builds nothing differently; the binary built with
 // -tags=noprofiler does not link runtime/pprof at all (memory profiling
 // disabled by the linker).
@@ -72,6 +75,16 @@ func buildList(n int) {
 	}
 }
 
+// churnAfter allocates 64-byte objects after the ready line (-churn-after),
+// for the delta heap profile: they are the window's only allocations.
+//
+//go:noinline
+func churnAfter(n int) {
+	for i := 0; i < n; i++ {
+		sink = make([]byte, 64)
+	}
+}
+
 func contend(rounds int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -112,6 +125,7 @@ func main() {
 	block := flag.Bool("block", false, "SetBlockProfileRate(1) and contend")
 	rate := flag.Int("rate", -1, "MemProfileRate to set at the start (-1: leave)")
 	churn := flag.Duration("churn", 0, "once ready, allocate garbage in main.churnLoop this long")
+	after := flag.Bool("churn-after", false, "after the ready line, allocate in main.churnAfter (and GC) until SIGTERM")
 	flag.Parse()
 	if *rate >= 0 {
 		runtime.MemProfileRate = *rate
@@ -123,14 +137,16 @@ func main() {
 	if *mutex || *block {
 		contend(200)
 	}
+	// Before the snapshot: signal.Notify blocks on channels (block
+	// profile) and allocates.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
 	runtime.GC()
 	runtime.GC()
 	if err := writeProfiles(*out, *mutex, *block); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
 	fmt.Printf("{\"event\":\"ready\",\"pid\":%d,\"go_version\":%q}\n", os.Getpid(), runtime.Version())
 	if *churn > 0 {
 		bufio.NewReader(os.Stdin).ReadString('\n')
@@ -142,6 +158,15 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("{\"event\":\"churned\",\"bytes\":%d}\n", n)
+	}
+	if *after {
+		go func() {
+			for {
+				churnAfter(20000)
+				runtime.GC() // publishes the cycle's allocations
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
 	}
 	<-sig
 	runtime.KeepAlive(big)

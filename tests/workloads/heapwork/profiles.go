@@ -34,13 +34,15 @@ func writeProfiles(out string, mutex, block bool) error {
 	if err := write("heap", out); err != nil {
 		return err
 	}
-	if mutex {
-		if err := write("mutex", out+".mutex"); err != nil {
+	if block {
+		if err := write("block", out+".block"); err != nil {
 			return err
 		}
 	}
-	if block {
-		if err := write("block", out+".block"); err != nil {
+	// The mutex profile last: writing a profile can contend on the runtime's
+	// own locks, which go1.22+ records in the mutex profile.
+	if mutex {
+		if err := write("mutex", out+".mutex"); err != nil {
 			return err
 		}
 	}
