@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/log.h"
 #include "base/metrics_registry.h"
@@ -26,6 +27,7 @@
 #include "daemon/api/server_transport.h"
 #include "daemon/auth/request_access.h"
 #include "daemon/backoff/backoff_loop.h"
+#include "daemon/backoff/heap_release.h"
 #include "daemon/export/metrics/backoff_collector.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/books_collector.h"
@@ -125,6 +127,7 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   const gspy::GspydOptions flags = gspy::ParseGspydCommandLine(argc, argv);
+  gspy::TuneAllocator();  // before any thread
   gspy::SetLogLevel(flags.log_level);
 
   gspy::PreflightReport preflight = gspy::RunPreflight();
@@ -438,7 +441,12 @@ int main(int argc, char** argv) {
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
-  while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
+  // Freed heap goes back to the system every 10 s (heap_release.h).
+  gspy::HeapReleaser heap_release(absl::Seconds(10));
+  while (!g_stop) {
+    absl::SleepFor(absl::Milliseconds(100));
+    heap_release.MaybeRelease(absl::Now());
+  }
   GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
