@@ -28,11 +28,15 @@ struct BackoffOptions {
   // gspyd's resident memory. 0: no limit.
   int64_t memory_budget_bytes = 0;
   // The node's pressure: PSI "some avg10", in percent. 0: ignored.
-  double psi_cpu_percent = 80;
+  // CPU "some" is common on a busy node (a task waited for a CPU at some
+  // point): only a node where that is nearly always so counts.
+  double psi_cpu_percent = 90;
   double psi_memory_percent = 20;
   // Any ring-buffer loss in a tick counts as this far over the limit.
   double ring_loss_pressure = 2;
-  double min_scale = 0.05;
+  // A quarter of the rates keeps profiles usable (25 Hz of 99) while
+  // cutting gspyd's sampling cost by four; lower it for harder limits.
+  double min_scale = 0.25;
   // Recovery: once every signal has stayed below recover_below x its limit
   // for recover_after, the scale grows by recover_step a tick.
   double recover_below = 0.8;

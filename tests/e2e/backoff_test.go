@@ -130,7 +130,7 @@ func TestBackoffUnderForcedPressure(t *testing.T) {
 		ratio := float64(cpuNs) / 1e9 / cpuSeconds
 		t.Logf("%s: %d samples, period %d ns, cpu %.2f s; cpuwork used %.2f CPU-s (ratio %.2f); comments %q",
 			name, samples, p.Period, float64(cpuNs)/1e9, cpuSeconds, ratio, p.Comments)
-		if samples < 20 || cpuSeconds < 1 {
+		if samples < 20 || cpuSeconds < 0.5 {
 			t.Fatalf("%s: too little to compare (%d samples, %.2f CPU-s)", name, samples, cpuSeconds)
 		}
 		// Few samples (10 Hz, a busy test machine) estimate less precisely:
@@ -152,7 +152,7 @@ func TestBackoffUnderForcedPressure(t *testing.T) {
 		}
 	}
 
-	calm, calmCPU := profileOf("calm", 4, 0, nil)
+	calm, calmCPU := profileOf("calm", 6, 0, nil)
 	if calm.Period != 10_000_000 {
 		t.Errorf("calm profile: period %d ns, want 10000000 (100 Hz)", calm.Period)
 	}
