@@ -129,7 +129,8 @@ ABSL_FLAG(int64_t, backoff_memory_budget,
           "no limit (set it below the container's memory limit)");
 ABSL_FLAG(double, backoff_psi_cpu, Defaults().backoff.psi_cpu_percent,
           "the node's CPU pressure (PSI some avg10, percent) above which "
-          "gspyd backs off; 0 to ignore it");
+          "gspyd backs off (e.g. 90); 0, the default, ignores it: a saturated "
+          "node is when its CPU profiles matter most");
 ABSL_FLAG(double, backoff_psi_memory, Defaults().backoff.psi_memory_percent,
           "the node's memory pressure (PSI some avg10, percent) above which "
           "gspyd backs off; 0 to ignore it");

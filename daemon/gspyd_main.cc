@@ -221,9 +221,8 @@ int main(int argc, char** argv) {
         }
         t->SetBudgetScale(scale);
         b->SetBudgetScale(scale);
-        GSPY_LOG(INFO) << "back-off: sampling at " << scale
-                       << " of the configured rates ("
-                       << s->effective_frequency_hz() << " Hz)";
+        GSPY_LOG(INFO) << "back-off: CPU sampling at "
+                       << s->effective_frequency_hz() << " Hz";
       });
   service.set_redactor(redactor->get());
 

@@ -28,9 +28,11 @@ struct BackoffOptions {
   // gspyd's resident memory. 0: no limit.
   int64_t memory_budget_bytes = 0;
   // The node's pressure: PSI "some avg10", in percent. 0: ignored.
-  // CPU "some" is common on a busy node (a task waited for a CPU at some
-  // point): only a node where that is nearly always so counts.
-  double psi_cpu_percent = 90;
+  // CPU pressure is off by default: a saturated node (a task nearly always
+  // waits for a CPU) is when its CPU profiles matter most, and gspyd's own
+  // share of it is what cpu_budget_cores bounds. On a 2-vCPU VM under load
+  // 15-30 it stayed above 90% and took gspyd down to its floor.
+  double psi_cpu_percent = 0;
   double psi_memory_percent = 20;
   // Any ring-buffer loss in a tick counts as this far over the limit.
   double ring_loss_pressure = 2;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "base/log.h"
 
 namespace gspy {
 
@@ -42,6 +43,10 @@ void BackoffLoop::Run() {
     const absl::Time now = absl::Now();
     const double scale = governor_.Tick(now, reader_.Read(now));
     if (scale != applied) {
+      GSPY_LOG(INFO) << "back-off: sampling at " << scale
+                     << " of the configured rates (reason: "
+                     << BackoffReasonName(governor_.reason()) << ", pressure "
+                     << governor_.pressure() << ")";
       apply_(scale);
       applied = scale;
     }
