@@ -39,6 +39,10 @@ struct {
 
 GSPY_COUNTERS_MAP(counters, GSPY_CPU_COUNTER_SLOTS);
 
+/* The perf events' current period in ns, written by the daemon whenever it
+ * changes the sampling rate (back-off), copied into every sample. */
+volatile __u32 period_ns = 0;
+
 SEC("perf_event")
 int sample_cpu(struct bpf_perf_event_data *ctx) {
   __u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -54,6 +58,7 @@ int sample_cpu(struct bpf_perf_event_data *ctx) {
   s->tid = (__u32)pid_tgid;
   s->time_ns = bpf_ktime_get_ns();
   s->cpu = bpf_get_smp_processor_id();
+  s->period_ns = period_ns;
   s->goid = 0;
   s->flags = 0;
   s->label_count = 0;

@@ -78,7 +78,10 @@ struct gspy_cpu_sample {
   gspy_u16 kernel_depth;
   gspy_u8 label_count;
   gspy_u8 flags;
-  gspy_u8 pad[6];
+  gspy_u8 pad[2];
+  /* The cpu-clock period this sample stands for, in ns, as the daemon set
+   * it (it lowers the rate under load): a profile weighs each sample by it. */
+  gspy_u32 period_ns;
   struct gspy_label labels[GSPY_MAX_LABELS];
   gspy_u64 frames[GSPY_MAX_USER_FRAMES + GSPY_MAX_KERNEL_FRAMES];
 };

@@ -113,6 +113,37 @@ ABSL_FLAG(absl::Duration, sampled_max_interval,
           Defaults().sampled.budget.max_interval,
           "longest time between two sweeps of a process's goroutines (a "
           "process too costly for the budget is still swept this often)");
+ABSL_FLAG(bool, backoff, Defaults().backoff.enabled,
+          "lower the sampling rates (--cpu-hz, the sweep budget, the block "
+          "recording budget) while gspyd's CPU use, its memory, ring-buffer "
+          "losses or the node's pressure (PSI) are over their limits; "
+          "profiles carry the rate they were taken at, /metrics shows it "
+          "(gspy_effective_cpu_sampling_hz, gspy_backoff_scale, "
+          "gspy_backoff_reason)");
+ABSL_FLAG(double, backoff_cpu_budget, Defaults().backoff.cpu_budget_cores,
+          "gspyd's own CPU use, in cores (averaged over a few seconds), above "
+          "which it backs off; 0 for no limit");
+ABSL_FLAG(int64_t, backoff_memory_budget,
+          Defaults().backoff.memory_budget_bytes,
+          "gspyd's resident memory, in bytes, above which it backs off; 0 for "
+          "no limit (set it below the container's memory limit)");
+ABSL_FLAG(double, backoff_psi_cpu, Defaults().backoff.psi_cpu_percent,
+          "the node's CPU pressure (PSI some avg10, percent) above which "
+          "gspyd backs off (e.g. 90); 0, the default, ignores it: a saturated "
+          "node is when its CPU profiles matter most");
+ABSL_FLAG(double, backoff_psi_memory, Defaults().backoff.psi_memory_percent,
+          "the node's memory pressure (PSI some avg10, percent) above which "
+          "gspyd backs off; 0 to ignore it");
+ABSL_FLAG(std::string, backoff_psi_dir, Defaults().backoff_psi_dir,
+          "directory of the PSI files cpu and memory (a missing file is no "
+          "signal); empty for none");
+ABSL_FLAG(double, backoff_min_scale, Defaults().backoff.min_scale,
+          "the least share of its configured rates gspyd backs off to");
+ABSL_FLAG(absl::Duration, backoff_recover_after,
+          Defaults().backoff.recover_after,
+          "how long every signal must stay well under its limit before the "
+          "rates climb back (a step a second)");
+
 ABSL_FLAG(std::string, kube_api, "",
           "Kubernetes API server for pod metadata: a URL (https://host:port or "
           "http://...), \"none\", or empty for the in-cluster service account "
@@ -303,6 +334,21 @@ GspydOptions GspydOptionsFromFlags() {
       absl::GetFlag(FLAGS_sampled_min_interval), absl::Microseconds(100));
   o.sampled.budget.max_interval = std::max(
       absl::GetFlag(FLAGS_sampled_max_interval), o.sampled.budget.min_interval);
+
+  o.backoff.enabled = absl::GetFlag(FLAGS_backoff);
+  o.backoff.cpu_budget_cores =
+      std::max(0.0, absl::GetFlag(FLAGS_backoff_cpu_budget));
+  o.backoff.memory_budget_bytes =
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_backoff_memory_budget));
+  o.backoff.psi_cpu_percent =
+      std::max(0.0, absl::GetFlag(FLAGS_backoff_psi_cpu));
+  o.backoff.psi_memory_percent =
+      std::max(0.0, absl::GetFlag(FLAGS_backoff_psi_memory));
+  o.backoff_psi_dir = absl::GetFlag(FLAGS_backoff_psi_dir);
+  o.backoff.min_scale =
+      std::clamp(absl::GetFlag(FLAGS_backoff_min_scale), 0.001, 1.0);
+  o.backoff.recover_after = std::max(absl::GetFlag(FLAGS_backoff_recover_after),
+                                     absl::ZeroDuration());
 
   o.kube.api = absl::GetFlag(FLAGS_kube_api);
   o.kube.token_file = absl::GetFlag(FLAGS_kube_token_file);

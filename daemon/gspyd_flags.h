@@ -12,6 +12,7 @@
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
 #include "daemon/auth/kube_auth.h"
+#include "daemon/backoff/backoff_governor.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -44,6 +45,10 @@ struct GspydOptions {
   ProfilerServiceOptions profiler;
   BlockTrackerOptions block;
   SampledTrackerOptions sampled;
+  // Dynamic back-off of the sampling rates (daemon/backoff), and where the
+  // node's PSI files are read ("": none).
+  BackoffOptions backoff;
+  std::string backoff_psi_dir = "/proc/pressure";
   KubeOptions kube;
   // Empty: no metrics server; then none of the metrics options matter.
   std::string metrics_listen;

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/log.h"
 #include "base/metrics_registry.h"
@@ -26,6 +27,9 @@
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
 #include "daemon/auth/request_access.h"
+#include "daemon/backoff/backoff_loop.h"
+#include "daemon/backoff/heap_release.h"
+#include "daemon/export/metrics/backoff_collector.h"
 #include "daemon/export/metrics/block_collector.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/bpf_stats_collector.h"
@@ -124,6 +128,7 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   const gspy::GspydOptions flags = gspy::ParseGspydCommandLine(argc, argv);
+  gspy::TuneAllocator();  // before any thread
   gspy::SetLogLevel(flags.log_level);
 
   gspy::PreflightReport preflight = gspy::RunPreflight();
@@ -201,6 +206,25 @@ int main(int argc, char** argv) {
                                 block_tracker->get(), &admission);
   gspy::SampledTracker sampled_tracker(flags.sampled);
   service.set_sampled_tracker(&sampled_tracker);
+  // Lowers the rates of all three under load; stops before they go.
+  gspy::SignalSources backoff_signals = gspy::SelfSignalSources();
+  backoff_signals.psi_dir = flags.backoff_psi_dir;
+  backoff_signals.ring_losses_total = [s = sampler->get(),
+                                       b = block_tracker->get()] {
+    return s->ReadCounters().ringbuf_full + b->counters().ringbuf_full;
+  };
+  gspy::BackoffLoop backoff(
+      flags.backoff, std::move(backoff_signals),
+      [s = sampler->get(), b = block_tracker->get(),
+       t = &sampled_tracker](double scale) {
+        if (absl::Status st = s->SetScale(scale); !st.ok()) {
+          GSPY_LOG(WARNING) << "back-off: " << st.message();
+        }
+        t->SetBudgetScale(scale);
+        b->SetBudgetScale(scale);
+        GSPY_LOG(INFO) << "back-off: CPU sampling at "
+                       << s->effective_frequency_hz() << " Hz";
+      });
   service.set_redactor(redactor->get());
 
   absl::StatusOr<std::unique_ptr<gspy::GcTracker>> gc_tracker =
@@ -254,6 +278,10 @@ int main(int argc, char** argv) {
     gc_metrics = std::make_unique<gspy::GcMetricsWatcher>(
         flags.gc_metrics, &processes, gc_tracker->get());
     metrics.Register("process", gspy::CollectSelfProcess);
+    metrics.Register(
+        "backoff",
+        [l = flags.backoff.enabled ? &backoff : nullptr, s = sampler->get()](
+            gspy::MetricFamilies* out) { gspy::CollectBackoff(l, s, out); });
     metrics.Register("health", [s = sampler->get(), g = gc_tracker->get()](
                                    gspy::MetricFamilies* out) {
       gspy::CollectHealth(s, g, out);
@@ -418,7 +446,12 @@ int main(int argc, char** argv) {
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
-  while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
+  // Freed heap goes back to the system every 10 s (heap_release.h).
+  gspy::HeapReleaser heap_release(absl::Seconds(10));
+  while (!g_stop) {
+    absl::SleepFor(absl::Milliseconds(100));
+    heap_release.MaybeRelease(absl::Now());
+  }
   GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -49,14 +49,21 @@ void CpuProfile::Add(const gspy_cpu_sample& sample) {
   if (sample.flags & GSPY_SAMPLE_LABELS_TRUNCATED) ++labels_truncated_;
   key.user = RecoverUserStack(user, sample.user_sp_word, *proc->second.binary,
                               proc->second.load_bias);
+  const int64_t period =
+      sample.period_ns > 0 ? sample.period_ns : options_.period_ns;
   auto it = counts_.find(key);
-  if (it != counts_.end()) {
-    ++it->second;
-  } else if (counts_.size() < options_.max_stacks) {
-    counts_.emplace(std::move(key), 1);
-  } else {
-    ++dropped_;
+  if (it == counts_.end()) {
+    if (counts_.size() >= options_.max_stacks) {
+      ++dropped_;
+      return;
+    }
+    it = counts_.emplace(std::move(key), Weight{}).first;
   }
+  ++it->second.count;
+  it->second.cpu_ns += period;
+  cpu_ns_ += period;
+  if (min_period_ns_ == 0 || period < min_period_ns_) min_period_ns_ = period;
+  max_period_ns_ = std::max(max_period_ns_, period);
 }
 
 int64_t CpuProfile::sample_count() const {
@@ -73,10 +80,28 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
                                    const KernelSymbols* kernel,
                                    std::vector<std::string>* warnings) const {
   absl::MutexLock lock(&mu_);
+  // Each sample weighs its own period, so the cpu values stay an estimate
+  // of CPU time when gspyd changed the rate mid-profile; the profile's
+  // period is then the mean, so that samples x period is that total too.
+  const int64_t kept = samples_ - dropped_;
+  const int64_t period = kept > 0 && cpu_ns_ > 0 ? (cpu_ns_ + kept / 2) / kept
+                                                 : options_.period_ns;
   ProfileBuilder builder({{"samples", "count"}, {"cpu", "nanoseconds"}},
-                         {"cpu", "nanoseconds"}, options_.period_ns);
+                         {"cpu", "nanoseconds"}, period);
   builder.SetTime(start, duration);
   builder.SetDefaultSampleType("cpu");
+  if (min_period_ns_ == max_period_ns_ && max_period_ns_ > options_.period_ns) {
+    builder.AddComment(absl::StrCat(
+        "sampled every ", max_period_ns_, " ns of CPU time, not every ",
+        options_.period_ns, " ns: gspyd backed off under load"));
+  } else if (min_period_ns_ != max_period_ns_) {
+    builder.AddComment(absl::StrCat(
+        "sampling rate changed within this profile (gspyd backed off under "
+        "load): periods from ",
+        min_period_ns_, " to ", max_period_ns_,
+        " ns; each sample's cpu value is its own period, the profile's "
+        "period is their mean"));
+  }
   if (dropped_ > 0) {
     std::string w =
         absl::StrCat(dropped_, " of ", samples_, " samples dropped: more than ",
@@ -98,7 +123,8 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
   const bool several_processes = processes_.size() > 1;
   std::vector<uint64_t> locations;
   std::vector<SampleLabel> labels;
-  for (const auto& [key, count] : counts_) {
+  for (const auto& [key, weight] : counts_) {
+    const int64_t count = weight.count;
     const GoProcess& proc = processes_.at(key.pid);
     if (!filter.Keep(proc, key.labels, "", key.user, count)) continue;
     locations.clear();
@@ -116,7 +142,7 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
     AppendSampleLabels(KeepOnly(key.labels, label_keys_),
                        options_.goroutine_ids ? key.goid : 0, proc,
                        several_processes, &labels);
-    const int64_t values[] = {count, count * options_.period_ns};
+    const int64_t values[] = {count, weight.cpu_ns};
     builder.AddSample(locations, values, labels);
   }
   filter.Report(options_.filter_text, "samples", &builder, warnings);

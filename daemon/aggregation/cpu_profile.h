@@ -16,8 +16,8 @@
 #include "absl/time/time.h"
 #include "bpf/gspy_types.h"
 #include "daemon/aggregation/kernel_symbols.h"
-#include "profile/filter/sample_filter.h"
 #include "golang/process/go_process.h"
+#include "profile/filter/sample_filter.h"
 
 namespace gspy {
 
@@ -26,6 +26,8 @@ struct CpuProfileOptions {
   std::vector<std::string> label_keys;
   bool goroutine_ids = false;
   bool kernel_stacks = false;
+  // The period of samples that carry none (each sample normally carries
+  // the one it was taken at), and of a profile without samples.
   int64_t period_ns = 10'101'010;  // 1e9 / 99 Hz
   // Distinct (process, goroutine, labels, stack) keys kept; samples beyond
   // are counted as dropped, so memory stays bounded.
@@ -75,8 +77,17 @@ class CpuProfile {
   absl::flat_hash_set<std::string> label_keys_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int, GoProcess> processes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, int64_t> counts_ ABSL_GUARDED_BY(mu_);
+  struct Weight {
+    int64_t count = 0;
+    int64_t cpu_ns = 0;  // the sum of the samples' own periods
+  };
+  absl::flat_hash_map<Key, Weight> counts_ ABSL_GUARDED_BY(mu_);
   int64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
+  // Over the samples kept: the sampling rate may change within a profile
+  // when gspyd backs off.
+  int64_t cpu_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t min_period_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t max_period_ns_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t labels_truncated_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -88,6 +88,7 @@ void BlockTracker::DutyCycleLoop() {
   while (!stop_) {
     AwaitSinks();
     absl::SleepFor(options_.slot);
+    budget.set_scale(budget_scale_.load());
     const ParkBudget::Decision d = budget.EndSlot(Parks());
     if (d.changed) maps_->SetRecording(d.recording, d.fraction);
   }

@@ -116,6 +116,9 @@ class BlockTracker {
   size_t attached_processes() const;
   // Whether some sink takes pid's waits now.
   bool Attached(int pid) const;
+  // gspyd's back-off: --block-max-parks-per-second times `scale` in (0, 1]
+  // from the next slot on (profiles are scaled by the share recorded).
+  void SetBudgetScale(double scale) { budget_scale_.store(scale); }
   // Wait totals of the processes still running (exited ones are forgotten).
   std::vector<BlockWaitTotals> WaitTotals();
 
@@ -163,6 +166,7 @@ class BlockTracker {
   };
 
   const BlockTrackerOptions options_;
+  std::atomic<double> budget_scale_{1};
   block_probes_bpf* skel_ = nullptr;
   std::unique_ptr<BpfMap> targets_, config_, parked_, stack_map_;
   std::unique_ptr<BlockMaps> maps_;

@@ -8,9 +8,8 @@ ParkBudget::Decision ParkBudget::EndSlot(uint64_t parks_now) {
   // Smoothed over about 100 ms of 10 ms slots.
   rate_ = 0.9 * rate_ + 0.1 * slot_rate;
   double fraction = 1;
-  if (max_parks_per_second_ > 0 && rate_ > max_parks_per_second_) {
-    fraction = max_parks_per_second_ / rate_;
-  }
+  const double budget = max_parks_per_second_ * scale_;
+  if (budget > 0 && rate_ > budget) fraction = budget / rate_;
   credit_ += fraction;
   const bool on = credit_ >= 1;
   if (on) credit_ -= 1;

@@ -35,9 +35,13 @@ class ParkBudget {
   Decision EndSlot(uint64_t parks_now);
 
   double rate() const { return rate_; }
+  // gspyd's back-off: the budget times `scale` in (0, 1] from the next
+  // slot on (no limit stays no limit).
+  void set_scale(double scale) { scale_ = scale > 0 && scale <= 1 ? scale : 1; }
 
  private:
   const double max_parks_per_second_;
+  double scale_ = 1;
   const double slot_seconds_;
   uint64_t last_parks_;
   double rate_ = 0;  // parks per second, smoothed over about 100 ms

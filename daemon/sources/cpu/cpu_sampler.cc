@@ -3,7 +3,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -14,7 +16,9 @@
 namespace gspy {
 
 CpuSampler::CpuSampler(int frequency_hz, SampleSink sink)
-    : frequency_hz_(frequency_hz), sink_(std::move(sink)) {}
+    : frequency_hz_(frequency_hz),
+      effective_hz_(frequency_hz),
+      sink_(std::move(sink)) {}
 
 absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
                                                               SampleSink sink) {
@@ -32,6 +36,8 @@ absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
         " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF at "
         "/sys/kernel/btf/vmlinux; libbpf's log above says more)"));
   }
+  sampler->skel_->bss->period_ns =
+      static_cast<uint32_t>(1'000'000'000 / frequency_hz);
   sampler->targets_ = std::make_unique<LibbpfMap>(sampler->skel_->maps.targets);
   {
     absl::MutexLock lock(&sampler->mu_);
@@ -79,6 +85,30 @@ void CpuSampler::OnSample(const void* data, size_t size) {
 }
 
 void CpuSampler::Flush() { ring_->Flush(); }
+
+absl::Status CpuSampler::SetScale(double scale) {
+  if (!(scale > 0)) scale = 0;
+  if (scale > 1) scale = 1;
+  const int hz =
+      std::max(1, static_cast<int>(std::lround(frequency_hz_ * scale)));
+  return SetFrequency(hz);
+}
+
+absl::Status CpuSampler::SetFrequency(int hz) {
+  absl::MutexLock lock(&mu_);  // one change at a time
+  if (hz == effective_hz_.load()) return absl::OkStatus();
+  const uint32_t period = static_cast<uint32_t>(1'000'000'000 / hz);
+  // The samples' label first: those taken between the two writes (a few
+  // microseconds) carry the new period at the old rate.
+  skel_->bss->period_ns = period;
+  if (absl::Status s = events_->SetPeriodNs(period); !s.ok()) {
+    skel_->bss->period_ns =
+        static_cast<uint32_t>(1'000'000'000 / effective_hz_.load());
+    return s;
+  }
+  effective_hz_.store(hz);
+  return absl::OkStatus();
+}
 
 absl::Status CpuSampler::Acquire(uint32_t pid,
                                  const gspy_target_config& config) {

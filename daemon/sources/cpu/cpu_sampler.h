@@ -4,6 +4,7 @@
 #ifndef GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 #define GSPY_DAEMON_SOURCES_CPU_CPU_SAMPLER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,14 +46,25 @@ class CpuSampler {
   void Flush();
 
   SamplerCounters ReadCounters() const;
+  // The configured frequency (--cpu-hz): the most the sampler runs at.
   int frequency_hz() const { return frequency_hz_; }
-  int64_t period_ns() const { return 1'000'000'000 / frequency_hz_; }
+  // The frequency and period in force now, lowered by SetScale.
+  int effective_frequency_hz() const { return effective_hz_.load(); }
+  int64_t period_ns() const { return 1'000'000'000 / effective_hz_.load(); }
+
+  // Samples at max(1, round(frequency_hz * scale)) Hz from now on, scale in
+  // (0, 1] (gspyd's back-off). The events keep running; each sample carries
+  // the period it was taken at, so profiles spanning the change stay honest.
+  absl::Status SetScale(double scale);
 
  private:
   CpuSampler(int frequency_hz, SampleSink sink);
   void OnSample(const void* data, size_t size);
 
+  absl::Status SetFrequency(int hz);
+
   const int frequency_hz_;
+  std::atomic<int> effective_hz_;
   const SampleSink sink_;
   cpu_sampler_bpf* skel_ = nullptr;
   std::unique_ptr<BpfMap> targets_;

@@ -32,8 +32,8 @@ absl::StatusOr<PerfEventSet> PerfEventSet::OpenCpuClock(bpf_program* program,
     attr.size = sizeof(attr);
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_CPU_CLOCK;
-    attr.freq = 1;
-    attr.sample_freq = static_cast<uint64_t>(frequency_hz);
+    attr.freq = 0;
+    attr.sample_period = 1'000'000'000ULL / static_cast<uint64_t>(frequency_hz);
     attr.disabled = 1;
     int fd = PerfEventOpen(&attr, cpu);
     if (fd < 0) {
@@ -93,6 +93,20 @@ absl::Status PerfEventSet::SetEnabled(bool enabled) {
               0) != 0) {
       return absl::InternalError(
           absl::StrCat("perf event ioctl: ", strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gspy
+
+namespace gspy {
+
+absl::Status PerfEventSet::SetPeriodNs(uint64_t period_ns) {
+  for (int fd : fds_) {
+    if (ioctl(fd, PERF_EVENT_IOC_PERIOD, &period_ns) != 0) {
+      return absl::InternalError(absl::StrCat(
+          "perf event ioctl(PERIOD, ", period_ns, " ns): ", strerror(errno)));
     }
   }
   return absl::OkStatus();

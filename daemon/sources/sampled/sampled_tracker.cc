@@ -126,7 +126,7 @@ bool SampledTracker::Attached(int pid) const {
 absl::Duration SampledTracker::NextIntervalLocked(const Process& p) {
   std::uniform_real_distribution<double> jitter(1 - options_.jitter,
                                                 1 + options_.jitter);
-  return p.budget.interval() * jitter(rng_);
+  return p.budget.interval(budget_scale_.load()) * jitter(rng_);
 }
 
 bool SampledTracker::SweepLocked(Process& p, bool baseline) {

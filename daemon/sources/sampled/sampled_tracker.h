@@ -7,6 +7,7 @@
 #ifndef GSPY_DAEMON_SOURCES_SAMPLED_SAMPLED_TRACKER_H_
 #define GSPY_DAEMON_SOURCES_SAMPLED_SAMPLED_TRACKER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,6 +87,10 @@ class SampledTracker {
 
   // Whether some sink takes pid's sweeps now.
   bool Attached(int pid) const;
+  // gspyd's back-off: the CPU budget of sweeps times `scale` in (0, 1]
+  // from the next sweep on (profiles weigh sweeps by the time they cover).
+  void SetBudgetScale(double scale) { budget_scale_.store(scale); }
+  double budget_scale() const { return budget_scale_.load(); }
   const SampledTrackerOptions& options() const { return options_; }
 
  private:
@@ -116,6 +121,7 @@ class SampledTracker {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SampledTrackerOptions options_;
+  std::atomic<double> budget_scale_{1};
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<int, std::unique_ptr<Process>> processes_

@@ -13,10 +13,12 @@ void SweepBudget::Record(absl::Duration cpu) {
   cost_ = cost_ * (1 - options_.smoothing) + cpu * options_.smoothing;
 }
 
-absl::Duration SweepBudget::interval() const {
-  if (!any_ || options_.cpu_fraction <= 0) return options_.min_interval;
-  return std::clamp(cost_ / options_.cpu_fraction, options_.min_interval,
-                    options_.max_interval);
+absl::Duration SweepBudget::interval(double scale) const {
+  if (!(scale > 0) || scale > 1) scale = 1;
+  const absl::Duration low = options_.min_interval / scale;
+  if (!any_ || options_.cpu_fraction <= 0) return low;
+  return std::clamp(cost_ / (options_.cpu_fraction * scale), low,
+                    std::max(options_.max_interval, low));
 }
 
 }  // namespace gspy

@@ -26,8 +26,10 @@ class SweepBudget {
   // The CPU time one sweep took.
   void Record(absl::Duration cpu);
   // The interval to the next sweep: cost / fraction, within [min, max];
-  // min before any sweep.
-  absl::Duration interval() const;
+  // min before any sweep. `scale` in (0, 1] (gspyd's back-off) shrinks the
+  // budget: the interval is cost / (fraction x scale), within
+  // [min / scale, max(max, min / scale)].
+  absl::Duration interval(double scale = 1) const;
   absl::Duration average_cost() const { return cost_; }
 
  private:

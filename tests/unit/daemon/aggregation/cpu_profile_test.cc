@@ -197,3 +197,66 @@ TEST(CpuProfileTest, ProcessesLabelSeveralPids) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// When gspyd backs off mid-profile, each sample weighs its own period: the
+// cpu values add up to the CPU time the samples stand for, and the
+// profile's period is their mean, so samples x period is that total too.
+TEST(CpuProfileTest, SamplesWeighTheirOwnPeriodWhenTheRateChanges) {
+  CpuProfileOptions opts;
+  opts.period_ns = 10'000'000;  // 100 Hz configured
+  CpuProfile profile(opts);
+  profile.AddProcess(Process(7));
+  for (int i = 0; i < 30; ++i) {
+    gspy_cpu_sample s = Sample(7, 1, {}, {0x1010});
+    s.period_ns = 10'000'000;  // at 100 Hz
+    profile.Add(s);
+  }
+  for (int i = 0; i < 10; ++i) {
+    gspy_cpu_sample s = Sample(7, 1, {}, {0x2021});
+    s.period_ns = 50'000'000;  // backed off to 20 Hz
+    profile.Add(s);
+  }
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  int64_t samples = 0, cpu = 0;
+  for (const auto& s : p.sample()) {
+    samples += s.value(0);
+    cpu += s.value(1);
+    // 30 samples of 10 ms, or 10 of 50 ms.
+    EXPECT_EQ(s.value(1), s.value(0) == 30 ? 300'000'000 : 500'000'000);
+  }
+  EXPECT_EQ(samples, 40);
+  EXPECT_EQ(cpu, 800'000'000);
+  EXPECT_EQ(p.period(), 20'000'000);  // 800 ms / 40
+  bool said = false;
+  for (int64_t c : p.comment()) {
+    said = said || Str(p, c).find("sampling rate changed") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+}
+
+TEST(CpuProfileTest, ABackedOffProfileCarriesTheLowerRate) {
+  CpuProfileOptions opts;
+  opts.period_ns = 10'000'000;
+  CpuProfile profile(opts);
+  profile.AddProcess(Process(7));
+  gspy_cpu_sample s = Sample(7, 1, {}, {0x1010});
+  s.period_ns = 40'000'000;
+  for (int i = 0; i < 5; ++i) profile.Add(s);
+  perftools::profiles::Profile p = Decode(
+      profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr, nullptr));
+  EXPECT_EQ(p.period(), 40'000'000);
+  ASSERT_EQ(p.sample_size(), 1);
+  EXPECT_EQ(p.sample(0).value(1), 200'000'000);
+  bool said = false;
+  for (int64_t c : p.comment()) {
+    said = said || Str(p, c).find("backed off") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+}
+
+}  // namespace
+}  // namespace gspy

@@ -99,3 +99,31 @@ TEST(ParkBudgetTest, WritesOnlyOnChange) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// gspyd's back-off shrinks the budget: 20k parks/s within a 50k budget
+// records everything; at scale 0.1 (a 5k budget) a quarter of the slots.
+TEST(ParkBudgetTest, BackOffScaleShrinksTheBudget) {
+  uint64_t parks = 0;
+  ParkBudget b(50'000, kSlot, parks);
+  EXPECT_EQ(Feed(b, parks, 20'000, 300, 100).on, 100);
+  b.set_scale(0.1);
+  const SlotRun r = Feed(b, parks, 20'000, 300, 200);
+  EXPECT_NEAR(r.last_fraction, 0.25, 0.01);
+  EXPECT_NEAR(r.on, 50, 2);
+  // Back to full: everything again.
+  b.set_scale(1);
+  EXPECT_EQ(Feed(b, parks, 20'000, 300, 100).on, 100);
+}
+
+TEST(ParkBudgetTest, BackOffKeepsNoLimitUnlimited) {
+  uint64_t parks = 0;
+  ParkBudget b(0, kSlot, parks);
+  b.set_scale(0.05);
+  EXPECT_EQ(Feed(b, parks, 1e6, 200, 200).on, 200);
+}
+
+}  // namespace
+}  // namespace gspy

@@ -57,3 +57,29 @@ TEST(SweepBudget, SpentShareStaysWithinTheBudget) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// gspyd's back-off divides the budget by its scale: intervals stretch by
+// 1 / scale, the floor too, and past the ceiling when they must.
+TEST(SweepBudget, BackOffScaleStretchesTheInterval) {
+  SweepBudget b({.cpu_fraction = 0.01,
+                 .min_interval = absl::Milliseconds(10),
+                 .max_interval = absl::Seconds(1),
+                 .smoothing = 1});
+  EXPECT_EQ(b.interval(0.5), absl::Milliseconds(20));  // floor / scale
+  b.Record(absl::Microseconds(300));
+  EXPECT_EQ(b.interval(1), absl::Milliseconds(30));
+  EXPECT_EQ(b.interval(0.5), absl::Milliseconds(60));
+  b.Record(absl::Microseconds(20));
+  EXPECT_EQ(b.interval(0.25), absl::Milliseconds(40));
+  b.Record(absl::Milliseconds(50));
+  EXPECT_EQ(b.interval(0.5), absl::Seconds(1));  // the ceiling holds
+  // A floor above the ceiling wins: the budget is the promise.
+  EXPECT_EQ(b.interval(0.005), absl::Seconds(2));
+  EXPECT_EQ(b.interval(0), absl::Seconds(1));  // nonsense: no back-off
+}
+
+}  // namespace
+}  // namespace gspy
