@@ -301,15 +301,23 @@ func testFire(t *testing.T, r *run) {
 	if as := firing["GspyDown"]; len(as) != 0 {
 		t.Errorf("GspyDown fires: %v", as)
 	}
-	// The values behind the assertions, for the record.
+	// The values behind the assertions, for the record (windows as in
+	// testValues).
 	t.Logf("GC pause p99 alert pids %v; growth alert pids %v", gc, growth)
-}
-
-// sprintSeries is for failure messages.
-func sprintSeries(ss []*series) string {
-	var b strings.Builder
-	for _, s := range ss {
-		fmt.Fprintf(&b, "%s %v\n", s.labels, s.values)
+	q := newMemQueryable(r.series, r.scrapes)
+	at := r.scrapes[len(r.scrapes)-1].at
+	for _, w := range []*workload{r.spike, r.calm, r.leak, r.noleak} {
+		for _, expr := range []string{
+			fmt.Sprintf(`histogram_quantile(0.99, rate(gspy_go_gc_pause_seconds_bucket{pid="%d"}[8s]))`, w.pid),
+			fmt.Sprintf(`sum without (state) (deriv(gspy_go_goroutines{pid="%d"}[20s]))`, w.pid),
+		} {
+			qry, err := newEngine().NewInstantQuery(context.Background(), q, nil, expr, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := qry.Exec(context.Background())
+			t.Logf("%s = %v", expr, res.Value)
+			qry.Close()
+		}
 	}
-	return b.String()
 }
