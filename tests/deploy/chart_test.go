@@ -37,7 +37,7 @@ const (
 )
 
 // The values files of testdata/values, one rendering (and golden file) each.
-var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "servicemonitor", "authn-none"}
+var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "servicemonitor", "authn-none", "alerts"}
 
 func repoRoot(t testing.TB) string {
 	t.Helper()
@@ -290,6 +290,9 @@ func TestStrictDecode(t *testing.T) {
 			if name == "servicemonitor" {
 				want["Service"], want["ServiceMonitor"] = 1, 1
 			}
+			if name == "alerts" {
+				want["PrometheusRule"], want["ConfigMap"] = 1, 1
+			}
 			if name == "servicemonitor" || name == "deploy/daemonset.yaml" {
 				want["Namespace"] = 1
 			}
@@ -352,6 +355,10 @@ func checkObject(t *testing.T, name string, o k8sruntime.Object, all []k8sruntim
 				}
 			}
 		}
+	case *monitoringv1.PrometheusRule:
+		checkPrometheusRule(t, o)
+	case *corev1.ConfigMap:
+		checkDashboard(t, o)
 	case *monitoringv1.ServiceMonitor:
 		if len(o.Spec.Endpoints) != 1 || o.Spec.Endpoints[0].Port != "metrics" || o.Spec.Endpoints[0].Path != "/metrics" {
 			t.Errorf("ServiceMonitor endpoints %+v", o.Spec.Endpoints)

@@ -1,0 +1,3 @@
+module gspy.dev/tests/alerts/pausework
+
+go 1.21
