@@ -66,6 +66,9 @@ std::vector<CommandSpec> MakeCommands() {
                                          {"min-growth"},
                                          {"min-r2"},
                                          {"min-snapshots"}})});
+  // Captures gspyd took on its own (gspyd --capture-rule).
+  out.push_back({{"captures", "list"}, {}});
+  out.push_back({{"captures", "get"}, {{"o"}, {"output"}}, /*args=*/1});
   return out;
 }
 
@@ -113,10 +116,16 @@ std::vector<FlagSpec> AllowedFlags(const CommandSpec& command) {
 
 absl::Status CheckCommandLine(const CommandLine& cl,
                               const CommandSpec& command) {
-  if (cl.positional.size() > command.words.size()) {
+  const size_t expected = command.words.size() + command.args;
+  if (cl.positional.size() > expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         absl::StrJoin(command.words, " "), ": unexpected argument \"",
-        cl.positional[command.words.size()], "\""));
+        cl.positional[expected], "\""));
+  }
+  if (cl.positional.size() < expected) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        absl::StrJoin(command.words, " "), ": ", command.args,
+        " argument(s) expected after it"));
   }
   return CheckFlags(cl, AllowedFlags(command));
 }

@@ -14,6 +14,7 @@ namespace gspy {
 struct CommandSpec {
   std::vector<std::string> words;  // {"profile", "cpu"}
   std::vector<FlagSpec> flags;     // its own; GlobalFlags() come on top
+  int args = 0;  // positional arguments after the words (captures get ID)
 };
 
 // Accepted by every command: --server, --help, --version.
@@ -25,8 +26,8 @@ const std::vector<CommandSpec>& Commands();
 // Every flag of every command and the global ones, for ParseCommandLine.
 std::vector<FlagSpec> AllFlags();
 
-// The command the positional arguments name, or null. A command takes no
-// positional arguments after its words.
+// The command the positional arguments name, or null. A command takes
+// `args` positional arguments after its words.
 const CommandSpec* FindCommand(const std::vector<std::string>& positional);
 
 // The command's flags and the global ones, as CheckFlags wants them.
