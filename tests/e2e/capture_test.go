@@ -207,7 +207,7 @@ func TestCaptures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(books), fmt.Sprintf("runtime books of pid %d", w.pid)) ||
+	if !strings.Contains(string(books), fmt.Sprintf("the runtime's books of pid %d", w.pid)) ||
 		!strings.Contains(string(books), "/sched/gomaxprocs:threads") {
 		t.Errorf("books.txt lacks the runtime's books:\n%s", books)
 	}
