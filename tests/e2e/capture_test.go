@@ -236,3 +236,61 @@ func TestCaptures(t *testing.T) {
 		t.Errorf("after a restart the store lists %v, want %v", ids(after), ids(list))
 	}
 }
+
+// TestCaptureOnGcPause: a gc_pause rule, read from the runtime's pause ring,
+// fires when spiky runs a garbage collection on SIGUSR2 (a quiet process
+// that does not collect on its own), within 2 s, and its books hold the
+// pause it saw.
+func TestCaptureOnGcPause(t *testing.T) {
+	hh := env(t)
+	bin := hh.buildWorkload(t, "spiky", "", "")
+	rule := "gc_pause>0ns;exe=" + bin
+	d := startOwnDaemon(t, hh, "--metrics-listen=127.0.0.1:0",
+		"--capture-dir="+t.TempDir(), "--capture-duration=1s",
+		"--capture-interval=250ms", "--capture-rule="+rule)
+	w := startGcwork(t, bin)
+	deadline := time.Now().Add(10 * time.Second)
+	for capturesByRule(d.scrape(t), "gspy_capture_rule_evaluations_total", "")[rule] < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rule did not look at pid %d within 10s", w.pid)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if got := listCaptures(t, hh, d.addr); len(got) != 0 {
+		t.Fatalf("captures before any GC: %v", got)
+	}
+	cause := time.Now()
+	if err := syscall.Kill(w.pid, syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+	if ev := w.next(t, 10*time.Second); ev["event"] != "gc" {
+		t.Fatalf("spiky: expected a gc line, got %v", ev)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	var list []captureLine
+	for len(list) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no capture within 15s of the GC")
+		}
+		time.Sleep(250 * time.Millisecond)
+		list = listCaptures(t, hh, d.addr)
+	}
+	c := list[0]
+	if lag := c.at.Sub(cause); lag < -50*time.Millisecond || lag > 2*time.Second {
+		t.Errorf("capture %s fired %v after the GC, want within 2s", c.id, lag)
+	}
+	if !strings.HasPrefix(c.measured, "gc_pause=") {
+		t.Errorf("capture %s measured %q, want a gc_pause", c.id, c.measured)
+	}
+	out := filepath.Join(t.TempDir(), "capture")
+	if r := hh.gspyAt(t, d.addr, 30*time.Second, "captures", "get", c.id, "-o", out); r.exitCode != 0 {
+		t.Fatalf("gspy captures get: exit %d: %s", r.exitCode, r.stderr)
+	}
+	books, err := os.ReadFile(filepath.Join(out, "books.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(books), "/gc/cycles/forced:gc-cycles 1") {
+		t.Errorf("books.txt does not count the forced GC:\n%s", books)
+	}
+}

@@ -4,7 +4,9 @@
 // It runs a few workers, prints {"event":"ready","pid":N,"go_version":V},
 // and on each SIGUSR1 starts -leak goroutines in main.guiltyLeak that park
 // forever on a channel nobody sends on (the guilty ones), then prints
-// {"event":"leaked","n":TOTAL,"unix_nanos":T} once they have all started.
+// {"event":"leaked","n":TOTAL,"unix_nanos":T} once they have all started;
+// on each SIGUSR2 it runs a garbage collection (runtime.GC: stop-the-world
+// pauses) and prints {"event":"gc","unix_nanos":T}.
 // It runs until killed or stdin closes.
 package main
 
@@ -54,7 +56,7 @@ func main() {
 		}
 	}()
 	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGUSR1)
+	signal.Notify(signals, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
 		// Stdin closed: the test is gone.
 		bufio.NewReader(os.Stdin).ReadString('\n')
@@ -63,7 +65,13 @@ func main() {
 	out.Encode(map[string]any{"event": "ready", "pid": os.Getpid(),
 		"go_version": runtime.Version()})
 	total := 0
-	for range signals {
+	for sig := range signals {
+		if sig == syscall.SIGUSR2 {
+			runtime.GC()
+			out.Encode(map[string]any{"event": "gc",
+				"unix_nanos": time.Now().UnixNano()})
+			continue
+		}
 		var started sync.WaitGroup
 		started.Add(*leak)
 		for i := 0; i < *leak; i++ {
