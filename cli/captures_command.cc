@@ -91,8 +91,9 @@ absl::Status WriteCaptureFiles(const gspy::v1::GetCaptureResponse& capture,
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(f.data().data(), static_cast<std::streamsize>(f.data().size()));
     out.close();
-    if (!out)
+    if (!out) {
       return absl::UnavailableError(absl::StrCat("cannot write ", path));
+    }
   }
   return absl::OkStatus();
 }
@@ -131,8 +132,9 @@ int CapturesCommand(gspy::v1::Captures::StubInterface& stub,
     printf("  %s/%s (%zu bytes)\n", dir->c_str(), f.name().c_str(),
            f.data().size());
   }
-  for (const std::string& w : c.warnings())
+  for (const std::string& w : c.warnings()) {
     printf("  warning: %s\n", w.c_str());
+  }
   return 0;
 }
 

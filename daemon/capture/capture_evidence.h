@@ -30,7 +30,7 @@ class CaptureEvidence {
 
 class GrpcCaptureEvidence final : public CaptureEvidence {
  public:
-  explicit GrpcCaptureEvidence(std::shared_ptr<grpc::Channel> channel)
+  explicit GrpcCaptureEvidence(const std::shared_ptr<grpc::Channel>& channel)
       : stub_(gspy::v1::Profiler::NewStub(channel)) {}
 
   absl::StatusOr<std::string> GoroutineDump(int pid) override;

@@ -78,15 +78,20 @@ ProcessReadings::~ProcessReadings() = default;
 
 absl::Status ProcessReadings::OpenBooks() {
   if (books_ != nullptr) return absl::OkStatus();
-  // The listing leaves the mappings out; a PIE's load bias needs them.
-  absl::StatusOr<GoProcess> full = processes_->Inspect(process_.pid);
-  if (!full.ok()) return full.status();
-  load_bias_ = full->load_bias;
-  inspected_ = true;
+  const absl::Time now = absl::Now();
+  if (now < next_open_) return open_error_;
+  next_open_ = now + absl::Seconds(10);
+  if (!inspected_) {
+    // The listing leaves the mappings out; a PIE's load bias needs them.
+    absl::StatusOr<GoProcess> full = processes_->Inspect(process_.pid);
+    if (!full.ok()) return open_error_ = full.status();
+    load_bias_ = full->load_bias;
+    inspected_ = true;
+  }
   ProcessMemory memory(process_.pid);
   absl::StatusOr<std::unique_ptr<RuntimeBooks>> opened =
-      RuntimeBooks::Open(*full->binary, memory, full->load_bias);
-  if (!opened.ok()) return opened.status();
+      RuntimeBooks::Open(*process_.binary, memory, load_bias_);
+  if (!opened.ok()) return open_error_ = opened.status();
   books_ = *std::move(opened);
   return absl::OkStatus();
 }

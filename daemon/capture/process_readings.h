@@ -70,6 +70,10 @@ class ProcessReadings {
   uint64_t load_bias_ = 0;
   bool inspected_ = false;
   std::unique_ptr<RuntimeBooks> books_;
+  // Books that could not be opened are tried again after a while, not at
+  // every look.
+  absl::Status open_error_;
+  absl::Time next_open_ = absl::InfinitePast();
   std::optional<BooksSnapshot> last_books_;
   std::vector<uint64_t> last_sched_counts_;
   bool have_pause_baseline_ = false;
