@@ -89,6 +89,9 @@ std::vector<CommandSpec> MakeCommands() {
                                          {"min-growth"},
                                          {"min-r2"},
                                          {"min-snapshots"}})});
+  // Captures gspyd took on its own (gspyd --capture-rule).
+  out.push_back({{"captures", "list"}, {}});
+  out.push_back({{"captures", "get"}, {{"o"}, {"output"}}, 1, "an ID"});
   return out;
 }
 
@@ -146,7 +149,7 @@ absl::Status CheckCommandLine(const CommandLine& cl,
     return absl::InvalidArgumentError(absl::StrCat(
         absl::StrJoin(command.words, " "), ": ",
         command.operands == 1
-            ? "a FILE is needed"
+            ? absl::StrCat(command.operand, " is needed")
             : absl::StrCat(command.operands, " files are needed")));
   }
   return CheckFlags(cl, AllowedFlags(command));

@@ -14,8 +14,11 @@ namespace gspy {
 struct CommandSpec {
   std::vector<std::string> words;  // {"profile", "cpu"}
   std::vector<FlagSpec> flags;     // its own; GlobalFlags() come on top
-  // Positional arguments after the words, e.g. the FILE of `gspy view FILE`.
+  // Positional arguments after the words: the FILE of `gspy view FILE`,
+  // the ID of `gspy captures get ID`. `operand` names them in the error
+  // when they are missing ("a FILE is needed").
   int operands = 0;
+  std::string operand = "a FILE";
 };
 
 // Accepted by every command: --server, --help, --version.

@@ -19,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "cli/books_command.h"
+#include "cli/captures_command.h"
 #include "cli/cluster_pull.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -158,6 +159,11 @@ commands:
                                 process that kept growing, with their rate;
                                 --min-growth=10 --min-r2=0.8 --min-snapshots=6
                                 set the criterion; --format=text|json
+  captures list                 the captures gspyd took on its own when one
+                                of its --capture-rule held: id, time, rule,
+                                process or pod, what was measured
+  captures get ID -o DIR        fetch a capture's files: goroutines.pb.gz,
+                                cpu.pb.gz, wall.pb.gz, books.txt
 )";
 
 int Fail(const std::string& message) {
@@ -571,6 +577,9 @@ int main(int argc, char** argv) {
           "profile: the profile type must be given: gspy profile "
           "cpu|block|sched-latency|wall|heap ...");
     }
+    if (pos[0] == "captures") {
+      return gspy::UsageError("captures: gspy captures list|get ID -o DIR");
+    }
     fputs(gspy::kUsage, stderr);
     return gspy::UsageError(absl::StrCat("unknown command: ", pos[0]));
   }
@@ -579,7 +588,7 @@ int main(int argc, char** argv) {
   }
   const std::string server = cl->Get("server").value_or("127.0.0.1:7070");
   grpc::ChannelArguments channel_args;
-  if (command->words[0] == "profile") {
+  if (command->words[0] == "profile" || command->words[0] == "captures") {
     // A profile is one pprof in one message, and one of 100k stacks
     // (--max-stacks-per-profile) can exceed gRPC's default 4 MiB. Goroutine
     // dumps, the larger answers, come in parts well under it.
@@ -628,6 +637,10 @@ int main(int argc, char** argv) {
     }
   }
   if (pos[0] == "goroutines") return gspy::GoroutinesCommand(*stub, *cl);
+  if (pos[0] == "captures") {
+    auto captures_stub = gspy::v1::Captures::NewStub(channel);
+    return gspy::CapturesCommand(*captures_stub, *cl);
+  }
   if (pos[0] == "gc" && cl->Has("books")) return gspy::BooksGcCommand(*cl);
   if (pos[0] == "gc") {
     auto gc_stub = gspy::v1::GcPauses::NewStub(channel);

@@ -11,6 +11,8 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "base/version.h"
@@ -285,6 +287,32 @@ ABSL_FLAG(std::string, anonymize_key_file, "",
           "file holding the secret key (at least 16 bytes) of "
           "--redact-labels and --anonymize-goroutine-ids; empty: a random key "
           "generated at start, so hashes change when gspyd restarts");
+ABSL_FLAG(std::string, capture_rule, "",
+          "a rule that takes a capture when it holds for a process, e.g. "
+          "'gc_pause>5ms', 'goroutines>50000;exe=/srv/api', "
+          "'goroutine_growth>100/s;pod=shop/checkout-1', "
+          "'sched_latency_p99>10ms;namespace=shop;selector=app=web', "
+          "'cpu>80%' (percent of one CPU); give it once per rule. A capture "
+          "is a goroutine dump, the runtime books and a CPU and a wall "
+          "profile of the next --capture-duration, in --capture-dir");
+ABSL_FLAG(std::string, capture_dir, gspy::CaptureStoreOptions().dir,
+          "where captures are kept (created with mode 0700); they survive "
+          "a restart");
+ABSL_FLAG(int, capture_max_count, gspy::CaptureStoreOptions().max_count,
+          "captures kept; the oldest are removed beyond");
+ABSL_FLAG(int64_t, capture_max_bytes, gspy::CaptureStoreOptions().max_bytes,
+          "bytes of captures kept; the oldest are removed beyond");
+ABSL_FLAG(absl::Duration, capture_interval, Defaults().capture.interval,
+          "how often the rules look at the processes they select (from "
+          "outside: no probe, no stop)");
+ABSL_FLAG(absl::Duration, capture_cooldown, Defaults().capture.cooldown,
+          "no second capture of one rule and process within this");
+ABSL_FLAG(absl::Duration, capture_duration,
+          Defaults().capture.profile_duration,
+          "length of a capture's CPU and wall profiles");
+ABSL_FLAG(int, capture_max_in_flight, Defaults().capture.max_in_flight,
+          "captures taken at once; a rule that holds beyond is counted as "
+          "dropped");
 
 namespace gspy {
 namespace {
@@ -405,6 +433,18 @@ GspydOptions GspydOptionsFromFlags() {
   o.redact.anonymize_goroutine_ids =
       absl::GetFlag(FLAGS_anonymize_goroutine_ids);
   o.anonymize_key_file = absl::GetFlag(FLAGS_anonymize_key_file);
+
+  // Repeated --capture-rule flags arrive joined by newlines (see
+  // GatherRepeatedFlag).
+  o.capture.rules = absl::StrSplit(absl::GetFlag(FLAGS_capture_rule), '\n',
+                                   absl::SkipEmpty());
+  o.capture.store.dir = absl::GetFlag(FLAGS_capture_dir);
+  o.capture.store.max_count = absl::GetFlag(FLAGS_capture_max_count);
+  o.capture.store.max_bytes = absl::GetFlag(FLAGS_capture_max_bytes);
+  o.capture.interval = absl::GetFlag(FLAGS_capture_interval);
+  o.capture.cooldown = absl::GetFlag(FLAGS_capture_cooldown);
+  o.capture.profile_duration = absl::GetFlag(FLAGS_capture_duration);
+  o.capture.max_in_flight = absl::GetFlag(FLAGS_capture_max_in_flight);
   return o;
 }
 
@@ -427,6 +467,37 @@ std::vector<std::string> DashesToUnderscores(int argc, char** argv) {
   return out;
 }
 
+std::vector<std::string> GatherRepeatedFlag(std::vector<std::string> args,
+                                            const std::string& name) {
+  const std::string flag = absl::StrCat("--", name);
+  std::vector<std::string> out;
+  std::vector<std::string> values;
+  size_t first = std::string::npos;
+  bool flags_ended = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") flags_ended = true;
+    std::string value;
+    if (!flags_ended && absl::StartsWith(a, flag + "=")) {
+      value = a.substr(flag.size() + 1);
+    } else if (!flags_ended && a == flag && i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      out.push_back(a);
+      continue;
+    }
+    if (first == std::string::npos) {
+      first = out.size();
+      out.emplace_back();
+    }
+    values.push_back(std::move(value));
+  }
+  if (first != std::string::npos) {
+    out[first] = absl::StrCat(flag, "=", absl::StrJoin(values, "\n"));
+  }
+  return out;
+}
+
 GspydOptions ParseGspydCommandLine(int argc, char** argv) {
   // absl's --help lists the flags of the file named like the program
   // (gspyd.cc, gspyd_main.cc); gspyd's are all here.
@@ -442,7 +513,8 @@ GspydOptions ParseGspydCommandLine(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gspyd --listen=127.0.0.1:7070: the gspy profiling daemon (run as "
       "root)");
-  std::vector<std::string> storage = DashesToUnderscores(argc, argv);
+  std::vector<std::string> storage =
+      GatherRepeatedFlag(DashesToUnderscores(argc, argv), "capture_rule");
   std::vector<char*> args;
   args.reserve(storage.size());
   for (std::string& a : storage) args.push_back(a.data());

@@ -13,6 +13,7 @@
 #include "daemon/api/server_transport.h"
 #include "daemon/auth/kube_auth.h"
 #include "daemon/backoff/backoff_governor.h"
+#include "daemon/capture/rule_watcher.h"
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
@@ -71,6 +72,8 @@ struct GspydOptions {
   // (bearer tokens, TokenReview and SubjectAccessReview; kube_auth.h).
   std::string authn = "none";
   KubeAuthOptions auth;
+  // Captures that fire on their own (--capture-*); none without rules.
+  CaptureOptions capture;
 };
 
 // Parses gspyd's command line (exits, as absl does, on an unknown flag or a
@@ -85,6 +88,12 @@ GspydOptions GspydOptionsFromFlags();
 // (not of values, nor after a bare "--") turned into underscores, so that
 // both spellings work.
 std::vector<std::string> DashesToUnderscores(int argc, char** argv);
+
+// `args` with every --NAME=V and --NAME V (before a bare "--") replaced by
+// one --NAME=V1\nV2... where the first was: absl keeps only the last of a
+// repeated flag, and a rule's selector may hold commas.
+std::vector<std::string> GatherRepeatedFlag(std::vector<std::string> args,
+                                            const std::string& name);
 
 }  // namespace gspy
 

@@ -23,6 +23,7 @@
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/aggregation/sampled_wait_totals.h"
 #include "daemon/api/authorized_services.h"
+#include "daemon/api/capture_service.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
 #include "daemon/api/server_transport.h"
@@ -40,6 +41,7 @@
 #include "daemon/export/metrics/metrics_server.h"
 #include "daemon/export/metrics/self_process_collector.h"
 #include "daemon/export/push/push_mode.h"
+#include "daemon/gspyd_captures.h"
 #include "daemon/gspyd_flags.h"
 #include "daemon/preflight/preflight.h"
 #include "daemon/sources/block/block_tracker.h"
@@ -239,6 +241,18 @@ int main(int argc, char** argv) {
                              &admission);
   service.set_gc_tracker(gc_tracker->get());
 
+  // Captures that fire on their own (--capture-rule); null without rules.
+  absl::StatusOr<std::unique_ptr<gspy::GspydCaptures>> captures =
+      gspy::GspydCaptures::Create(flags.capture, options, &processes, &sessions,
+                                  block_tracker->get(), &sampled_tracker,
+                                  &admission, redactor->get());
+  if (!captures.ok()) {
+    GSPY_LOG(ERROR) << captures.status().message();
+    return 1;
+  }
+  gspy::CaptureService capture_service(
+      *captures != nullptr ? (*captures)->store() : nullptr, &admission);
+
   // Metrics: collectors read the numbers where they live at scrape time.
   // Declared before the gRPC server, so they outlive it (and the metrics
   // server, declared after them, stops before they go).
@@ -313,6 +327,7 @@ int main(int argc, char** argv) {
       });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
+    if (*captures != nullptr) (*captures)->RegisterMetrics(&metrics);
     metrics.Register("block", [b = block_tracker->get(),
                                w = &sampled_waits](gspy::MetricFamilies* out) {
       gspy::CollectBlock(b, out);
@@ -390,6 +405,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<gspy::AuthorizedProfiler> authorized_service;
   std::unique_ptr<gspy::AuthorizedGcPauses> authorized_gc_service;
+  std::unique_ptr<gspy::AuthorizedCaptures> authorized_captures;
   if (auth != nullptr) {
     authorized_service = std::make_unique<gspy::AuthorizedProfiler>(
         &service, auth.get(), kube->node_name);
@@ -397,9 +413,13 @@ int main(int argc, char** argv) {
         &gc_service, auth.get(), kube->node_name);
     builder.RegisterService(authorized_service.get());
     builder.RegisterService(authorized_gc_service.get());
+    authorized_captures = std::make_unique<gspy::AuthorizedCaptures>(
+        &capture_service, auth.get(), kube->node_name);
+    builder.RegisterService(authorized_captures.get());
   } else {
     builder.RegisterService(&service);
     builder.RegisterService(&gc_service);
+    builder.RegisterService(&capture_service);
   }
   std::unique_ptr<grpc::Server> server;
   {
@@ -438,6 +458,7 @@ int main(int argc, char** argv) {
                    << flags.transport.tls_reload_interval;
   }
   if (gc_metrics != nullptr) gc_metrics->Start();
+  if (*captures != nullptr) (*captures)->Start();
   if (*push != nullptr) {
     (*push)->Start();
     GSPY_LOG(INFO) << (*push)->Describe();
@@ -454,6 +475,7 @@ int main(int argc, char** argv) {
   }
   GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
+  if (*captures != nullptr) (*captures)->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();
   if (gc_metrics != nullptr) gc_metrics->Stop();

@@ -69,4 +69,20 @@ grpc::Status AuthorizedGcPauses::WatchGcPauses(
   return inner_->WatchGcPauses(context, request, writer);
 }
 
+grpc::Status AuthorizedCaptures::ListCaptures(
+    grpc::ServerContext* context, const gspy::v1::ListCapturesRequest* request,
+    gspy::v1::ListCapturesResponse* response) {
+  grpc::Status s = CheckCaller(*auth_, *context, {NodeProfileAccess(node_)});
+  if (!s.ok()) return s;
+  return inner_->ListCaptures(context, request, response);
+}
+
+grpc::Status AuthorizedCaptures::GetCapture(
+    grpc::ServerContext* context, const gspy::v1::GetCaptureRequest* request,
+    gspy::v1::GetCaptureResponse* response) {
+  grpc::Status s = CheckCaller(*auth_, *context, {NodeProfileAccess(node_)});
+  if (!s.ok()) return s;
+  return inner_->GetCapture(context, request, response);
+}
+
 }  // namespace gspy

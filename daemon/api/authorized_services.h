@@ -65,6 +65,26 @@ class AuthorizedGcPauses final : public gspy::v1::GcPauses::Service {
   const std::string node_;
 };
 
+// Captures span processes and pods: node-wide access, as ListTargets.
+class AuthorizedCaptures final : public gspy::v1::Captures::Service {
+ public:
+  AuthorizedCaptures(gspy::v1::Captures::Service* inner, KubeAuth* auth,
+                     std::string node)
+      : inner_(inner), auth_(auth), node_(std::move(node)) {}
+
+  grpc::Status ListCaptures(grpc::ServerContext* context,
+                            const gspy::v1::ListCapturesRequest* request,
+                            gspy::v1::ListCapturesResponse* response) override;
+  grpc::Status GetCapture(grpc::ServerContext* context,
+                          const gspy::v1::GetCaptureRequest* request,
+                          gspy::v1::GetCaptureResponse* response) override;
+
+ private:
+  gspy::v1::Captures::Service* const inner_;
+  KubeAuth* const auth_;
+  const std::string node_;
+};
+
 }  // namespace gspy
 
 #endif  // GSPY_DAEMON_API_AUTHORIZED_SERVICES_H_

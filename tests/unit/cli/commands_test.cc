@@ -80,6 +80,19 @@ TEST(CommandsTest, ViewAndDiffTakeTheirFiles) {
   EXPECT_TRUE(absl::IsInvalidArgument(Check({"view", "a", "--duration=1s"})));
 }
 
+TEST(CommandsTest, CapturesGetTakesOneId) {
+  EXPECT_TRUE(Check({"captures", "list"}).ok());
+  EXPECT_TRUE(
+      Check({"captures", "get", "20261207-045848.957-cpu-1", "-o", "dir"})
+          .ok());
+  absl::Status none = Check({"captures", "get", "-o", "dir"});
+  EXPECT_TRUE(absl::IsInvalidArgument(none));
+  EXPECT_EQ(none.message(), "captures get: an ID is needed");
+  absl::Status two = Check({"captures", "get", "a", "b"});
+  EXPECT_EQ(two.message(), "captures get: unexpected argument \"b\"");
+  EXPECT_TRUE(absl::IsInvalidArgument(Check({"captures", "list", "x"})));
+}
+
 TEST(CommandsTest, FindCommandNeedsEveryWord) {
   EXPECT_EQ(FindCommand({"profile"}), nullptr);
   EXPECT_EQ(FindCommand({"profile", "memory"}), nullptr);

@@ -27,6 +27,21 @@ TEST(GspydFlagsTest, DashesBecomeUnderscoresInFlagNamesOnly) {
                   "--x-y"));
 }
 
+TEST(GspydFlagsTest, RepeatedCaptureRulesAreGathered) {
+  EXPECT_THAT(
+      GatherRepeatedFlag({"gspyd", "--capture_rule=gc_pause>5ms",
+                          "--cpu_hz=49", "--capture_rule",
+                          "goroutines>10;selector=a=b,c=d", "--",
+                          "--capture_rule=x"},
+                         "capture_rule"),
+      ElementsAre("gspyd",
+                  "--capture_rule=gc_pause>5ms\ngoroutines>10;selector=a=b,"
+                  "c=d",
+                  "--cpu_hz=49", "--", "--capture_rule=x"));
+  EXPECT_THAT(GatherRepeatedFlag({"gspyd", "--cpu_hz=1"}, "capture_rule"),
+              ElementsAre("gspyd", "--cpu_hz=1"));
+}
+
 // One test, as absl parses a program's command line once.
 TEST(GspydFlagsTest, CommandLineFillsTheOptions) {
   const GspydOptions defaults;

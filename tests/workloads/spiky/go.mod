@@ -1,0 +1,3 @@
+module gspy.dev/tests/workloads/spiky
+
+go 1.18
