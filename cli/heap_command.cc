@@ -3,49 +3,29 @@
 #include <cstdio>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cli/bucket_pull_args.h"
 #include "golang/goroutines/memory_source.h"
 #include "golang/process/go_process.h"
 #include "golang/profiles/heap_profile.h"
-#include "profile/filter/sample_filter.h"
 
 namespace gspy {
 
 absl::StatusOr<std::string> HeapProfileFor(const CommandLine& cl) {
-  const std::vector<std::string> pids = cl.GetAll("pid");
-  if (pids.size() != 1) {
-    return absl::InvalidArgumentError(
-        "profile heap reads one process: --pid=PID (once)");
-  }
-  int pid = 0;
-  if (!absl::SimpleAtoi(pids[0], &pid) || pid <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--pid=", pids[0], ": not a pid"));
-  }
-  absl::Duration delta = absl::ZeroDuration();
-  if (auto d = cl.Get("delta"); d && (!absl::ParseDuration(*d, &delta) ||
-                                      delta <= absl::ZeroDuration())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--delta=", *d, ": not a positive duration (e.g. 10s)"));
-  }
-  absl::StatusOr<SampleFilter> filter =
-      SampleFilter::Parse(cl.Get("filter").value_or(""));
-  if (!filter.ok()) return filter.status();
-  BucketPprofOptions pprof_options;
-  if (!filter->empty()) {
-    pprof_options.filter = &*filter;
-    pprof_options.filter_text = cl.Get("filter").value_or("");
-  }
+  absl::StatusOr<BucketPullArgs> args = ParseBucketPullArgs(cl, "heap");
+  if (!args.ok()) return args.status();
+  const int pid = args->pid;
+  const absl::Duration delta = args->delta;
+  const BucketPprofOptions pprof_options = args->PprofOptions();
   BinaryCache cache(4);
   ProcessTable table(&cache);
   absl::StatusOr<GoProcess> proc = table.Inspect(pid);
   if (!proc.ok()) return proc.status();
   ProcessMemory memory(pid);
   HeapReaderOptions options;
-  options.use_symtab = !cl.Has("no-symtab");
+  options.use_symtab = args->use_symtab;
   absl::StatusOr<std::unique_ptr<HeapReader>> reader =
       HeapReader::Open(*proc->binary, memory, proc->load_bias, options);
   if (!reader.ok()) return reader.status();
