@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -153,6 +154,31 @@ class Finder {
   BooksGlobal OnlyLoad(const char* symbol,
                        std::initializer_list<const char*> fns) {
     if (std::optional<uint64_t> a = Symbol(symbol)) return {*a, "symtab"};
+    return LoadedU64(fns, /*only=*/true, [](uint64_t v) {
+      return v < (uint64_t{1} << 40)
+                 ? std::string()
+                 : absl::StrCat(" load holds ", v, ", not a rate");
+    });
+  }
+
+  // runtime.ticks.val: the first 8-byte global ticksPerSecond (go1.21+) or
+  // tickspersecond loads; 0 or a plausible tick rate (1 MHz .. 1 THz).
+  BooksGlobal Ticks() {
+    return LoadedU64(
+        {"runtime.ticksPerSecond", "runtime.tickspersecond"}, /*only=*/false,
+        [](uint64_t v) {
+          return v == 0 || (v >= 1'000'000 && v <= 1'000'000'000'000)
+                     ? std::string()
+                     : absl::StrCat(" load holds ", v, ", not ticks/s");
+        });
+  }
+
+  // The first 8-byte global one of `fns` loads (with `only`, the one it
+  // loads, else none) whose value `implausible` finds nothing wrong with
+  // (it says what is wrong, empty when nothing).
+  BooksGlobal LoadedU64(
+      std::initializer_list<const char*> fns, bool only,
+      const std::function<std::string(uint64_t)>& implausible) {
     std::string why;
     for (const char* fn : fns) {
       absl::StatusOr<std::vector<uint64_t>> loads =
@@ -162,9 +188,10 @@ class Finder {
         absl::StrAppend(&why, loads.status().message(), "; ");
         continue;
       }
-      if (loads->size() != 1) {
-        absl::StrAppend(&why, fn, " loads ", loads->size(),
-                        " 8-byte globals, not one; ");
+      if (only ? loads->size() != 1 : loads->empty()) {
+        absl::StrAppend(
+            &why, fn, " loads ", loads->size(),
+            only ? " 8-byte globals, not one; " : " 8-byte globals; ");
         continue;
       }
       absl::StatusOr<uint64_t> v = memory_.ReadU64((*loads)[0] + bias_);
@@ -173,40 +200,8 @@ class Finder {
         absl::StrAppend(&why, v.status().message(), "; ");
         continue;
       }
-      if (*v >= (uint64_t{1} << 40)) {
-        absl::StrAppend(&why, fn, " load holds ", *v, ", not a rate; ");
-        continue;
-      }
-      return {(*loads)[0] + bias_, absl::StrCat(fn, " loads")};
-    }
-    return {0, why};
-  }
-
-  // runtime.ticks.val: the first 8-byte global ticksPerSecond (go1.21+) or
-  // tickspersecond loads; 0 or a plausible tick rate (1 MHz .. 1 THz).
-  BooksGlobal Ticks() {
-    std::string why;
-    for (const char* fn :
-         {"runtime.ticksPerSecond", "runtime.tickspersecond"}) {
-      absl::StatusOr<std::vector<uint64_t>> loads =
-          Loads(binary_, memory_, bias_, fn, 8);
-      if (!loads.ok()) {
-        gone_ |= IsGone(loads.status());
-        absl::StrAppend(&why, loads.status().message(), "; ");
-        continue;
-      }
-      if (loads->empty()) {
-        absl::StrAppend(&why, fn, " loads no 8-byte global; ");
-        continue;
-      }
-      absl::StatusOr<uint64_t> v = memory_.ReadU64((*loads)[0] + bias_);
-      if (!v.ok()) {
-        gone_ |= IsGone(v.status());
-        absl::StrAppend(&why, v.status().message(), "; ");
-        continue;
-      }
-      if (*v != 0 && (*v < 1'000'000 || *v > 1'000'000'000'000)) {
-        absl::StrAppend(&why, fn, " load holds ", *v, ", not ticks/s; ");
+      if (std::string wrong = implausible(*v); !wrong.empty()) {
+        absl::StrAppend(&why, fn, wrong, "; ");
         continue;
       }
       return {(*loads)[0] + bias_, absl::StrCat(fn, " loads")};
