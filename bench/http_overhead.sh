@@ -20,6 +20,9 @@
 #          least a tenth of the time attached (the probes detached between
 #          windows, so the traps fall too)
 #   cpu    a `gspy profile cpu --pid` pull (perf events, 99 Hz)
+#   heap   `gspy profile heap --pid` every HEAP_EVERY seconds (10) through
+#          the load window, the first at its start: the runtime's heap
+#          profile buckets read from outside (process_vm_readv), no probes
 #   all    cpu + gc + block (exact) at once
 # Each gspy mode starts a fresh gspyd, then the watch/pulls, waits until their
 # probes are attached, then runs wrk; the pulls cover the whole load window.
@@ -45,9 +48,9 @@
 # Usage (as root):  bench/http_overhead.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (10),
-#                   REPS (3), CONNS (32), OUT (out/bench), MODES (a subset
-#                   of "none noise gc block blockd sampled books cpu all",
-#                   none first)
+#                   REPS (3), CONNS (32), OUT (out/bench), HEAP_EVERY (10),
+#                   MODES (a subset of "none noise gc block blockd sampled
+#                   books cpu heap all", none first)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -253,6 +256,20 @@ run_mode() { # run_mode MODE REP
       done
       grep -q "^gspy_go_sched_gomaxprocs_threads{.*pid=\"$spid\"" "$work/metrics.last" ||
         die "mode books: no runtime books of the server in /metrics (see $work)"
+    fi
+    if [[ $mode == heap ]]; then
+      # The server links runtime/pprof, so its heap profile is kept; one
+      # read now (it must work) and one every HEAP_EVERY seconds.
+      "${pin_tools[@]}" "$GSPY_BIN" profile heap --pid="$spid" -o "$work/heap.pb.gz" \
+        2>"$work/heap.err" || die "mode heap: gspy profile heap failed (see $work/heap.err)"
+      # Until the window ends (pull_secs), like the pulls of other modes.
+      (for ((t = 1; t <= pull_secs; t++)); do
+        sleep 1
+        ((t % ${HEAP_EVERY:-10} == 0)) || continue
+        "${pin_tools[@]}" "$GSPY_BIN" profile heap --pid="$spid" -o "$work/heap.pb.gz" \
+          2>>"$work/heap.err" || exit 1
+      done) &
+      p+=($!)
     fi
     if [[ $mode == cpu || $mode == all ]]; then
       "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile cpu --pid="$spid" --duration="${pull_secs}s" \

@@ -26,6 +26,10 @@ import (
 	"hash/fnv"
 	"net"
 	"net/http"
+	// Linked as most servers link it: the runtime then keeps its heap
+	// profile (MemProfileRate 512 KiB), which gspy reads. Its handlers go
+	// to http.DefaultServeMux, which this server does not serve.
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
