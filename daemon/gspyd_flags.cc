@@ -206,6 +206,14 @@ ABSL_FLAG(int, metrics_gc_max_processes,
 ABSL_FLAG(bool, metrics_goroutines, Defaults().metrics_goroutines,
           "with --metrics-listen, count the goroutines of every Go process by "
           "state and wait reason at each scrape (read from outside, no stop)");
+ABSL_FLAG(bool, metrics_sampled_waits, Defaults().metrics_sampled_waits,
+          "with --metrics-listen, keep sweeping the goroutine states of every "
+          "Go process (read from outside, no probe; within the sampled "
+          "source's CPU budget) for gspy_go_block_sampled_wait_seconds_total "
+          "by wait reason");
+ABSL_FLAG(int, metrics_sampled_waits_max_processes,
+          static_cast<int>(Defaults().sampled_waits.max_processes),
+          "most Go processes swept at once for the sampled wait metrics");
 ABSL_FLAG(int, metrics_goroutines_max_processes,
           static_cast<int>(Defaults().goroutine_states.max_processes),
           "most Go processes whose goroutines a scrape counts");
@@ -307,8 +315,7 @@ ABSL_FLAG(absl::Duration, capture_interval, Defaults().capture.interval,
           "outside: no probe, no stop)");
 ABSL_FLAG(absl::Duration, capture_cooldown, Defaults().capture.cooldown,
           "no second capture of one rule and process within this");
-ABSL_FLAG(absl::Duration, capture_duration,
-          Defaults().capture.profile_duration,
+ABSL_FLAG(absl::Duration, capture_duration, Defaults().capture.profile_duration,
           "length of a capture's CPU and wall profiles");
 ABSL_FLAG(int, capture_max_in_flight, Defaults().capture.max_in_flight,
           "captures taken at once; a rule that holds beyond is counted as "
@@ -401,6 +408,9 @@ GspydOptions GspydOptionsFromFlags() {
   o.gc_metrics.max_processes =
       NonNegative(absl::GetFlag(FLAGS_metrics_gc_max_processes));
   o.metrics_goroutines = absl::GetFlag(FLAGS_metrics_goroutines);
+  o.metrics_sampled_waits = absl::GetFlag(FLAGS_metrics_sampled_waits);
+  o.sampled_waits.max_processes =
+      NonNegative(absl::GetFlag(FLAGS_metrics_sampled_waits_max_processes));
   o.goroutine_states.max_processes =
       NonNegative(absl::GetFlag(FLAGS_metrics_goroutines_max_processes));
   o.goroutine_states.max_goroutines =

@@ -17,6 +17,7 @@
 #include "daemon/export/metrics/books_collector.h"
 #include "daemon/export/metrics/gc_watcher.h"
 #include "daemon/export/metrics/goroutine_state_collector.h"
+#include "daemon/export/metrics/sampled_wait_watch.h"
 #include "daemon/export/push/push_mode.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/sampled/sampled_tracker.h"
@@ -61,6 +62,10 @@ struct GspydOptions {
   BooksCollectorOptions books;
   bool metrics_goroutines = true;
   GoroutineStateOptions goroutine_states;
+  // The sampled gspy_go_block_sampled_* series of every Go process (else
+  // only of those continuous mode pushes block or wall profiles of).
+  bool metrics_sampled_waits = true;
+  SampledWaitWatchOptions sampled_waits;
   PushOptions push;
   // What every exit (pulls, dumps, push, metrics) redacts; a client cannot
   // turn it off.

@@ -268,17 +268,21 @@ int main(int argc, char** argv) {
   std::unique_ptr<gspy::GcMetricsWatcher> gc_metrics;
   std::unique_ptr<gspy::GoroutineStateCollector> goroutine_states;
   std::unique_ptr<gspy::BooksCollector> books;
+  // The sampled gspy_go_block_* metrics: the waits of every Go process
+  // (--metrics-sampled-waits, SampledWaitWatch), else of the processes
+  // continuous mode sweeps. One feeds the totals, never both.
+  gspy::SampledWaitTotals sampled_waits;
+  const bool watch_waits =
+      !flags.metrics_listen.empty() && flags.metrics_sampled_waits;
+  std::unique_ptr<gspy::SampledWaitWatch> wait_watch;
   std::unique_ptr<gspy::MetricsServer> metrics_server;
   const std::string& metrics_listen = flags.metrics_listen;
   // Continuous mode (--push-*). Stopped (its collector unregistered) before
   // the registry goes.
-  // The sampled waits of the processes continuous mode sweeps, for the
-  // sampled gspy_go_block_* metrics.
-  gspy::SampledWaitTotals sampled_waits;
-  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push =
-      gspy::PushMode::Create(flags.push, &processes, &sessions, &labeler,
-                             options.period_ns, options.max_stacks_per_profile,
-                             redactor->get(), &sampled_tracker, &sampled_waits);
+  absl::StatusOr<std::unique_ptr<gspy::PushMode>> push = gspy::PushMode::Create(
+      flags.push, &processes, &sessions, &labeler, options.period_ns,
+      options.max_stacks_per_profile, redactor->get(), &sampled_tracker,
+      watch_waits ? nullptr : &sampled_waits);
   if (!push.ok()) {
     GSPY_LOG(ERROR) << push.status().message();
     return 1;
@@ -325,6 +329,15 @@ int main(int argc, char** argv) {
       metrics.Register("books", [c = books.get()](gspy::MetricFamilies* out) {
         c->Collect(out);
       });
+    }
+    if (watch_waits) {
+      wait_watch = std::make_unique<gspy::SampledWaitWatch>(
+          flags.sampled_waits, &processes, &sampled_tracker, &sampled_waits);
+      wait_watch->Start();
+      metrics.Register("sampled_waits",
+                       [w = wait_watch.get()](gspy::MetricFamilies* out) {
+                         w->Collect(out);
+                       });
     }
     if (*push != nullptr) (*push)->RegisterMetrics(&metrics);
     if (*captures != nullptr) (*captures)->RegisterMetrics(&metrics);
@@ -476,6 +489,7 @@ int main(int argc, char** argv) {
   GSPY_LOG(INFO) << "stopping";
   if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   if (*captures != nullptr) (*captures)->Stop();
+  if (wait_watch != nullptr) wait_watch->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();
   if (gc_metrics != nullptr) gc_metrics->Stop();

@@ -416,6 +416,18 @@ func TestBlockMetrics(t *testing.T) {
 	res := hh.pullInBackground(t, d.addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s",
 		"-o", filepath.Join(t.TempDir(), "block.pb.gz"))
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
+	// The always-on sampled series (--metrics-sampled-waits) start when
+	// gspyd's rescan (every 5 s) finds the process: blockwork waits for
+	// "go" in a read until then.
+	pidLabel := map[string]string{"pid": strconv.Itoa(w.pid)}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if len(series(d.scrape(t), "gspy_go_block_sampled_wait_seconds_total", pidLabel)) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no gspy_go_block_sampled_wait_seconds_total series of pid %d within 15 s", w.pid)
+		}
+	}
 	fmt.Fprintln(w.stdin, "go")
 	truth := blockworkTruth(w.next(t, time.Minute))
 	// The workload has exited, and the pull with it: an exited process's
@@ -442,7 +454,23 @@ func TestBlockMetrics(t *testing.T) {
 			t.Errorf("%s: %.3f s, the workload measured %.3f s (tolerance 10%%)", reason, got, want)
 		}
 	}
-	for _, name := range []string{"gspy_block_parks_total", "gspy_block_waits_lost_total", "gspy_block_attached_processes"} {
+	// The same waits from the zero-trap source: goroutine states swept from
+	// outside, each charged the time between sweeps.
+	for reason, scenario := range map[string]string{"sleep": "sleep", "select": "select"} {
+		labels := map[string]string{"pid": strconv.Itoa(w.pid), "reason": reason}
+		s := series(fams, "gspy_go_block_sampled_wait_seconds_total", labels)
+		if len(s) != 1 {
+			t.Errorf("no single %v series of gspy_go_block_sampled_wait_seconds_total", labels)
+			continue
+		}
+		got, want := s[0].GetCounter().GetValue(), truth[scenario].totalNs/1e9
+		t.Logf("sampled %-8s %.3f s (workload: %.3f s)", reason, got, want)
+		if !within(got, want, 0.15) {
+			t.Errorf("sampled %s: %.3f s, the workload measured %.3f s (tolerance 15%%)", reason, got, want)
+		}
+	}
+	for _, name := range []string{"gspy_block_parks_total", "gspy_block_waits_lost_total", "gspy_block_attached_processes",
+		"gspy_sampled_wait_watch_processes"} {
 		if fams[name] == nil {
 			t.Errorf("no %s family", name)
 		}

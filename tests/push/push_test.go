@@ -117,8 +117,12 @@ func (d *daemon) output() string {
 // startDaemon runs gspyd with its push flags and a metrics port.
 func startDaemon(t *testing.T, flags ...string) *daemon {
 	t.Helper()
+	// The sampled wait metrics from continuous mode's own sweeps, which
+	// TestPushProfileTypes compares with the pushed block profiles (by
+	// default gspyd sweeps every Go process for them instead).
 	args := append([]string{"--listen=127.0.0.1:0", "--kube-api=none",
-		"--metrics-listen=127.0.0.1:0", "--metrics-gc=false"}, flags...)
+		"--metrics-listen=127.0.0.1:0", "--metrics-gc=false",
+		"--metrics-sampled-waits=false"}, flags...)
 	d := &daemon{done: make(chan struct{})}
 	d.cmd = exec.Command(gspydBin(t), args...)
 	stderr, err := d.cmd.StderrPipe()
