@@ -145,7 +145,9 @@ absl::Status CheckCommandLine(const CommandLine& cl,
         absl::StrJoin(command.words, " "), ": unexpected argument \"",
         cl.positional[expected], "\""));
   }
-  if (cl.positional.size() < expected) {
+  // Only operands can be missing: `gspy --version` names the version
+  // command by a flag, with no word.
+  if (command.operands > 0 && cl.positional.size() < expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         absl::StrJoin(command.words, " "), ": ",
         command.operands == 1

@@ -80,6 +80,16 @@ TEST(CommandsTest, ViewAndDiffTakeTheirFiles) {
   EXPECT_TRUE(absl::IsInvalidArgument(Check({"view", "a", "--duration=1s"})));
 }
 
+// `gspy --version` is the version command named by a flag: no positional
+// argument at all, and none missing.
+TEST(CommandsTest, VersionByFlagNeedsNoWord) {
+  absl::StatusOr<CommandLine> cl = ParseCommandLine({"--version"}, AllFlags());
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  const CommandSpec* version = FindCommand({"version"});
+  ASSERT_NE(version, nullptr);
+  EXPECT_TRUE(CheckCommandLine(*cl, *version).ok());
+}
+
 TEST(CommandsTest, CapturesGetTakesOneId) {
   EXPECT_TRUE(Check({"captures", "list"}).ok());
   EXPECT_TRUE(
