@@ -417,17 +417,9 @@ func TestBlockMetrics(t *testing.T) {
 		"-o", filepath.Join(t.TempDir(), "block.pb.gz"))
 	waitUntilProbed(t, hh, d.addr, w.pid, "block")
 	// The always-on sampled series (--metrics-sampled-waits) start when
-	// gspyd's rescan (every 5 s) finds the process: blockwork waits for
-	// "go" in a read until then.
-	pidLabel := map[string]string{"pid": strconv.Itoa(w.pid)}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if len(series(d.scrape(t), "gspy_go_block_sampled_wait_seconds_total", pidLabel)) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no gspy_go_block_sampled_wait_seconds_total series of pid %d within 15 s", w.pid)
-		}
-	}
+	// gspyd's rescan (every 5 s) finds the process, which gspy targets then
+	// lists as swept ("sampled"); blockwork waits for "go" until then.
+	waitUntilProbed(t, hh, d.addr, w.pid, "sampled")
 	fmt.Fprintln(w.stdin, "go")
 	truth := blockworkTruth(w.next(t, time.Minute))
 	// The workload has exited, and the pull with it: an exited process's
