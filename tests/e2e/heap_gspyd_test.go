@@ -157,3 +157,48 @@ func TestHeapMetricsAvailable(t *testing.T) {
 		}
 	}
 }
+
+// TestHeapTargetExitsMidWindow: two processes of one binary pulled through
+// gspyd with --exe and a --delta window, one killed during the window: the
+// pull still succeeds with the survivor's profile (its samples, its pid),
+// so a process exiting mid-read loses nothing of the others.
+func TestHeapTargetExitsMidWindow(t *testing.T) {
+	hh := env(t)
+	bin := hh.buildWorkload(t, "heapwork", "", "")
+	stay := startHeapwork(t, bin, "-churn-after")
+	leave := startHeapwork(t, bin, "-churn-after")
+	out := filepath.Join(t.TempDir(), "heap.pb.gz")
+	done := make(chan gspyResult, 1)
+	go func() {
+		done <- hh.gspy(t, 60*time.Second, "profile", "heap", "--exe="+bin, "--delta=4s", "-o", out)
+	}()
+	time.Sleep(1500 * time.Millisecond) // within the window
+	leave.cmd.Process.Kill()
+	leave.cmd.Wait()
+	r := <-done
+	if r.exitCode != 0 {
+		t.Fatalf("gspy profile heap with one process gone mid-window: exit %d: %s", r.exitCode, r.stderr)
+	}
+	p := readProfile(t, out)
+	pids := map[int64]int{}
+	churn := int64(0)
+	for _, s := range p.Sample {
+		for _, pid := range s.NumLabel["pid"] {
+			pids[pid]++
+		}
+		for _, loc := range s.Location {
+			for _, l := range loc.Line {
+				if l.Function.Name == "main.churnAfter" {
+					churn += s.Value[1] // alloc_space
+				}
+			}
+		}
+	}
+	t.Logf("pids in the profile: %v; main.churnAfter alloc_space %d; gspy: %s", pids, churn, strings.TrimSpace(r.stderr))
+	if pids[int64(stay.pid)] == 0 || pids[int64(leave.pid)] != 0 {
+		t.Errorf("profile pids %v, want only the survivor %d (the killed one: %d)", pids, stay.pid, leave.pid)
+	}
+	if churn <= 0 {
+		t.Errorf("no main.churnAfter allocations of the survivor in the window")
+	}
+}
