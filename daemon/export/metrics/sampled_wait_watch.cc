@@ -49,7 +49,7 @@ void SampledWaitWatch::Rescan() {
     absl::StatusOr<uint64_t> ticks = ProcessStartTicks(p.pid);
     if (ticks.ok()) alive[p.pid] = *ticks;
   }
-  absl::MutexLock lock(&mu_);
+  mu_.Lock();
   // Gone, or a pid now of another process: no more sweeps, and its series
   // go keep_exited later (a new process of the pid restarts them at once).
   const absl::Time now = absl::Now();
@@ -73,14 +73,24 @@ void SampledWaitWatch::Rescan() {
     }
     watched_.erase(it++);
   }
+  // The new processes, chosen under the lock; opened after it, so that a
+  // scrape (Collect) never waits for a binary to be parsed.
+  std::vector<std::pair<int, uint64_t>> fresh;
   size_t skipped = 0;
   for (const auto& [pid, ticks] : alive) {
     if (watched_.contains(pid)) continue;
-    if (watched_.size() >= options_.max_processes) {
+    if (watched_.size() + fresh.size() >= options_.max_processes) {
       ++skipped;
       continue;
     }
-    Watched& w = watched_[pid];
+    fresh.emplace_back(pid, ticks);
+  }
+  skipped_ = skipped;
+  mu_.Unlock();
+  std::vector<std::pair<int, Watched>> opened;
+  uint64_t unavailable = 0;
+  for (const auto& [pid, ticks] : fresh) {
+    Watched& w = opened.emplace_back(pid, Watched{}).second;
     w.start_ticks = ticks;
     // The listing has no mappings; the sweeps need the load bias.
     absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
@@ -95,13 +105,16 @@ void SampledWaitWatch::Rescan() {
       GSPY_LOG(DEBUG) << "metrics: no sampled waits of pid " << pid << ": "
                       << s.status().message();
       totals_->RemoveProcess(pid);
-      ++unavailable_;
+      ++unavailable;
       continue;
     }
     w.sink = std::move(sink);
     w.subscription = *std::move(s);
   }
-  skipped_ = skipped;
+  mu_.Lock();
+  unavailable_ += unavailable;
+  for (auto& [pid, w] : opened) watched_.emplace(pid, std::move(w));
+  mu_.Unlock();
 }
 
 void SampledWaitWatch::Collect(MetricFamilies* out) const {
