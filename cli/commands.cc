@@ -40,7 +40,8 @@ std::vector<CommandSpec> MakeCommands() {
   const std::vector<FlagSpec> render = {
       {"o"}, {"output"}, {"group-by"}, {"sample-index"}};
   out.push_back({{"view"}, render, 1});
-  out.push_back({{"diff"}, render, 2});
+  // --widths=base: draw the base's shape, to see what shrank or went away.
+  out.push_back({{"diff"}, Concat(render, {{"widths"}}), 2});
   // Kernel frames are for CPU samples only: a waiting goroutine is parked
   // in user space.
   out.push_back({{"profile", "cpu"}, Concat(profile, {{"kernel", true}})});

@@ -127,6 +127,8 @@ commands:
                                 .folded): NEW's shape, frames red where
                                 their share of the total grew since BASE,
                                 blue where it shrank
+      --widths=base             draw BASE's shape instead, to see what
+                                shrank or went away (the .html toggles)
   gc                            print every stop-the-world pause as it happens,
                                 then count, GC cycles, total, p50/p99/max
       --pid=PID / --exe=PATH    as for profile (may repeat)

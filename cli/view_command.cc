@@ -117,6 +117,13 @@ int DiffCommand(const CommandLine& cl) {
     return Fail(absl::InvalidArgumentError(
         "diff: -o FILE.html (or .svg, .folded) is required"));
   }
+  const std::string widths = cl.Get("widths").value_or("new");
+  if (widths != "new" && widths != "base") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "diff: --widths=", widths,
+        ": want new (the new profile's shape) or base (the base's, to see "
+        "what shrank or went away)")));
+  }
   absl::StatusOr<perftools::profiles::Profile> base =
       ReadProfile(cl.positional[1]);
   if (!base.ok()) return Fail(base.status());
@@ -127,6 +134,7 @@ int DiffCommand(const CommandLine& cl) {
       cl, *current,
       absl::StrCat("gspy diff: ", cl.positional[1], " -> ", cl.positional[2]));
   if (!o.ok()) return Fail(o.status());
+  o->diff_widths_from_base = widths == "base";
   if (absl::Status s = WriteRenderedDiff(out, *base, *current, *o); !s.ok()) {
     return Fail(s);
   }

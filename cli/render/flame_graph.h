@@ -21,6 +21,11 @@ struct RenderOptions {
   // stack ("handler=checkout") and, in the SVG, picks the frame colour.
   std::string group_by_label;
   std::string title = "gspy flame graph";
+  // A diff's frame widths: false, the new profile's (what it spends now);
+  // true, the base's, so that what shrank or went away is drawn (as
+  // flamegraph.pl --negate on swapped inputs). Colours are the same either
+  // way: red grew, blue shrank. The HTML page toggles between the two.
+  bool diff_widths_from_base = false;
 };
 
 // Folded stacks: one line per distinct stack, "root;...;leaf count", sorted,
@@ -46,10 +51,12 @@ absl::StatusOr<std::string> RenderFlameGraphHtml(
     const perftools::profiles::Profile& profile, const RenderOptions& options);
 
 // Differential flame graphs, as Brendan Gregg's: the shape (widths) is the
-// current profile's; a frame's colour is its change in share, its share of
-// current minus its share of base (each normalised by its own total): red
-// grew, blue shrank, saturation relative to the largest change. A frame only
-// in base has no width. Both profiles use options' value index and label.
+// current profile's, or with diff_widths_from_base the base's; a frame's
+// colour is its change in share, its share of current minus its share of
+// base (each normalised by its own total): red grew, blue shrank,
+// saturation relative to the largest change. A frame absent from the
+// profile whose widths are drawn has no width. Both profiles use options'
+// value index and label.
 absl::StatusOr<std::string> RenderDiffHtml(
     const perftools::profiles::Profile& base,
     const perftools::profiles::Profile& current, const RenderOptions& options);

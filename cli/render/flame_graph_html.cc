@@ -106,8 +106,10 @@ std::string Page(const FrameTree& tree, const render_internal::ValueKind& kind,
   AppendJsonString(&json, summary);
   json.append(",\"groupBy\":");
   AppendJsonString(&json, options.group_by_label);
-  absl::StrAppend(&json, ",\"diff\":", diff ? "true" : "false",
-                  ",\"strings\":[");
+  absl::StrAppend(
+      &json, ",\"diff\":", diff ? "true" : "false", ",\"widths\":",
+      diff && options.diff_widths_from_base ? "\"base\"" : "\"new\"",
+      ",\"strings\":[");
   for (size_t i = 0; i < tree.strings().size(); ++i) {
     if (i > 0) json.push_back(',');
     AppendJsonString(&json, tree.strings()[i]);
@@ -150,6 +152,7 @@ std::string Page(const FrameTree& tree, const render_internal::ValueKind& kind,
       "<button id=\"clear\" type=\"button\">Clear</button></form>"
       "<button id=\"reset\" type=\"button\">Reset zoom</button>"
       "<button id=\"toggle\" type=\"button\">Icicle (root at top)</button>"
+      "<button id=\"widths\" type=\"button\"></button>"
       "<span id=\"match\"></span></div>\n"
       "<div id=\"legend\"></div>\n<div id=\"chart\"></div>\n"
       "<div id=\"details\"></div>\n<div id=\"tooltip\"></div>\n"

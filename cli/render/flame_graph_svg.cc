@@ -182,8 +182,15 @@ std::string RenderTree(const Tree& tree, size_t max_depth,
       grouped ? AssignHues(tree.root()) : std::map<std::string, int>{};
 
   const int64_t total = tree.root().value;
-  const double scale =
-      total > 0 ? (kImageWidth - 2 * kXPad) / static_cast<double>(total) : 0;
+  // Which profile's values the widths are (a diff may draw the base's).
+  const bool widths_from_base = diff && options.diff_widths_from_base;
+  auto width_of = [widths_from_base](const Node& n) {
+    return widths_from_base ? n.base : n.value;
+  };
+  const int64_t drawn_total = width_of(tree.root());
+  const double scale = drawn_total > 0 ? (kImageWidth - 2 * kXPad) /
+                                             static_cast<double>(drawn_total)
+                                       : 0;
   // Frames narrower than the cut-off are dropped, so depth beyond the last
   // visible frame would only add empty space; it is bounded by max_depth.
   const int height =
@@ -227,14 +234,15 @@ std::string RenderTree(const Tree& tree, size_t max_depth,
   }
   if (diff) {
     absl::StrAppend(&subtitle, "; base: ", base_total,
-                    "; red grew, blue shrank (share of total)");
+                    "; red grew, blue shrank (share of total); widths: ",
+                    widths_from_base ? "base" : "new");
   }
   if (grouped)
     absl::StrAppend(&subtitle, ", grouped by ", options.group_by_label);
   absl::StrAppendFormat(
       &out, "<text x=\"%d\" y=\"44\" text-anchor=\"middle\">%s</text>\n",
       kImageWidth / 2, EscapeXml(subtitle));
-  if (total == 0) {
+  if (drawn_total == 0) {
     absl::StrAppendFormat(
         &out,
         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">No samples"
@@ -250,7 +258,7 @@ std::string RenderTree(const Tree& tree, size_t max_depth,
     const Pending p = work.back();
     work.pop_back();
     const Node& node = tree.node(p.node);
-    const double width = static_cast<double>(node.value) * scale;
+    const double width = static_cast<double>(width_of(node)) * scale;
     if (width < kMinFrameWidth) continue;  // children are narrower still
 
     int hue = p.hue;
@@ -295,7 +303,7 @@ std::string RenderTree(const Tree& tree, size_t max_depth,
     std::vector<Pending> children;
     for (const auto& [name, index] : node.children) {
       children.push_back({index, p.depth + 1, child_x, hue});
-      child_x += static_cast<double>(tree.node(index).value) * scale;
+      child_x += static_cast<double>(width_of(tree.node(index))) * scale;
     }
     work.insert(work.end(), children.rbegin(), children.rend());
   }
@@ -332,13 +340,18 @@ absl::StatusOr<std::string> RenderDiffSvg(
     return s;
   }
   Tree tree;
-  size_t max_depth = 0;
+  size_t max_depth = 0;  // of the profile whose widths are drawn
   for (const auto& [frames, value] : now->stacks) {
     tree.Add(frames, value);
-    max_depth = std::max(max_depth, frames.size());
+    if (!options.diff_widths_from_base) {
+      max_depth = std::max(max_depth, frames.size());
+    }
   }
   for (const auto& [frames, value] : before->stacks) {
     tree.Add(frames, value, /*to_base=*/true);
+    if (options.diff_widths_from_base) {
+      max_depth = std::max(max_depth, frames.size());
+    }
   }
   return RenderTree(tree, max_depth, *now, options, /*diff=*/true);
 }

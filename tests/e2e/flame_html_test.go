@@ -384,6 +384,24 @@ func TestFlameHTMLDiff(t *testing.T) {
 	}
 	e.screenshot(t, "flame_diff.png")
 
+	// With the base's widths, what went away is drawn: runThroughput.func1,
+	// only in the base, is blue; spinBeta, only in the new profile, is gone.
+	e.do(t, chromedp.Click(chromedp.CSS(`#widths`)))
+	const goneFill = `(() => { const g = document.querySelector('#chart g[name="main.runThroughput.func1"] rect');
+		return g ? g.getAttribute('fill') : ''; })()`
+	poll[bool](t, e, "the base's widths drawing main.runThroughput.func1", goneFill+" !== ''")
+	fill = eval[string](t, e, goneFill)
+	if m := regexp.MustCompile(`^rgb\((\d+),(\d+),255\)$`).FindStringSubmatch(fill); m == nil || m[1] != m[2] || m[1] == "255" {
+		t.Errorf("main.runThroughput.func1, only in the base, is %s: want shrinkage blue (x,x,255), x < 255", fill)
+	}
+	if eval[int](t, e, `document.querySelectorAll('#chart g[name="main.spinBeta"]').length`) != 0 {
+		t.Errorf("with the base's widths, main.spinBeta (only in the new profile) is drawn")
+	}
+	// The labels follow after the library's transition.
+	poll[bool](t, e, "the labels of the base's widths", `(() => { const d = document.querySelector('#chart g[name="main.runThroughput.func1"] div');
+		return d !== null && d.textContent === 'main.runThroughput.func1'; })()`)
+	e.screenshot(t, "flame_diff_base_widths.png")
+
 	// The same diff as .folded and .svg: spinBeta's stacks have base 0.
 	folded := filepath.Join(e.dir, "diff.folded")
 	e.run(t, "diff", base, cur, "-o", folded)
@@ -398,6 +416,11 @@ func TestFlameHTMLDiff(t *testing.T) {
 	sb, _ := os.ReadFile(svg)
 	if !regexp.MustCompile(`<title>main\.spinBeta \([^)]*base 0, \+[0-9.]+ points\)</title><rect [^>]*fill="rgb\(255,`).Match(sb) {
 		t.Errorf("diff SVG: main.spinBeta is not drawn as growth")
+	}
+	e.run(t, "diff", "--widths=base", base, cur, "-o", svg)
+	sb, _ = os.ReadFile(svg)
+	if !regexp.MustCompile(`<title>main\.runThroughput\.func1 \(0 [^)]*base [1-9][0-9]*, -[0-9.]+ points\)</title><rect [^>]*fill="rgb\(([0-9]+),([0-9]+),255\)`).Match(sb) {
+		t.Errorf("diff SVG --widths=base: main.runThroughput.func1 is not drawn as shrinkage")
 	}
 }
 

@@ -18,24 +18,34 @@
   const fmt = (x) => x.toLocaleString('en-US');
 
   // Nodes arrive in depth-first pre-order with their depth: a node's parent
-  // is the last node seen one level up. In a diff, a frame only in the base
-  // has no width in the new profile (nor do its children): it is not drawn.
-  const nodes = new Array(count);
+  // is the last node seen one level up. A tree is drawn with the widths of
+  // one column: the profile's values, or in a diff either profile's (a frame
+  // with no width in that column, nor its children, is not drawn; so a
+  // frame only in the base is seen with the base's widths, as flamegraph.pl
+  // --negate shows what went away).
   const group = new Int32Array(count);
-  const lastAt = [0]; // the last node seen at each depth
-  for (let i = 0; i < count; i++) {
-    const depth = data.depth[i];
-    lastAt[depth] = i;
-    if (i > 0 && data.value[i] <= 0) continue;
-    const node = { i: i, v: data.value[i] };
-    nodes[i] = node;
-    if (i === 0) continue;
-    const p = lastAt[depth - 1];
-    const parent = nodes[p];
-    if (!parent) continue;
-    (parent.c || (parent.c = [])).push(node);
-    group[i] = p === 0 ? i : group[p];
+  function buildTree(column) {
+    const nodes = new Array(count);
+    const lastAt = [0]; // the last node seen at each depth
+    for (let i = 0; i < count; i++) {
+      const depth = data.depth[i];
+      lastAt[depth] = i;
+      if (i > 0 && column[i] <= 0) continue;
+      const node = { i: i, v: column[i] };
+      nodes[i] = node;
+      if (i === 0) continue;
+      const p = lastAt[depth - 1];
+      const parent = nodes[p];
+      if (!parent) continue;
+      (parent.c || (parent.c = [])).push(node);
+      group[i] = p === 0 ? i : group[p];
+    }
+    return nodes;
   }
+  const nodes = buildTree(data.value);
+  // Which profile's widths are drawn; the labels' shares are of its total.
+  let widthsFromBase = data.diff && data.widths === 'base';
+  let shownTotal = widthsFromBase ? baseTotal : total;
   const nameOf = (i) => S[data.name[i]];
 
   // Label values: one hue each, spread by the golden angle, in the values'
@@ -63,9 +73,7 @@
   const delta = (i) =>
     percent(data.value[i], total) - percent(data.base[i], baseTotal);
   if (data.diff) {
-    for (let i = 1; i < count; i++) {
-      if (nodes[i]) maxDelta = Math.max(maxDelta, Math.abs(delta(i)));
-    }
+    for (let i = 1; i < count; i++) maxDelta = Math.max(maxDelta, Math.abs(delta(i)));
   }
   function diffColour(i) {
     const d = delta(i);
@@ -123,7 +131,7 @@
     .tooltip(tip)
     .setDetailsElement(byId('details'))
     .setLabelHandler(
-      (d) => `${nameOf(d.data.i)} (${percent(d.data.v, total).toFixed(2)}%, ${fmt(d.data.v)} ${data.unit})`,
+      (d) => `${nameOf(d.data.i)} (${percent(d.data.v, shownTotal).toFixed(2)}%, ${fmt(d.data.v)} ${data.unit})`,
     )
     .setSearchHandler(function (results, sum, whole) {
       const out = byId('match');
@@ -135,7 +143,7 @@
         : 'no match';
     });
 
-  d3.select(chartBox).datum(nodes[0]).call(chart);
+  d3.select(chartBox).datum((widthsFromBase ? buildTree(data.base) : nodes)[0]).call(chart);
 
   // The library's own match compiles the expression once per frame; with
   // 100k stacks (millions of frames) that took seconds. The same test, a
@@ -178,6 +186,24 @@
     chart.update();
   });
 
+  // A diff's widths: the new profile's (what it spends now) or the base's
+  // (where what shrank or went away used to be).
+  const widths = byId('widths');
+  const widthsLabel = () =>
+    (widths.textContent = widthsFromBase ? 'Widths: base (show new)' : 'Widths: new (show base)');
+  if (data.diff) {
+    widthsLabel();
+    widths.addEventListener('click', () => {
+      widthsFromBase = !widthsFromBase;
+      shownTotal = widthsFromBase ? baseTotal : total;
+      chart.update(buildTree(widthsFromBase ? data.base : data.value)[0]);
+      widthsLabel();
+      legendText();
+    });
+  } else {
+    widths.style.display = 'none';
+  }
+
   // The legend: each label value's colour and share.
   const legend = byId('legend');
   if (data.groupBy) {
@@ -192,10 +218,14 @@
       item.appendChild(document.createTextNode(`${nameOf(n.i)} (${percent(n.v, total).toFixed(1)}%)`));
       legend.appendChild(item);
     }
-  } else if (data.diff) {
-    legend.textContent =
-      'red: larger share in the new profile, blue: smaller; the deeper the colour, the larger the change. Widths: the new profile.';
   }
+  function legendText() {
+    if (!data.diff) return;
+    legend.textContent =
+      'red: larger share in the new profile, blue: smaller; the deeper the colour, the larger the change. Widths: the ' +
+      (widthsFromBase ? 'base profile (frames only in the new one are not drawn).' : 'new profile (frames only in the base are not drawn).');
+  }
+  legendText();
   byId('summary').textContent = data.summary;
   document.body.dataset.ready = 'true';
 })();

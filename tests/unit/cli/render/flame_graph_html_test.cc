@@ -216,6 +216,47 @@ TEST(RenderDiffTest, SvgColoursGrowthRedAndShrinkageBlue) {
   EXPECT_EQ(fill_of("main.b"), "rgb(255,255,255)") << "same share: white";
 }
 
+TEST(RenderDiffTest, SvgWithBaseWidthsDrawsWhatWentAway) {
+  // main.b is only in the base: with the new profile's widths it has none,
+  // with the base's it is drawn, blue (its share fell from 25% to 0).
+  const auto base = BuildProfile(
+      {{{"main.main", "main.a"}, 6, ""}, {{"main.main", "main.b"}, 2, ""}});
+  const auto cur = BuildProfile(
+      {{{"main.main", "main.a"}, 2, ""}, {{"main.main", "main.c"}, 6, ""}});
+  absl::StatusOr<std::string> shape_new = RenderDiffSvg(base, cur, {});
+  ASSERT_TRUE(shape_new.ok()) << shape_new.status();
+  EXPECT_FALSE(absl::StrContains(*shape_new, "<title>main.b ("));
+  EXPECT_TRUE(absl::StrContains(*shape_new, "<title>main.c ("));
+
+  RenderOptions o;
+  o.diff_widths_from_base = true;
+  absl::StatusOr<std::string> shape_base = RenderDiffSvg(base, cur, o);
+  ASSERT_TRUE(shape_base.ok()) << shape_base.status();
+  EXPECT_FALSE(absl::StrContains(*shape_base, "<title>main.c ("));
+  const size_t t = shape_base->find("<title>main.b (0 ");
+  ASSERT_NE(t, std::string::npos) << *shape_base;
+  const size_t w = shape_base->find("width=\"", t) + 7;
+  const size_t f = shape_base->find("fill=\"", t) + 6;
+  // A quarter of the drawable width (the base total is 8, main.b 2).
+  EXPECT_NEAR(std::stod(shape_base->substr(w)), 0.25 * (1200 - 20), 1.0);
+  // -25 points against the largest change, main.c's +75: a third as deep.
+  EXPECT_EQ(shape_base->substr(f, shape_base->find('"', f) - f),
+            "rgb(188,188,255)");
+  EXPECT_TRUE(absl::StrContains(*shape_base, "widths: base"));
+}
+
+TEST(RenderDiffTest, HtmlSaysWhichWidthsToDrawFirst) {
+  const auto p = BuildProfile({{{"main.main"}, 1, ""}});
+  RenderOptions o;
+  absl::StatusOr<std::string> html = RenderDiffHtml(p, p, o);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_EQ(Data(*html).fields().at("widths").string_value(), "new");
+  o.diff_widths_from_base = true;
+  html = RenderDiffHtml(p, p, o);
+  ASSERT_TRUE(html.ok()) << html.status();
+  EXPECT_EQ(Data(*html).fields().at("widths").string_value(), "base");
+}
+
 TEST(RenderDiffTest, RefusesProfilesOfDifferentKinds) {
   const auto cpu = BuildProfile({{{"main.main"}, 1, ""}});
   ProfileBuilder b({{"alloc_space", "bytes"}}, {"space", "bytes"}, 1);
