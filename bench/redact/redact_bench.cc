@@ -27,7 +27,7 @@ std::unique_ptr<ProfileBuilder> LargeProfile() {
         i % 10 == 0 ? absl::StrCat("main.handleSecret", i)
                     : absl::StrCat("example.com/pkg", i % 97, ".Func", i);
     const Frame f[] = {{fn, absl::StrCat("/src/pkg", i % 97, "/file.go"),
-                        static_cast<int64_t>(i % 300), 1, false}};
+                        static_cast<int32_t>(i % 300), 1, false}};
     locations.push_back(b->LocationId(0, 0x400000 + 16 * i, f));
   }
   for (int s = 0; s < 20000; ++s) {

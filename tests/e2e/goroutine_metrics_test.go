@@ -40,91 +40,109 @@ func TestGoroutineStateMetrics(t *testing.T) {
 			bin := hh.buildWorkload(t, "goroutines", tc.toolchain, tc.ldflags)
 			w := startGcwork(t, bin, "-profile="+filepath.Join(t.TempDir(), "go.txt"))
 
-			var states, reasons map[string]int
-			var readSeconds float64
+			// Retry until the counts settle: a background goroutine (a GC
+			// worker, the scavenger) may be caught running by one scrape,
+			// and a read cached before the workload parked everything is
+			// replaced by the next. A count that never settles fails.
+			var problems []string
 			deadline := time.Now().Add(30 * time.Second)
 			for {
 				fams := d.scrape(t)
-				states, reasons = goroutineSeries(fams, w.pid)
-				if f := fams["gspy_goroutine_state_read_seconds"]; f != nil && len(f.GetMetric()) == 1 {
-					readSeconds = f.GetMetric()[0].GetGauge().GetValue()
-				}
+				states, reasons := goroutineSeries(fams, w.pid)
 				if len(states) > 0 {
-					break
+					var readSeconds float64
+					if f := fams["gspy_goroutine_state_read_seconds"]; f != nil && len(f.GetMetric()) == 1 {
+						readSeconds = f.GetMetric()[0].GetGauge().GetValue()
+					}
+					problems = checkGoroutineSeries(t, w, states, reasons, readSeconds)
+					if len(problems) == 0 {
+						break
+					}
+				} else {
+					problems = []string{fmt.Sprintf("no gspy_go_goroutines series of pid %d", w.pid)}
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("no gspy_go_goroutines series of pid %d within 30s", w.pid)
+					for _, p := range problems {
+						t.Error(p)
+					}
+					break
 				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			total := 0
-			for _, n := range states {
-				total += n
-			}
-			t.Logf("%s: gspy: %d goroutines, by state %v; waiting by reason %v; the scrape read goroutines for %.1f ms",
-				w.version, total, states, reasons, readSeconds*1000)
-
-			// What the workload built (the main goroutine holds the
-			// locks and reads stdin). Since 1.24 (1.25 for WaitGroup) the
-			// sync waits have names of their own; before, they are all
-			// "semacquire".
-			want := map[string]int{
-				"chan receive":   1000 + 100 + 400 + 100 + 1, // + recurse, labeled, children, spawner
-				"chan send":      400,
-				"select":         300,
-				"sleep":          200,
-				"sync.Cond.Wait": 100,
-			}
-			sync := map[string]int{"sync.Mutex.Lock": 300, "sync.RWMutex.RLock": 150, "sync.WaitGroup.Wait": 200}
-			for name, n := range sync {
-				if _, ok := reasons[name]; ok {
-					want[name] = n
-				} else {
-					want["semacquire"] += n
-				}
-			}
-			for name, n := range want {
-				if reasons[name] != n {
-					t.Errorf("%s: %d goroutines waiting on %q, the workload parked %d", w.version, reasons[name], name, n)
-				}
-			}
-			sum := 0
-			for _, n := range reasons {
-				sum += n
-			}
-			if sum != states["waiting"] {
-				t.Errorf("waiting by reason sums to %d, the waiting state counts %d", sum, states["waiting"])
-			}
-
-			goWaiting, ok := w.ready["/sched/goroutines/waiting:goroutines"].(float64)
-			if !ok {
-				t.Logf("%s has no /sched/goroutines/* metrics by state: compared by reason only", w.version)
-				return
-			}
-			// Before 1.26 this one left the system goroutines out.
-			goTotal := w.ready["/sched/goroutines:goroutines"].(float64)
-			t.Logf("%s: Go's runtime/metrics: %v goroutines, %v waiting, %v running, %v runnable, %v not in Go",
-				w.version, goTotal, goWaiting, w.ready["/sched/goroutines/running:goroutines"],
-				w.ready["/sched/goroutines/runnable:goroutines"], w.ready["/sched/goroutines/not-in-go:goroutines"])
-			if total != int(goTotal) {
-				t.Errorf("gspy counts %d goroutines, Go's /sched/goroutines:goroutines %v", total, goTotal)
-			}
-			// Go read its metrics while main ran, and counts as running
-			// every P that runs something (a GC worker, the sweeper) and as
-			// runnable its run queues' lengths: those goroutines have parked
-			// again by the time gspy reads, while main is in a read system
-			// call. So gspy's waiting is Go's plus at most Go's other
-			// running and runnable ones.
-			goBusy := w.ready["/sched/goroutines/running:goroutines"].(float64) + w.ready["/sched/goroutines/runnable:goroutines"].(float64) - 1
-			if n := states["waiting"]; n < int(goWaiting) || n > int(goWaiting+goBusy) {
-				t.Errorf("gspy counts %d waiting goroutines; Go's /sched/goroutines/waiting %v, plus %v others running or runnable then", n, goWaiting, goBusy)
-			}
-			if n := states["running"] + states["runnable"] + states["syscall"]; n != 1 {
-				t.Errorf("%d goroutines running, runnable or in a system call, want 1 (main, reading stdin): %v", n, states)
+				time.Sleep(500 * time.Millisecond)
 			}
 		})
 	}
 	if !d.alive() {
 		t.Fatal(fmt.Sprintf("gspyd exited:\n%s", d.log.String()))
 	}
+}
+
+// checkGoroutineSeries compares one scrape's counts of the goroutines
+// workload with what it built and, on Go 1.26+, with Go's own count read
+// at its quiescent moment. It returns what disagrees.
+func checkGoroutineSeries(t *testing.T, w *gcworkProc, states, reasons map[string]int, readSeconds float64) []string {
+	var problems []string
+	total := 0
+	for _, n := range states {
+		total += n
+	}
+	t.Logf("%s: gspy: %d goroutines, by state %v; waiting by reason %v; the scrape read goroutines for %.1f ms",
+		w.version, total, states, reasons, readSeconds*1000)
+
+	// What the workload built (the main goroutine holds the locks and
+	// reads stdin). Since 1.24 (1.25 for WaitGroup) the sync waits have
+	// names of their own; before, they are all "semacquire".
+	want := map[string]int{
+		"chan receive":   1000 + 100 + 400 + 100 + 1, // + recurse, labeled, children, spawner
+		"chan send":      400,
+		"select":         300,
+		"sleep":          200,
+		"sync.Cond.Wait": 100,
+	}
+	sync := map[string]int{"sync.Mutex.Lock": 300, "sync.RWMutex.RLock": 150, "sync.WaitGroup.Wait": 200}
+	for name, n := range sync {
+		if _, ok := reasons[name]; ok {
+			want[name] = n
+		} else {
+			want["semacquire"] += n
+		}
+	}
+	for name, n := range want {
+		if reasons[name] != n {
+			problems = append(problems, fmt.Sprintf("%s: %d goroutines waiting on %q, the workload parked %d", w.version, reasons[name], name, n))
+		}
+	}
+	sum := 0
+	for _, n := range reasons {
+		sum += n
+	}
+	if sum != states["waiting"] {
+		problems = append(problems, fmt.Sprintf("waiting by reason sums to %d, the waiting state counts %d", sum, states["waiting"]))
+	}
+	if n := states["running"] + states["runnable"] + states["syscall"]; n != 1 {
+		problems = append(problems, fmt.Sprintf("%d goroutines running, runnable or in a system call, want 1 (main, reading stdin): %v", n, states))
+	}
+
+	goWaiting, ok := w.ready["/sched/goroutines/waiting:goroutines"].(float64)
+	if !ok {
+		t.Logf("%s has no /sched/goroutines/* metrics by state: compared by reason only", w.version)
+		return problems
+	}
+	// Before 1.26 this one left the system goroutines out.
+	goTotal := w.ready["/sched/goroutines:goroutines"].(float64)
+	t.Logf("%s: Go's runtime/metrics: %v goroutines, %v waiting, %v running, %v runnable, %v not in Go",
+		w.version, goTotal, goWaiting, w.ready["/sched/goroutines/running:goroutines"],
+		w.ready["/sched/goroutines/runnable:goroutines"], w.ready["/sched/goroutines/not-in-go:goroutines"])
+	if total != int(goTotal) {
+		problems = append(problems, fmt.Sprintf("gspy counts %d goroutines, Go's /sched/goroutines:goroutines %v", total, goTotal))
+	}
+	// Go read its metrics while main ran, and counts as running every P
+	// that runs something (a GC worker, the sweeper) and as runnable its
+	// run queues' lengths: those goroutines have parked again by the time
+	// gspy reads, while main is in a read system call. So gspy's waiting
+	// is Go's plus at most Go's other running and runnable ones.
+	goBusy := w.ready["/sched/goroutines/running:goroutines"].(float64) + w.ready["/sched/goroutines/runnable:goroutines"].(float64) - 1
+	if n := states["waiting"]; n < int(goWaiting) || n > int(goWaiting+goBusy) {
+		problems = append(problems, fmt.Sprintf("gspy counts %d waiting goroutines; Go's /sched/goroutines/waiting %v, plus %v others running or runnable then", n, goWaiting, goBusy))
+	}
+	return problems
 }
