@@ -27,6 +27,7 @@
 #include "cli/goroutines_command.h"
 #include "cli/grpc_channel.h"
 #include "cli/heap_command.h"
+#include "cli/progress_pull.h"
 #include "cli/pull_progress.h"
 #include "cli/render/flame_graph.h"
 #include "cli/render_output.h"
@@ -455,9 +456,11 @@ int PullProfile(gspy::v1::Profiler::Stub& stub, const ProfileKind& kind,
                      absl::ToChronoSeconds(timeout));
     grpc::Status s;
     {
-      const PullProgress progress(
-          STDERR_FILENO, absl::StrCat(kind.name, " profile"), *duration);
-      s = stub.GetProfile(&ctx, request, &response);
+      PullProgress progress(STDERR_FILENO, absl::StrCat(kind.name, " profile"),
+                            *duration);
+      s = progress.enabled() ? PullWithProgress(stub, ctx.deadline(), request,
+                                                &progress, &response)
+                             : stub.GetProfile(&ctx, request, &response);
     }
     if (!s.ok()) return FailRpc(s);
   }

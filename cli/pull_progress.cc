@@ -48,21 +48,25 @@ PullProgress::~PullProgress() {
 }
 
 std::string PullProgress::Line(const std::string& what, absl::Duration elapsed,
-                               absl::Duration duration) {
+                               absl::Duration duration, int64_t samples) {
+  const std::string so_far =
+      samples >= 0
+          ? absl::StrCat(", ", samples, samples == 1 ? " sample" : " samples")
+          : "";
   if (elapsed < duration) {
     return absl::StrCat(
         "gspy: ", what, ": ", Seconds(elapsed), " of ", Seconds(duration), ", ",
-        Seconds(duration - elapsed + absl::Milliseconds(999)), " left");
+        Seconds(duration - elapsed + absl::Milliseconds(999)), " left", so_far);
   }
   return absl::StrCat("gspy: ", what, ": ", Seconds(duration),
                       " done; gspyd building the profile (",
-                      Seconds(elapsed - duration), ")");
+                      Seconds(elapsed - duration), ")", so_far);
 }
 
 void PullProgress::Run() {
   do {
-    WriteAll(fd_, absl::StrCat(kEraseLine,
-                               Line(what_, absl::Now() - start_, duration_)));
+    WriteAll(fd_, absl::StrCat(kEraseLine, Line(what_, absl::Now() - start_,
+                                                duration_, samples_.load())));
   } while (!done_.WaitForNotificationWithTimeout(redraw_));
 }
 

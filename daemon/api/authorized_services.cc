@@ -42,6 +42,16 @@ grpc::Status AuthorizedProfiler::GetProfile(
   return inner_->GetProfile(context, request, response);
 }
 
+grpc::Status AuthorizedProfiler::PullProfile(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+    grpc::ServerWriter<gspy::v1::PullProfileMessage>* writer) {
+  // The same request as GetProfile: the same access.
+  grpc::Status s =
+      CheckCaller(*auth_, *context, SelectorAccess(request->selector(), node_));
+  if (!s.ok()) return s;
+  return inner_->PullProfile(context, request, writer);
+}
+
 grpc::Status AuthorizedProfiler::GetGoroutines(
     grpc::ServerContext* context, const gspy::v1::GetGoroutinesRequest* request,
     grpc::ServerWriter<gspy::v1::GetGoroutinesResponse>* writer) {

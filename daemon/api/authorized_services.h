@@ -34,6 +34,9 @@ class AuthorizedProfiler final : public gspy::v1::Profiler::Service {
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const gspy::v1::GetProfileRequest* request,
                           gspy::v1::GetProfileResponse* response) override;
+  grpc::Status PullProfile(
+      grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+      grpc::ServerWriter<gspy::v1::PullProfileMessage>* writer) override;
   grpc::Status GetGoroutines(
       grpc::ServerContext* context,
       const gspy::v1::GetGoroutinesRequest* request,

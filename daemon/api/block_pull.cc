@@ -136,7 +136,7 @@ void WarnLostWaits(const BlockSinkStats& stats,
 
 grpc::Status ProfilerService::PullBlock(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
-    gspy::v1::GetProfileResponse* response) {
+    gspy::v1::GetProfileResponse* response, const PullProgressFn& progress) {
   if (request.kernel_stacks()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "kernel stacks are only for CPU profiles: a waiting "
@@ -162,7 +162,9 @@ grpc::Status ProfilerService::PullBlock(
       options_.rescan_interval,
       {.attach = [&](const GoProcess& proc) { return waits.Attach(proc); },
        .has_process = [&](int pid) { return profile.HasProcess(pid); },
-       .detach = [&] { waits.Detach(); }},
+       .detach = [&] { waits.Detach(); },
+       .samples = [&] { return profile.wait_count(); },
+       .progress = progress},
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   waits.Finish(&warnings);

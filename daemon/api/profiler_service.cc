@@ -99,21 +99,50 @@ grpc::Status ProfilerService::SetPprof(
 grpc::Status ProfilerService::GetProfile(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
     gspy::v1::GetProfileResponse* response) {
+  return Pull(context, *request, response, nullptr);
+}
+
+grpc::Status ProfilerService::PullProfile(
+    grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+    grpc::ServerWriter<gspy::v1::PullProfileMessage>* writer) {
+  gspy::v1::PullProfileMessage message;
+  // A failed write means the client left; the window sees the cancellation.
+  grpc::Status s = Pull(
+      context, *request, message.mutable_result(),
+      [writer](absl::Duration elapsed, int64_t samples) {
+        gspy::v1::PullProfileMessage progress;
+        gspy::v1::PullProgress* p = progress.mutable_progress();
+        const absl::Duration whole = absl::Trunc(elapsed, absl::Seconds(1));
+        p->mutable_elapsed()->set_seconds(absl::ToInt64Seconds(whole));
+        p->mutable_elapsed()->set_nanos(
+            static_cast<int32_t>(absl::ToInt64Nanoseconds(elapsed - whole)));
+        p->set_samples(samples);
+        writer->Write(progress);
+      });
+  if (!s.ok()) return s;
+  writer->Write(message);
+  return grpc::Status::OK;
+}
+
+grpc::Status ProfilerService::Pull(grpc::ServerContext* context,
+                                   const gspy::v1::GetProfileRequest& request,
+                                   gspy::v1::GetProfileResponse* response,
+                                   const PullProgressFn& progress) {
   absl::StatusOr<Admission::PullSlot> slot =
       admission_->AdmitPull(ClientOf(*context));
   if (!slot.ok()) return ToGrpcStatus(slot.status());
-  switch (request->type()) {
+  switch (request.type()) {
     case gspy::v1::PROFILE_TYPE_CPU:
-      return PullCpu(context, *request, response);
+      return PullCpu(context, request, response, progress);
     case gspy::v1::PROFILE_TYPE_BLOCK:
     case gspy::v1::PROFILE_TYPE_SCHED_LATENCY:
-      return PullBlock(context, *request, response);
+      return PullBlock(context, request, response, progress);
     case gspy::v1::PROFILE_TYPE_WALL:
-      return PullWall(context, *request, response);
+      return PullWall(context, request, response, progress);
     case gspy::v1::PROFILE_TYPE_HEAP:
     case gspy::v1::PROFILE_TYPE_MUTEX:
     case gspy::v1::PROFILE_TYPE_RUNTIME_BLOCK:
-      return PullBuckets(context, *request, response);
+      return PullBuckets(context, request, response);
     default:
       return grpc::Status(
           grpc::StatusCode::INVALID_ARGUMENT,
@@ -125,7 +154,7 @@ grpc::Status ProfilerService::GetProfile(
 
 grpc::Status ProfilerService::PullCpu(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
-    gspy::v1::GetProfileResponse* response) {
+    gspy::v1::GetProfileResponse* response, const PullProgressFn& progress) {
   absl::StatusOr<CheckedPull> pull = CheckPullRequest(
       *processes_, request, options_.max_duration, *admission_);
   if (!pull.ok()) return ToGrpcStatus(pull.status());
@@ -156,7 +185,9 @@ grpc::Status ProfilerService::PullCpu(
                          proc, profile, options.kernel_stacks));
                    },
                .has_process = [&](int pid) { return profile->HasProcess(pid); },
-               .detach = [&] { subscriptions.Clear(); }},
+               .detach = [&] { subscriptions.Clear(); },
+               .samples = [&] { return profile->sample_count(); },
+               .progress = progress},
               &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
 

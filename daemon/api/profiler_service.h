@@ -12,6 +12,7 @@
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/aggregation/kernel_symbols.h"
 #include "daemon/api/admission.h"
+#include "daemon/api/pull_window.h"
 #include "daemon/api/request_checks.h"
 #include "daemon/sources/block/block_tracker.h"
 #include "daemon/sources/gc/gc_tracker.h"
@@ -54,6 +55,10 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const gspy::v1::GetProfileRequest* request,
                           gspy::v1::GetProfileResponse* response) override;
+  // GetProfile, with progress messages while the window runs.
+  grpc::Status PullProfile(
+      grpc::ServerContext* context, const gspy::v1::GetProfileRequest* request,
+      grpc::ServerWriter<gspy::v1::PullProfileMessage>* writer) override;
   // Goroutine dumps read from the processes' memory (goroutines_service.cc).
   grpc::Status GetGoroutines(
       grpc::ServerContext* context,
@@ -64,20 +69,29 @@ class ProfilerService final : public gspy::v1::Profiler::Service {
                           gspy::v1::GetVersionResponse* response) override;
 
  private:
+  // Both RPCs: admission, then the pull of the request's type. `progress`
+  // may be null.
+  grpc::Status Pull(grpc::ServerContext* context,
+                    const gspy::v1::GetProfileRequest& request,
+                    gspy::v1::GetProfileResponse* response,
+                    const PullProgressFn& progress);
   grpc::Status PullCpu(grpc::ServerContext* context,
                        const gspy::v1::GetProfileRequest& request,
-                       gspy::v1::GetProfileResponse* response);
+                       gspy::v1::GetProfileResponse* response,
+                       const PullProgressFn& progress);
   // Block and sched-latency (block_pull.cc). These and the wall pull are
   // sampled (SampledTracker) unless the request asks for `exact` (the
   // BlockTracker's uprobes).
   grpc::Status PullBlock(grpc::ServerContext* context,
                          const gspy::v1::GetProfileRequest& request,
-                         gspy::v1::GetProfileResponse* response);
+                         gspy::v1::GetProfileResponse* response,
+                         const PullProgressFn& progress);
   // Wall clock: the CPU profile for running goroutines and the waits for
   // the others, together (wall_pull.cc).
   grpc::Status PullWall(grpc::ServerContext* context,
                         const gspy::v1::GetProfileRequest& request,
-                        gspy::v1::GetProfileResponse* response);
+                        gspy::v1::GetProfileResponse* response,
+                        const PullProgressFn& progress);
   // Heap, mutex and runtime block: read from the runtime's own buckets
   // (bucket_pull.cc).
   grpc::Status PullBuckets(grpc::ServerContext* context,

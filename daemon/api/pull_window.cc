@@ -35,6 +35,7 @@ PullWindowResult RunPullWindow(grpc::ServerContext* context,
         }
       }
     }
+    if (spec.tick) spec.tick(absl::Now() - result.start);
   }
   result.end = absl::Now();
   result.cancelled = context->IsCancelled();
@@ -62,7 +63,13 @@ absl::StatusOr<PullWindowResult> RunPull(
        .rescan_interval = rescan_interval,
        .pids = std::move(pids),
        .has_process = hooks.has_process,
-       .attach = [&](GoProcess proc) { return hooks.attach(proc); }},
+       .attach = [&](GoProcess proc) { return hooks.attach(proc); },
+       .tick = hooks.progress && hooks.samples
+                   ? std::function<void(absl::Duration)>(
+                         [&](absl::Duration elapsed) {
+                           hooks.progress(elapsed, hooks.samples());
+                         })
+                   : nullptr},
       warnings);
   hooks.detach();
   if (window.cancelled) return absl::CancelledError("the client cancelled");

@@ -25,6 +25,9 @@ struct PullWindowSpec {
   std::vector<int> pids;  // attached before the window opened
   std::function<bool(int pid)> has_process;
   std::function<absl::Status(GoProcess)> attach;
+  // Called on every rescan with the time since the window opened; may be
+  // null.
+  std::function<void(absl::Duration elapsed)> tick;
 };
 
 struct PullWindowResult {
@@ -42,10 +45,18 @@ PullWindowResult RunPullWindow(grpc::ServerContext* context,
 // first failure detaches what was attached and is the error), runs the
 // window (attaching processes that start meanwhile), then `detach`es.
 // CANCELLED when the client went away.
+// What a pull reports while its window runs (a PullProfile stream's
+// messages): the time since the window opened and what was recorded so far.
+using PullProgressFn =
+    std::function<void(absl::Duration elapsed, int64_t samples)>;
+
 struct PullHooks {
   std::function<absl::Status(const GoProcess&)> attach;
   std::function<bool(int pid)> has_process;
   std::function<void()> detach;
+  // Both or neither: `progress` gets `samples()` on every rescan.
+  std::function<int64_t()> samples;
+  PullProgressFn progress;
 };
 absl::StatusOr<PullWindowResult> RunPull(
     grpc::ServerContext* context, const ProcessTable* processes,

@@ -31,7 +31,7 @@ uint64_t MonotonicNs() {
 
 grpc::Status ProfilerService::PullWall(
     grpc::ServerContext* context, const gspy::v1::GetProfileRequest& request,
-    gspy::v1::GetProfileResponse* response) {
+    gspy::v1::GetProfileResponse* response, const PullProgressFn& progress) {
   if (request.kernel_stacks()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "kernel stacks are only for CPU profiles");
@@ -81,7 +81,9 @@ grpc::Status ProfilerService::PullWall(
            [&] {
              waits.Detach();
              subscriptions.Clear();
-           }},
+           },
+       .samples = [&] { return cpu->sample_count() + waiting.wait_count(); },
+       .progress = progress},
       &warnings);
   if (!window.ok()) return ToGrpcStatus(window.status());
   waits.Finish(&warnings);

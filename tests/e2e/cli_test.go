@@ -145,6 +145,46 @@ func TestRenderedOutputs(t *testing.T) {
 		}
 	})
 
+	// On a terminal (a pseudo-terminal from util-linux's script), the
+	// progress line counts gspyd's samples so far (PullProfile's progress
+	// messages): rising, and never more than the profile ends with.
+	t.Run("progress-on-a-terminal", func(t *testing.T) {
+		out := filepath.Join(dir, "cpu-tty.pb.gz")
+		cmdline := fmt.Sprintf("%s --server=%s profile cpu --pid=%d --duration=3s -o %s",
+			hh.gspyBin, hh.addr, w.pid, out)
+		cmd := exec.Command("script", "-qfec", cmdline, "/dev/null")
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gspy on a terminal: %v\n%q", err, b)
+		}
+		tty := string(b)
+		var counts []int64
+		for _, m := range regexp.MustCompile(`s left, (\d+) samples?`).FindAllStringSubmatch(tty, -1) {
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			counts = append(counts, n)
+		}
+		wrote := regexp.MustCompile(`gspy: wrote \S+ \((\d+) samples`).FindStringSubmatch(tty)
+		if wrote == nil {
+			t.Fatalf("no 'wrote ... samples' line on the terminal:\n%q", tty)
+		}
+		final, _ := strconv.ParseInt(wrote[1], 10, 64)
+		t.Logf("progress counts %v, final %d", counts, final)
+		if len(counts) < 2 {
+			t.Fatalf("want at least two progress lines with samples in a 3 s pull:\n%q", tty)
+		}
+		for i := 1; i < len(counts); i++ {
+			if counts[i] < counts[i-1] {
+				t.Errorf("samples so far fell: %v", counts)
+			}
+		}
+		if counts[len(counts)-1] == 0 || counts[len(counts)-1] > final {
+			t.Errorf("last progress count %d: want > 0 and <= the profile's %d", counts[len(counts)-1], final)
+		}
+		if p := readProfile(t, out); int64(len(p.Sample)) == 0 {
+			t.Errorf("%s has no samples", out)
+		}
+	})
+
 	t.Run("pprof-extension", func(t *testing.T) {
 		out := filepath.Join(dir, "cpu.pprof")
 		r := hh.gspy(t, 60*time.Second, "profile", "cpu", fmt.Sprintf("--pid=%d", w.pid), "--duration=2s", "-o", out)

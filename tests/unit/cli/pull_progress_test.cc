@@ -39,6 +39,19 @@ TEST(PullProgressTest, LineHasElapsedAndLeft) {
       "gspy: wall profile: 30s done; gspyd building the profile (3s)");
 }
 
+TEST(PullProgressTest, LineHasSamplesOnceKnown) {
+  EXPECT_EQ(PullProgress::Line("cpu profile", absl::Seconds(12),
+                               absl::Seconds(30), 1187),
+            "gspy: cpu profile: 12s of 30s, 18s left, 1187 samples");
+  EXPECT_EQ(PullProgress::Line("block profile", absl::Seconds(2),
+                               absl::Seconds(30), 1),
+            "gspy: block profile: 2s of 30s, 28s left, 1 sample");
+  EXPECT_EQ(PullProgress::Line("cpu profile", absl::Seconds(31),
+                               absl::Seconds(30), 0),
+            "gspy: cpu profile: 30s done; gspyd building the profile (1s), "
+            "0 samples");
+}
+
 TEST(PullProgressTest, SilentOnAPipe) {
   int fds[2];
   ASSERT_EQ(pipe2(fds, O_NONBLOCK), 0);
@@ -62,11 +75,14 @@ TEST(PullProgressTest, DrawsAndErasesOnATerminal) {
                    absl::Milliseconds(20));
     EXPECT_TRUE(p.enabled());
     absl::SleepFor(absl::Milliseconds(150));
+    p.set_samples(42);  // a progress message from gspyd
+    absl::SleepFor(absl::Milliseconds(100));
   }
   absl::SleepFor(absl::Milliseconds(20));
   const std::string out = Drain(master);
   EXPECT_TRUE(absl::StrContains(out, "gspy: cpu profile: 0s of 30s, 30s left"))
       << out;
+  EXPECT_TRUE(absl::StrContains(out, "30s left, 42 samples")) << out;
   // Redrawn in place, and the line erased at the end.
   EXPECT_GE(out.find("\r\033[K", 1), 1u) << out;
   EXPECT_TRUE(absl::EndsWith(out, "\r\033[K")) << out;
