@@ -510,6 +510,14 @@ func TestPushOTLP(t *testing.T) {
 	if len(reqs) != len(batches) {
 		t.Errorf("%d requests on the wire, the Collector decoded %d", len(reqs), len(batches))
 	}
+	wireBytes, pprofBytes := 0, 0
+	for _, b := range reqs {
+		wireBytes += len(b)
+	}
+	for _, r := range pyroAll {
+		pprofBytes += len(r.raw)
+	}
+	t.Logf("OTLP requests: %d bytes in all (uncompressed protobuf); the same profiles as gzipped pprof: %d bytes", wireBytes, pprofBytes)
 	for _, b := range reqs {
 		req := pprofileotlp.NewExportRequest()
 		if err := req.UnmarshalProto(b); err != nil {
