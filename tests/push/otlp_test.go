@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/collector/receiver/xreceiver"
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // otlpStore keeps what the Collector's OTLP receiver handed its consumer.
@@ -130,10 +132,16 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// grpcRequests reads the gRPC messages the clients sent: HTTP/2 frames
-// (golang.org/x/net/http2's framer), the DATA of each stream, then gRPC's
-// length-prefixed messages.
-func (p *tap) grpcRequests(t *testing.T) [][]byte {
+// wireRequest is one gRPC request as the client sent it.
+type wireRequest struct {
+	headers map[string]string // HPACK-decoded: :path, authorization, ...
+	body    []byte            // the message
+}
+
+// grpcRequests reads the gRPC requests the clients sent: HTTP/2 frames
+// (golang.org/x/net/http2's framer, headers decoded by its HPACK), the DATA
+// of each stream, then gRPC's length-prefixed messages.
+func (p *tap) grpcRequests(t *testing.T) []wireRequest {
 	t.Helper()
 	p.mu.Lock()
 	var conns [][]byte
@@ -141,13 +149,15 @@ func (p *tap) grpcRequests(t *testing.T) [][]byte {
 		conns = append(conns, append([]byte(nil), b.Bytes()...))
 	}
 	p.mu.Unlock()
-	var out [][]byte
+	var out []wireRequest
 	for _, c := range conns {
 		if !bytes.HasPrefix(c, []byte(http2.ClientPreface)) {
 			t.Fatalf("a connection does not start with the HTTP/2 preface: %q", c[:min(len(c), 32)])
 		}
 		fr := http2.NewFramer(nil, bytes.NewReader(c[len(http2.ClientPreface):]))
+		fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 		streams := map[uint32][]byte{}
+		headers := map[uint32]map[string]string{}
 		var order []uint32
 		for {
 			f, err := fr.ReadFrame()
@@ -156,6 +166,12 @@ func (p *tap) grpcRequests(t *testing.T) [][]byte {
 			}
 			if err != nil {
 				t.Fatalf("HTTP/2 frames: %v", err)
+			}
+			if h, ok := f.(*http2.MetaHeadersFrame); ok && headers[h.StreamID] == nil {
+				headers[h.StreamID] = map[string]string{}
+				for _, hf := range h.Fields {
+					headers[h.StreamID][hf.Name] = hf.Value
+				}
 			}
 			if d, ok := f.(*http2.DataFrame); ok {
 				if _, seen := streams[d.StreamID]; !seen {
@@ -174,7 +190,7 @@ func (p *tap) grpcRequests(t *testing.T) [][]byte {
 				if uint32(len(b)-5) < n {
 					break
 				}
-				out = append(out, b[5:5+n])
+				out = append(out, wireRequest{headers: headers[id], body: b[5 : 5+n]})
 				b = b[5+n:]
 			}
 		}
@@ -330,7 +346,8 @@ func otlpID(t *testing.T, id string, i int) string {
 // by the semantic conventions, and per stack exactly the totals of the
 // pprof Pyroscope got for the same profile. With --redact-functions and
 // --redact-files, the secrets workload's names appear nowhere in the raw
-// requests, as they went on the wire.
+// requests, as they went on the wire, and each request went to
+// ProfilesService/Export with the bearer token of --push-bearer-token-file.
 func TestPushOTLP(t *testing.T) {
 	blockworkBin := buildWorkload(t, "blockwork", "")
 	heapworkBin := buildWorkload(t, "heapwork", "")
@@ -340,7 +357,11 @@ func TestPushOTLP(t *testing.T) {
 	wire := startTap(t, startCollectorOTLP(t, otlpSt))
 	pyroStore := &store{}
 	pyro := startPyroscope(t, pyroStore, "127.0.0.1:0", nil)
-	d := startDaemon(t, "--push-pyroscope-url=http://"+pyro.addr, "--push-otlp-url=http://"+wire.addr,
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("otlp-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, "--push-bearer-token-file="+token, "--push-pyroscope-url=http://"+pyro.addr, "--push-otlp-url=http://"+wire.addr,
 		"--push-interval=1s", "--push-exe="+blockworkBin+","+heapworkBin+","+secretsBin,
 		"--push-labels=user=alice@example.com", "--redact-functions=handleSecret",
 		`--redact-files=secrets\.go`, "--redact-labels=user")
@@ -511,14 +532,19 @@ func TestPushOTLP(t *testing.T) {
 		t.Errorf("%d requests on the wire, the Collector decoded %d", len(reqs), len(batches))
 	}
 	wireBytes, pprofBytes := 0, 0
-	for _, b := range reqs {
-		wireBytes += len(b)
+	for _, r := range reqs {
+		wireBytes += len(r.body)
 	}
 	for _, r := range pyroAll {
 		pprofBytes += len(r.raw)
 	}
 	t.Logf("OTLP requests: %d bytes in all (uncompressed protobuf); the same profiles as gzipped pprof: %d bytes", wireBytes, pprofBytes)
-	for _, b := range reqs {
+	for _, r := range reqs {
+		const method = "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export"
+		if r.headers[":path"] != method || r.headers["authorization"] != "Bearer otlp-token" {
+			t.Errorf("a request to %q with authorization %q, want %s with the token", r.headers[":path"], r.headers["authorization"], method)
+		}
+		b := r.body
 		req := pprofileotlp.NewExportRequest()
 		if err := req.UnmarshalProto(b); err != nil {
 			t.Errorf("a request on the wire does not decode: %v", err)
