@@ -228,6 +228,11 @@ ABSL_FLAG(std::string, push_pyroscope_url, "",
 ABSL_FLAG(std::string, push_parca_url, "",
           "continuous mode: push profiles (--push-profiles) to this Parca "
           "(ProfileStoreService/WriteRaw); same forms as --push-pyroscope-url");
+ABSL_FLAG(std::string, push_otlp_url, "",
+          "continuous mode: push profiles (--push-profiles) to this "
+          "OpenTelemetry receiver, e.g. a Collector's otlp receiver (OTLP "
+          "profiles v1development, ProfilesService/Export over gRPC); same "
+          "forms as --push-pyroscope-url");
 ABSL_FLAG(std::vector<std::string>, push_profiles, Defaults().push.profiles,
           "continuous mode: the profile types pushed, from cpu, block "
           "(sampled waiting time), wall (running, runnable and waiting "
@@ -419,6 +424,7 @@ GspydOptions GspydOptionsFromFlags() {
   PushOptions& p = o.push;
   p.pyroscope_url = absl::GetFlag(FLAGS_push_pyroscope_url);
   p.parca_url = absl::GetFlag(FLAGS_push_parca_url);
+  p.otlp_url = absl::GetFlag(FLAGS_push_otlp_url);
   p.interval = absl::GetFlag(FLAGS_push_interval);
   p.profiles = absl::GetFlag(FLAGS_push_profiles);
   p.exe = absl::GetFlag(FLAGS_push_exe);

@@ -37,7 +37,7 @@ const (
 )
 
 // The values files of testdata/values, one rendering (and golden file) each.
-var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "servicemonitor", "authn-none", "alerts"}
+var cases = []string{"default", "privileged", "push-pyroscope", "parca-cpu-only", "push-otlp", "servicemonitor", "authn-none", "alerts"}
 
 func repoRoot(t testing.TB) string {
 	t.Helper()

@@ -312,7 +312,8 @@ void ContinuousProfiler::Queue(const Target& target, const LabelList& labels,
   SetName(&profile->labels, name);
   options_.redactor->RedactLabelPairs(&profile->labels);
   for (PushSender* sender : senders_) {
-    if (backend.empty() || sender->backend() == backend) {
+    if (backend.empty() ||
+        (backend == "parca") == (sender->backend() == "parca")) {
       sender->Enqueue(profile);
     }
   }

@@ -120,7 +120,10 @@ class ContinuousProfiler {
   void Detach(Target& target);
   void Cut(Target& target, absl::Time now, bool last);
   // Redacts, labels and queues one profile of `type` (cpu, block, wall,
-  // heap) named `name`, for `backend` only when not empty.
+  // heap) named `name`. `backend` is the form it is in: "" for every
+  // backend, "parca" for Parca's only, "pyroscope" for every other (OTLP
+  // receivers get Pyroscope's forms of wall and heap profiles: one pprof
+  // sample type becomes one OTLP profile anyway).
   void Queue(const Target& target, const LabelList& labels,
              const std::string& type, const std::string& name,
              std::string pprof, absl::Time since, absl::Time now,
@@ -140,7 +143,7 @@ class ContinuousProfiler {
   std::vector<PushSender*> senders_;
   // Which backends there are: some types are made for each apart.
   bool any_parca_ = false;
-  bool any_pyroscope_ = false;
+  bool any_pyroscope_ = false;  // or another backend of its forms (OTLP)
 
   std::thread thread_;
   absl::Notification stop_;

@@ -1,6 +1,7 @@
 // Where pushed profiles go: one backend, one request per batch. The gRPC
-// exporters speak Pyroscope's push.v1.PusherService/Push and Parca's
-// parca.profilestore.v1alpha1.ProfileStoreService/WriteRaw.
+// exporters speak Pyroscope's push.v1.PusherService/Push, Parca's
+// parca.profilestore.v1alpha1.ProfileStoreService/WriteRaw and OTLP's
+// opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export.
 #ifndef GSPY_DAEMON_EXPORT_PUSH_EXPORTER_H_
 #define GSPY_DAEMON_EXPORT_PUSH_EXPORTER_H_
 
@@ -24,7 +25,7 @@ namespace gspy {
 class ProfileExporter {
  public:
   virtual ~ProfileExporter() = default;
-  // "pyroscope" or "parca": the backend label of the push metrics.
+  // "pyroscope", "parca" or "otlp": the backend label of the push metrics.
   virtual std::string backend() const = 0;
   // Sends the batch in one request that must finish within `timeout`. The
   // status carries the backend's gRPC code (UNAVAILABLE when unreachable).
@@ -77,6 +78,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> NewPushChannel(
 absl::StatusOr<std::unique_ptr<ProfileExporter>> NewPyroscopeExporter(
     const EndpointOptions& options);
 absl::StatusOr<std::unique_ptr<ProfileExporter>> NewParcaExporter(
+    const EndpointOptions& options);
+absl::StatusOr<std::unique_ptr<ProfileExporter>> NewOtlpExporter(
     const EndpointOptions& options);
 
 }  // namespace gspy

@@ -1,4 +1,5 @@
-// The Pyroscope and Parca exporters over gRPC (C++), and their channels.
+// The Pyroscope, Parca and OTLP exporters over gRPC (C++), and their
+// channels.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
@@ -12,7 +13,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/log.h"
 #include "daemon/export/push/exporter.h"
+#include "daemon/export/push/otlp_profile.h"
+#include "opentelemetry/proto/collector/profiles/v1development/profiles_service.grpc.pb.h"
 #include "proto/parca/profilestore/v1alpha1/profilestore.grpc.pb.h"
 #include "proto/pyroscope/push/v1/push.grpc.pb.h"
 
@@ -38,8 +42,9 @@ absl::StatusOr<std::string> BearerToken::Get() {
     return absl::FailedPreconditionError(
         absl::StrCat("bearer token file ", path_, ": ", strerror(errno)));
   }
-  const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                        st.st_mtim.tv_nsec;
+  const int64_t mtime =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+      st.st_mtim.tv_nsec;
   absl::MutexLock lock(&mu_);
   if (mtime == mtime_ns_ && st.st_size == size_ && st.st_ino == inode_) {
     return token_;
@@ -141,8 +146,9 @@ class PyroscopeExporter final : public GrpcExporterBase {
 
   std::string backend() const override { return "pyroscope"; }
 
-  absl::Status Export(const std::vector<std::shared_ptr<const PushProfile>>& batch,
-                      absl::Duration timeout) override {
+  absl::Status Export(
+      const std::vector<std::shared_ptr<const PushProfile>>& batch,
+      absl::Duration timeout) override {
     push::v1::PushRequest request;
     for (const auto& p : batch) {
       push::v1::RawProfileSeries* series = request.add_series();
@@ -185,8 +191,9 @@ class ParcaExporter final : public GrpcExporterBase {
 
   std::string backend() const override { return "parca"; }
 
-  absl::Status Export(const std::vector<std::shared_ptr<const PushProfile>>& batch,
-                      absl::Duration timeout) override {
+  absl::Status Export(
+      const std::vector<std::shared_ptr<const PushProfile>>& batch,
+      absl::Duration timeout) override {
     namespace ps = parca::profilestore::v1alpha1;
     ps::WriteRawRequest request;
     request.set_normalized(false);
@@ -207,6 +214,63 @@ class ParcaExporter final : public GrpcExporterBase {
 
  private:
   std::unique_ptr<parca::profilestore::v1alpha1::ProfileStoreService::Stub>
+      stub_;
+};
+
+// OTLP's opentelemetry.proto.collector.profiles.v1development.ProfilesService
+// Export: the batch converted into one request (otlp_profile.h).
+class OtlpExporter final : public GrpcExporterBase {
+ public:
+  OtlpExporter(const EndpointOptions& options,
+               std::shared_ptr<grpc::Channel> channel)
+      : GrpcExporterBase(options, channel),
+        stub_(opentelemetry::proto::collector::profiles::v1development::
+                  ProfilesService::NewStub(channel)) {}
+
+  std::string backend() const override { return "otlp"; }
+
+  absl::Status Export(
+      const std::vector<std::shared_ptr<const PushProfile>>& batch,
+      absl::Duration timeout) override {
+    namespace pc = opentelemetry::proto::collector::profiles::v1development;
+    OtlpRequestBuilder builder;
+    absl::Status first_error;
+    int added = 0;
+    for (const auto& p : batch) {
+      // A profile that cannot be converted (none should: gspy made it) does
+      // not hold back the others.
+      if (absl::Status s = builder.Add(*p); !s.ok()) {
+        if (first_error.ok()) first_error = s;
+        continue;
+      }
+      ++added;
+    }
+    if (!first_error.ok()) {
+      GSPY_LOG(ERROR) << "push: otlp: " << batch.size() - added << " of "
+                      << batch.size()
+                      << " profiles not sent: " << first_error.message();
+      if (added == 0) return first_error;
+    }
+    const pc::ExportProfilesServiceRequest request = std::move(builder).Take();
+    grpc::ClientContext context;
+    if (absl::Status s = Prepare(&context, timeout); !s.ok()) return s;
+    pc::ExportProfilesServiceResponse response;
+    absl::Status status = FromGrpc(stub_->Export(&context, request, &response));
+    if (status.ok() && response.has_partial_success() &&
+        (response.partial_success().rejected_profiles() > 0 ||
+         !response.partial_success().error_message().empty())) {
+      // Not to be sent again (the OTLP specification): told, not retried.
+      GSPY_LOG(WARNING) << "push: otlp: the receiver rejected "
+                        << response.partial_success().rejected_profiles()
+                        << " profiles: "
+                        << response.partial_success().error_message();
+    }
+    return status;
+  }
+
+ private:
+  std::unique_ptr<opentelemetry::proto::collector::profiles::v1development::
+                      ProfilesService::Stub>
       stub_;
 };
 
@@ -261,6 +325,14 @@ absl::StatusOr<std::unique_ptr<ProfileExporter>> NewParcaExporter(
       NewPushChannel(options);
   if (!channel.ok()) return channel.status();
   return std::make_unique<ParcaExporter>(options, *channel);
+}
+
+absl::StatusOr<std::unique_ptr<ProfileExporter>> NewOtlpExporter(
+    const EndpointOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      NewPushChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<OtlpExporter>(options, *channel);
 }
 
 }  // namespace gspy

@@ -17,7 +17,8 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
     SampledWaitTotals* wait_totals) {
   const std::string& pyroscope = push.pyroscope_url;
   const std::string& parca = push.parca_url;
-  if (pyroscope.empty() && parca.empty()) return nullptr;
+  const std::string& otlp = push.otlp_url;
+  if (pyroscope.empty() && parca.empty() && otlp.empty()) return nullptr;
 
   ContinuousOptions options;
   options.interval = push.interval;
@@ -100,6 +101,15 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
     mode->senders_.push_back(
         std::make_unique<PushSender>(*std::move(e), sender_options));
     to.push_back(absl::StrCat("Parca at ", parca));
+  }
+  if (!otlp.empty()) {
+    endpoint.url = otlp;
+    absl::StatusOr<std::unique_ptr<ProfileExporter>> e =
+        NewOtlpExporter(endpoint);
+    if (!e.ok()) return e.status();
+    mode->senders_.push_back(
+        std::make_unique<PushSender>(*std::move(e), sender_options));
+    to.push_back(absl::StrCat("OTLP at ", otlp));
   }
   std::vector<PushSender*> senders;
   for (auto& s : mode->senders_) senders.push_back(s.get());

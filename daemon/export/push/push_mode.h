@@ -27,6 +27,7 @@ struct PushOptions {
   // (TLS). Empty: not that backend.
   std::string pyroscope_url;
   std::string parca_url;
+  std::string otlp_url;  // an OTLP profiles receiver (gRPC)
   absl::Duration interval = absl::Seconds(15);
   // Which processes: executables' paths, a namespace, a pod label selector.
   std::vector<std::string> exe;

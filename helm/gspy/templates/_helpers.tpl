@@ -49,7 +49,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Whether gspyd pushes profiles anywhere. */}}
 {{- define "gspy.push" -}}
-{{- if or .Values.push.pyroscope.url .Values.push.parca.url }}true{{ end }}
+{{- if or .Values.push.pyroscope.url .Values.push.parca.url .Values.push.otlp.url }}true{{ end }}
 {{- end }}
 
 {{/* The address gspyd listens on: the pod IP with authentication, loopback without. */}}
