@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "base/metrics_registry.h"
 #include "base/prometheus_text.h"
+#include "daemon/capture/capture_cooldowns.h"
 #include "daemon/capture/capture_evidence.h"
 #include "daemon/capture/capture_rule.h"
 #include "daemon/capture/capture_store.h"
@@ -45,6 +46,7 @@ struct CaptureOptions {
   CaptureStoreOptions store;
 };
 
+
 // One rule's counters since gspyd started.
 struct RuleCounters {
   uint64_t evaluations = 0;     // rule x process looks with a value
@@ -60,7 +62,8 @@ struct RuleCounters {
 class RuleWatcher {
  public:
   // INVALID_ARGUMENT for a rule that does not parse (or whose selector
-  // does not). Nothing is owned; all must outlive the watcher.
+  // does not). The cooldowns of the captures `store` holds carry over.
+  // Nothing is owned; all must outlive the watcher.
   static absl::StatusOr<std::unique_ptr<RuleWatcher>> Create(
       const CaptureOptions& options, const ProcessTable* processes,
       CaptureEvidence* evidence, CaptureStore* store, const Redactor* redactor);
@@ -91,8 +94,8 @@ class RuleWatcher {
               const ProcessTable* processes, CaptureEvidence* evidence,
               CaptureStore* store, const Redactor* redactor);
   void Run();
-  void Fire(size_t rule, const GoProcess& process, double value,
-            std::string books_text);
+  void Fire(size_t rule, const GoProcess& process, uint64_t start_ticks,
+            double value, std::string books_text);
   // The capture itself, on a thread of its own.
   void Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
                std::string books_text);
@@ -108,8 +111,12 @@ class RuleWatcher {
   std::thread thread_;
   absl::Notification stop_;
   // The watcher thread's own (LookOnce runs on it only).
-  std::map<int, std::unique_ptr<ProcessReadings>> readings_;
-  std::map<std::pair<size_t, int>, absl::Time> last_fired_;
+  struct Watched {
+    std::unique_ptr<ProcessReadings> readings;
+    uint64_t start_ticks = 0;  // 0: unknown
+  };
+  std::map<int, Watched> watched_;
+  CaptureCooldowns cooldowns_;
   std::vector<InFlight> in_flight_;
 
   mutable absl::Mutex mu_;
