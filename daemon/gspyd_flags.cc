@@ -232,9 +232,10 @@ ABSL_FLAG(std::vector<std::string>, push_profiles, Defaults().push.profiles,
           "continuous mode: the profile types pushed, from cpu, block "
           "(sampled waiting time), wall (running, runnable and waiting "
           "time), heap (in use, and the interval's allocations; where the "
-          "binary links the memory profiler), or all. Only cpu sets "
-          "probes; block and wall sweep goroutine states from outside, "
-          "heap reads the runtime's own buckets: no trap");
+          "binary links the memory profiler), goroutine (goroutines by "
+          "stack and labels at each cut), or all. Only cpu sets probes; "
+          "block and wall sweep goroutine states from outside, heap reads "
+          "the runtime's own buckets, goroutine its goroutines: no trap");
 ABSL_FLAG(absl::Duration, push_interval, Defaults().push.interval,
           "continuous mode: one profile per process per interval");
 ABSL_FLAG(std::vector<std::string>, push_exe, {},

@@ -43,10 +43,12 @@ struct PushOptions {
   int max_attempts = 8;  // 0: no limit
   absl::Duration retry_initial_backoff = absl::Seconds(1);
   absl::Duration retry_max_backoff = absl::Seconds(30);
-  // --push-profiles: cpu, block, wall, heap. The default is every type: all
-  // but cpu cost the targets no trap (sampled sweeps, heap buckets read
-  // from outside), and cpu is what continuous mode has always pushed.
-  std::vector<std::string> profiles = {"cpu", "block", "wall", "heap"};
+  // --push-profiles: cpu, block, wall, heap, goroutine. The default is
+  // every type: all but cpu cost the targets no trap (sampled sweeps, heap
+  // buckets and goroutines read from outside), and cpu is what continuous
+  // mode has always pushed.
+  std::vector<std::string> profiles = {"cpu", "block", "wall", "heap",
+                                       "goroutine"};
 };
 
 class PushMode {
