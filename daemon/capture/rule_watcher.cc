@@ -192,16 +192,17 @@ void RuleWatcher::Fire(size_t rule, const GoProcess& process,
   GSPY_LOG(INFO) << "capture rule " << r.text << " held for pid " << process.pid
                  << " (" << info.measured() << "): capturing " << info.id();
   auto done = std::make_shared<std::atomic<bool>>(false);
-  std::thread t([this, rule, info = std::move(info), pid = process.pid,
+  std::thread t([this, rule, info = std::move(info), process,
                  books = std::move(books_text), done]() mutable {
-    Capture(rule, std::move(info), pid, std::move(books));
+    Capture(rule, std::move(info), process, std::move(books));
     done->store(true);
   });
   in_flight_.push_back({std::move(t), std::move(done)});
 }
 
-void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
-                          std::string books_text) {
+void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info,
+                          const GoProcess& process, std::string books_text) {
+  const int pid = process.pid;
   std::vector<CaptureFileData> files;
   files.push_back({"books.txt", std::move(books_text)});
   // The dump first: it is the moment's evidence. Then both profiles of the
@@ -230,7 +231,8 @@ void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
   absl::StatusOr<std::vector<std::string>> evicted =
       got == 0 ? absl::StatusOr<std::vector<std::string>>(
                      absl::UnavailableError("no evidence could be read"))
-               : store_->Add(info, files);
+               : store_->Add(&info, files);
+  if (evicted.ok() && on_taken_) on_taken_(process, info, files);
   absl::MutexLock lock(&mu_);
   if (!evicted.ok()) {
     ++counters_[rule].failed;

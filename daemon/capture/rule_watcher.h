@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,9 +44,17 @@ struct CaptureOptions {
   absl::Duration profile_duration = absl::Seconds(10);
   // Captures running at once; a rule that holds beyond is counted dropped.
   int max_in_flight = 4;
+  // --capture-push: each capture stored also goes to the push backends
+  // (gspyd connects the watcher's hook to them).
+  bool push = false;
   CaptureStoreOptions store;
 };
 
+// Told of each capture once stored (`info` as stored, its id final), on the
+// capture's own thread.
+using CaptureTakenHook = std::function<void(
+    const GoProcess& process, const gspy::v1::CaptureInfo& info,
+    const std::vector<CaptureFileData>& files)>;
 
 // One rule's counters since gspyd started.
 struct RuleCounters {
@@ -68,6 +77,9 @@ class RuleWatcher {
       const CaptureOptions& options, const ProcessTable* processes,
       CaptureEvidence* evidence, CaptureStore* store, const Redactor* redactor);
   ~RuleWatcher();  // Stop()
+
+  // Before Start.
+  void set_on_taken(CaptureTakenHook hook) { on_taken_ = std::move(hook); }
 
   void Start();
   // Stops looking and waits for the captures under way.
@@ -97,8 +109,8 @@ class RuleWatcher {
   void Fire(size_t rule, const GoProcess& process, uint64_t start_ticks,
             double value, std::string books_text);
   // The capture itself, on a thread of its own.
-  void Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
-               std::string books_text);
+  void Capture(size_t rule, gspy::v1::CaptureInfo info,
+               const GoProcess& process, std::string books_text);
   void ReapFinished();
 
   const CaptureOptions options_;
@@ -107,6 +119,7 @@ class RuleWatcher {
   CaptureEvidence* const evidence_;
   CaptureStore* const store_;
   const Redactor* const redactor_;
+  CaptureTakenHook on_taken_;
 
   std::thread thread_;
   absl::Notification stop_;
