@@ -30,6 +30,10 @@ class GspydCaptures {
   ~GspydCaptures();  // Stop()
 
   CaptureStore* store() { return store_.get(); }
+  // Before Start.
+  void set_on_taken(CaptureTakenHook hook) {
+    watcher_->set_on_taken(std::move(hook));
+  }
   void Start() { watcher_->Start(); }
   void Stop();
   // Registers the captures' metrics until Stop.

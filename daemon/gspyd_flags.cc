@@ -237,9 +237,10 @@ ABSL_FLAG(std::vector<std::string>, push_profiles, Defaults().push.profiles,
           "continuous mode: the profile types pushed, from cpu, block "
           "(sampled waiting time), wall (running, runnable and waiting "
           "time), heap (in use, and the interval's allocations; where the "
-          "binary links the memory profiler), or all. Only cpu sets "
-          "probes; block and wall sweep goroutine states from outside, "
-          "heap reads the runtime's own buckets: no trap");
+          "binary links the memory profiler), goroutine (goroutines by "
+          "stack and labels at each cut), or all. Only cpu sets probes; "
+          "block and wall sweep goroutine states from outside, heap reads "
+          "the runtime's own buckets, goroutine its goroutines: no trap");
 ABSL_FLAG(absl::Duration, push_interval, Defaults().push.interval,
           "continuous mode: one profile per process per interval");
 ABSL_FLAG(std::vector<std::string>, push_exe, {},
@@ -322,6 +323,10 @@ ABSL_FLAG(absl::Duration, capture_cooldown, Defaults().capture.cooldown,
           "no second capture of one rule and process within this");
 ABSL_FLAG(absl::Duration, capture_duration, Defaults().capture.profile_duration,
           "length of a capture's CPU and wall profiles");
+ABSL_FLAG(bool, capture_push, Defaults().capture.push,
+          "also push each capture (its CPU and wall profiles and goroutine "
+          "dump) to the --push-* backends, labelled gspy_capture_rule and "
+          "gspy_capture_id; needs --push-pyroscope-url or --push-parca-url");
 ABSL_FLAG(int, capture_max_in_flight, Defaults().capture.max_in_flight,
           "captures taken at once; a rule that holds beyond is counted as "
           "dropped");
@@ -461,6 +466,7 @@ GspydOptions GspydOptionsFromFlags() {
   o.capture.cooldown = absl::GetFlag(FLAGS_capture_cooldown);
   o.capture.profile_duration = absl::GetFlag(FLAGS_capture_duration);
   o.capture.max_in_flight = absl::GetFlag(FLAGS_capture_max_in_flight);
+  o.capture.push = absl::GetFlag(FLAGS_capture_push);
   return o;
 }
 

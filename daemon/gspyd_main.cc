@@ -287,6 +287,22 @@ int main(int argc, char** argv) {
     GSPY_LOG(ERROR) << push.status().message();
     return 1;
   }
+  // --capture-push: captures to the push backends too.
+  std::unique_ptr<gspy::CapturePusher> capture_pusher;
+  if (flags.capture.push && *captures != nullptr) {
+    if (*push == nullptr) {
+      GSPY_LOG(ERROR) << "--capture-push needs a backend: "
+                         "--push-pyroscope-url or --push-parca-url";
+      return 1;
+    }
+    capture_pusher = (*push)->NewCapturePusher();
+    (*captures)->set_on_taken(
+        [p = capture_pusher.get()](
+            const gspy::GoProcess& process, const gspy::v1::CaptureInfo& info,
+            const std::vector<gspy::CaptureFileData>& files) {
+          p->Push(process, info, files);
+        });
+  }
   if (!metrics_listen.empty()) {
     std::string warning;
     bpf_stats = gspy::BpfStatsCollector::Create(&warning);
@@ -487,8 +503,9 @@ int main(int argc, char** argv) {
     heap_release.MaybeRelease(absl::Now());
   }
   GSPY_LOG(INFO) << "stopping";
-  if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
+  // Captures first: one under way may still go to the push backends.
   if (*captures != nullptr) (*captures)->Stop();
+  if (*push != nullptr) (*push)->Stop(absl::Seconds(5));
   if (wait_watch != nullptr) wait_watch->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (metrics_server != nullptr) metrics_server->Stop();

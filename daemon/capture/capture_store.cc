@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<CaptureStore>> CaptureStore::Open(
 }
 
 absl::StatusOr<std::vector<std::string>> CaptureStore::Add(
-    gspy::v1::CaptureInfo info, const std::vector<CaptureFileData>& files) {
+    gspy::v1::CaptureInfo* stored, const std::vector<CaptureFileData>& files) {
+  gspy::v1::CaptureInfo& info = *stored;
   if (!SafeName(info.id())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "capture id \"", absl::CHexEscape(info.id()), "\" is not a file name"));
@@ -168,7 +169,7 @@ absl::StatusOr<std::vector<std::string>> CaptureStore::Add(
     return written;
   }
   bytes_ += bytes;
-  index_.emplace(id, std::move(info));
+  index_.emplace(id, info);
   return DropOldest();
 }
 

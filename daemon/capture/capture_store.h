@@ -46,12 +46,16 @@ class CaptureStore {
   static absl::StatusOr<std::unique_ptr<CaptureStore>> Open(
       CaptureStoreOptions options, std::vector<std::string>* warnings);
 
-  // Stores a capture (info's files and bytes are set here), then drops the
-  // oldest until the bounds hold; the one just added goes too when alone it
-  // exceeds max_bytes. Returns the rules of the captures dropped, one entry
-  // per capture.
+  // Stores a capture (info's files and bytes are set here, and its id made
+  // unique), then drops the oldest until the bounds hold; the one just
+  // added goes too when alone it exceeds max_bytes. Returns the rules of
+  // the captures dropped, one entry per capture.
   absl::StatusOr<std::vector<std::string>> Add(
-      gspy::v1::CaptureInfo info, const std::vector<CaptureFileData>& files);
+      gspy::v1::CaptureInfo* info, const std::vector<CaptureFileData>& files);
+  absl::StatusOr<std::vector<std::string>> Add(
+      gspy::v1::CaptureInfo info, const std::vector<CaptureFileData>& files) {
+    return Add(&info, files);
+  }
 
   std::vector<gspy::v1::CaptureInfo> List() const;
   // NOT_FOUND for an id the index does not hold.

@@ -45,7 +45,12 @@ RuleWatcher::RuleWatcher(CaptureOptions options, std::vector<Rule> rules,
       evidence_(evidence),
       store_(store),
       redactor_(redactor),
-      counters_(rules_.size()) {}
+      cooldowns_(options_.cooldown),
+      counters_(rules_.size()) {
+  std::vector<std::string> texts;
+  for (const Rule& r : rules_) texts.push_back(r.rule.text);
+  cooldowns_.Restore(store_->List(), texts);
+}
 
 RuleWatcher::~RuleWatcher() { Stop(); }
 
@@ -93,18 +98,23 @@ void RuleWatcher::LookOnce() {
       listed.emplace(p.pid, std::move(p));
     }
   }
-  // Forget processes no rule selects any more (or that exited).
-  for (auto it = readings_.begin(); it != readings_.end();) {
+  // Forget processes no rule selects any more (or that exited, the pid
+  // perhaps reused since: another start time).
+  for (auto it = watched_.begin(); it != watched_.end();) {
     auto l = listed.find(it->first);
-    const bool same = l != listed.end() &&
-                      l->second.exe_inode == it->second->process().exe_inode;
-    it = same ? std::next(it) : readings_.erase(it);
+    const bool same =
+        l != listed.end() &&
+        l->second.exe_inode == it->second.readings->process().exe_inode &&
+        ProcessStartTicks(it->first).value_or(0) == it->second.start_ticks;
+    it = same ? std::next(it) : watched_.erase(it);
   }
   for (auto& [pid, rule_indexes] : rules_of) {
-    auto& reader = readings_[pid];
-    if (reader == nullptr) {
-      reader = std::make_unique<ProcessReadings>(processes_, listed[pid]);
+    Watched& w = watched_[pid];
+    if (w.readings == nullptr) {
+      w.readings = std::make_unique<ProcessReadings>(processes_, listed[pid]);
+      w.start_ticks = ProcessStartTicks(pid).value_or(0);
     }
+    ProcessReadings* reader = w.readings.get();
     bool needed[5] = {};
     for (size_t i : rule_indexes) {
       needed[static_cast<int>(rules_[i].rule.metric)] = true;
@@ -131,23 +141,22 @@ void RuleWatcher::LookOnce() {
         ++c.evaluations;
         if (!(*value > rule.threshold)) continue;
         ++c.held;
-        auto last = last_fired_.find({i, pid});
-        if (last != last_fired_.end() &&
-            r.at - last->second < options_.cooldown) {
+        if (cooldowns_.Within(rule.text, pid, w.start_ticks, r.at)) {
           ++c.cooldown_skips;
           continue;
         }
         fire = true;
       }
       if (fire) {
-        last_fired_[{i, pid}] = r.at;
-        Fire(i, reader->process(), *value, reader->BooksText());
+        cooldowns_.Fired(rule.text, pid, w.start_ticks, r.at);
+        Fire(i, reader->process(), w.start_ticks, *value, reader->BooksText());
       }
     }
   }
 }
 
-void RuleWatcher::Fire(size_t rule, const GoProcess& process, double value,
+void RuleWatcher::Fire(size_t rule, const GoProcess& process,
+                       uint64_t start_ticks, double value,
                        std::string books_text) {
   ReapFinished();
   const CaptureRule& r = rules_[rule].rule;
@@ -165,6 +174,7 @@ void RuleWatcher::Fire(size_t rule, const GoProcess& process, double value,
   info.set_unix_nanos(absl::ToUnixNanos(now));
   info.set_rule(r.text);
   info.set_pid(process.pid);
+  info.set_process_start_ticks(start_ticks);
   info.set_measured(absl::StrCat(CaptureMetricName(r.metric), "=",
                                  FormatCaptureValue(r.metric, value)));
   info.set_value(value);
@@ -182,16 +192,17 @@ void RuleWatcher::Fire(size_t rule, const GoProcess& process, double value,
   GSPY_LOG(INFO) << "capture rule " << r.text << " held for pid " << process.pid
                  << " (" << info.measured() << "): capturing " << info.id();
   auto done = std::make_shared<std::atomic<bool>>(false);
-  std::thread t([this, rule, info = std::move(info), pid = process.pid,
+  std::thread t([this, rule, info = std::move(info), process,
                  books = std::move(books_text), done]() mutable {
-    Capture(rule, std::move(info), pid, std::move(books));
+    Capture(rule, std::move(info), process, std::move(books));
     done->store(true);
   });
   in_flight_.push_back({std::move(t), std::move(done)});
 }
 
-void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
-                          std::string books_text) {
+void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info,
+                          const GoProcess& process, std::string books_text) {
+  const int pid = process.pid;
   std::vector<CaptureFileData> files;
   files.push_back({"books.txt", std::move(books_text)});
   // The dump first: it is the moment's evidence. Then both profiles of the
@@ -220,7 +231,8 @@ void RuleWatcher::Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
   absl::StatusOr<std::vector<std::string>> evicted =
       got == 0 ? absl::StatusOr<std::vector<std::string>>(
                      absl::UnavailableError("no evidence could be read"))
-               : store_->Add(info, files);
+               : store_->Add(&info, files);
+  if (evicted.ok() && on_taken_) on_taken_(process, info, files);
   absl::MutexLock lock(&mu_);
   if (!evicted.ok()) {
     ++counters_[rule].failed;

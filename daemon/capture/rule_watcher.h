@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 #include "absl/time/time.h"
 #include "base/metrics_registry.h"
 #include "base/prometheus_text.h"
+#include "daemon/capture/capture_cooldowns.h"
 #include "daemon/capture/capture_evidence.h"
 #include "daemon/capture/capture_rule.h"
 #include "daemon/capture/capture_store.h"
@@ -42,8 +44,17 @@ struct CaptureOptions {
   absl::Duration profile_duration = absl::Seconds(10);
   // Captures running at once; a rule that holds beyond is counted dropped.
   int max_in_flight = 4;
+  // --capture-push: each capture stored also goes to the push backends
+  // (gspyd connects the watcher's hook to them).
+  bool push = false;
   CaptureStoreOptions store;
 };
+
+// Told of each capture once stored (`info` as stored, its id final), on the
+// capture's own thread.
+using CaptureTakenHook = std::function<void(
+    const GoProcess& process, const gspy::v1::CaptureInfo& info,
+    const std::vector<CaptureFileData>& files)>;
 
 // One rule's counters since gspyd started.
 struct RuleCounters {
@@ -60,11 +71,15 @@ struct RuleCounters {
 class RuleWatcher {
  public:
   // INVALID_ARGUMENT for a rule that does not parse (or whose selector
-  // does not). Nothing is owned; all must outlive the watcher.
+  // does not). The cooldowns of the captures `store` holds carry over.
+  // Nothing is owned; all must outlive the watcher.
   static absl::StatusOr<std::unique_ptr<RuleWatcher>> Create(
       const CaptureOptions& options, const ProcessTable* processes,
       CaptureEvidence* evidence, CaptureStore* store, const Redactor* redactor);
   ~RuleWatcher();  // Stop()
+
+  // Before Start.
+  void set_on_taken(CaptureTakenHook hook) { on_taken_ = std::move(hook); }
 
   void Start();
   // Stops looking and waits for the captures under way.
@@ -91,11 +106,11 @@ class RuleWatcher {
               const ProcessTable* processes, CaptureEvidence* evidence,
               CaptureStore* store, const Redactor* redactor);
   void Run();
-  void Fire(size_t rule, const GoProcess& process, double value,
-            std::string books_text);
+  void Fire(size_t rule, const GoProcess& process, uint64_t start_ticks,
+            double value, std::string books_text);
   // The capture itself, on a thread of its own.
-  void Capture(size_t rule, gspy::v1::CaptureInfo info, int pid,
-               std::string books_text);
+  void Capture(size_t rule, gspy::v1::CaptureInfo info,
+               const GoProcess& process, std::string books_text);
   void ReapFinished();
 
   const CaptureOptions options_;
@@ -104,12 +119,17 @@ class RuleWatcher {
   CaptureEvidence* const evidence_;
   CaptureStore* const store_;
   const Redactor* const redactor_;
+  CaptureTakenHook on_taken_;
 
   std::thread thread_;
   absl::Notification stop_;
   // The watcher thread's own (LookOnce runs on it only).
-  std::map<int, std::unique_ptr<ProcessReadings>> readings_;
-  std::map<std::pair<size_t, int>, absl::Time> last_fired_;
+  struct Watched {
+    std::unique_ptr<ProcessReadings> readings;
+    uint64_t start_ticks = 0;  // 0: unknown
+  };
+  std::map<int, Watched> watched_;
+  CaptureCooldowns cooldowns_;
   std::vector<InFlight> in_flight_;
 
   mutable absl::Mutex mu_;

@@ -227,7 +227,9 @@ func TestCaptures(t *testing.T) {
 		return s
 	}
 	// The workload goes first: its goroutines would still hold the rules,
-	// and a new gspyd (no cooldown carried over) would capture again.
+	// and the rule whose capture the store evicted has no cooldown to carry
+	// over (TestCaptureCooldownSurvivesRestart restarts with the workload
+	// running).
 	w.cmd.Process.Kill()
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {

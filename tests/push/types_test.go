@@ -190,7 +190,7 @@ func label(s *profile.Sample, k string) string {
 func within(got, want, tol float64) bool { return math.Abs(got-want) <= tol*want }
 
 // TestPushProfileTypes: with the default --push-profiles (cpu, block, wall,
-// heap), both backends' receivers get, for blockwork (five goroutines that
+// heap, goroutine), both backends' receivers get, for blockwork (five goroutines that
 // wait 25 ms at a time in known functions, one that spins) and heapwork
 // (64 MiB retained in main.retainBig, then garbage churned in
 // main.churnLoop), block, wall and heap profiles named by each backend's
@@ -282,6 +282,7 @@ func TestPushProfileTypes(t *testing.T) {
 			"memory:alloc_space:bytes:space:bytes":        true,
 			"memory:inuse_objects:count:space:bytes":      true,
 			"memory:inuse_space:bytes:space:bytes":        true,
+			"goroutines:goroutine:count:goroutine:count":  true,
 		},
 		"parca": {
 			"process_cpu:samples:count:cpu:nanoseconds:delta":   true,
@@ -294,6 +295,7 @@ func TestPushProfileTypes(t *testing.T) {
 			"memory:alloc_space:bytes:space:bytes:delta":        true,
 			"memory:inuse_objects:count:space:bytes":            true,
 			"memory:inuse_space:bytes:space:bytes":              true,
+			"goroutine:goroutine:count:goroutine:count":         true,
 		},
 	}
 	for backend, all := range map[string][]received{"pyroscope": pyroAll, "parca": parcaAll} {

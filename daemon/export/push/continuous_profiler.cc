@@ -230,6 +230,10 @@ bool ContinuousProfiler::Attach(Target& t) {
       ++stats_.heap_unavailable;
     }
   }
+  if (types.goroutine && proc.binary != nullptr) {
+    t.goroutines =
+        std::make_unique<GoroutineCut>(proc, options_.max_goroutine_bytes);
+  }
   return t.attached();
 }
 
@@ -415,6 +419,34 @@ void ContinuousProfiler::Cut(Target& target, absl::Time now, bool last) {
   }
 
   if (target.heap != nullptr) CutHeap(target, labels, now);
+  if (target.goroutines != nullptr) CutGoroutines(target, labels, now);
+}
+
+void ContinuousProfiler::CutGoroutines(Target& target, const LabelList& labels,
+                                       absl::Time now) {
+  absl::StatusOr<std::string> pprof = target.goroutines->Take(now);
+  if (!pprof.ok()) {
+    if (absl::IsNotFound(pprof.status())) {
+      target.goroutines.reset();  // gone
+      return;
+    }
+    GSPY_LOG(DEBUG) << "continuous: goroutines of pid " << target.process.pid
+                    << " not read: " << pprof.status().message();
+    absl::MutexLock lock(&mu_);
+    ++stats_.goroutine_errors;
+    return;
+  }
+  // A moment, not an interval: no duration, so Parca does not take it for
+  // a delta profile.
+  if (any_parca_) {
+    Queue(target, labels, "goroutine", kParcaGoroutineProfileName, *pprof, now,
+          now, "parca");
+  }
+  if (any_pyroscope_) {
+    Queue(target, labels, "goroutine", kPyroscopeGoroutineProfileName,
+          *std::move(pprof), now, now, "pyroscope");
+  }
+  Count("goroutine");
 }
 
 void ContinuousProfiler::CutHeap(Target& target, const LabelList& labels,

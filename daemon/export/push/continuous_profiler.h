@@ -25,6 +25,7 @@
 #include "daemon/aggregation/cpu_profile.h"
 #include "daemon/aggregation/cpu_sessions.h"
 #include "daemon/aggregation/sampled_wait_totals.h"
+#include "daemon/export/push/goroutine_cut.h"
 #include "daemon/export/push/push_profile.h"
 #include "daemon/export/push/push_sender.h"
 #include "daemon/export/push/push_types.h"
@@ -57,6 +58,9 @@ struct ContinuousOptions {
   // Fed with every sweep the profiler gets (the sampled gspy_go_block_*
   // metrics); may be null. Not owned.
   SampledWaitTotals* wait_totals = nullptr;
+  // For goroutine: the most bytes one process's goroutines (stacks and
+  // labels) may take; a larger dump is not pushed (counted).
+  int64_t max_goroutine_bytes = int64_t{64} << 20;
 };
 
 struct ContinuousStats {
@@ -71,6 +75,9 @@ struct ContinuousStats {
   uint64_t heap_unavailable = 0;
   // Processes whose goroutines cannot be swept: no block nor wall for them.
   uint64_t sampled_unavailable = 0;
+  // Goroutine profiles not made: the goroutines could not be read (or were
+  // over max_goroutine_bytes).
+  uint64_t goroutine_errors = 0;
 };
 
 class ContinuousProfiler {
@@ -104,8 +111,10 @@ class ContinuousProfiler {
     std::unique_ptr<SampledCut> waits;  // for block and wall; may be null
     Subscription sampled_subscription;  // ends before `waits` goes
     std::unique_ptr<HeapWatch> heap;    // for heap; may be null
+    std::unique_ptr<GoroutineCut> goroutines;  // for goroutine; may be null
     bool attached() const {
-      return profile != nullptr || waits != nullptr || heap != nullptr;
+      return profile != nullptr || waits != nullptr || heap != nullptr ||
+             goroutines != nullptr;
     }
   };
 
@@ -135,6 +144,7 @@ class ContinuousProfiler {
                     const std::string& backend = "");
   void Count(const std::string& type);  // one profile of `type` made
   void CutHeap(Target& target, const LabelList& labels, absl::Time now);
+  void CutGoroutines(Target& target, const LabelList& labels, absl::Time now);
 
   const ContinuousOptions options_;
   const ProcessTable* processes_;

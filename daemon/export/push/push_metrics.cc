@@ -54,7 +54,7 @@ void AppendPushFamilies(const std::vector<PushSenderStats>& senders,
                    "Profiles continuous mode made, by type (--push-profiles): "
                    "one per process per interval with samples, whatever the "
                    "number of backends.");
-  for (const char* type : {"cpu", "block", "wall", "heap"}) {
+  for (const char* type : {"cpu", "block", "wall", "heap", "goroutine"}) {
     auto it = profiler.profiles_cut.find(type);
     cut.Add({{"type", type}},
             d(it == profiler.profiles_cut.end() ? 0 : it->second));
@@ -75,6 +75,13 @@ void AppendPushFamilies(const std::vector<PushSenderStats>& senders,
                        "runtime layout, no allgs).");
   sampled.Add({}, d(profiler.sampled_unavailable));
   out->push_back(std::move(sampled));
+  MetricFamily goroutines("gspy_continuous_goroutine_errors_total",
+                          MetricType::kCounter,
+                          "Goroutine profiles continuous mode could not make: "
+                          "the goroutines could not be read, or took more "
+                          "than 64 MiB.");
+  goroutines.Add({}, d(profiler.goroutine_errors));
+  out->push_back(std::move(goroutines));
 }
 
 }  // namespace gspy

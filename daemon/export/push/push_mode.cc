@@ -119,6 +119,8 @@ absl::StatusOr<std::unique_ptr<PushMode>> PushMode::Create(
       absl::StrCat("pushing profiles (", options.types.ToString(), ") of ",
                    what, " every ", absl::FormatDuration(options.interval),
                    " to ", absl::StrJoin(to, " and "));
+  mode->labels_ = options.labels;
+  mode->redactor_ = redactor;
   mode->profiler_ = std::make_unique<ContinuousProfiler>(
       std::move(options), processes, sessions, labeler, std::move(senders));
   return mode;
@@ -148,6 +150,13 @@ void PushMode::RegisterMetrics(MetricsRegistry* registry) {
 }
 
 std::string PushMode::Describe() const { return description_; }
+
+std::unique_ptr<CapturePusher> PushMode::NewCapturePusher() const {
+  std::vector<PushSender*> senders;
+  for (const auto& s : senders_) senders.push_back(s.get());
+  return std::make_unique<CapturePusher>(std::move(senders), labels_,
+                                         redactor_);
+}
 
 std::vector<PushSenderStats> PushMode::sender_stats() const {
   std::vector<PushSenderStats> out;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "base/metrics_registry.h"
 #include "daemon/aggregation/cpu_sessions.h"
+#include "daemon/export/push/capture_push.h"
 #include "daemon/export/push/continuous_profiler.h"
 #include "daemon/export/push/push_sender.h"
 #include "golang/process/go_process.h"
@@ -44,10 +45,12 @@ struct PushOptions {
   int max_attempts = 8;  // 0: no limit
   absl::Duration retry_initial_backoff = absl::Seconds(1);
   absl::Duration retry_max_backoff = absl::Seconds(30);
-  // --push-profiles: cpu, block, wall, heap. The default is every type: all
-  // but cpu cost the targets no trap (sampled sweeps, heap buckets read
-  // from outside), and cpu is what continuous mode has always pushed.
-  std::vector<std::string> profiles = {"cpu", "block", "wall", "heap"};
+  // --push-profiles: cpu, block, wall, heap, goroutine. The default is
+  // every type: all but cpu cost the targets no trap (sampled sweeps, heap
+  // buckets and goroutines read from outside), and cpu is what continuous
+  // mode has always pushed.
+  std::vector<std::string> profiles = {"cpu", "block", "wall", "heap",
+                                       "goroutine"};
 };
 
 class PushMode {
@@ -74,12 +77,17 @@ class PushMode {
   std::string Describe() const;
 
   std::vector<PushSenderStats> sender_stats() const;
+  // For --capture-push: captures to the same backends, on the same series
+  // labels.
+  std::unique_ptr<CapturePusher> NewCapturePusher() const;
   ContinuousStats profiler_stats() const { return profiler_->stats(); }
 
  private:
   PushMode() = default;
   std::vector<std::unique_ptr<PushSender>> senders_;
   std::unique_ptr<ContinuousProfiler> profiler_;
+  PushLabelOptions labels_;
+  const Redactor* redactor_ = nullptr;
   MetricsRegistry* registry_ = nullptr;
   int metrics_id_ = 0;
   std::string description_;

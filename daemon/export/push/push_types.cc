@@ -14,6 +14,7 @@ std::string PushTypes::ToString() const {
   if (block) out.push_back("block");
   if (wall) out.push_back("wall");
   if (heap) out.push_back("heap");
+  if (goroutine) out.push_back("goroutine");
   return absl::StrJoin(out, ",");
 }
 
@@ -32,17 +33,20 @@ absl::StatusOr<PushTypes> ParsePushTypes(
       t.wall = true;
     } else if (n == "heap") {
       t.heap = true;
+    } else if (n == "goroutine" || n == "goroutines") {
+      t.goroutine = true;
     } else if (n == "all") {
-      t.cpu = t.block = t.wall = t.heap = true;
+      t.cpu = t.block = t.wall = t.heap = t.goroutine = true;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--push-profiles: unknown profile type \"", raw,
-                       "\"; want cpu, block, wall, heap or all"));
+                       "\"; want cpu, block, wall, heap, goroutine or all"));
     }
   }
-  if (!t.cpu && !t.sampled() && !t.heap) {
+  if (!t.cpu && !t.sampled() && !t.heap && !t.goroutine) {
     return absl::InvalidArgumentError(
-        "--push-profiles: name at least one of cpu, block, wall, heap");
+        "--push-profiles: name at least one of cpu, block, wall, heap, "
+        "goroutine");
   }
   return t;
 }

@@ -16,6 +16,9 @@
 //   heap   memory:{alloc,inuse}_{objects,space}:      memory:alloc_*:...:space:
 //            {count,bytes}:space:bytes                  bytes:delta (a window)
 //                                                     memory:inuse_*:...:space:bytes
+//   goroutine goroutines:goroutine:count: goroutine:goroutine:count:
+//            goroutine:count                            goroutine:count (a
+//            moment)
 //
 // Sources: Pyroscope's list of Go profile types (grafana/pyroscope
 // pkg/model, Test_ParseProfileTypeSelector_ValidProfileTypes, copied from
@@ -26,7 +29,11 @@
 // ProfileTypeSelector.tsx): block:*:contentions:count,
 // memory:alloc_*:space:bytes:delta, memory:inuse_*:space:bytes, and for Go
 // wall-clock time fgprof's sample and period types (samples:count,
-// time:nanoseconds over wallclock:nanoseconds, delta).
+// time:nanoseconds over wallclock:nanoseconds, delta). Goroutines: the
+// name Pyroscope's Go SDK (grafana/pyroscope-go) pushes them by,
+// "goroutines", and the one Parca scrapes /debug/pprof/goroutine as,
+// "goroutine" (parca-dev/parca ui's goroutine:goroutine:count:goroutine:
+// count, "Goroutines").
 #ifndef GSPY_DAEMON_EXPORT_PUSH_PUSH_TYPES_H_
 #define GSPY_DAEMON_EXPORT_PUSH_PUSH_TYPES_H_
 
@@ -43,12 +50,16 @@ struct PushTypes {
   bool block = false;  // sampled waiting time (zero traps)
   bool wall = false;   // CPU + sampled waiting and runnable time
   bool heap = false;   // the runtime's heap buckets (zero traps)
+  // The goroutines at each cut, one sample per stack and label set, read
+  // from outside (zero traps).
+  bool goroutine = false;
   bool sampled() const { return block || wall; }
-  // "cpu,block,wall,heap"
+  // "cpu,block,wall,heap,goroutine"
   std::string ToString() const;
 };
 
-// --push-profiles: names from cpu, block, wall, heap (and "all").
+// --push-profiles: names from cpu, block, wall, heap, goroutine (and
+// "all").
 absl::StatusOr<PushTypes> ParsePushTypes(const std::vector<std::string>& names);
 
 // The series names (__name__), one place for each.
@@ -56,6 +67,8 @@ inline constexpr char kCpuProfileName[] = "process_cpu";
 inline constexpr char kBlockProfileName[] = "block";
 inline constexpr char kWallProfileName[] = "wall";
 inline constexpr char kHeapProfileName[] = "memory";
+inline constexpr char kPyroscopeGoroutineProfileName[] = "goroutines";
+inline constexpr char kParcaGoroutineProfileName[] = "goroutine";
 
 // A wall profile (MergeWallParts) renamed to Parca's convention for Go
 // wall-clock time (fgprof's): samples/count and time/nanoseconds over

@@ -5,8 +5,15 @@
 // and on each SIGUSR1 starts -leak goroutines in main.guiltyLeak that park
 // forever on a channel nobody sends on (the guilty ones), then prints
 // {"event":"leaked","n":TOTAL,"unix_nanos":T} once they have all started;
-// on each SIGUSR2 it runs a garbage collection (runtime.GC: stop-the-world
-// pauses) and prints {"event":"gc","unix_nanos":T}.
+// on each SIGUSR2 it does what -usr2 says:
+//   - gc (the default): runs a garbage collection (runtime.GC: stop-the-world
+//     pauses) and prints {"event":"gc","unix_nanos":T};
+//   - spin: starts -spinners goroutines that spin in main.guiltySpin without
+//     end; with -gomaxprocs=1 they queue for the one P, so scheduling
+//     latency soars; prints {"event":"spinning","n":N,"unix_nanos":T};
+//   - burn: starts -burners goroutines that burn CPU in main.guiltyBurn
+//     without end; prints {"event":"burning","n":N,"unix_nanos":T}.
+//
 // It runs until killed or stdin closes.
 package main
 
@@ -18,6 +25,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -32,6 +40,38 @@ func guiltyLeak(started *sync.WaitGroup) {
 	<-never
 }
 
+// spinSink keeps the loops' work from being optimised away.
+var spinSink atomic.Uint64
+
+// guiltySpin never yields: with one P, every other runnable goroutine waits
+// until the runtime preempts it (about every 10 ms).
+//
+//go:noinline
+func guiltySpin(seed uint64) {
+	x := seed
+	for {
+		for i := 0; i < 1_000_000; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		spinSink.Store(x)
+	}
+}
+
+// guiltyBurn burns CPU.
+//
+//go:noinline
+func guiltyBurn(seed uint64) {
+	x := seed
+	for {
+		for i := 0; i < 1_000_000; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+		}
+		spinSink.Store(x)
+	}
+}
+
 // quietWorker is the steady background: a little work now and then.
 //
 //go:noinline
@@ -43,7 +83,14 @@ func quietWorker(jobs <-chan int) {
 
 func main() {
 	leak := flag.Int("leak", 5000, "goroutines leaked per SIGUSR1")
+	usr2 := flag.String("usr2", "gc", "what SIGUSR2 does: gc, spin or burn")
+	spinners := flag.Int("spinners", 50, "goroutines -usr2=spin starts")
+	burners := flag.Int("burners", 2, "goroutines -usr2=burn starts")
+	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS; 0: Go's default")
 	flag.Parse()
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
+	}
 	out := json.NewEncoder(os.Stdout)
 	jobs := make(chan int)
 	for i := 0; i < 4; i++ {
@@ -66,6 +113,22 @@ func main() {
 		"go_version": runtime.Version()})
 	total := 0
 	for sig := range signals {
+		if sig == syscall.SIGUSR2 && *usr2 == "spin" {
+			for i := 0; i < *spinners; i++ {
+				go guiltySpin(uint64(i))
+			}
+			out.Encode(map[string]any{"event": "spinning", "n": *spinners,
+				"unix_nanos": time.Now().UnixNano()})
+			continue
+		}
+		if sig == syscall.SIGUSR2 && *usr2 == "burn" {
+			for i := 0; i < *burners; i++ {
+				go guiltyBurn(uint64(i))
+			}
+			out.Encode(map[string]any{"event": "burning", "n": *burners,
+				"unix_nanos": time.Now().UnixNano()})
+			continue
+		}
 		if sig == syscall.SIGUSR2 {
 			runtime.GC()
 			out.Encode(map[string]any{"event": "gc",

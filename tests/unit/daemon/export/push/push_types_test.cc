@@ -19,7 +19,11 @@ TEST(PushTypesTest, ParsesNamesAndRejectsUnknownOnes) {
 
   t = ParsePushTypes({"all"});
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->ToString(), "cpu,block,wall,heap");
+  EXPECT_EQ(t->ToString(), "cpu,block,wall,heap,goroutine");
+
+  t = ParsePushTypes({"goroutines"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->ToString(), "goroutine");
 
   t = ParsePushTypes({"cpu", "mutex"});
   ASSERT_FALSE(t.ok());
