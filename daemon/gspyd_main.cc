@@ -26,6 +26,7 @@
 #include "daemon/api/capture_service.h"
 #include "daemon/api/gc_service.h"
 #include "daemon/api/profiler_service.h"
+#include "daemon/api/refusal_interceptor.h"
 #include "daemon/api/server_transport.h"
 #include "daemon/auth/request_access.h"
 #include "daemon/backoff/backoff_loop.h"
@@ -389,11 +390,17 @@ int main(int argc, char** argv) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  if (metrics_server != nullptr) {
+  {
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(grpc_metrics.NewInterceptorFactory());
+    // gRPC's own refusals (its thread quota, below) in
+    // gspy_requests_refused_total, beside gspyd's.
+    interceptors.push_back(
+        gspy::NewRefusalCountingInterceptorFactory(&admission));
+    if (metrics_server != nullptr) {
+      interceptors.push_back(grpc_metrics.NewInterceptorFactory());
+    }
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   // A request is a selector and a filter: gRPC refuses larger ones before

@@ -23,6 +23,8 @@ absl::string_view RefusalName(Refusal r) {
       return "pids";
     case Refusal::kGoroutineDumpBytes:
       return "goroutine_dump_bytes";
+    case Refusal::kServerThreads:
+      return "server_threads";
     case Refusal::kCount:
       break;
   }

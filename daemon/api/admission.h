@@ -50,6 +50,8 @@ enum class Refusal {
   kFilterRegexMemory,
   kPids,
   kGoroutineDumpBytes,
+  // gRPC's own refusals (refusal_interceptor.h).
+  kServerThreads,  // the synchronous server's ResourceQuota threads
   kCount,
 };
 absl::string_view RefusalName(Refusal r);

@@ -115,6 +115,7 @@ func TestAdmissionLimits(t *testing.T) {
 	tcp := dialGspyd(t, d.addr, nil)
 	unix := dialGspyd(t, "unix://"+sock, nil)
 
+	threadsRefused := 0
 	t.Run("concurrent pulls", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -138,6 +139,11 @@ func TestAdmissionLimits(t *testing.T) {
 		waitInFlight(t, d, 6)
 		expectRefused(t, "a 7th pull (over the socket)", getProfile(unix, 10*time.Second, profileRequest([]int{self}, time.Second, "")),
 			codes.ResourceExhausted, "--max-concurrent-pulls=6")
+		// gRPC's own limit: the synchronous server's threads (the admitted
+		// pulls + 16). With the 6 pulls holding theirs, bursts of quick calls
+		// over many connections need more than the rest: gRPC refuses those
+		// itself, before gspyd's code runs, and gspyd still counts them.
+		threadsRefused = burstUntilThreadsRefused(t, d.addr)
 		cancel()
 		wg.Wait()
 		waitInFlight(t, d, 0)
@@ -213,11 +219,54 @@ func TestAdmissionLimits(t *testing.T) {
 	for reason, want := range map[string]float64{
 		"client_concurrent_pulls": 1, "concurrent_pulls": 1, "filter_terms": 1,
 		"filter_regex_memory": 1, "pids": 1, "goroutine_dump_bytes": 1,
+		"server_threads": float64(threadsRefused),
 	} {
 		if got[reason] != want {
 			t.Errorf("gspy_requests_refused_total{reason=%q} = %v, want %v", reason, got[reason], want)
 		}
 	}
+}
+
+// burstUntilThreadsRefused sends bursts of concurrent ListTargets calls
+// (800 at once over 8 connections) until gRPC refuses some for want of a
+// server thread; it returns how many it refused so. Every other call must
+// be served.
+func burstUntilThreadsRefused(t *testing.T, addr string) int {
+	t.Helper()
+	conns := make([]*grpc.ClientConn, 8)
+	for i := range conns {
+		conns[i] = dialGspyd(t, addr, nil)
+	}
+	refused := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for burst := 1; refused == 0; burst++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bursts in 20 s and no call refused for want of a server thread", burst-1)
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		served := 0
+		for i := 0; i < 800; i++ {
+			wg.Add(1)
+			go func(conn *grpc.ClientConn) {
+				defer wg.Done()
+				_, err := unary(conn, 30*time.Second, "/gspy.v1.Profiler/ListTargets", []byte{})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					served++
+				case codeOf(err) == codes.ResourceExhausted && strings.Contains(err.Error(), "Threadpool"):
+					refused++
+				default:
+					t.Errorf("ListTargets in a burst: %v", err)
+				}
+			}(conns[i%len(conns)])
+		}
+		wg.Wait()
+		t.Logf("burst %d: %d ListTargets served, %d refused by gRPC (no server thread left)", burst, served, refused)
+	}
+	return refused
 }
 
 // waitInFlight waits until gspyd serves n GetProfile calls.
