@@ -34,6 +34,13 @@ const (
 // applyChartRBAC renders the chart with its default values and creates its
 // ServiceAccount, ClusterRoles and ClusterRoleBindings in the API server:
 // the very objects a `helm install` would.
+// authCacheTTL: gspyd's --authn-cache-ttl in this test, how long it reuses an
+// allowed SubjectAccessReview decision (and an authenticated token). The
+// one place its default is set is KubeAuthOptions::allowed_ttl in
+// daemon/auth/kube_auth.h (1 minute; the chart's authn.cacheTTL passes the
+// flag). Low here so RevokedBinding waits seconds, not a minute.
+const authCacheTTL = 2 * time.Second
+
 func applyChartRBAC(t *testing.T, ctx context.Context, admin *kubernetes.Clientset) []string {
 	t.Helper()
 	chart := filepath.Join(repoRoot(t), "helm", "gspy")
@@ -179,6 +186,15 @@ func TestKubernetesRBAC(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// carol: like alice, until RevokedBinding deletes her binding.
+	carolToken := serviceAccountToken(t, ctx, admin, "team-a", "carol")
+	if _, err := admin.RbacV1().RoleBindings("team-a").Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "carol-profiles"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "gspy-namespace-profiler"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "carol", Namespace: "team-a"}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	// gspyd's own identity: the chart's service account.
 	gspydToken := serviceAccountToken(t, ctx, admin, gspyNamespace, "gspy")
 
@@ -188,7 +204,10 @@ func TestKubernetesRBAC(t *testing.T) {
 	grpcAddr, metricsAddr, _ := startGspyd(t, gspyd,
 		"--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0", "--authn=kubernetes",
 		"--kube-api="+api.url, "--kube-token-file="+writeFile(t, "gspyd-token", gspydToken),
-		"--kube-ca-file="+api.caFile, "--node-name="+nodeName)
+		"--kube-ca-file="+api.caFile, "--node-name="+nodeName,
+		// RevokedBinding waits out the allowed decisions' cache: 2 s here
+		// instead of the default minute (see authCacheTTL).
+		"--authn-cache-ttl="+authCacheTTL.String())
 	aliceFile := writeFile(t, "alice-token", aliceToken)
 	opsFile := writeFile(t, "ops-token", opsToken)
 	server := "--server=" + grpcAddr
@@ -301,6 +320,43 @@ func TestKubernetesRBAC(t *testing.T) {
 		r = runGspy(ctx, gspy, server, "--token-file="+opsFile, "goroutines", "--pod=team-a/app-a")
 		if r.err == nil || !strings.Contains(r.out, "PERMISSION_DENIED") {
 			t.Errorf("ops pulls a pod without pods/profile: %s", r)
+		}
+	})
+
+	// A binding deleted in the API server stops working in gspyd once the
+	// allowed decision it cached expires: within the TTL plus a margin (the
+	// API server's RBAC authorizer sees the deletion through its informer;
+	// each gspy run takes a fraction of a second).
+	t.Run("RevokedBinding", func(t *testing.T) {
+		carolFile := writeFile(t, "carol-token", carolToken)
+		pull := func() gspyResult {
+			return runGspy(ctx, gspy, server, "--token-file="+carolFile, "goroutines", "--pod=team-a/app-a")
+		}
+		if r := pull(); r.err != nil || !strings.Contains(r.out, "main.main") {
+			t.Fatalf("carol's dump of her namespace's pod, while bound: %s", r)
+		}
+		if err := admin.RbacV1().RoleBindings("team-a").Delete(ctx, "carol-profiles", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		revoked := time.Now()
+		const margin = 3 * time.Second
+		want := `user "system:serviceaccount:team-a:carol" cannot get pods/profile (gspy.dev) in namespace "team-a"`
+		allowedAfter := 0
+		for {
+			r := pull()
+			if r.err != nil && strings.Contains(r.out, "PERMISSION_DENIED") && strings.Contains(r.out, want) {
+				t.Logf("PERMISSION_DENIED %v after the binding was deleted (cache TTL %v; %d pulls still served meanwhile)",
+					time.Since(revoked).Round(10*time.Millisecond), authCacheTTL, allowedAfter)
+				break
+			}
+			if r.err != nil {
+				t.Fatalf("after the binding was deleted, want the dump or PERMISSION_DENIED naming %q: %s", want, r)
+			}
+			allowedAfter++
+			if time.Since(revoked) > authCacheTTL+margin {
+				t.Fatalf("carol still pulls %v after her binding was deleted (cache TTL %v + %v)", time.Since(revoked), authCacheTTL, margin)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 
