@@ -76,6 +76,10 @@ ABSL_FLAG(int, max_request_bytes, Defaults().admission.max_request_bytes,
           "RESOURCE_EXHAUSTED)");
 ABSL_FLAG(int, cpu_hz, Defaults().cpu_hz,
           "CPU sampling frequency per CPU, in Hz");
+ABSL_FLAG(int64_t, cpu_ring_bytes, Defaults().cpu_ring_bytes,
+          "size of the ring buffer CPU samples go through to gspyd (a power "
+          "of two, at least a page); 0 for the default 8 MiB. Samples that "
+          "find it full are lost, and gspyd backs off");
 ABSL_FLAG(absl::Duration, max_duration, Defaults().profiler.max_duration,
           "longest profile a client may ask for");
 ABSL_FLAG(int, max_stacks_per_profile,
@@ -361,6 +365,8 @@ GspydOptions GspydOptionsFromFlags() {
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_goroutine_dump_bytes));
   a.max_request_bytes = std::max(1024, absl::GetFlag(FLAGS_max_request_bytes));
   o.cpu_hz = absl::GetFlag(FLAGS_cpu_hz);
+  o.cpu_ring_bytes = static_cast<uint32_t>(std::clamp<int64_t>(
+      absl::GetFlag(FLAGS_cpu_ring_bytes), 0, int64_t{1} << 30));
   o.profiler.max_duration = absl::GetFlag(FLAGS_max_duration);
   o.profiler.max_stacks_per_profile =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_stacks_per_profile));

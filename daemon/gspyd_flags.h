@@ -43,6 +43,8 @@ struct GspydOptions {
   TransportOptions transport;
   AdmissionLimits admission;
   int cpu_hz = 99;
+  // The CPU sample ring's bytes; 0: the BPF program's own (CpuSampler).
+  uint32_t cpu_ring_bytes = 0;
   // period_ns is the sampler's, known once it runs.
   ProfilerServiceOptions profiler;
   BlockTrackerOptions block;

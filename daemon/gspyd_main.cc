@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<gspy::CpuSampler>> sampler =
       gspy::CpuSampler::Start(
           flags.cpu_hz,
-          [&sessions](const gspy_cpu_sample& s) { sessions.Route(s); });
+          [&sessions](const gspy_cpu_sample& s) { sessions.Route(s); },
+          flags.cpu_ring_bytes);
   if (!sampler.ok()) {
     GSPY_LOG(ERROR) << sampler.status();
     return 1;

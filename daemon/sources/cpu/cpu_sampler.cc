@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,16 +21,34 @@ CpuSampler::CpuSampler(int frequency_hz, SampleSink sink)
       effective_hz_(frequency_hz),
       sink_(std::move(sink)) {}
 
-absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(int frequency_hz,
-                                                              SampleSink sink) {
+absl::StatusOr<std::unique_ptr<CpuSampler>> CpuSampler::Start(
+    int frequency_hz, SampleSink sink, uint32_t ring_bytes) {
   if (frequency_hz < 1 || frequency_hz > 10000) {
     return absl::InvalidArgumentError(absl::StrCat(
         "sampling frequency ", frequency_hz, " Hz is outside [1, 10000]"));
   }
+  const auto page = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+  if (ring_bytes != 0 &&
+      (ring_bytes < page || (ring_bytes & (ring_bytes - 1)) != 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CPU sample ring of ", ring_bytes,
+                     " bytes: the kernel wants a power of two of at least "
+                     "a page (",
+                     page, ")"));
+  }
   std::unique_ptr<CpuSampler> sampler(
       new CpuSampler(frequency_hz, std::move(sink)));
   PossibleCpus();  // before any thread of ours reads a counter
-  sampler->skel_ = cpu_sampler_bpf__open_and_load();
+  sampler->skel_ = cpu_sampler_bpf__open();
+  if (sampler->skel_ != nullptr && ring_bytes != 0 &&
+      bpf_map__set_max_entries(sampler->skel_->maps.samples, ring_bytes) != 0) {
+    return absl::InternalError(
+        absl::StrCat("sizing the CPU sample ring: ", strerror(errno)));
+  }
+  if (sampler->skel_ != nullptr && cpu_sampler_bpf__load(sampler->skel_) != 0) {
+    cpu_sampler_bpf__destroy(sampler->skel_);
+    sampler->skel_ = nullptr;
+  }
   if (sampler->skel_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "loading the CPU sampler BPF program failed: ", strerror(errno),

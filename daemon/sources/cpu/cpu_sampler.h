@@ -32,8 +32,12 @@ class CpuSampler {
   // (the frames array holds only user_depth + kernel_depth entries).
   using SampleSink = std::function<void(const gspy_cpu_sample& sample)>;
 
-  static absl::StatusOr<std::unique_ptr<CpuSampler>> Start(int frequency_hz,
-                                                           SampleSink sink);
+  // `ring_bytes`: the size of the ring buffer the BPF program writes the
+  // samples to (a power of two of at least a page); 0 keeps the program's
+  // own (8 MiB, bpf/cpu_sampler.bpf.c). Samples that find it full are lost
+  // (gspy_cpu_samples_lost_total; gspyd backs off).
+  static absl::StatusOr<std::unique_ptr<CpuSampler>> Start(
+      int frequency_hz, SampleSink sink, uint32_t ring_bytes = 0);
   ~CpuSampler();
 
   // Starts sampling `pid` with `config` (or bumps its reference count; the
