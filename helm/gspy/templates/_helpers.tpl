@@ -65,3 +65,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- $mode }}
 {{- end }}
+
+{{/* A Kubernetes memory quantity (resources.limits.memory: 512Mi, 1.5Gi, 1G, 536870912) in bytes; fails on a form it does not know. */}}
+{{- define "gspy.quantityBytes" -}}
+{{- $q := toString . }}
+{{- $m := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
+{{- $suffix := trimPrefix $m $q }}
+{{- $units := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- if or (not $m) (not (hasKey $units $suffix)) }}
+{{- fail (printf "resources.limits.memory %q: expected a number with an optional suffix k, M, G, T, Ki, Mi, Gi or Ti" $q) }}
+{{- end }}
+{{- mulf (float64 $m) (get $units $suffix) | floor | int64 }}
+{{- end }}
+
+{{/* gspyd's --backoff-memory-budget: backoff.memoryBudgetShare of the container's memory limit; empty without a limit or a share. */}}
+{{- define "gspy.memoryBudget" -}}
+{{- $share := float64 (.Values.backoff.memoryBudgetShare | default 0) }}
+{{- if or (lt $share 0.0) (gt $share 1.0) }}
+{{- fail (printf "backoff.memoryBudgetShare %v: expected a share of the memory limit in [0, 1]" .Values.backoff.memoryBudgetShare) }}
+{{- end }}
+{{- $limit := dig "limits" "memory" "" (.Values.resources | default dict) }}
+{{- if and $limit (gt $share 0.0) }}
+{{- mulf (include "gspy.quantityBytes" $limit | float64) $share | floor | int64 }}
+{{- end }}
+{{- end }}
