@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Overhead of gspy on a Go HTTP server, measured paired: treated against
+# control in the same load window, so that outside load cancels out.
+#
+# On a shared machine, runs of the same mode one after another vary by far
+# more than a 0.5% effect (http_overhead.sh's noise floor). Here each run
+# starts TWO identical tests/workloads/httpserver instances, A and B (two
+# copies of one binary: a uprobe on one inode never traps the other), both
+# with GOMAXPROCS=1 and pinned to the last CPU, and loads them AT THE SAME
+# TIME with two wrk instances (same connections, same duration, pinned to
+# CPU 0 with gspyd, gspy and the scraper). gspy is applied to ONE server,
+# the treated one; the other is the control. Whatever outside load slows
+# the machine slows both, so the ratio treated/control of the same window
+# cancels it.
+#
+# Each server runs in its own PID namespace (unshare --pid --fork
+# --mount-proc; its init is a `sleep`), and gspyd runs in the treated
+# server's namespace (nsenter), so it cannot see or read the control (in
+# books mode it reads every Go process it finds): the script checks that
+# `gspy targets` lists the treated server's binary alone. wrk reaches both
+# over loopback (the network namespace is shared). The treated slot
+# alternates between A and B from round to round. Modes:
+#   noise   neither server treated (the same namespaces, no gspyd): the
+#           ratio's noise floor
+#   books   gspyd with --metrics-listen, /metrics scraped every second: the
+#           runtime's books and goroutine states read from outside
+#   sampled a `gspy profile block --pid` pull in its default mode: goroutine
+#           states read from outside, no probes
+#   block   a `gspy profile block --exact --pid` pull: uprobes (a sanity
+#           check that the design sees a real cost). gspyd in a PID
+#           namespace filters BPF events by its namespace's pids while the
+#           kernel reports host pids, so its programs return early: the
+#           traps are all paid, the recording is not (a slight underestimate)
+# Modes are interleaved, the order rotating each round; each run starts
+# fresh servers and warms both up at once (1 s of load).
+#
+# Reported per mode, as medians over the rounds with the min-max beside:
+# treated/control ratios of throughput (req/s), of wrk's p99 latency, and
+# of the server's own CPU per request (utime+stime from /proc/PID/stat per
+# request: what gspy costs the target, whatever the load generator got);
+# the noise mode's medians and spread are the floor to read them against.
+#
+# Output: a table on stdout and in OUT/http_paired.txt, every run and the
+# summary in OUT/http_paired.json.
+#
+# Usage (as root):  bench/http_paired.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
+# Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
+#                   build/cli/gspy under the repository), DURATION (8),
+#                   REPS (7), CONNS (32), OUT (out/bench), MODES (a subset
+#                   of "noise books sampled block")
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+bench=http_paired
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+DURATION=${DURATION:-8}
+REPS=${REPS:-7}
+CONNS=${CONNS:-32}
+OUT=${OUT:-$root/out/bench}
+
+while getopts "d:r:c:o:h" opt; do
+  case $opt in
+    d) DURATION=$OPTARG ;;
+    r) REPS=$OPTARG ;;
+    c) CONNS=$OPTARG ;;
+    o) OUT=$OPTARG ;;
+    *) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+
+[[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; namespaces need root)"
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
+[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
+[[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
+check_tools
+for t in wrk unshare nsenter curl pgrep; do
+  command -v "$t" >/dev/null || die "$t not found (scripts/install-deps installs wrk; util-linux, curl, procps)"
+done
+ncpu=$(nproc)
+((ncpu >= 2)) || die "needs 2 CPUs: the two servers share the last, the load generators and gspy the first"
+mkdir -p "$OUT"
+
+server_cpu=$((ncpu - 1))
+pin_server=(taskset -c "$server_cpu")
+pin_tools=(taskset -c 0)
+pinning="both servers on CPU $server_cpu; both wrk, gspyd, gspy on CPU 0"
+
+work=$(mktemp -d /tmp/gspy-http-paired.XXXXXX)
+declare -A holder ns_init wrapper spid npid port
+bg_pids=()
+
+# start_slot S: a fresh PID namespace and server S (a or b) in it. Sets
+# ns_init[S] (the namespace's init, host pid), spid[S] (the server, host
+# pid), npid[S] (the server in its namespace) and port[S].
+start_slot() {
+  local s=$1 i w
+  ns_init[$s]="" spid[$s]="" wrapper[$s]=""
+  # unshare ignores SIGTERM while its child runs; killing the init (SIGKILL)
+  # ends the namespace and everything in it, then unshare.
+  # Its stderr to a file: util-linux 2.38's unshare complains
+  # ("sigprocmask unblock failed") when its child is killed, harmlessly.
+  unshare --pid --fork --mount-proc --kill-child sleep infinity 2>>"$work/unshare.$s.err" &
+  holder[$s]=$!
+  for ((i = 0; i < 250; i++)); do
+    ns_init[$s]=$(child_of "${holder[$s]}")
+    [[ -n ${ns_init[$s]} ]] && break
+    sleep 0.02
+  done
+  [[ -n ${ns_init[$s]} ]] || die "no PID namespace for server $s"
+  : >"$work/server.$s.out"
+  "${pin_server[@]}" nsenter -t "${ns_init[$s]}" -p -m -- env GOMAXPROCS=1 "$work/httpserver.$s" \
+    >"$work/server.$s.out" 2>"$work/server.$s.err" &
+  w=$!
+  wrapper[$s]=$w
+  for ((i = 0; i < 500; i++)); do
+    port[$s]=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$work/server.$s.out")
+    [[ -n ${port[$s]} ]] && break
+    sleep 0.02
+  done
+  [[ -n ${port[$s]} ]] || { cat "$work/server.$s.err" >&2; die "httpserver $s did not start"; }
+  grep -q '"gomaxprocs":1,' "$work/server.$s.out" || die "httpserver $s: GOMAXPROCS is not 1"
+  npid[$s]=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$work/server.$s.out")
+  spid[$s]=$(child_of "$w")
+  # The kernel's word that it runs in the namespace: NSpid is "host ... ns".
+  [[ -n ${spid[$s]} && $(awk '$1 == "NSpid:" { print NF - 1, $NF }' "/proc/${spid[$s]}/status") == "2 ${npid[$s]}" ]] ||
+    die "httpserver $s (pid ${spid[$s]}) is not pid ${npid[$s]} of its own PID namespace"
+}
+
+stop_slot() {
+  local s=$1
+  [[ -n ${ns_init[$s]:-} ]] || return 0
+  [[ -n ${spid[$s]:-} ]] && kill -TERM "${spid[$s]}" 2>/dev/null  || true
+  [[ -n ${wrapper[$s]:-} ]] && wait "${wrapper[$s]}" 2>/dev/null || true
+  kill -KILL "${ns_init[$s]}" 2>/dev/null || true
+  wait "${holder[$s]}" 2>/dev/null || true
+  ns_init[$s]=""
+}
+
+cleanup() {
+  local p
+  for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  stop_gspyd
+  stop_slot a
+  stop_slot b
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "building httpserver..." >&2
+(cd "$root/tests/workloads/httpserver" && CGO_ENABLED=0 "$GO" build -o "$work/httpserver" .)
+cp "$work/httpserver" "$work/httpserver.a"
+cp "$work/httpserver" "$work/httpserver.b"
+clk=$(getconf CLK_TCK)
+url_path="/work?n=8"
+pull_secs=$((DURATION + 3))
+
+# check_targets S: gspyd lists server S's binary and nothing else.
+check_targets() {
+  local s=$1 i t
+  for ((i = 0; i < 100; i++)); do
+    t=$("$GSPY_BIN" --server="$addr" targets 2>/dev/null | awk -F'\t' 'NR > 1 { print $1, $3 }')
+    [[ -n $t ]] && break
+    sleep 0.1
+  done
+  [[ $t == "${npid[$s]} $work/httpserver.$s" ]] ||
+    die "gspyd in server $s's PID namespace must list that server alone; it lists: ${t:-nothing}"
+}
+
+# load_both DUR OUTPREFIX: both wrk at once, one per server.
+load_both() {
+  local s w=()
+  for s in a b; do
+    "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d"$1" --latency "http://127.0.0.1:${port[$s]}$url_path" >"$2.$s" &
+    w+=($!)
+  done
+  wait "${w[@]}"
+}
+
+runs_json=()
+declare -A r_rps r_p99 r_us # per mode: treated/control ratios, one per round
+
+run_pair() { # run_pair MODE REP
+  local mode=$1 rep=$2 t c p=() s
+  if ((rep % 2)); then t=a c=b; else t=b c=a; fi
+  start_slot a
+  start_slot b
+  load_both 1s "$work/warm" # warm-up
+  if [[ $mode != noise ]]; then
+    gspyd_wrap=(nsenter -t "${ns_init[$t]}" -p -m --)
+    if [[ $mode == books ]]; then start_gspyd --metrics-listen=127.0.0.1:0; else start_gspyd; fi
+    check_targets "$t"
+    case $mode in
+      sampled | block)
+        local exact=()
+        [[ $mode == block ]] && exact=(--exact)
+        "${pin_tools[@]}" "$GSPY_BIN" --server="$addr" profile block "${exact[@]}" --pid="${npid[$t]}" \
+          --duration="${pull_secs}s" -o "$work/block.pb.gz" 2>"$work/block.err" &
+        p+=($!)
+        wait_probed "${npid[$t]}" "$mode"
+        ;;
+      books)
+        start_scraper "$pull_secs" "${npid[$t]}"
+        p+=("$scraper_pid")
+        ;;
+      *) die "unknown mode $mode" ;;
+    esac
+    bg_pids=("${p[@]}")
+  fi
+  local t0 t1 i0 d0="" window tools_idle gspyd_cpu=null
+  declare -A k0 k1
+  for s in a b; do k0[$s]=$(cpu_ticks "${spid[$s]}"); done
+  i0=$(tools_cpu_idle)
+  [[ -n $dproc ]] && d0=$(cpu_ticks "$dproc")
+  t0=$(date +%s.%N)
+  load_both "${DURATION}s" "$work/wrk"
+  t1=$(date +%s.%N)
+  for s in a b; do k1[$s]=$(cpu_ticks "${spid[$s]}"); done
+  window=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+  tools_idle=$(awk -v a="$i0" -v b="$(tools_cpu_idle)" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
+  if [[ $mode != noise ]]; then
+    gspyd_cpu=$(awk -v a="$d0" -v b="$(cpu_ticks "$dproc")" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')
+    # The pull and the scraper must still be running: they cover the window.
+    local q
+    for q in "${p[@]}"; do
+      kill -0 "$q" 2>/dev/null || die "mode $mode: a gspy pull or the scraper ended before the load did (see $work)"
+    done
+    for q in "${p[@]}"; do wait "$q" || die "mode $mode: gspy failed (see $work)"; done
+    bg_pids=()
+    stop_gspyd
+    gspyd_wrap=()
+  fi
+  stop_slot a
+  stop_slot b
+  declare -A rps p99 cpu us
+  local rl
+  for s in a b; do
+    rl=$(wrk_result "$work/wrk.$s")
+    read -r "rps[$s]" "p99[$s]" <<<"$rl"
+    cpu[$s]=$(awk -v a="${k0[$s]}" -v b="${k1[$s]}" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
+    us[$s]=$(awk -v c="${cpu[$s]}" -v r="${rps[$s]}" 'BEGIN{printf "%.2f", c / r * 1e6}')
+  done
+  local qr ql qu
+  qr=$(awk -v a="${rps[$t]}" -v b="${rps[$c]}" 'BEGIN{printf "%.4f", a / b}')
+  ql=$(awk -v a="${p99[$t]}" -v b="${p99[$c]}" 'BEGIN{printf "%.4f", a / b}')
+  qu=$(awk -v a="${us[$t]}" -v b="${us[$c]}" 'BEGIN{printf "%.4f", a / b}')
+  r_rps[$mode]+="$qr "
+  r_p99[$mode]+="$ql "
+  r_us[$mode]+="$qu "
+  local side=()
+  for s in "$t" "$c"; do
+    side+=("{\"server\":\"$s\",\"rps\":${rps[$s]},\"p99_ms\":${p99[$s]},\"server_cpu\":${cpu[$s]},\"server_us_per_request\":${us[$s]}}")
+  done
+  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"treated\":${side[0]},\"control\":${side[1]},\"rps_ratio\":$qr,\"p99_ratio\":$ql,\"server_us_ratio\":$qu,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window}")
+  printf '  round %d %-7s treated %s %6.0f req/s p99 %7.3f ms %5.1f us/req | control %s %6.0f req/s p99 %7.3f ms %5.1f us/req | ratios %.4f %.3f %.4f  tools idle %.2f  gspyd %s s\n' \
+    "$rep" "$mode" "$t" "${rps[$t]}" "${p99[$t]}" "${us[$t]}" "$c" "${rps[$c]}" "${p99[$c]}" "${us[$c]}" \
+    "$qr" "$ql" "$qu" "$tools_idle" "$gspyd_cpu" >&2
+}
+
+# stats: "median min max" of the numbers on stdin.
+stats() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.4f %.4f %.4f", m, a[1], a[NR] }'; }
+
+read -r -a modes <<<"${MODES:-noise books sampled block}"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of paired load (about $((${#modes[@]} * REPS * (DURATION + 8))) s); $pinning; load average $load_before" >&2
+for ((r = 1; r <= REPS; r++)); do
+  for ((k = 0; k < ${#modes[@]}; k++)); do
+    run_pair "${modes[$(((k + r - 1) % ${#modes[@]}))]}" "$r"
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+gover=$("$GO" version | awk '{print $3}')
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
+{
+  echo "httpserver GET $url_path, two at once (treated and control) under one wrk -t1 -c$CONNS each, ${DURATION}s per run, $REPS rounds"
+  echo "$(date -u +%Y-%m-%d), $ncpu CPUs ($model), kernel $(uname -r), $gover; $pinning"
+  echo "load average (1/5/15 min) before: $load_before, after: $load_after"
+  echo "ratios treated/control in the same window, median (min-max) over the rounds; noise: neither treated"
+  echo "goal (issue 11): req/s ratio >= 0.995 and p99 ratio <= 1.05, read against the noise row"
+  printf '%-8s %-26s %-26s %-26s\n' mode "req/s ratio" "p99 ratio" "server us/req ratio"
+  for m in "${modes[@]}"; do
+    printf '%-8s %-26s %-26s %-26s\n' "$m" "$(echo "${r_rps[$m]}" | stats | fmt_stats)" \
+      "$(echo "${r_p99[$m]}" | stats | fmt_stats)" "$(echo "${r_us[$m]}" | stats | fmt_stats)"
+  done
+} | tee "$OUT/http_paired.txt"
+
+{
+  printf '{"benchmark":"http_paired","date":"%s","cpus":%d,"cpu_model":"%s","kernel":"%s","go":"%s",' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$model" "$(uname -r)" "$gover"
+  printf '"duration_s":%d,"rounds":%d,"connections":%d,"pinning":"%s","url":"%s","loadavg_before":"%s","loadavg_after":"%s",' \
+    "$DURATION" "$REPS" "$CONNS" "$pinning" "$url_path" "$load_before" "$load_after"
+  printf '"summary":{'
+  first=1
+  for m in "${modes[@]}"; do
+    ((first)) || printf ','
+    first=0
+    printf '"%s":{' "$m"
+    sep=""
+    for q in rps p99 us; do
+      declare -n col="r_$q"
+      read -r med lo hi <<<"$(echo "${col[$m]}" | stats)"
+      name=$q
+      [[ $q == us ]] && name=server_us
+      printf '%s"%s_ratio":{"median":%s,"min":%s,"max":%s}' "$sep" "$name" "$med" "$lo" "$hi"
+      sep=,
+      unset -n col
+    done
+    printf '}'
+  done
+  printf '},"runs":['
+  (IFS=,; printf '%s' "${runs_json[*]}")
+  printf ']}\n'
+} >"$OUT/http_paired.json"
+echo "wrote $OUT/http_paired.txt and $OUT/http_paired.json" >&2
