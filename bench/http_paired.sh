@@ -48,7 +48,9 @@
 #                   build/cli/gspy under the repository), DURATION (8),
 #                   REPS (7), CONNS (32), OUT (out/bench), MODES (a subset
 #                   of "noise books sampled block")
-set -euo pipefail
+set -Eeuo pipefail
+# A failed command ends the script (set -e); say which, or it ends silently.
+trap 'echo "$bench: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -161,7 +163,7 @@ pull_secs=$((DURATION + 3))
 check_targets() {
   local s=$1 i t
   for ((i = 0; i < 100; i++)); do
-    t=$("$GSPY_BIN" --server="$addr" targets 2>/dev/null | awk -F'\t' 'NR > 1 { print $1, $3 }')
+    t=$("$GSPY_BIN" --server="$addr" targets 2>/dev/null | awk -F'\t' 'NR > 1 { print $1, $3 }' || true)
     [[ -n $t ]] && break
     sleep 0.1
   done
@@ -171,12 +173,13 @@ check_targets() {
 
 # load_both DUR OUTPREFIX: both wrk at once, one per server.
 load_both() {
-  local s w=()
+  local s
+  declare -A w
   for s in a b; do
     "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d"$1" --latency "http://127.0.0.1:${port[$s]}$url_path" >"$2.$s" &
-    w+=($!)
+    w[$s]=$!
   done
-  wait "${w[@]}"
+  for s in a b; do wait "${w[$s]}" || die "wrk failed on server $s (see $2.$s)"; done
 }
 
 runs_json=()

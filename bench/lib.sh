@@ -32,8 +32,9 @@ check_tools() {
 # cpu_ticks PID: utime+stime of a process, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
-# child_of PID: the (first) child process of PID.
-child_of() { pgrep -P "$1" | head -1; }
+# child_of PID: the (first) child process of PID; empty, and success, when
+# it has none yet (pgrep's failure would end a `set -e -o pipefail` caller).
+child_of() { { pgrep -P "$1" || true; } | head -1; }
 
 # start_gspyd: a fresh gspyd on a free loopback port (99 Hz, its default);
 # sets dpid, dproc and addr once it listens.
