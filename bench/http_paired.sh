@@ -34,11 +34,16 @@
 # Modes are interleaved, the order rotating each round; each run starts
 # fresh servers and warms both up at once (1 s of load).
 #
-# Reported per mode, as medians over the rounds with the min-max beside:
-# treated/control ratios of throughput (req/s), of wrk's p99 latency, and
-# of the server's own CPU per request (utime+stime from /proc/PID/stat per
-# request: what gspy costs the target, whatever the load generator got);
-# the noise mode's medians and spread are the floor to read them against.
+# Reported per mode: treated/control ratios of throughput (req/s), of wrk's
+# p99 latency, and of the server's own CPU per request (utime+stime from
+# /proc/PID/stat per request: what gspy costs the target, whatever the load
+# generator got). Each as "balanced", then the median (min-max) over all
+# rounds. The two slots are not quite alike (on a 2-vCPU VM the first
+# started got ~1% fewer req/s even with neither treated), so the median of
+# an odd number of rounds leans to one slot; balanced = sqrt(median of the
+# rounds with A treated x median of those with B treated) cancels a
+# constant slot bias; use an even REPS. The noise row is the floor to read
+# them against.
 #
 # Output: a table on stdout and in OUT/http_paired.txt, every run and the
 # summary in OUT/http_paired.json.
@@ -46,7 +51,7 @@
 # Usage (as root):  bench/http_paired.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (8),
-#                   REPS (7), CONNS (32), OUT (out/bench), MODES (a subset
+#                   REPS (8), CONNS (32), OUT (out/bench), MODES (a subset
 #                   of "noise books sampled block")
 set -Eeuo pipefail
 # A failed command ends the script (set -e); say which, or it ends silently.
@@ -58,7 +63,7 @@ bench=http_paired
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 DURATION=${DURATION:-8}
-REPS=${REPS:-7}
+REPS=${REPS:-8}
 CONNS=${CONNS:-32}
 OUT=${OUT:-$root/out/bench}
 
@@ -68,13 +73,14 @@ while getopts "d:r:c:o:h" opt; do
     r) REPS=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; namespaces need root)"
 [[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
 [[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
+((REPS % 2 == 0)) || echo "$bench: warning: odd REPS ($REPS): slot A is treated once more than B" >&2
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
 check_tools
 for t in wrk unshare nsenter curl pgrep; do
@@ -183,7 +189,9 @@ load_both() {
 }
 
 runs_json=()
-declare -A r_rps r_p99 r_us # per mode: treated/control ratios, one per round
+# Treated/control ratios, one per round, per mode and per MODE.SLOT (the
+# treated slot).
+declare -A r_rps r_p99 r_us
 
 run_pair() { # run_pair MODE REP
   local mode=$1 rep=$2 t c p=() s
@@ -249,9 +257,9 @@ run_pair() { # run_pair MODE REP
   qr=$(awk -v a="${rps[$t]}" -v b="${rps[$c]}" 'BEGIN{printf "%.4f", a / b}')
   ql=$(awk -v a="${p99[$t]}" -v b="${p99[$c]}" 'BEGIN{printf "%.4f", a / b}')
   qu=$(awk -v a="${us[$t]}" -v b="${us[$c]}" 'BEGIN{printf "%.4f", a / b}')
-  r_rps[$mode]+="$qr "
-  r_p99[$mode]+="$ql "
-  r_us[$mode]+="$qu "
+  r_rps[$mode]+="$qr " r_rps[$mode.$t]+="$qr "
+  r_p99[$mode]+="$ql " r_p99[$mode.$t]+="$ql "
+  r_us[$mode]+="$qu " r_us[$mode.$t]+="$qu "
   local side=()
   for s in "$t" "$c"; do
     side+=("{\"server\":\"$s\",\"rps\":${rps[$s]},\"p99_ms\":${p99[$s]},\"server_cpu\":${cpu[$s]},\"server_us_per_request\":${us[$s]}}")
@@ -264,6 +272,15 @@ run_pair() { # run_pair MODE REP
 
 # stats: "median min max" of the numbers on stdin.
 stats() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.4f %.4f %.4f", m, a[1], a[NR] }'; }
+
+# balanced ARRAY MODE: sqrt(median with A treated x median with B treated)
+# of the ratios in ARRAY (r_rps, r_p99, r_us); null without both slots.
+balanced() {
+  local -n arr=$1
+  local a="${arr[$2.a]:-}" b="${arr[$2.b]:-}"
+  if [[ -z $a || -z $b ]]; then echo null; return; fi
+  awk -v a="$(echo "$a" | median)" -v b="$(echo "$b" | median)" 'BEGIN{printf "%.4f", sqrt(a * b)}'
+}
 
 read -r -a modes <<<"${MODES:-noise books sampled block}"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -284,10 +301,16 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
   echo "load average (1/5/15 min) before: $load_before, after: $load_after"
   echo "ratios treated/control in the same window, median (min-max) over the rounds; noise: neither treated"
   echo "goal (issue 11): req/s ratio >= 0.995 and p99 ratio <= 1.05, read against the noise row"
-  printf '%-8s %-26s %-26s %-26s\n' mode "req/s ratio" "p99 ratio" "server us/req ratio"
+  echo "each: balanced | median (min-max)"
+  printf '%-8s %-35s %-35s %-35s\n' mode "req/s ratio" "p99 ratio" "server us/req ratio"
   for m in "${modes[@]}"; do
-    printf '%-8s %-26s %-26s %-26s\n' "$m" "$(echo "${r_rps[$m]}" | stats | fmt_stats)" \
-      "$(echo "${r_p99[$m]}" | stats | fmt_stats)" "$(echo "${r_us[$m]}" | stats | fmt_stats)"
+    cells=()
+    for q in rps p99 us; do
+      declare -n col="r_$q"
+      cells+=("$(balanced "r_$q" "$m") | $(echo "${col[$m]}" | stats | fmt_stats)")
+      unset -n col
+    done
+    printf '%-8s %-35s %-35s %-35s\n' "$m" "${cells[@]}"
   done
 } | tee "$OUT/http_paired.txt"
 
@@ -308,7 +331,7 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
       read -r med lo hi <<<"$(echo "${col[$m]}" | stats)"
       name=$q
       [[ $q == us ]] && name=server_us
-      printf '%s"%s_ratio":{"median":%s,"min":%s,"max":%s}' "$sep" "$name" "$med" "$lo" "$hi"
+      printf '%s"%s_ratio":{"balanced":%s,"median":%s,"min":%s,"max":%s}' "$sep" "$name" "$(balanced "r_$q" "$m")" "$med" "$lo" "$hi"
       sep=,
       unset -n col
     done
