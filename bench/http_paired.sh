@@ -45,6 +45,15 @@
 # constant slot bias; use an even REPS. The noise row is the floor to read
 # them against.
 #
+# CPU cap (CAP, a fraction of one CPU per server; 0 turns it off): without
+# it, on an otherwise idle machine the servers' CPU is the bottleneck and
+# its split between two closed-loop servers is unstable (req/s ratios of
+# 0.67-1.63 with neither treated, 2026-12-07), while the CPU per request
+# stays within ~1%. Each server gets its own cgroup capped at CAP of a CPU
+# (10 ms period), two caps below one CPU: each server's req/s is then its
+# fixed CPU budget over its cost per request (plus any stall), whoever else
+# runs; costs show in req/s as on a CPU-bound server.
+#
 # Output: a table on stdout and in OUT/http_paired.txt, every run and the
 # summary in OUT/http_paired.json.
 #
@@ -52,7 +61,7 @@
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (8),
 #                   REPS (8), CONNS (32), OUT (out/bench), MODES (a subset
-#                   of "noise books sampled block")
+#                   of "noise books sampled block"), CAP (0.4)
 set -Eeuo pipefail
 # A failed command ends the script (set -e); say which, or it ends silently.
 trap 'echo "$bench: line $LINENO failed: $BASH_COMMAND" >&2' ERR
@@ -73,7 +82,7 @@ while getopts "d:r:c:o:h" opt; do
     r) REPS=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,64p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -94,9 +103,38 @@ server_cpu=$((ncpu - 1))
 pin_server=(taskset -c "$server_cpu")
 pin_tools=(taskset -c 0)
 pinning="both servers on CPU $server_cpu; both wrk, gspyd, gspy on CPU 0"
+CAP=${CAP:-0.4}
+awk -v c="$CAP" 'BEGIN{ exit !(c >= 0 && c < 0.5) }' || die "CAP must be in [0, 0.5): two servers share one CPU"
+cap_quota=$(awk -v c="$CAP" 'BEGIN{ printf "%d", c * 10000 }')
+((cap_quota == 0 || cap_quota >= 1000)) || die "CAP below 0.1 starves the servers"
+cg_root="" cg_v=0
+if ((cap_quota)); then
+  if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    cg_root=/sys/fs/cgroup cg_v=2
+  elif [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
+    cg_root=/sys/fs/cgroup/cpu cg_v=1
+  else
+    die "CAP: no cgroup cpu controller found (set CAP=0 to run uncapped)"
+  fi
+  pinning+="; each server capped at $CAP CPU (cgroup v$cg_v)"
+fi
 
 work=$(mktemp -d /tmp/gspy-http-paired.XXXXXX)
-declare -A holder ns_init wrapper spid npid port
+declare -A holder ns_init wrapper spid npid port cg
+
+# make_cgroup S: server S's cgroup, capped at CAP of a CPU; sets cg[S].
+make_cgroup() {
+  local d="$cg_root/gspy-http-paired.$$.$1"
+  mkdir "$d"
+  cg[$1]=$d
+  if ((cg_v == 2)); then
+    grep -qw cpu "$cg_root/cgroup.subtree_control" || echo +cpu >"$cg_root/cgroup.subtree_control"
+    echo "$cap_quota 10000" >"$d/cpu.max"
+  else
+    echo 10000 >"$d/cpu.cfs_period_us"
+    echo "$cap_quota" >"$d/cpu.cfs_quota_us"
+  fi
+}
 bg_pids=()
 
 # start_slot S: a fresh PID namespace and server S (a or b) in it. Sets
@@ -134,6 +172,10 @@ start_slot() {
   # The kernel's word that it runs in the namespace: NSpid is "host ... ns".
   [[ -n ${spid[$s]} && $(awk '$1 == "NSpid:" { print NF - 1, $NF }' "/proc/${spid[$s]}/status") == "2 ${npid[$s]}" ]] ||
     die "httpserver $s (pid ${spid[$s]}) is not pid ${npid[$s]} of its own PID namespace"
+  if [[ -n ${cg[$s]:-} ]]; then
+    echo "${spid[$s]}" >"${cg[$s]}/cgroup.procs"
+    grep -qx "${spid[$s]}" "${cg[$s]}/cgroup.procs" || die "httpserver $s is not in ${cg[$s]}"
+  fi
 }
 
 stop_slot() {
@@ -152,10 +194,16 @@ cleanup() {
   stop_gspyd
   stop_slot a
   stop_slot b
+  local s
+  for s in a b; do [[ -n ${cg[$s]:-} ]] && { rmdir "${cg[$s]}" 2>/dev/null || true; }; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+if ((cap_quota)); then
+  make_cgroup a
+  make_cgroup b
+fi
 
 echo "building httpserver..." >&2
 (cd "$root/tests/workloads/httpserver" && CGO_ENABLED=0 "$GO" build -o "$work/httpserver" .)
