@@ -69,7 +69,7 @@ while getopts "d:r:c:o:h" opt; do
     r) REPS=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -137,7 +137,7 @@ stop_server() {
 # gspyd's BPF programs: ids from its bpf-prog fds.
 prog_ids() {
   local f
-  for f in /proc/"$dpid"/fdinfo/*; do
+  for f in /proc/"$dproc"/fdinfo/*; do
     sed -n 's/^prog_id:[[:space:]]*\([0-9]*\)$/\1/p' "$f" 2>/dev/null
   done | sort -un
 }
@@ -151,29 +151,6 @@ prog_stats() {
   done || true
 }
 
-# wait_probed PID WHAT: until `gspy targets` lists WHAT in PID's probes.
-wait_probed() {
-  local i
-  for ((i = 0; i < 300; i++)); do
-    "$GSPY_BIN" --server="$addr" targets 2>/dev/null |
-      awk -F'\t' -v p="$1" -v w="$2" '$1 == p { n = split($5, a, ","); for (i = 1; i <= n; i++) if (a[i] == w) f = 1 } END { exit !f }' &&
-      return 0
-    sleep 0.1
-  done
-  die "$2 probes not attached to pid $1 within 30 s"
-}
-
-# wait_line FILE REGEX: until FILE has a line matching REGEX.
-wait_line() {
-  local i
-  for ((i = 0; i < 300; i++)); do
-    grep -qsE "$2" "$1" && return 0
-    sleep 0.1
-  done
-  cat "$1" >&2
-  die "no '$2' in $1 within 30 s"
-}
-
 # wait_cpu_sampling: until gspyd's perf-event program has run.
 wait_cpu_sampling() {
   local i
@@ -184,24 +161,10 @@ wait_cpu_sampling() {
   die "the CPU sampler did not run within 30 s"
 }
 
-# to_ms VALUE: wrk latency (e.g. 512.00us, 1.81ms, 1.02s) in milliseconds.
-to_ms() { awk -v v="$1" 'BEGIN{ u = v; sub(/^[0-9.]+/, "", u); n = v + 0
-  if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000; printf "%.4f", n }'; }
-
 url_path="/work?n=8"
 pull_secs=$((DURATION + 3))
 runs_json=()
 declare -A rps p99 srv_us hits_json
-
-# tools_cpu_idle: idle+iowait ticks of the tools' CPU (CPU 0 when pinned,
-# else all CPUs): near 0 during the load means wrk was short of CPU, so
-# anything else on that CPU (gspyd, gspy, the scraper) lowers the req/s
-# without costing the server anything.
-tools_cpu_idle() {
-  local cpu=cpu
-  ((${#pin_tools[@]})) && cpu=cpu0
-  awk -v c="$cpu" '$1 == c { print $5 + $6 }' /proc/stat
-}
 
 run_mode() { # run_mode MODE REP
   local mode=$1 rep=$2 p=() wrk_out="$work/wrk.$1.$2"
@@ -235,27 +198,8 @@ run_mode() { # run_mode MODE REP
       wait_probed "$spid" sampled
     fi
     if [[ $mode == books ]]; then
-      local murl="" i
-      for ((i = 0; i < 100; i++)); do
-        murl=$(sed -n 's/^gspyd: metrics on \(http:[^ ]*\)$/\1/p' "$work/gspyd.log" | head -1)
-        [[ -n $murl ]] && break
-        sleep 0.1
-      done
-      [[ -n $murl ]] || die "mode books: gspyd printed no metrics address"
-      # One scrape a second, as a Prometheus would, for the whole window.
-      # Pinned with the tools: a scraper on the server's CPU would be
-      # charged to gspy's books.
-      (for ((i = 0; i < pull_secs; i++)); do
-        "${pin_tools[@]}" curl -sf "$murl" >"$work/metrics.last" || exit 1
-        sleep 1
-      done) &
-      p+=($!)
-      for ((i = 0; i < 100; i++)); do
-        grep -q "^gspy_go_sched_gomaxprocs_threads{.*pid=\"$spid\"" "$work/metrics.last" 2>/dev/null && break
-        sleep 0.1
-      done
-      grep -q "^gspy_go_sched_gomaxprocs_threads{.*pid=\"$spid\"" "$work/metrics.last" ||
-        die "mode books: no runtime books of the server in /metrics (see $work)"
+      start_scraper "$pull_secs" "$spid"
+      p+=("$scraper_pid")
     fi
     if [[ $mode == heap ]]; then
       # The server links runtime/pprof, so its heap profile is kept; one
@@ -283,7 +227,7 @@ run_mode() { # run_mode MODE REP
   local s0 d0 t0 t1 i0
   s0=$(cpu_ticks "$spid")
   i0=$(tools_cpu_idle)
-  [[ -n $dpid ]] && d0=$(cpu_ticks "$dpid")
+  [[ -n $dpid ]] && d0=$(cpu_ticks "$dproc")
   t0=$(date +%s.%N)
   "${pin_tools[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$port$url_path" >"$wrk_out"
   t1=$(date +%s.%N)
@@ -294,7 +238,7 @@ run_mode() { # run_mode MODE REP
   local hits="{}"
   if [[ $mode != none && $mode != noise ]]; then
     prog_stats >"$work/stats.after"
-    gspyd_cpu=$(awk -v a="$d0" -v b="$(cpu_ticks "$dpid")" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')
+    gspyd_cpu=$(awk -v a="$d0" -v b="$(cpu_ticks "$dproc")" -v c="$clk" 'BEGIN{printf "%.3f", (b-a)/c}')
     # The watch and pulls must still be running: they cover the window.
     local q
     for q in "${p[@]}"; do
@@ -311,11 +255,9 @@ run_mode() { # run_mode MODE REP
     stop_gspyd
   fi
   stop_server
-  local r l
-  r=$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\).*/\1/p' "$wrk_out")
-  l=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$wrk_out")")
-  [[ -n $r && -n $l ]] || { cat "$wrk_out" >&2; die "could not read wrk's output"; }
-  grep -q "Non-2xx\|Socket errors" "$wrk_out" && echo "  warning: $(grep "Non-2xx\|Socket errors" "$wrk_out")" >&2
+  local r l rl
+  rl=$(wrk_result "$wrk_out")
+  read -r r l <<<"$rl"
   rps[$mode]+="$r "
   p99[$mode]+="$l "
   hits_json[$mode.$rep]=$hits
