@@ -97,6 +97,12 @@ void PullWaits::Finish(std::vector<std::string>* warnings) {
         " goroutines ran while their new stack was read and were left out "
         "of that sweep"));
   }
+  if (sampled_stats_.labels_over_budget > 0) {
+    warnings->push_back(absl::StrCat(
+        sampled_stats_.labels_over_budget,
+        " new waits did not fit the sampler's label budget and are charged "
+        "without their labels"));
+  }
 }
 
 int64_t PullWaits::lost() const {

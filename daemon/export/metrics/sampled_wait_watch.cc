@@ -95,7 +95,7 @@ void SampledWaitWatch::Rescan() {
     // The listing has no mappings; the sweeps need the load bias.
     absl::StatusOr<GoProcess> proc = processes_->Inspect(pid);
     if (!proc.ok() || proc->binary == nullptr) continue;  // not retried
-    auto sink = std::make_unique<Sink>(totals_);
+    auto sink = std::make_unique<Sink>(totals_, &labels_over_budget_);
     totals_->AddProcess(
         pid, GoMinorVersion(proc->binary->build_info().go_version).value_or(0));
     absl::StatusOr<Subscription> s = tracker_->Subscribe(*proc, sink.get());
@@ -138,6 +138,12 @@ void SampledWaitWatch::Collect(MetricFamilies* out) const {
       "Go processes whose goroutines could not be swept (unknown layout, "
       "no goroutine list found); see gspyd's debug log.",
       static_cast<double>(unavailable_)));
+  out->push_back(SingleSample(
+      "gspy_sampled_wait_watch_labels_over_budget_total", MetricType::kCounter,
+      "New waits swept without their pprof labels: the process's cached "
+      "waits already held the sampler's per-process label budget.",
+      static_cast<double>(
+          labels_over_budget_.load(std::memory_order_relaxed))));
 }
 
 }  // namespace gspy

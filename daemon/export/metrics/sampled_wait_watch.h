@@ -9,6 +9,7 @@
 #ifndef GSPY_DAEMON_EXPORT_METRICS_SAMPLED_WAIT_WATCH_H_
 #define GSPY_DAEMON_EXPORT_METRICS_SAMPLED_WAIT_WATCH_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,21 +48,26 @@ class SampledWaitWatch {
   void Start();
   // Ends every subscription and the thread.
   void Stop();
-  // gspy_sampled_wait_watch_{processes,skipped,unavailable}.
+  // gspy_sampled_wait_watch_{processes,skipped,unavailable,
+  // labels_over_budget}.
   void Collect(MetricFamilies* out) const;
 
  private:
   // Passes a process's sweeps to the totals.
   class Sink final : public SampledSink {
    public:
-    explicit Sink(SampledWaitTotals* totals) : totals_(totals) {}
+    Sink(SampledWaitTotals* totals, std::atomic<int64_t>* over_budget)
+        : totals_(totals), over_budget_(over_budget) {}
     void AddSweep(int pid, const GoroutineSweep& sweep,
                   const SweepSpan& span) override {
       totals_->AddSweep(pid, sweep, span);
+      over_budget_->fetch_add(sweep.counts.labels_over_budget,
+                              std::memory_order_relaxed);
     }
 
    private:
     SampledWaitTotals* const totals_;
+    std::atomic<int64_t>* const over_budget_;
   };
   struct Watched {
     uint64_t start_ticks = 0;  // a pid reused by a new process differs
@@ -85,6 +91,8 @@ class SampledWaitWatch {
   absl::flat_hash_map<int, Watched> watched_ ABSL_GUARDED_BY(mu_);
   size_t skipped_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t unavailable_ ABSL_GUARDED_BY(mu_) = 0;
+  // New waits whose labels did not fit the sampler's label budget.
+  std::atomic<int64_t> labels_over_budget_{0};
 };
 
 }  // namespace gspy

@@ -55,6 +55,13 @@ bool SameHot(const GFields& a, const GFields& b) {
          a.stack_lo == b.stack_lo && a.stack_hi == b.stack_hi;
 }
 
+// What a label set holds in gspyd, as the budget counts it.
+size_t LabelBytes(const LabelList& labels) {
+  size_t n = 0;
+  for (const auto& [key, value] : labels) n += key.size() + value.size();
+  return n;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GoroutineSampler>> GoroutineSampler::Create(
@@ -94,6 +101,22 @@ size_t GoroutineSampler::cached_goroutines() const {
   size_t n = 0;
   for (const Entry& e : entries_) n += e.live ? 1 : 0;
   return n;
+}
+
+void GoroutineSampler::Reset(Entry& e, Entry fresh) {
+  label_bytes_ -= LabelBytes(e.wait.labels);
+  e = std::move(fresh);
+}
+
+void GoroutineSampler::ChargeLabels(SampledWait& wait, SweepCounts& counts) {
+  const size_t bytes = LabelBytes(wait.labels);
+  if (bytes > options_.max_label_bytes - label_bytes_) {
+    LabelList().swap(wait.labels);  // frees them
+    wait.labels_error = true;
+    ++counts.labels_over_budget;
+    return;
+  }
+  label_bytes_ += bytes;
 }
 
 absl::StatusOr<bool> GoroutineSampler::ReadWait(uint64_t addr,
@@ -241,11 +264,12 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
     Entry& e = entries_[i];
     const uint32_t st = g.base_status();
     const Kind kind = KindOf(st);
-    if (e.g_addr != addr || kind == Kind::kFree) e = Entry{.g_addr = addr};
+    if (e.g_addr != addr || kind == Kind::kFree)
+      Reset(e, Entry{.g_addr = addr});
     if (kind == Kind::kFree) continue;
     ++sweep.counts.goroutines;
     const bool fresh = !e.live || e.goid != g.goid;
-    if (fresh) e = Entry{.g_addr = addr, .live = true, .goid = g.goid};
+    if (fresh) Reset(e, Entry{.g_addr = addr, .live = true, .goid = g.goid});
     const WaitKey key{g.goid, g.sched_pc, g.sched_sp, g.sched_bp};
     // execute() clears waitsince and the GC sets it during a wait: another
     // nonzero value means the goroutine ran and waits again.
@@ -284,8 +308,11 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
       e.key_reason = 0;
       e.has_wait = false;
       uint64_t startpc = 0;
+      label_bytes_ -= LabelBytes(e.wait.labels);
+      e.wait.labels.clear();
       absl::StatusOr<bool> whole = ReadWait(addr, g, &e.wait, &startpc);
       if (!whole.ok()) return whole.status();
+      ChargeLabels(e.wait, sweep.counts);
       ++sweep.counts.unwound;
       if (startpc != 0) {
         e.system = IsSystemGoroutine(

@@ -41,7 +41,7 @@ struct SampledWait {
   uint64_t id = 0;
   std::vector<uint64_t> stack;  // runtime addresses, leaf first
   LabelList labels;             // sorted by key
-  bool labels_error = false;    // unreadable; left out
+  bool labels_error = false;    // unreadable, or over the label budget
   bool stack_complete = false;  // reached runtime.goexit
 };
 
@@ -69,6 +69,9 @@ struct SweepCounts {
   int64_t torn = 0;
   int64_t torn_dropped = 0;
   int64_t unreadable = 0;  // not a plausible g, or unmapped
+  // New waits whose labels did not fit max_label_bytes: charged without
+  // their labels.
+  int64_t labels_over_budget = 0;
 };
 
 // The result of one sweep: each charge stands for (from_ns, to_ns].
@@ -85,6 +88,10 @@ struct GoroutineSamplerOptions {
   bool include_system = false;
   size_t max_goroutines = 1'000'000;
   size_t max_frames = 512;
+  // The label bytes (keys and values) the cache of waits may hold. Labels
+  // come from the target: 10k goroutines with 64 labels of 4 KiB each
+  // would otherwise keep 5 GB here for as long as they wait.
+  size_t max_label_bytes = 16 << 20;
 };
 
 class GoroutineSampler {
@@ -103,6 +110,8 @@ class GoroutineSampler {
 
   // Goroutines alive at the last sweep, with their cached waits.
   size_t cached_goroutines() const;
+  // Label bytes the cached waits hold (at most max_label_bytes).
+  size_t label_bytes() const { return label_bytes_; }
   // Ranges the last sweep read (a test's view of the batching).
   size_t read_ranges() const { return ranges_.size(); }
 
@@ -131,6 +140,10 @@ class GoroutineSampler {
   // the same spans) are read as one range, so the kernel pins fewer pages.
   // Redone only when allgs changes (it grows).
   void Plan();
+  // Empties `e`'s cached wait and gives its labels' bytes back.
+  void Reset(Entry& e, Entry fresh);
+  // Keeps the labels ReadWait put in `wait` if they fit the budget.
+  void ChargeLabels(SampledWait& wait, SweepCounts& counts);
 
   GoroutineSampler(const GoBinary& binary, const MemorySource& memory,
                    uint64_t load_bias, const RuntimeLayout& layout,
@@ -152,6 +165,7 @@ class GoroutineSampler {
   // wait is new).
   const size_t hot_size_;
   int64_t last_ns_ = -1;
+  size_t label_bytes_ = 0;  // of every entry's wait.labels
   // By allgs index (whose entries never change); a deque, because charges
   // point into the entries.
   std::deque<Entry> entries_;

@@ -144,6 +144,7 @@ bool SampledTracker::SweepLocked(Process& p, bool baseline) {
     st.covered_ns += span.to_ns - span.from_ns;
     st.torn_dropped += sweep->counts.torn_dropped;
     st.unreadable += sweep->counts.unreadable;
+    st.labels_over_budget += sweep->counts.labels_over_budget;
   }
   // The sinks' aggregation is gspyd's work for this sweep too.
   const int64_t cpu = ThreadCpuNs() - cpu_before;

@@ -63,6 +63,7 @@ struct SampledSinkStats {
   int64_t cpu_ns = 0;      // gspyd's CPU time for them
   int64_t torn_dropped = 0;
   int64_t unreadable = 0;
+  int64_t labels_over_budget = 0;  // waits charged without their labels
   // covered_ns / sweeps: the mean interval (0 without sweeps).
   absl::Duration mean_interval() const {
     return sweeps > 0 ? absl::Nanoseconds(covered_ns / sweeps)

@@ -62,6 +62,27 @@ class FakeMemory : public MemorySource {
   std::map<uint64_t, char> bytes_;
 };
 
+// Labels as Go 1.24+ keeps them: {ptr, len, cap} of {key, value}.
+inline uint64_t PutSliceLabels(
+    FakeMemory& mem, uint64_t at,
+    const std::vector<std::pair<std::string, std::string>>& kvs) {
+  const uint64_t list = at + 0x100, strings = at + 0x1000;
+  mem.PutU64(at, list);
+  mem.PutU64(at + 8, kvs.size());
+  mem.PutU64(at + 16, kvs.size());
+  uint64_t s = strings;
+  for (size_t i = 0; i < kvs.size(); ++i) {
+    for (int j = 0; j < 2; ++j) {
+      const std::string& str = j == 0 ? kvs[i].first : kvs[i].second;
+      mem.Put(s, str);
+      mem.PutU64(list + i * 32 + j * 16, s);
+      mem.PutU64(list + i * 32 + j * 16 + 8, str.size());
+      s += str.size() + 1;
+    }
+  }
+  return at;
+}
+
 // The daemon tests' fake binary, with go1.26's real runtime layout.
 
 inline constexpr uint64_t kForEachG = 0x401000;

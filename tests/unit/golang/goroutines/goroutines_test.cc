@@ -36,6 +36,7 @@ using testing::kBlock;
 using testing::kForEachG;
 using testing::kGoexit;
 using testing::kGopark;
+using testing::PutSliceLabels;
 
 TEST(DataReferences, Amd64RipRelative) {
   // From go1.26.8's runtime.forEachG: MOVQ runtime.allgs(SB), CX at
@@ -102,27 +103,6 @@ TEST(Unwind, GarbageStackEndsWithAnError) {
                   {kGopark + 0x50, 0x1, 0, 0x7000000, 0x7002000});
   EXPECT_TRUE(s.pcs.empty());
   EXPECT_FALSE(s.error.empty());
-}
-
-// Labels as Go 1.24+ keeps them: {ptr, len, cap} of {key, value}.
-uint64_t PutSliceLabels(
-    FakeMemory& mem, uint64_t at,
-    const std::vector<std::pair<std::string, std::string>>& kvs) {
-  const uint64_t list = at + 0x100, strings = at + 0x1000;
-  mem.PutU64(at, list);
-  mem.PutU64(at + 8, kvs.size());
-  mem.PutU64(at + 16, kvs.size());
-  uint64_t s = strings;
-  for (size_t i = 0; i < kvs.size(); ++i) {
-    for (int j = 0; j < 2; ++j) {
-      const std::string& str = j == 0 ? kvs[i].first : kvs[i].second;
-      mem.Put(s, str);
-      mem.PutU64(list + i * 32 + j * 16, s);
-      mem.PutU64(list + i * 32 + j * 16 + 8, str.size());
-      s += str.size() + 1;
-    }
-  }
-  return at;
 }
 
 TEST(Labels, Slice) {

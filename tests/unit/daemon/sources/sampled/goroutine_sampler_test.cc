@@ -18,6 +18,7 @@ using testing::kBgsweep;
 using testing::kBlock;
 using testing::kGoexit;
 using testing::kGopark;
+using testing::PutSliceLabels;
 
 constexpr int64_t kMs = 1'000'000;
 constexpr uint8_t kReason = 0x0e;  // what Image::AddG parks with
@@ -240,6 +241,48 @@ TEST(GoroutineSampler, AGoroutineThatRunsWhileItsStackIsReadIsTorn) {
   p.SetStatus(1, kGWaiting);
   s = p.Sweep(20 * kMs);
   EXPECT_EQ(s.counts.unwound, 1);
+}
+
+// The labels of cached waits come from the target: they are held up to a
+// byte budget, and a wait beyond it is charged without them, counted.
+TEST(GoroutineSampler, LabelsAreHeldWithinABudget) {
+  const std::string value(100, 'v');  // 101 bytes with the key "k"
+  GoroutineSamplerOptions options;
+  options.max_label_bytes = 250;  // two label sets
+  Process p(3, options);
+  for (uint64_t goid = 1; goid <= 3; ++goid) {
+    const uint64_t at = 0x8000000 + 0x10000 * goid;
+    PutSliceLabels(p.im.mem, at, {{"k", value}});
+    p.im.mem.PutU64(Process::G(goid) + p.im.l().g_labels, at);
+  }
+  GoroutineSweep s = p.Sweep(0);
+  EXPECT_EQ(s.counts.labels_over_budget, 1);
+  EXPECT_EQ(p.sampler->label_bytes(), 202u);
+  s = p.Sweep(10 * kMs);
+  int with_labels = 0;
+  for (const GoroutineCharge& c : s.charges) {
+    if (!c.wait->labels.empty()) {
+      ++with_labels;
+      EXPECT_EQ(c.wait->labels, (LabelList{{"k", value}}));
+    } else {
+      EXPECT_TRUE(c.wait->labels_error);
+    }
+  }
+  EXPECT_EQ(with_labels, 2);
+  EXPECT_EQ(s.counts.labels_over_budget, 0);  // cached: not counted again
+
+  // A goroutine that ends gives its bytes back; the next new wait that
+  // fits keeps its labels.
+  const uint64_t dropped = ChargeOf(s, 1)->wait->labels.empty()   ? 1
+                           : ChargeOf(s, 2)->wait->labels.empty() ? 2
+                                                                  : 3;
+  const uint64_t kept = dropped == 1 ? 2 : 1;
+  p.SetStatus(kept, kGDead);
+  p.SetPc(dropped, kGopark + 0x60);
+  s = p.Sweep(20 * kMs);
+  EXPECT_EQ(s.counts.labels_over_budget, 0);
+  EXPECT_EQ(ChargeOf(s, dropped)->wait->labels, (LabelList{{"k", value}}));
+  EXPECT_EQ(p.sampler->label_bytes(), 202u);
 }
 
 TEST(GoroutineSampler, AGoneProcessIsNotFound) {
