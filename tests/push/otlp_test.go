@@ -418,6 +418,7 @@ func TestPushOTLP(t *testing.T) {
 		"wall/samples/count": "wall/nanoseconds", "wall/wall/nanoseconds": "wall/nanoseconds",
 		"memory/alloc_objects/count": "space/bytes", "memory/alloc_space/bytes": "space/bytes",
 		"memory/inuse_objects/count": "space/bytes", "memory/inuse_space/bytes": "space/bytes",
+		"goroutines/goroutine/count": "goroutine/count",
 	}
 	seen := map[string]int{}
 	matched := 0
