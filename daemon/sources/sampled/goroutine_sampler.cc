@@ -264,8 +264,9 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
     Entry& e = entries_[i];
     const uint32_t st = g.base_status();
     const Kind kind = KindOf(st);
-    if (e.g_addr != addr || kind == Kind::kFree)
+    if (e.g_addr != addr || kind == Kind::kFree) {
       Reset(e, Entry{.g_addr = addr});
+    }
     if (kind == Kind::kFree) continue;
     ++sweep.counts.goroutines;
     const bool fresh = !e.live || e.goid != g.goid;
