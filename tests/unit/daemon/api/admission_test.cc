@@ -9,24 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/api/request_checks.h"
+#include "tests/unit/daemon/api/refused_count.h"
 
 namespace gspy {
 namespace {
 
-double Refused(const Admission& a, absl::string_view reason) {
-  MetricFamilies families;
-  a.Collect(&families);
-  const std::string text = WriteFamilies(std::move(families));
-  const std::string needle =
-      absl::StrCat("gspy_requests_refused_total{reason=\"", reason, "\"} ");
-  const size_t at = text.find(needle);
-  if (at != std::string::npos) {
-    return std::stod(text.substr(at + needle.size()));
-  }
-  ADD_FAILURE() << "no gspy_requests_refused_total{reason=\"" << reason
-                << "\"}";
-  return -1;
-}
+using testing::Refused;
 
 TEST(AdmissionTest, PullsInAllAndPerClient) {
   AdmissionLimits limits;

@@ -17,23 +17,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "proto/gspy/v1/profiler.grpc.pb.h"
+#include "tests/unit/daemon/api/refused_count.h"
 
 namespace gspy {
 namespace {
 
-double Refused(const Admission& a, absl::string_view reason) {
-  MetricFamilies families;
-  a.Collect(&families);
-  const std::string text = WriteFamilies(std::move(families));
-  const std::string needle =
-      absl::StrCat("gspy_requests_refused_total{reason=\"", reason, "\"} ");
-  const size_t at = text.find(needle);
-  if (at == std::string::npos) {
-    ADD_FAILURE() << "no " << needle << " in\n" << text;
-    return -1;
-  }
-  return std::stod(text.substr(at + needle.size()));
-}
+using testing::Refused;
 
 // GetVersion holds its thread until released: the calls a test starts pile
 // up in the server's threads.
