@@ -39,6 +39,11 @@ func TestMemoryBudgetFollowsLimit(t *testing.T) {
 	}{
 		{"512Mi", 0.75}, {"1.5Gi", 0.75}, {"1G", 0.5}, {"100000k", 0.9},
 		{"536870912", 0.75}, {"2Ti", 1}, {"", 0.75}, {"512Mi", 0},
+		// The rarer forms apimachinery reads too: exponents, milli-bytes
+		// (rounded up to whole bytes, as Value() does), the largest
+		// suffixes, a sign, a bare fraction.
+		{"1e9", 0.75}, {"5E+8", 0.5}, {"268435456000m", 0.75}, {"1500001m", 1},
+		{"1Pi", 0.75}, {"1Ei", 0.75}, {"2P", 0.25}, {"+512Mi", 0.75}, {".5Gi", 0.75},
 	} {
 		t.Run(c.limit+"@"+strconv.FormatFloat(c.share, 'g', -1, 64), func(t *testing.T) {
 			args := []string{"template", releaseName, chartDir(t), "--namespace", namespace,
@@ -74,9 +79,11 @@ func TestMemoryBudgetFollowsLimit(t *testing.T) {
 		}
 	}
 	// A limit the chart cannot read fails the rendering, not gspyd.
-	args := []string{"template", releaseName, chartDir(t), "--set-string", "resources.limits.memory=512MB"}
-	if out, err := exec.Command(helm(t), args...).CombinedOutput(); err == nil ||
-		!strings.Contains(string(out), `resources.limits.memory "512MB"`) {
-		t.Errorf("helm %v: err %v, output %s; want a failure naming resources.limits.memory", args, err, out)
+	for _, bad := range []string{"512MB", "1e", "Mi", "-512Mi", "1.2.3Gi", "8Ei"} {
+		args := []string{"template", releaseName, chartDir(t), "--set-string", "resources.limits.memory=" + bad}
+		if out, err := exec.Command(helm(t), args...).CombinedOutput(); err == nil ||
+			!strings.Contains(string(out), `resources.limits.memory "`+bad+`"`) {
+			t.Errorf("helm %v: err %v, output %s; want a failure naming resources.limits.memory", args, err, out)
+		}
 	}
 }

@@ -66,16 +66,31 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $mode }}
 {{- end }}
 
-{{/* A Kubernetes memory quantity (resources.limits.memory: 512Mi, 1.5Gi, 1G, 536870912) in bytes; fails on a form it does not know. */}}
+{{/* A Kubernetes memory quantity (resources.limits.memory) in bytes, in every form apimachinery's Quantity reads: a number (512, 1.5, .5, +2) with a binary suffix (Ki to Ei), a decimal one (m, k to E) or a decimal exponent (1e9, 5E+8); fails on anything else, naming the value. */}}
 {{- define "gspy.quantityBytes" -}}
 {{- $q := toString . }}
-{{- $m := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
+{{- $m := regexFind "^\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)" $q }}
 {{- $suffix := trimPrefix $m $q }}
-{{- $units := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
-{{- if or (not $m) (not (hasKey $units $suffix)) }}
-{{- fail (printf "resources.limits.memory %q: expected a number with an optional suffix k, M, G, T, Ki, Mi, Gi or Ti" $q) }}
+{{- $units := dict "" 1.0 "m" 1e-3 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- $scale := 1.0 }}
+{{- if regexMatch "^[eE][+-]?[0-9]{1,2}$" $suffix }}
+{{- $exp := trimPrefix "+" (substr 1 (len $suffix) $suffix) | int }}
+{{- range until (ternary (mul -1 $exp) $exp (lt $exp 0) | int) }}
+{{- $scale = ternary (divf $scale 10) (mulf $scale 10) (lt $exp 0) }}
 {{- end }}
-{{- mulf (float64 $m) (get $units $suffix) | floor | int64 }}
+{{- else if and $m (hasKey $units $suffix) }}
+{{- $scale = get $units $suffix }}
+{{- else }}
+{{- fail (printf "resources.limits.memory %q: expected a Kubernetes quantity: a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, Ei; m, k, M, G, T, P, E) or exponent (e9)" $q) }}
+{{- end }}
+{{- if not $m }}
+{{- fail (printf "resources.limits.memory %q: expected a Kubernetes quantity: a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, Ei; m, k, M, G, T, P, E) or exponent (e9)" $q) }}
+{{- end }}
+{{- $bytes := mulf (float64 (trimPrefix "+" $m)) $scale | ceil }}
+{{- if gt $bytes 9.2e18 }}
+{{- fail (printf "resources.limits.memory %q: more bytes than gspyd's flag holds" $q) }}
+{{- end }}
+{{- $bytes | int64 }}
 {{- end }}
 
 {{/* gspyd's --backoff-memory-budget: backoff.memoryBudgetShare of the container's memory limit; empty without a limit or a share. */}}
