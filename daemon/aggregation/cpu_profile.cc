@@ -64,6 +64,7 @@ void CpuProfile::Add(const gspy_cpu_sample& sample) {
   cpu_ns_ += period;
   if (min_period_ns_ == 0 || period < min_period_ns_) min_period_ns_ = period;
   max_period_ns_ = std::max(max_period_ns_, period);
+  periods_.Add(sample.time_ns, period);
 }
 
 int64_t CpuProfile::sample_count() const {
@@ -100,7 +101,8 @@ std::string CpuProfile::BuildPprof(absl::Time start, absl::Duration duration,
         "load): periods from ",
         min_period_ns_, " to ", max_period_ns_,
         " ns; each sample's cpu value is its own period, the profile's "
-        "period is their mean"));
+        "period is their mean. Over time: ",
+        periods_.Describe()));
   }
   if (dropped_ > 0) {
     std::string w =

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "bpf/gspy_types.h"
 #include "daemon/aggregation/kernel_symbols.h"
+#include "daemon/aggregation/period_timeline.h"
 #include "golang/process/go_process.h"
 #include "profile/filter/sample_filter.h"
 
@@ -88,6 +89,7 @@ class CpuProfile {
   int64_t cpu_ns_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t min_period_ns_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t max_period_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  PeriodTimeline periods_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t labels_truncated_ ABSL_GUARDED_BY(mu_) = 0;
 };

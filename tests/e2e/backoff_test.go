@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +37,28 @@ func cpuTotals(p *profile.Profile) (samples, cpuNs int64) {
 		cpuNs += s.Value[1]
 	}
 	return samples, cpuNs
+}
+
+// periodStretch: one "FROM-TO s every P ms" of a CPU profile's back-off
+// timeline comment.
+type periodStretch struct{ from, to, periodMs float64 }
+
+func periodStretches(p *profile.Profile) []periodStretch {
+	re := regexp.MustCompile(`([0-9.]+)-([0-9.]+) s every ([0-9.]+) ms`)
+	var out []periodStretch
+	for _, c := range p.Comments {
+		if !strings.Contains(c, "Over time: ") {
+			continue
+		}
+		for _, m := range re.FindAllStringSubmatch(c, -1) {
+			var s periodStretch
+			s.from, _ = strconv.ParseFloat(m[1], 64)
+			s.to, _ = strconv.ParseFloat(m[2], 64)
+			s.periodMs, _ = strconv.ParseFloat(m[3], 64)
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func hasComment(p *profile.Profile, part string) bool {
@@ -166,6 +190,13 @@ func TestBackoffUnderForcedPressure(t *testing.T) {
 	}
 	if !hasComment(mixed, "sampling rate changed") {
 		t.Errorf("the profile during which the rate changed does not say so: %q", mixed.Comments)
+	}
+	// And when: 100 Hz until about the third second, 10 Hz at the end.
+	stretches := periodStretches(mixed)
+	t.Logf("mixed: stretches %v", stretches)
+	if n := len(stretches); n < 2 || stretches[0].periodMs != 10 || stretches[n-1].periodMs != 100 ||
+		stretches[0].to < 2 || stretches[0].to > 6 {
+		t.Errorf("the mixed profile's timeline %v: want 10 ms from the start to about 3 s, 100 ms at the end", stretches)
 	}
 	checkTotal("mixed", mixed, mixedCPU)
 

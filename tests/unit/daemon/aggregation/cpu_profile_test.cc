@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "profile/pprof/profile_builder.h"
 #include "gtest/gtest.h"
+#include "profile/pprof/profile_builder.h"
 #include "tests/unit/testing/fake_go_binary.h"
 
 namespace gspy {
@@ -212,11 +212,13 @@ TEST(CpuProfileTest, SamplesWeighTheirOwnPeriodWhenTheRateChanges) {
   for (int i = 0; i < 30; ++i) {
     gspy_cpu_sample s = Sample(7, 1, {}, {0x1010});
     s.period_ns = 10'000'000;  // at 100 Hz
+    s.time_ns = 1'000'000'000 + i * 10'000'000;
     profile.Add(s);
   }
   for (int i = 0; i < 10; ++i) {
     gspy_cpu_sample s = Sample(7, 1, {}, {0x2021});
     s.period_ns = 50'000'000;  // backed off to 20 Hz
+    s.time_ns = 1'300'000'000 + i * 50'000'000;
     profile.Add(s);
   }
   perftools::profiles::Profile p = Decode(
@@ -233,7 +235,12 @@ TEST(CpuProfileTest, SamplesWeighTheirOwnPeriodWhenTheRateChanges) {
   EXPECT_EQ(p.period(), 20'000'000);  // 800 ms / 40
   bool said = false;
   for (int64_t c : p.comment()) {
-    said = said || Str(p, c).find("sampling rate changed") != std::string::npos;
+    // When, too: 30 samples at 100 Hz first, then 10 at 20 Hz.
+    said = said ||
+           (Str(p, c).find("sampling rate changed") != std::string::npos &&
+            Str(p, c).find("Over time: 0.0-0.3 s every 10.0 ms (100.0 Hz, 30 "
+                           "samples); 0.3-0.8 s every 50.0 ms (20.0 Hz, 10 "
+                           "samples)") != std::string::npos);
   }
   EXPECT_TRUE(said);
 }
