@@ -4,7 +4,8 @@
 # `work` (its scratch directory) before start_gspyd. `pin_tools`, an array
 # (empty by default), prefixes gspyd's command line, e.g. (taskset -c 0);
 # `gspyd_wrap`, an array (empty by default), comes after it, e.g. an
-# nsenter that runs gspyd in another PID namespace.
+# nsenter that runs gspyd in another PID namespace. `gspyd_cgroup`, a
+# cgroup v2 directory (unset by default), is where gspyd runs instead.
 # Sourcing sets the defaults GSPYD_BIN, GSPY_BIN (the CMake build under the
 # repository) and GO, unless the environment has them.
 
@@ -40,7 +41,14 @@ child_of() { { pgrep -P "$1" || true; } | head -1; }
 # sets dpid, dproc and addr once it listens.
 start_gspyd() { # start_gspyd [FLAG...]: extra flags for gspyd
   : >"$work/gspyd.log"
-  "${pin_tools[@]}" "${gspyd_wrap[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 "$@" 2>"$work/gspyd.log" &
+  if [[ -n ${gspyd_cgroup:-} ]]; then
+    # Into the cgroup before exec, so that everything gspyd allocates from
+    # its first instruction on (the BPF maps too) is charged there.
+    (echo "$BASHPID" >"$gspyd_cgroup/cgroup.procs" &&
+      exec "${pin_tools[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 "$@" 2>"$work/gspyd.log") &
+  else
+    "${pin_tools[@]}" "${gspyd_wrap[@]}" "$GSPYD_BIN" --listen=127.0.0.1:0 "$@" 2>"$work/gspyd.log" &
+  fi
   dpid=$!
   local i
   for ((i = 0; i < 600; i++)); do
