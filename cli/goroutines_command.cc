@@ -145,8 +145,20 @@ absl::StatusOr<GoroutinesDumps> DumpCore(const CommandLine& cl,
 }  // namespace
 
 std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
+  std::string text;
+  WriteGoroutinesText(p, [&](std::string_view piece) { text.append(piece); });
+  return text;
+}
+
+void WriteGoroutinesText(const gspy::v1::ProcessGoroutines& p,
+                         absl::FunctionRef<void(std::string_view)> write) {
+  constexpr size_t kPieceBytes = 1 << 20;
   std::string out;
   for (const gspy::v1::Goroutine& g : p.goroutines()) {
+    if (out.size() >= kPieceBytes) {
+      write(out);
+      out.clear();
+    }
     std::string state = g.wait_reason().empty()
                             ? std::string(GoroutineStatusText(g.status()))
                             : g.wait_reason();
@@ -197,7 +209,7 @@ std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p) {
     }
     out.push_back('\n');
   }
-  return out;
+  if (!out.empty()) write(out);
 }
 
 absl::StatusOr<gspy::v1::GetGoroutinesRequest> GoroutinesRequestFromFlags(
@@ -299,7 +311,20 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
   for (const std::string& w : response.warnings) {
     fprintf(stderr, "gspy: warning: %s\n", w.c_str());
   }
-  std::string text;
+  // The text is written as it is made (WriteGoroutinesText), to stdout or
+  // to the file.
+  std::ofstream file;
+  if (!out_path.empty()) {
+    file.open(out_path, std::ios::binary | std::ios::trunc);
+    if (!file) return Fail(absl::StrCat("cannot write ", out_path));
+  }
+  auto write = [&](std::string_view piece) {
+    if (out_path.empty()) {
+      fwrite(piece.data(), 1, piece.size(), stdout);
+    } else {
+      file.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    }
+  };
   for (const gspy::v1::ProcessGoroutines& p : response.processes) {
     for (const std::string& w : p.warnings()) {
       fprintf(stderr, "gspy: warning: pid %d: %s\n", p.pid(), w.c_str());
@@ -315,20 +340,19 @@ int GoroutinesCommand(gspy::v1::Profiler::Stub& stub, const CommandLine& cl) {
             static_cast<long long>(p.dropped()),
             static_cast<long long>(p.retried()),
             static_cast<double>(p.dump_nanos()) / 1e6);
+    if (format == "pprof") continue;
     if (response.processes.size() > 1) {
-      absl::StrAppend(&text, "== pid ", p.pid(), " ==\n");
+      write(absl::StrCat("== pid ", p.pid(), " ==\n"));
     }
-    absl::StrAppend(&text, FormatGoroutinesText(p));
+    WriteGoroutinesText(p, write);
   }
-  const std::string& data = format == "pprof" ? response.pprof : text;
+  if (format == "pprof") write(response.pprof);
   if (out_path.empty()) {
-    fwrite(data.data(), 1, data.size(), stdout);
+    if (fflush(stdout) != 0) return Fail("cannot write to stdout");
     return 0;
   }
-  std::ofstream f(out_path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  f.close();
-  if (!f) return Fail(absl::StrCat("cannot write ", out_path));
+  file.close();
+  if (!file) return Fail(absl::StrCat("cannot write ", out_path));
   fprintf(stderr, "gspy: wrote %s\n", out_path.c_str());
   return 0;
 }

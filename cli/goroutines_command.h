@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
@@ -30,6 +31,13 @@ absl::StatusOr<GoroutinesDumps> ReadGoroutines(
 // The dump in Go's debug=2 format: "goroutine N [status, M minutes]:", the
 // frames with file:line and pc offset, "created by F in goroutine P".
 std::string FormatGoroutinesText(const gspy::v1::ProcessGoroutines& p);
+
+// The same text, handed to `write` in pieces of about 1 MiB as it is made.
+// Goroutines that share a label set get it once from gspyd but print it
+// each, so the text can be many times the dump's size (1200 goroutines of a
+// 256 KiB label set: 300 MB): written as it goes, it is never held whole.
+void WriteGoroutinesText(const gspy::v1::ProcessGoroutines& p,
+                         absl::FunctionRef<void(std::string_view)> write);
 
 }  // namespace gspy
 

@@ -258,6 +258,7 @@ type gspyResult struct {
 	stdout, stderr string
 	exitCode       int
 	elapsed        time.Duration
+	maxRSS         int64 // the CLI's peak resident set, bytes (getrusage)
 }
 
 // gspy runs the CLI against the shared daemon.
@@ -278,6 +279,11 @@ func (hh *harness) gspyAt(t *testing.T, addr string, timeout time.Duration, args
 	start := time.Now()
 	err := cmd.Run()
 	r := gspyResult{stdout: so.String(), stderr: se.String(), elapsed: time.Since(start)}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSS = ru.Maxrss << 10 // Linux gives KiB
+		}
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
