@@ -82,15 +82,29 @@ void BlockTracker::AwaitSinks() {
 void BlockTracker::Flush() { ring_->Flush(); }
 
 // Every slot, asks the park budget whether new parks are recorded, and
-// writes its decision when it changes.
+// writes its decision when it changes. Each slot is measured from the
+// previous decision: on a busy machine this thread wakes late, and the
+// budget keeps the share of time recorded, not of slots.
 void BlockTracker::DutyCycleLoop() {
   ParkBudget budget(options_.max_parks_per_second, options_.slot, Parks());
+  uint64_t slot_start_ns = MonotonicNowNs();
   while (!stop_) {
+    const uint64_t before_await_ns = MonotonicNowNs();
     AwaitSinks();
+    const uint64_t after_await_ns = MonotonicNowNs();
+    // Idle without sinks (no probes, no parks): the time waited is no slot.
+    if (after_await_ns - before_await_ns >
+        static_cast<uint64_t>(absl::ToInt64Nanoseconds(options_.slot))) {
+      slot_start_ns = after_await_ns;
+    }
     absl::SleepFor(options_.slot);
     budget.set_scale(budget_scale_.load());
-    const ParkBudget::Decision d = budget.EndSlot(Parks());
+    const uint64_t now_ns = MonotonicNowNs();
+    const ParkBudget::Decision d = budget.EndSlot(
+        Parks(),
+        absl::Nanoseconds(static_cast<int64_t>(now_ns - slot_start_ns)));
     if (d.changed) maps_->SetRecording(d.recording, d.fraction);
+    slot_start_ns = now_ns;
   }
 }
 
