@@ -279,43 +279,90 @@ func TestBlockPullTargetExits(t *testing.T) {
 
 // Past its park budget the daemon records new waits only part of the time
 // and scales each by its weight: the totals stay right, and the pull says so.
+//
+// The scaled values are checked against a second daemon without a budget
+// that records every one of the same waits, not against the workload's own
+// timing: gspy's delay runs from the park to the wake-up (runtime.ready),
+// the workload's from the call to its return, which also holds the
+// wake-up-to-running latency. With 1 ms waits that latency is a large,
+// load-dependent share for time.Sleep (its delay was 15% under the
+// workload's on an idle machine, up to 21.6% in CI) and a small one for
+// the others (under 5%), whose waker hands them its P. That gap is the same
+// with or without duty cycling; only the scaling is under test here.
+//
+// 10%: recording is gated at the park, so a wait is recorded with the
+// chance the weights assume whatever its length, and the estimate is
+// unbiased (park_budget_test simulates it); what is left is noise. Each
+// scenario's goroutine waits back to back, about 7 parks per 10 ms slot,
+// and 60 (idle) to 150 (loaded: longer run) slots record: measured, the
+// scaled totals were within 1.5% sd (worst 3.6%) of the exact ones over
+// 20 runs idle and with two busy loops on the 2 cores, so 10% is over 6 sd,
+// and still fails on a real bias: a weight off by one slot in seven, or
+// dropping the waits that straddle an on/off boundary (one in seven here).
 func TestBlockProbesDutyCycledPastTheBudget(t *testing.T) {
 	hh := env(t)
-	addr := startOwnDaemon(t, hh, "--block-max-parks-per-second=1000").addr
-	// About 5 x 800 parks per second for 2 s: four to five times the budget.
+	const budget = 1000 // parks per second
+	addr := startOwnDaemon(t, hh, fmt.Sprintf("--block-max-parks-per-second=%d", budget)).addr
+	exactAddr := startOwnDaemon(t, hh, "--block-max-parks-per-second=0").addr
+	// About 5 x 800 parks per second for 2 s: four to five times the budget
+	// on an idle machine (two to three times on a loaded one).
 	w := startGcwork(t, hh.buildWorkload(t, "blockwork", "", ""), "-waits=1600", "-wait=1ms")
-	out := filepath.Join(t.TempDir(), "block.pb.gz")
-	res := hh.pullInBackground(t, addr, "profile", "block", "--exact", fmt.Sprintf("--pid=%d", w.pid), "--duration=60s", "-o", out)
+	dir := t.TempDir()
+	out, exactOut := filepath.Join(dir, "block.pb.gz"), filepath.Join(dir, "exact.pb.gz")
+	pid := fmt.Sprintf("--pid=%d", w.pid)
+	res := hh.pullInBackground(t, addr, "profile", "block", "--exact", pid, "--duration=60s", "-o", out)
+	exactRes := hh.pullInBackground(t, exactAddr, "profile", "block", "--exact", pid, "--duration=60s", "-o", exactOut)
 	waitUntilProbed(t, hh, addr, w.pid, "block")
+	waitUntilProbed(t, hh, exactAddr, w.pid, "block")
 	if _, err := fmt.Fprintln(w.stdin, "go"); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	done := w.next(t, 60*time.Second)
+	ran := time.Since(started)
 	w.cmd.Wait()
 	w.waited = true
 	truth := blockworkTruth(done)
-	r := <-res
-	if r.exitCode != 0 {
-		t.Fatalf("pull failed: %s", r.stderr)
+	r, er := <-res, <-exactRes
+	if r.exitCode != 0 || er.exitCode != 0 {
+		t.Fatalf("pull failed: %s\nexact pull: %s", r.stderr, er.stderr)
 	}
 	m := regexp.MustCompile(`waits, ([0-9.]+)% of all, scaled: duty-cycled`).FindStringSubmatch(r.stderr)
 	if m == nil || !strings.Contains(r.stderr, "duty-cycled") {
 		t.Fatalf("the pull should say it was duty-cycled and by how much; stderr:\n%s", r.stderr)
 	}
-	if pct, _ := strconv.ParseFloat(m[1], 64); pct > 60 {
-		t.Errorf("recorded %.1f%% of the waits at 4-5x the budget; want well below 60%%", pct)
+	if strings.Contains(er.stderr, "duty-cycled") {
+		t.Fatalf("the daemon without a budget duty-cycled its pull; stderr:\n%s", er.stderr)
+	}
+	// The share recorded is the budget over the park rate; how busy the
+	// machine is sets that rate (the workload's waits last longer).
+	var waits int64
+	for _, tr := range truth {
+		waits += tr.count
+	}
+	rate := float64(waits) / ran.Seconds()
+	want := math.Min(1, budget/rate)
+	pct, _ := strconv.ParseFloat(m[1], 64)
+	t.Logf("%.0f parks/s over %v: recorded %.1f%% of the waits, the budget allows %.1f%%", rate, ran.Round(time.Millisecond), pct, 100*want)
+	if pct > 100*want*1.3 || pct < 100*want*0.7 {
+		t.Errorf("recorded %.1f%% of the waits at %.0f parks/s; the budget of %d allows %.1f%%", pct, rate, budget, 100*want)
 	}
 	got := blockByScenario(t, readProfile(t, out), "block")
+	exact := blockByScenario(t, readProfile(t, exactOut), "exact block")
 	for name := range blockScenarios {
-		tr, g := truth[name], got[name]
-		t.Logf("%-6s truth %4d waits %7.1f ms | gspy (scaled) %4d %7.1f ms", name, tr.count, tr.totalNs/1e6, g.count, g.totalNs/1e6)
-		if !within(float64(g.count), float64(tr.count), 0.1) {
-			t.Errorf("%s: scaled count %d, the workload did %d (tolerance 10%%)", name, g.count, tr.count)
+		tr, g, e := truth[name], got[name], exact[name]
+		t.Logf("%-6s truth %4d waits %7.1f ms | gspy (scaled) %4d %7.1f ms | exact %4d %7.1f ms",
+			name, tr.count, tr.totalNs/1e6, g.count, g.totalNs/1e6, e.count, e.totalNs/1e6)
+		// A wait whose wake-up came before the call (a busy machine) does
+		// not park: a few of 1600.
+		if e.count > tr.count || !within(float64(e.count), float64(tr.count), 0.01) {
+			t.Errorf("%s: the daemon without a budget counted %d waits, the workload did %d", name, e.count, tr.count)
 		}
-		// 20%: with 1 ms waits, the workload's timing also holds the
-		// wake-up-to-running latency, a larger share than for long waits.
-		if !within(g.totalNs, tr.totalNs, 0.2) {
-			t.Errorf("%s: scaled delay %.1f ms, the workload measured %.1f ms (tolerance 20%%)", name, g.totalNs/1e6, tr.totalNs/1e6)
+		if !within(float64(g.count), float64(e.count), 0.1) {
+			t.Errorf("%s: scaled count %d, all recorded %d (tolerance 10%%)", name, g.count, e.count)
+		}
+		if !within(g.totalNs, e.totalNs, 0.1) {
+			t.Errorf("%s: scaled delay %.1f ms, the same waits all recorded %.1f ms (tolerance 10%%)", name, g.totalNs/1e6, e.totalNs/1e6)
 		}
 	}
 }
