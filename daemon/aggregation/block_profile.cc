@@ -89,9 +89,9 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
   Key key;
   key.pid = pid;
   absl::MutexLock lock(&mu_);
-  if (!processes_.contains(pid)) return;
-  constexpr size_t kMaxSwept = 1 << 20;
-  if (swept_.size() > kMaxSwept) swept_.clear();
+  auto proc = processes_.find(pid);
+  if (proc == processes_.end()) return;
+  std::vector<SweptSlot>& swept = proc->second.swept;
   for (const GoroutineCharge& c : sweep.charges) {
     if (c.state != want) continue;
     const uint64_t goid = options_.goroutine_ids ? c.goid : 0;
@@ -103,9 +103,10 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
     weighted_waits_ += count;
     if (count > 0 && !c.wait->stack_complete) ++partial_stacks_;
     if (count > 0 && c.wait->labels_error) ++labels_unreadable_;
-    auto [memo, fresh] =
-        swept_.try_emplace(SweptKey{pid, c.wait->id, reason, goid}, nullptr);
-    if (fresh) {
+    if (c.slot >= swept.size()) swept.resize(size_t{c.slot} + 1);
+    SweptSlot& memo = swept[c.slot];
+    if (memo.wait_id == 0 || memo.wait_id != c.wait_id ||
+        memo.reason != reason || memo.goid != goid) {
       key.goid = goid;
       key.reason = reason;
       // As in Add: the filter may look at labels the output leaves out.
@@ -116,9 +117,12 @@ void BlockProfile::AddSweep(int pid, const GoroutineSweep& sweep,
       if (it == values_.end() && values_.size() < options_.max_stacks) {
         it = values_.emplace(key, Value{}).first;
       }
-      if (it != values_.end()) memo->second = &it->second;
+      memo = SweptSlot{.wait_id = c.wait_id,
+                       .goid = goid,
+                       .reason = reason,
+                       .value = it != values_.end() ? &it->second : nullptr};
     }
-    Value* v = memo->second;
+    Value* v = memo.value;
     if (v == nullptr) {
       dropped_ += static_cast<int64_t>(count);
       continue;

@@ -21,11 +21,11 @@
 #include "absl/types/span.h"
 #include "bpf/block_types.h"
 #include "daemon/aggregation/sample_labels.h"
-#include "golang/runtime/wait_reasons.h"
-#include "profile/filter/sample_filter.h"
-#include "golang/process/go_process.h"
 #include "daemon/sources/sampled/goroutine_sampler.h"
 #include "daemon/sources/sampled/sampled_tracker.h"
+#include "golang/process/go_process.h"
+#include "golang/runtime/wait_reasons.h"
+#include "profile/filter/sample_filter.h"
 
 namespace gspy {
 
@@ -106,32 +106,29 @@ class BlockProfile {
     double count = 0;  // weighted
     double delay_ns = 0;
   };
-  // A sampled wait as AddSweep met it before: the same wait gives the same
-  // Key, so later sweeps skip building and hashing it.
-  struct SweptKey {
-    int pid = 0;
-    uint64_t wait_id = 0;
-    uint8_t reason = 0;
+  // What AddSweep made of the wait it last met in a goroutine slot
+  // (GoroutineCharge::slot): the same wait, seen again, adds to the same
+  // Value without building and hashing its Key.
+  struct SweptSlot {
+    uint64_t wait_id = 0;  // 0: none (wait ids start at 1)
     uint64_t goid = 0;
-    bool operator==(const SweptKey&) const = default;
-    template <typename H>
-    friend H AbslHashValue(H h, const SweptKey& k) {
-      return H::combine(std::move(h), k.pid, k.wait_id, k.reason, k.goid);
-    }
+    uint8_t reason = 0;
+    Value* value = nullptr;  // null: the key was dropped (max_stacks)
   };
   struct Process {
     GoProcess process;
     absl::StatusOr<WaitReasons> reasons;
+    // By slot; as long as the sampler's largest slot (its allgs, at most
+    // max_goroutines) for the processes that are swept.
+    std::vector<SweptSlot> swept;
   };
 
   const BlockProfileOptions options_;
   const absl::flat_hash_set<std::string> label_keys_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<int, Process> processes_ ABSL_GUARDED_BY(mu_);
-  // Node-based: swept_ points into it.
+  // Node-based: Process::swept points into it.
   absl::node_hash_map<Key, Value> values_ ABSL_GUARDED_BY(mu_);
-  // Null: the wait's key was dropped (max_stacks). Cleared when large.
-  absl::flat_hash_map<SweptKey, Value*> swept_ ABSL_GUARDED_BY(mu_);
   int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
   double weighted_waits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;

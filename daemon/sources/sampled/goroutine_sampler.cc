@@ -347,6 +347,8 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
                                      : SampledState::kRunnable;
     c.wait_reason = kind == Kind::kWaiting ? g.waitreason : e.key_reason;
     c.new_episode = new_episode;
+    c.slot = static_cast<uint32_t>(i);
+    c.wait_id = e.wait.id;
     c.wait = &e.wait;
     sweep.charges.push_back(c);
   }

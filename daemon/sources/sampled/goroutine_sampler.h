@@ -55,6 +55,12 @@ struct GoroutineCharge {
   // The first sweep to see this wait (or this runnable spell): the profiles
   // count distinct waits observed with it.
   bool new_episode = false;
+  // The goroutine's slot in the sampler (its allgs index): small, dense and
+  // the same from sweep to sweep, so an aggregation can remember what it
+  // made of a wait in an array by slot rather than in a hash map (a sweep
+  // of 100k+ goroutines spent most of its time in that map's cache misses).
+  uint32_t slot = 0;
+  uint64_t wait_id = 0;  // wait->id, here because `wait` is cold by then
   const SampledWait* wait = nullptr;  // valid until the next sweep
 };
 

@@ -151,6 +151,8 @@ TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
     c.state = st;
     c.wait_reason = reason;
     c.new_episode = fresh;
+    c.slot = static_cast<uint32_t>(goid);  // the sampler's: one per goroutine
+    c.wait_id = w->id;
     c.wait = w;
     return c;
   };
@@ -202,6 +204,54 @@ TEST(BlockProfileTest, SweepsChargeTheirSpanAndCountEachWaitOnce) {
   }
 }
 
+// The profile remembers what it made of a wait by the goroutine's slot: a
+// slot whose goroutine waits elsewhere (a new wait id), or a slot of another
+// process, must not add to the old wait's stack.
+TEST(BlockProfileTest, ASlotsNewWaitGoesToItsOwnStack) {
+  SampledWait a{.id = 10,
+                .stack = kStack,
+                .labels = {{"handler", "a"}},
+                .stack_complete = true};
+  SampledWait b{.id = 11,
+                .stack = {0x1010},
+                .labels = {{"handler", "b"}},
+                .stack_complete = true};
+  BlockProfile profile(BlockProfileOptions{});
+  profile.AddProcess(testing::FakeProcess(7));
+  profile.AddProcess(testing::FakeProcess(9));
+  auto sweep_of = [](const SampledWait& w, bool fresh) {
+    GoroutineSweep sweep;
+    GoroutineCharge c;
+    c.goid = 1;
+    c.wait_reason = kChanReceive;
+    c.new_episode = fresh;
+    c.slot = 3;
+    c.wait_id = w.id;
+    c.wait = &w;
+    sweep.charges = {c};
+    return sweep;
+  };
+  profile.AddSweep(7, sweep_of(a, true), {.from_ns = 0, .to_ns = 10});
+  profile.AddSweep(7, sweep_of(a, false), {.from_ns = 10, .to_ns = 20});
+  profile.AddSweep(7, sweep_of(b, true), {.from_ns = 20, .to_ns = 50});
+  profile.AddSweep(9, sweep_of(b, true), {.from_ns = 0, .to_ns = 100});
+  std::string type;
+  std::vector<Row> rows =
+      Rows(profile.BuildPprof(absl::Now(), absl::Seconds(1), nullptr), &type);
+  int64_t a_delay = 0, b_delay = 0, b_count = 0;
+  for (const Row& r : rows) {
+    if (r.handler == "a") {
+      a_delay += r.delay;
+    } else {
+      b_delay += r.delay;
+      b_count += r.count;
+    }
+  }
+  EXPECT_EQ(a_delay, 20);
+  EXPECT_EQ(b_delay, 30 + 100);
+  EXPECT_EQ(b_count, 2);
+}
+
 TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
   SampledWait w{.id = 1, .stack = kStack, .stack_complete = true};
   BlockProfileOptions opts;
@@ -212,6 +262,7 @@ TEST(BlockProfileTest, SweepsAreClippedToTheWindow) {
   GoroutineCharge c;
   c.goid = 1;
   c.wait_reason = kSleep;
+  c.wait_id = w.id;
   c.wait = &w;
   sweep.charges = {c};
   profile.AddSweep(7, sweep, {.from_ns = 10, .to_ns = 40, .first = true});
