@@ -118,7 +118,8 @@ ABSL_FLAG(absl::Duration, sampled_min_interval,
 ABSL_FLAG(absl::Duration, sampled_max_interval,
           Defaults().sampled.budget.max_interval,
           "longest time between two sweeps of a process's goroutines (a "
-          "process too costly for the budget is still swept this often)");
+          "process too costly for the budget is still swept this often; the "
+          "default lets the budget hold up to ~1M goroutines)");
 ABSL_FLAG(bool, backoff, Defaults().backoff.enabled,
           "lower the sampling rates (--cpu-hz, the sweep budget, the block "
           "recording budget) while gspyd's CPU use, its memory, ring-buffer "

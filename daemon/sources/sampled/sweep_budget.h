@@ -12,7 +12,14 @@ namespace gspy {
 struct SweepBudgetOptions {
   double cpu_fraction = 0.01;  // of one core, per watched process
   absl::Duration min_interval = absl::Milliseconds(10);
-  absl::Duration max_interval = absl::Seconds(1);
+  // Long enough that the budget holds for any process gspyd sweeps: a sweep
+  // costs ~0.2-0.35 us of CPU per goroutine (bench/sampled_sweep.sh), so
+  // GoroutineSamplerOptions::max_goroutines (1M) costs up to ~0.3 s, which
+  // at 1% needs 30 s. A ceiling of 1 s broke the budget past ~30k
+  // goroutines (160k: 5-8% of a core). A pull shorter than the interval
+  // still gets its window charged (its first and last sweep); its comment
+  // and the CLI say how many sweeps it got.
+  absl::Duration max_interval = absl::Seconds(30);
   // Weight of the newest sweep in the moving average of the cost: a few
   // sweeps follow a change of the process, one slow sweep (a page fault, a
   // new goroutine's stack) does not halve the rate.

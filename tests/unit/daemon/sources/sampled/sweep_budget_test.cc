@@ -83,3 +83,33 @@ TEST(SweepBudget, BackOffScaleStretchesTheInterval) {
 
 }  // namespace
 }  // namespace gspy
+
+namespace gspy {
+namespace {
+
+// The defaults keep the promise: up to the sampler's largest process (1M
+// goroutines at ~0.3 us each, bench/sampled_sweep.sh), the interval grows
+// with the cost and the share stays at the budget; a 1 s ceiling broke it
+// past ~30k goroutines.
+TEST(SweepBudget, DefaultsHoldTheBudgetUpToAMillionGoroutines) {
+  const SweepBudgetOptions defaults;
+  EXPECT_GE(defaults.max_interval * defaults.cpu_fraction,
+            absl::Milliseconds(300));
+  for (absl::Duration cost :
+       {absl::Microseconds(330), absl::Milliseconds(4), absl::Milliseconds(39),
+        absl::Milliseconds(57), absl::Milliseconds(300)}) {
+    SweepBudget b(defaults);
+    for (int i = 0; i < 10; ++i) b.Record(cost);
+    const double share = absl::FDivDuration(cost, b.interval());
+    EXPECT_NEAR(share, defaults.cpu_fraction, defaults.cpu_fraction * 1e-6)
+        << cost;
+  }
+  // Past the ceiling the rate is the floor, and the share goes over: the
+  // ceiling is still the last word.
+  SweepBudget huge(defaults);
+  huge.Record(absl::Seconds(1));
+  EXPECT_EQ(huge.interval(), defaults.max_interval);
+}
+
+}  // namespace
+}  // namespace gspy
