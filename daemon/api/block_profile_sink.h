@@ -82,6 +82,7 @@ class PullWaits {
   SampledProfileSink sampled_sink_;
   BlockSinkStats exact_stats_;
   SampledSinkStats sampled_stats_;
+  int attached_ = 0;             // processes subscribed to
   Subscriptions subscriptions_;  // declared last: ends before the sinks
 };
 

@@ -68,7 +68,10 @@ PullWaits::PullWaits(BlockTracker* exact, SampledTracker* sampled,
 absl::Status PullWaits::Attach(const GoProcess& proc) {
   for (BlockProfile* p : profiles_) p->AddProcess(proc);
   if (sampled_ != nullptr) {
-    return subscriptions_.Add(sampled_->Subscribe(proc, &sampled_sink_));
+    absl::Status s =
+        subscriptions_.Add(sampled_->Subscribe(proc, &sampled_sink_));
+    if (s.ok()) ++attached_;
+    return s;
   }
   return subscriptions_.Add(exact_->Subscribe(proc, &exact_sink_));
 }
@@ -91,6 +94,20 @@ void PullWaits::Finish(std::vector<std::string>* warnings) {
   const std::string mode =
       SampledModeComment(sampled_stats_, sampled_->options());
   for (BlockProfile* p : profiles_) p->SetMode(mode, interval_ns());
+  // The budget spaces the sweeps of a process with many goroutines by
+  // seconds: a short pull of it gets few, and the user should know.
+  constexpr int64_t kFewSweeps = 10;
+  if (attached_ > 0 && sampled_stats_.sweeps < kFewSweeps * attached_) {
+    warnings->push_back(absl::StrFormat(
+        "only %d sweeps of the goroutines (%d processes), one every %s on "
+        "average, as the CPU budget of %.2f%% of a core per process allows: "
+        "waits shorter than that are mostly missed and counts are low; "
+        "pull for longer, or raise gspyd's --sampled-cpu-budget",
+        sampled_stats_.sweeps, attached_,
+        absl::FormatDuration(
+            absl::Trunc(sampled_stats_.mean_interval(), absl::Milliseconds(1))),
+        sampled_->options().budget.cpu_fraction * 100));
+  }
   if (sampled_stats_.torn_dropped > 0) {
     warnings->push_back(absl::StrCat(
         sampled_stats_.torn_dropped,
