@@ -141,11 +141,16 @@ class GoroutineSampler {
     bool has_wait = false;  // `wait` holds the stack of `key`
     SampledWait wait;
   };
-  // Where each allgs entry's head lands in `heads_`, read as few ranges: the
+  // Where each allgs entry's head lies among the ranges read: the
   // heads of g's that lie close together in memory (g's are allocated from
   // the same spans) are read as one range, so the kernel pins fewer pages.
   // Redone only when allgs changes (it grows).
   void Plan();
+  // One goroutine of a sweep: allgs index `i`, its hot head read into
+  // `head` (when `range_ok`; else read alone here). Fails only when the
+  // process is gone.
+  absl::Status SweepOne(size_t i, absl::Span<char> head, bool range_ok,
+                        bool charge, GoroutineSweep& sweep);
   // Empties `e`'s cached wait and gives its labels' bytes back.
   void Reset(Entry& e, Entry fresh);
   // Keeps the labels ReadWait put in `wait` if they fit the budget.
@@ -177,10 +182,13 @@ class GoroutineSampler {
   std::deque<Entry> entries_;
   // Reused buffers; the plan of the reads for `planned_array_`.
   std::string array_, planned_array_;
-  std::string heads_;
-  std::vector<MemoryRange> ranges_;
-  std::vector<int64_t> slot_;       // allgs index -> offset in heads_, -1
+  std::string heads_;                // one chunk of ranges (see Sweep)
+  std::vector<MemoryRange> ranges_;  // by address
+  // allgs index -> offset of its head in all ranges laid end to end, -1
+  // for a pointer not worth reading.
+  std::vector<int64_t> slot_;
   std::vector<uint32_t> range_of_;  // allgs index -> index in ranges_
+  std::vector<uint32_t> order_;     // allgs indices with a slot, by address
   std::vector<bool> ok_;
 };
 

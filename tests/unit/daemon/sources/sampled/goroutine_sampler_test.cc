@@ -168,13 +168,49 @@ TEST(GoroutineSampler, DeadGoroutinesLeaveTheCacheAndReusedGsAreNew) {
   EXPECT_TRUE(ChargeOf(s, 99)->new_episode);
 }
 
-TEST(GoroutineSampler, EveryGHeadIsReadInOneBatch) {
+TEST(GoroutineSampler, FewGHeadsAreReadInOneBatch) {
   Process p(50);
   p.Sweep(0);
   const int before = p.im.mem.read_many_calls;
   GoroutineSweep s = p.Sweep(10 * kMs);
   EXPECT_EQ(s.charges.size(), 50u);
   EXPECT_EQ(p.im.mem.read_many_calls - before, 1);
+}
+
+// Many heads are read a chunk at a time (so that they are decoded while in
+// the cache), in address order: every goroutine is still charged once, and
+// a batch is a chunk, not a head.
+TEST(GoroutineSampler, ManyHeadsAreReadInChunksAndAllCharged) {
+  constexpr int kN = 1000;  // 0x180 bytes apart: 375 KiB of heads
+  Process p(1);             // its goroutine is replaced
+  std::vector<uint64_t> gs;
+  for (int i = 0; i < kN; ++i) {
+    const uint64_t g = 0x20000000 + 0x180 * (kN - 1 - i);  // reversed
+    gs.push_back(g);
+    p.im.AddG(g, i + 1, kGWaiting, 0x30000000 + 0x4000 * i);
+  }
+  p.im.SetAllgs(gs);
+  absl::StatusOr<std::unique_ptr<GoroutineSampler>> sampler =
+      GoroutineSampler::Create(p.im.bin, p.im.mem, 0);
+  ASSERT_TRUE(sampler.ok()) << sampler.status();
+  p.sampler = *std::move(sampler);
+  p.Sweep(0);
+  const int before = p.im.mem.read_many_calls;
+  GoroutineSweep s = p.Sweep(10 * kMs);
+  const int batches = p.im.mem.read_many_calls - before;
+  EXPECT_EQ(batches, 2);  // 256 KiB chunks
+  ASSERT_EQ(s.charges.size(), static_cast<size_t>(kN));
+  std::vector<bool> seen(kN + 1);
+  for (const GoroutineCharge& c : s.charges) {
+    ASSERT_GE(c.goid, 1u);
+    ASSERT_LE(c.goid, static_cast<uint64_t>(kN));
+    EXPECT_FALSE(seen[c.goid]) << c.goid;
+    seen[c.goid] = true;
+    EXPECT_EQ(c.slot, c.goid - 1);  // its allgs index
+    EXPECT_EQ(c.wait_id, c.wait->id);
+  }
+  EXPECT_EQ(s.counts.cached, kN);
+  EXPECT_EQ(s.counts.unreadable, 0);
 }
 
 TEST(GoroutineSampler, NearbyHeadsAreReadAsOneRange) {
