@@ -99,11 +99,12 @@ void PullWaits::Finish(std::vector<std::string>* warnings) {
   constexpr int64_t kFewSweeps = 10;
   if (attached_ > 0 && sampled_stats_.sweeps < kFewSweeps * attached_) {
     warnings->push_back(absl::StrFormat(
-        "only %d sweeps of the goroutines (%d processes), one every %s on "
-        "average, as the CPU budget of %.2f%% of a core per process allows: "
-        "waits shorter than that are mostly missed and counts are low; "
-        "pull for longer, or raise gspyd's --sampled-cpu-budget",
-        sampled_stats_.sweeps, attached_,
+        "only %d sweeps of the goroutines%s, one every %s on average, as "
+        "the CPU budget of %.2f%% of a core per process allows: waits "
+        "shorter than that are mostly missed and counts are low; pull for "
+        "longer, or raise gspyd's --sampled-cpu-budget",
+        sampled_stats_.sweeps,
+        attached_ > 1 ? absl::StrCat(" of ", attached_, " processes") : "",
         absl::FormatDuration(
             absl::Trunc(sampled_stats_.mean_interval(), absl::Milliseconds(1))),
         sampled_->options().budget.cpu_fraction * 100));
