@@ -1,0 +1,3 @@
+module gspy.bench/fixedrate
+
+go 1.22
