@@ -57,14 +57,33 @@
 # (0.25-5 with neither treated); it means something only in a run where
 # the tools' CPU, not the servers', was the bottleneck (tools idle ~0).
 #
+# Latency (LOAD=fixed): wrk is closed-loop, so the servers are saturated
+# and a stall is charged one slow request, not the many it delays. Under
+# LOAD=fixed one bench/fixedrate process (pinned with the tools, at nice
+# -10 so that gspyd and the scraper seldom delay it) sends RATE requests/s to EACH server on one shared schedule
+# over CONNS keep-alive connections each, and times every request from when
+# it was due (coordinated omission corrected, as wrk2 does). Without RATE,
+# the script first loads both servers (no gspy) with wrk for 5 s and sets
+# RATE = FRACTION (0.5) x their mean req/s: that is a fraction of the
+# saturation throughput of one server sharing the CPU with the other. It
+# reports the ratios of p99, p50 and p99.9 and of the server's CPU per
+# request; every request must complete without error (the req/s are the
+# rate by construction). CAP defaults to 0 under LOAD=fixed: a server below
+# its cap still hits it within a 10 ms period whenever a burst of requests
+# uses up its quota, and then waits out the period: latency the cap adds,
+# not gspy. The generator's own lateness is printed per run (lag p99).
+#
 # Output: a table on stdout and in OUT/http_paired.txt, every run and the
-# summary in OUT/http_paired.json.
+# summary in OUT/http_paired.json (http_paired_fixed.* under LOAD=fixed).
 #
 # Usage (as root):  bench/http_paired.sh [-d SECONDS] [-r REPS] [-c CONNS] [-o OUTDIR]
 # Environment:      GSPYD_BIN, GSPY_BIN (default: build/daemon/gspyd and
 #                   build/cli/gspy under the repository), DURATION (8),
 #                   REPS (8), CONNS (32), OUT (out/bench), MODES (a subset
-#                   of "noise books sampled block"), CAP (0.4)
+#                   of "noise books sampled block"), CAP (0.4; 0 under
+#                   LOAD=fixed), LOAD (wrk or fixed), RATE (req/s per
+#                   server under LOAD=fixed; default: FRACTION of the
+#                   measured saturation), FRACTION (0.5)
 set -Eeuo pipefail
 # A failed command ends the script (set -e); say which, or it ends silently.
 trap 'echo "$bench: line $LINENO failed: $BASH_COMMAND" >&2' ERR
@@ -85,7 +104,7 @@ while getopts "d:r:c:o:h" opt; do
     r) REPS=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '2,67p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,/^set -E/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -95,9 +114,17 @@ done
 ((REPS % 2 == 0)) || echo "$bench: warning: odd REPS ($REPS): slot A is treated once more than B" >&2
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
 check_tools
-for t in wrk unshare nsenter curl pgrep; do
-  command -v "$t" >/dev/null || die "$t not found (scripts/install-deps installs wrk; util-linux, curl, procps)"
+LOAD=${LOAD:-wrk}
+[[ $LOAD == wrk || $LOAD == fixed ]] || die "LOAD must be wrk or fixed"
+for t in wrk unshare nsenter curl pgrep $([[ $LOAD == fixed ]] && echo jq); do
+  command -v "$t" >/dev/null || die "$t not found (scripts/install-deps installs wrk and jq; util-linux, curl, procps)"
 done
+FRACTION=${FRACTION:-0.5}
+RATE=${RATE:-}
+if [[ $LOAD == fixed ]]; then
+  awk -v f="$FRACTION" 'BEGIN{ exit !(f > 0 && f < 1) }' || die "FRACTION must be in (0, 1)"
+  [[ -z $RATE || ($RATE =~ ^[0-9]+$ && $RATE -ge 1) ]] || die "RATE must be a positive integer (req/s per server)"
+fi
 ncpu=$(nproc)
 ((ncpu >= 2)) || die "needs 2 CPUs: the two servers share the last, the load generators and gspy the first"
 mkdir -p "$OUT"
@@ -106,7 +133,7 @@ server_cpu=$((ncpu - 1))
 pin_server=(taskset -c "$server_cpu")
 pin_tools=(taskset -c 0)
 pinning="both servers on CPU $server_cpu; both wrk, gspyd, gspy on CPU 0"
-CAP=${CAP:-0.4}
+if [[ $LOAD == fixed ]]; then CAP=${CAP:-0}; else CAP=${CAP:-0.4}; fi
 awk -v c="$CAP" 'BEGIN{ exit !(c >= 0 && c < 0.5) }' || die "CAP must be in [0, 0.5): two servers share one CPU"
 cap_quota=$(awk -v c="$CAP" 'BEGIN{ printf "%d", c * 10000 }')
 ((cap_quota == 0 || cap_quota >= 1000)) || die "CAP below 0.1 starves the servers"
@@ -210,6 +237,17 @@ fi
 
 echo "building httpserver..." >&2
 (cd "$root/tests/workloads/httpserver" && CGO_ENABLED=0 "$GO" build -o "$work/httpserver" .)
+fixedrate=() # the load generator's command line under LOAD=fixed
+if [[ $LOAD == fixed ]]; then
+  (cd "$root/bench/fixedrate" && GOENV=off GOFLAGS= CGO_ENABLED=0 "$GO" build -o "$work/fixedrate" .)
+  # nice -10, so that gspyd, gspy and the scraper on the same CPU seldom
+  # delay its sends (a delay hits both servers alike and would dilute the
+  # ratios toward 1). Not real-time: SCHED_FIFO does not time-slice, and
+  # the Go runtime's spinning threads then starved the thread they waited
+  # for, on one CPU (the generator hung at 95% CPU).
+  fixedrate=("${pin_tools[@]}" nice -n -10 "$work/fixedrate")
+  pinning+="; fixedrate at nice -10"
+fi
 cp "$work/httpserver" "$work/httpserver.a"
 cp "$work/httpserver" "$work/httpserver.b"
 clk=$(getconf CLK_TCK)
@@ -228,8 +266,19 @@ check_targets() {
     die "gspyd in server $s's PID namespace must list that server alone; it lists: ${t:-nothing}"
 }
 
-# load_both DUR OUTPREFIX: both wrk at once, one per server.
+# load_both DUR OUTPREFIX: the load of LOAD on both servers at once.
 load_both() {
+  if [[ $LOAD == fixed ]]; then
+    "${fixedrate[@]}" -url "http://127.0.0.1:${port[a]}$url_path" -url "http://127.0.0.1:${port[b]}$url_path" \
+      -rate "$RATE" -duration "$1" -conns "$CONNS" >"$2.json" 2>"$2.err" ||
+      { cat "$2.err" >&2; die "fixedrate failed (see $2.err)"; }
+  else
+    wrk_both "$@"
+  fi
+}
+
+# wrk_both DUR OUTPREFIX: both wrk at once, one per server (OUTPREFIX.a, .b).
+wrk_both() {
   local s
   declare -A w
   for s in a b; do
@@ -242,7 +291,24 @@ load_both() {
 runs_json=()
 # Treated/control ratios, one per round, per mode and per MODE.SLOT (the
 # treated slot).
-declare -A r_rps r_p99 r_us
+declare -A r_rps r_p99 r_us r_p50 r_p999
+# The ratios reported: wrk's percentiles are coarse (no p99.9) and its p99
+# says little; under LOAD=fixed the req/s are the rate by construction.
+if [[ $LOAD == fixed ]]; then cols=(p99 p50 p999 us); else cols=(rps p99 us); fi
+declare -A col_title=([rps]="req/s ratio" [p99]="p99 ratio" [p50]="p50 ratio" [p999]="p99.9 ratio" [us]="server us/req ratio")
+declare -A col_json=([rps]=rps_ratio [p99]=p99_ratio [p50]=p50_ratio [p999]=p999_ratio [us]=server_us_ratio)
+
+# fixed_result FILE S: "REQ_PER_S P50_MS P99_MS P999_MS COMPLETED" of server S
+# (a or b) from fixedrate's JSON; dies unless every request completed.
+fixed_result() {
+  local i=0 line sent completed errs rps p50 p99 p999
+  [[ $2 == b ]] && i=1
+  line=$(jq -r ".targets[$i] | \"\(.sent) \(.completed) \(.errors) \(.achieved_rate) \(.p50_ms) \(.p99_ms) \(.p999_ms)\"" "$1") ||
+    die "could not read fixedrate's output ($1)"
+  read -r sent completed errs rps p50 p99 p999 <<<"$line"
+  [[ $errs == 0 && $sent == "$completed" ]] || die "server $2: $completed of $sent requests completed, $errs errors (see $1)"
+  echo "$rps $p50 $p99 $p999 $completed"
+}
 
 run_pair() { # run_pair MODE REP
   local mode=$1 rep=$2 t c p=() s
@@ -296,29 +362,50 @@ run_pair() { # run_pair MODE REP
   fi
   stop_slot a
   stop_slot b
-  declare -A rps p99 cpu us
+  declare -A rps p50 p99 p999 cpu us completed
   local rl
   for s in a b; do
-    rl=$(wrk_result "$work/wrk.$s")
-    read -r "rps[$s]" "p99[$s]" <<<"$rl"
     cpu[$s]=$(awk -v a="${k0[$s]}" -v b="${k1[$s]}" -v c="$clk" -v w="$window" 'BEGIN{printf "%.3f", (b-a)/c/w}')
-    us[$s]=$(awk -v c="${cpu[$s]}" -v r="${rps[$s]}" 'BEGIN{printf "%.2f", c / r * 1e6}')
+    if [[ $LOAD == fixed ]]; then
+      rl=$(fixed_result "$work/wrk.json" "$s")
+      read -r "rps[$s]" "p50[$s]" "p99[$s]" "p999[$s]" "completed[$s]" <<<"$rl"
+      # CPU time over the requests of the window (the rate is fixed).
+      us[$s]=$(awk -v a="${k0[$s]}" -v b="${k1[$s]}" -v c="$clk" -v n="${completed[$s]}" 'BEGIN{printf "%.2f", (b-a)/c/n*1e6}')
+    else
+      rl=$(wrk_result "$work/wrk.$s")
+      read -r "rps[$s]" "p99[$s]" <<<"$rl"
+      p50[$s]=null p999[$s]=null
+      us[$s]=$(awk -v c="${cpu[$s]}" -v r="${rps[$s]}" 'BEGIN{printf "%.2f", c / r * 1e6}')
+    fi
   done
-  local qr ql qu
-  qr=$(awk -v a="${rps[$t]}" -v b="${rps[$c]}" 'BEGIN{printf "%.4f", a / b}')
-  ql=$(awk -v a="${p99[$t]}" -v b="${p99[$c]}" 'BEGIN{printf "%.4f", a / b}')
-  qu=$(awk -v a="${us[$t]}" -v b="${us[$c]}" 'BEGIN{printf "%.4f", a / b}')
-  r_rps[$mode]+="$qr " r_rps[$mode.$t]+="$qr "
-  r_p99[$mode]+="$ql " r_p99[$mode.$t]+="$ql "
-  r_us[$mode]+="$qu " r_us[$mode.$t]+="$qu "
-  local side=()
+  local q k
+  declare -A qs
+  for k in rps p50 p99 p999 us; do
+    declare -n vals=$k acc="r_$k"
+    if [[ ${vals[$t]} == null ]]; then
+      qs[$k]=null
+    else
+      q=$(awk -v a="${vals[$t]}" -v b="${vals[$c]}" 'BEGIN{printf "%.4f", a / b}')
+      qs[$k]=$q
+      acc[$mode]+="$q " acc[$mode.$t]+="$q "
+    fi
+    unset -n vals acc
+  done
+  local side=() lag=null
   for s in "$t" "$c"; do
-    side+=("{\"server\":\"$s\",\"rps\":${rps[$s]},\"p99_ms\":${p99[$s]},\"server_cpu\":${cpu[$s]},\"server_us_per_request\":${us[$s]}}")
+    side+=("{\"server\":\"$s\",\"rps\":${rps[$s]},\"p50_ms\":${p50[$s]},\"p99_ms\":${p99[$s]},\"p999_ms\":${p999[$s]},\"server_cpu\":${cpu[$s]},\"server_us_per_request\":${us[$s]}}")
   done
-  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"treated\":${side[0]},\"control\":${side[1]},\"rps_ratio\":$qr,\"p99_ratio\":$ql,\"server_us_ratio\":$qu,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window}")
-  printf '  round %d %-7s treated %s %6.0f req/s p99 %7.3f ms %5.1f us/req | control %s %6.0f req/s p99 %7.3f ms %5.1f us/req | ratios %.4f %.3f %.4f  tools idle %.2f  gspyd %s s\n' \
-    "$rep" "$mode" "$t" "${rps[$t]}" "${p99[$t]}" "${us[$t]}" "$c" "${rps[$c]}" "${p99[$c]}" "${us[$c]}" \
-    "$qr" "$ql" "$qu" "$tools_idle" "$gspyd_cpu" >&2
+  [[ $LOAD == fixed ]] && lag=$(jq -r .send_lag_p99_ms "$work/wrk.json")
+  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"treated\":${side[0]},\"control\":${side[1]},\"rps_ratio\":${qs[rps]},\"p50_ratio\":${qs[p50]},\"p99_ratio\":${qs[p99]},\"p999_ratio\":${qs[p999]},\"server_us_ratio\":${qs[us]},\"send_lag_p99_ms\":$lag,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window}")
+  if [[ $LOAD == fixed ]]; then
+    printf '  round %d %-7s treated %s p50/p99/p99.9 %6.3f %7.3f %7.3f ms %5.1f us/req | control %s %6.3f %7.3f %7.3f ms %5.1f us/req | ratios p99 %.3f p50 %.3f p99.9 %.3f us %.4f  lag p99 %.2f ms  tools idle %.2f  gspyd %s s\n' \
+      "$rep" "$mode" "$t" "${p50[$t]}" "${p99[$t]}" "${p999[$t]}" "${us[$t]}" "$c" "${p50[$c]}" "${p99[$c]}" "${p999[$c]}" "${us[$c]}" \
+      "${qs[p99]}" "${qs[p50]}" "${qs[p999]}" "${qs[us]}" "$lag" "$tools_idle" "$gspyd_cpu" >&2
+  else
+    printf '  round %d %-7s treated %s %6.0f req/s p99 %7.3f ms %5.1f us/req | control %s %6.0f req/s p99 %7.3f ms %5.1f us/req | ratios %.4f %.3f %.4f  tools idle %.2f  gspyd %s s\n' \
+      "$rep" "$mode" "$t" "${rps[$t]}" "${p99[$t]}" "${us[$t]}" "$c" "${rps[$c]}" "${p99[$c]}" "${us[$c]}" \
+      "${qs[rps]}" "${qs[p99]}" "${qs[us]}" "$tools_idle" "$gspyd_cpu" >&2
+  fi
 }
 
 # stats: "median min max" of the numbers on stdin.
@@ -333,6 +420,32 @@ balanced() {
   awk -v a="$(echo "$a" | median)" -v b="$(echo "$b" | median)" 'BEGIN{printf "%.4f", sqrt(a * b)}'
 }
 
+# calibrate: RATE = FRACTION x the saturation throughput of one server
+# sharing the CPU with the other: the mean req/s of both under wrk at once
+# (under the cap, if any), no gspy.
+calibrate() {
+  local i0 ra rb sat idle
+  start_slot a
+  start_slot b
+  wrk_both 1s "$work/calwarm"
+  i0=$(tools_cpu_idle)
+  wrk_both 5s "$work/cal"
+  idle=$(awk -v a="$i0" -v b="$(tools_cpu_idle)" -v c="$clk" 'BEGIN{printf "%.2f", (b-a)/c/5}')
+  stop_slot a
+  stop_slot b
+  read -r ra _ <<<"$(wrk_result "$work/cal.a")"
+  read -r rb _ <<<"$(wrk_result "$work/cal.b")"
+  sat=$(awk -v a="$ra" -v b="$rb" 'BEGIN{printf "%.0f", (a + b) / 2}')
+  RATE=$(awk -v s="$sat" -v f="$FRACTION" 'BEGIN{printf "%.0f", s * f}')
+  ((RATE >= 1)) || die "calibration gave no throughput (see $work/cal.a, $work/cal.b)"
+  calibration="saturation (wrk -c$CONNS on both for 5 s): $ra + $rb req/s, mean $sat per server (tools CPU idle $idle); RATE = $FRACTION x $sat"
+  echo "$bench: $calibration = $RATE req/s per server" >&2
+}
+
+calibration=""
+if [[ $LOAD == fixed && -z $RATE ]]; then calibrate; fi
+outname=http_paired
+[[ $LOAD == fixed ]] && outname=http_paired_fixed
 read -r -a modes <<<"${MODES:-noise books sampled block}"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "running ${#modes[@]} modes x $REPS rounds x ${DURATION}s of paired load (about $((${#modes[@]} * REPS * (DURATION + 8))) s); $pinning; load average $load_before" >&2
@@ -347,29 +460,37 @@ gover=$("$GO" version | awk '{print $3}')
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
 {
-  echo "httpserver GET $url_path, two at once (treated and control) under one wrk -t1 -c$CONNS each, ${DURATION}s per run, $REPS rounds"
+  if [[ $LOAD == fixed ]]; then
+    echo "httpserver GET $url_path, two at once (treated and control), open loop: fixedrate at $RATE req/s each over $CONNS connections each, latency from each request's due time, ${DURATION}s per run, $REPS rounds"
+    [[ -z $calibration ]] || echo "$calibration"
+  else
+    echo "httpserver GET $url_path, two at once (treated and control) under one wrk -t1 -c$CONNS each, ${DURATION}s per run, $REPS rounds"
+  fi
   echo "$(date -u +%Y-%m-%d), $ncpu CPUs ($model), kernel $(uname -r), $gover; $pinning"
   echo "load average (1/5/15 min) before: $load_before, after: $load_after"
   echo "ratios treated/control in the same window, median (min-max) over the rounds; noise: neither treated"
   echo "goal (issue 11): req/s ratio >= 0.995 and p99 ratio <= 1.05, read against the noise row"
   echo "each: balanced | median (min-max)"
-  printf '%-8s %-35s %-35s %-35s\n' mode "req/s ratio" "p99 ratio" "server us/req ratio"
+  line=$(printf '%-8s' mode)
+  for q in "${cols[@]}"; do line+=$(printf ' %-35s' "${col_title[$q]}"); done
+  echo "$line"
   for m in "${modes[@]}"; do
-    cells=()
-    for q in rps p99 us; do
+    line=$(printf '%-8s' "$m")
+    for q in "${cols[@]}"; do
       declare -n col="r_$q"
-      cells+=("$(balanced "r_$q" "$m") | $(echo "${col[$m]}" | stats | fmt_stats)")
+      line+=$(printf ' %-35s' "$(balanced "r_$q" "$m") | $(echo "${col[$m]}" | stats | fmt_stats)")
       unset -n col
     done
-    printf '%-8s %-35s %-35s %-35s\n' "$m" "${cells[@]}"
+    echo "$line"
   done
-} | tee "$OUT/http_paired.txt"
+} | tee "$OUT/$outname.txt"
 
 {
   printf '{"benchmark":"http_paired","date":"%s","cpus":%d,"cpu_model":"%s","kernel":"%s","go":"%s",' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$model" "$(uname -r)" "$gover"
   printf '"duration_s":%d,"rounds":%d,"connections":%d,"pinning":"%s","url":"%s","loadavg_before":"%s","loadavg_after":"%s",' \
     "$DURATION" "$REPS" "$CONNS" "$pinning" "$url_path" "$load_before" "$load_after"
+  printf '"load":"%s","rate_per_server":%s,"calibration":"%s",' "$LOAD" "${RATE:-null}" "$calibration"
   printf '"summary":{'
   first=1
   for m in "${modes[@]}"; do
@@ -377,12 +498,10 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
     first=0
     printf '"%s":{' "$m"
     sep=""
-    for q in rps p99 us; do
+    for q in "${cols[@]}"; do
       declare -n col="r_$q"
       read -r med lo hi <<<"$(echo "${col[$m]}" | stats)"
-      name=$q
-      [[ $q == us ]] && name=server_us
-      printf '%s"%s_ratio":{"balanced":%s,"median":%s,"min":%s,"max":%s}' "$sep" "$name" "$(balanced "r_$q" "$m")" "$med" "$lo" "$hi"
+      printf '%s"%s":{"balanced":%s,"median":%s,"min":%s,"max":%s}' "$sep" "${col_json[$q]}" "$(balanced "r_$q" "$m")" "$med" "$lo" "$hi"
       sep=,
       unset -n col
     done
@@ -391,5 +510,5 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
   printf '},"runs":['
   (IFS=,; printf '%s' "${runs_json[*]}")
   printf ']}\n'
-} >"$OUT/http_paired.json"
-echo "wrote $OUT/http_paired.txt and $OUT/http_paired.json" >&2
+} >"$OUT/$outname.json"
+echo "wrote $OUT/$outname.txt and $OUT/$outname.json" >&2
