@@ -72,6 +72,10 @@
 # its cap still hits it within a 10 ms period whenever a burst of requests
 # uses up its quota, and then waits out the period: latency the cap adds,
 # not gspy. The generator's own lateness is printed per run (lag p99).
+# SERVER_NICE (default 0) runs both servers at that nice value: at -10 a
+# compile on the servers' CPU no longer pushes them into saturation (what
+# gspy costs them runs on the tools' CPU, or in the server's own context,
+# where it still shows).
 #
 # Output: a table on stdout and in OUT/http_paired.txt, every run and the
 # summary in OUT/http_paired.json (http_paired_fixed.* under LOAD=fixed).
@@ -83,7 +87,8 @@
 #                   of "noise books sampled block"), CAP (0.4; 0 under
 #                   LOAD=fixed), LOAD (wrk or fixed), RATE (req/s per
 #                   server under LOAD=fixed; default: FRACTION of the
-#                   measured saturation), FRACTION (0.5)
+#                   measured saturation), FRACTION (0.5),
+#                   SERVER_NICE (0)
 set -Eeuo pipefail
 # A failed command ends the script (set -e); say which, or it ends silently.
 trap 'echo "$bench: line $LINENO failed: $BASH_COMMAND" >&2' ERR
@@ -130,9 +135,11 @@ ncpu=$(nproc)
 mkdir -p "$OUT"
 
 server_cpu=$((ncpu - 1))
-pin_server=(taskset -c "$server_cpu")
+SERVER_NICE=${SERVER_NICE:-0}
+[[ $SERVER_NICE =~ ^-?[0-9]+$ && $SERVER_NICE -ge -20 && $SERVER_NICE -le 19 ]] || die "SERVER_NICE must be in [-20, 19]"
+pin_server=(taskset -c "$server_cpu" nice -n "$SERVER_NICE")
 pin_tools=(taskset -c 0)
-pinning="both servers on CPU $server_cpu; both wrk, gspyd, gspy on CPU 0"
+pinning="both servers on CPU $server_cpu (nice $SERVER_NICE); both wrk, gspyd, gspy on CPU 0"
 if [[ $LOAD == fixed ]]; then CAP=${CAP:-0}; else CAP=${CAP:-0.4}; fi
 awk -v c="$CAP" 'BEGIN{ exit !(c >= 0 && c < 0.5) }' || die "CAP must be in [0, 0.5): two servers share one CPU"
 cap_quota=$(awk -v c="$CAP" 'BEGIN{ printf "%d", c * 10000 }')
