@@ -71,7 +71,10 @@
 # rate by construction). CAP defaults to 0 under LOAD=fixed: a server below
 # its cap still hits it within a 10 ms period whenever a burst of requests
 # uses up its quota, and then waits out the period: latency the cap adds,
-# not gspy. The generator's own lateness is printed per run (lag p99).
+# not gspy. The generator's own lateness is printed per run (lag p99): a
+# late generator delays both servers' requests alike and pulls the ratios
+# toward 1, so a run whose lag p99 exceeds a quarter of either server's p99
+# is left out of the summary (counted, and kept in the JSON, "late").
 # SERVER_NICE (default 0) runs both servers at that nice value: at -10 a
 # compile on the servers' CPU no longer pushes them into saturation (what
 # gspy costs them runs on the tools' CPU, or in the server's own context,
@@ -300,7 +303,7 @@ wrk_both() {
 runs_json=()
 # Treated/control ratios, one per round, per mode and per MODE.SLOT (the
 # treated slot).
-declare -A r_rps r_p99 r_us r_p50 r_p999
+declare -A r_rps r_p99 r_us r_p50 r_p999 n_late
 # The ratios reported: wrk's percentiles are coarse (no p99.9) and its p99
 # says little; under LOAD=fixed the req/s are the rate by construction.
 if [[ $LOAD == fixed ]]; then cols=(p99 p50 p999 us); else cols=(rps p99 us); fi
@@ -387,29 +390,41 @@ run_pair() { # run_pair MODE REP
       us[$s]=$(awk -v c="${cpu[$s]}" -v r="${rps[$s]}" 'BEGIN{printf "%.2f", c / r * 1e6}')
     fi
   done
-  local q k
+  local k
   declare -A qs
   for k in rps p50 p99 p999 us; do
-    declare -n vals=$k acc="r_$k"
+    declare -n vals=$k
     if [[ ${vals[$t]} == null ]]; then
       qs[$k]=null
     else
-      q=$(awk -v a="${vals[$t]}" -v b="${vals[$c]}" 'BEGIN{printf "%.4f", a / b}')
-      qs[$k]=$q
-      acc[$mode]+="$q " acc[$mode.$t]+="$q "
+      qs[$k]=$(awk -v a="${vals[$t]}" -v b="${vals[$c]}" 'BEGIN{printf "%.4f", a / b}')
     fi
-    unset -n vals acc
+    unset -n vals
   done
   local side=() lag=null
   for s in "$t" "$c"; do
     side+=("{\"server\":\"$s\",\"rps\":${rps[$s]},\"p50_ms\":${p50[$s]},\"p99_ms\":${p99[$s]},\"p999_ms\":${p999[$s]},\"server_cpu\":${cpu[$s]},\"server_us_per_request\":${us[$s]}}")
   done
-  [[ $LOAD == fixed ]] && lag=$(jq -r .send_lag_p99_ms "$work/wrk.json")
-  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"treated\":${side[0]},\"control\":${side[1]},\"rps_ratio\":${qs[rps]},\"p50_ratio\":${qs[p50]},\"p99_ratio\":${qs[p99]},\"p999_ratio\":${qs[p999]},\"server_us_ratio\":${qs[us]},\"send_lag_p99_ms\":$lag,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window}")
+  local late=false
   if [[ $LOAD == fixed ]]; then
-    printf '  round %d %-7s treated %s p50/p99/p99.9 %6.3f %7.3f %7.3f ms %5.1f us/req | control %s %6.3f %7.3f %7.3f ms %5.1f us/req | ratios p99 %.3f p50 %.3f p99.9 %.3f us %.4f  lag p99 %.2f ms  tools idle %.2f  gspyd %s s\n' \
+    lag=$(jq -r .send_lag_p99_ms "$work/wrk.json")
+    awk -v l="$lag" -v a="${p99[$t]}" -v b="${p99[$c]}" 'BEGIN{ exit !(l > 0.25 * (a < b ? a : b)) }' && late=true
+  fi
+  if [[ $late == true ]]; then
+    n_late[$mode]=$((${n_late[$mode]:-0} + 1))
+  else
+    for k in rps p50 p99 p999 us; do
+      [[ ${qs[$k]} == null ]] && continue
+      declare -n acc="r_$k"
+      acc[$mode]+="${qs[$k]} " acc[$mode.$t]+="${qs[$k]} "
+      unset -n acc
+    done
+  fi
+  runs_json+=("{\"mode\":\"$mode\",\"round\":$rep,\"treated\":${side[0]},\"control\":${side[1]},\"rps_ratio\":${qs[rps]},\"p50_ratio\":${qs[p50]},\"p99_ratio\":${qs[p99]},\"p999_ratio\":${qs[p999]},\"server_us_ratio\":${qs[us]},\"send_lag_p99_ms\":$lag,\"generator_late\":$late,\"tools_cpu_idle\":$tools_idle,\"gspyd_cpu_s\":$gspyd_cpu,\"window_s\":$window}")
+  if [[ $LOAD == fixed ]]; then
+    printf '  round %d %-7s treated %s p50/p99/p99.9 %6.3f %7.3f %7.3f ms %5.1f us/req | control %s %6.3f %7.3f %7.3f ms %5.1f us/req | ratios p99 %.3f p50 %.3f p99.9 %.3f us %.4f  lag p99 %.2f ms%s  tools idle %.2f  gspyd %s s\n' \
       "$rep" "$mode" "$t" "${p50[$t]}" "${p99[$t]}" "${p999[$t]}" "${us[$t]}" "$c" "${p50[$c]}" "${p99[$c]}" "${p999[$c]}" "${us[$c]}" \
-      "${qs[p99]}" "${qs[p50]}" "${qs[p999]}" "${qs[us]}" "$lag" "$tools_idle" "$gspyd_cpu" >&2
+      "${qs[p99]}" "${qs[p50]}" "${qs[p999]}" "${qs[us]}" "$lag" "$([[ $late == true ]] && echo ' LATE: left out')" "$tools_idle" "$gspyd_cpu" >&2
   else
     printf '  round %d %-7s treated %s %6.0f req/s p99 %7.3f ms %5.1f us/req | control %s %6.0f req/s p99 %7.3f ms %5.1f us/req | ratios %.4f %.3f %.4f  tools idle %.2f  gspyd %s s\n' \
       "$rep" "$mode" "$t" "${rps[$t]}" "${p99[$t]}" "${us[$t]}" "$c" "${rps[$c]}" "${p99[$c]}" "${us[$c]}" \
@@ -417,8 +432,9 @@ run_pair() { # run_pair MODE REP
   fi
 }
 
-# stats: "median min max" of the numbers on stdin.
-stats() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{ m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.4f %.4f %.4f", m, a[1], a[NR] }'; }
+# stats: "median min max" of the numbers on stdin; "null null null" for none.
+stats() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{a[NR]=$1} END{ if (!NR) { print "null null null"; exit }
+  m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.4f %.4f %.4f", m, a[1], a[NR] }'; }
 
 # balanced ARRAY MODE: sqrt(median with A treated x median with B treated)
 # of the ratios in ARRAY (r_rps, r_p99, r_us); null without both slots.
@@ -470,7 +486,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 gover=$("$GO" version | awk '{print $3}')
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
+fmt_stats() { awk '$1 == "null" { print "-"; next } {printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
 {
   if [[ $LOAD == fixed ]]; then
     echo "httpserver GET $url_path, two at once (treated and control), open loop: fixedrate at $RATE req/s each over $CONNS connections each, latency from each request's due time, ${DURATION}s per run, $REPS rounds"
@@ -490,11 +506,13 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
     line=$(printf '%-8s' "$m")
     for q in "${cols[@]}"; do
       declare -n col="r_$q"
-      line+=$(printf ' %-35s' "$(balanced "r_$q" "$m") | $(echo "${col[$m]}" | stats | fmt_stats)")
+      line+=$(printf ' %-35s' "$(balanced "r_$q" "$m") | $(echo "${col[$m]:-}" | stats | fmt_stats)")
       unset -n col
     done
+    [[ $LOAD == fixed ]] && line+=" late: ${n_late[$m]:-0} of $REPS"
     echo "$line"
   done
+  [[ $LOAD == fixed ]] && echo "late: runs left out, the generator's lag p99 above a quarter of a server's p99"
 } | tee "$OUT/$outname.txt"
 
 {
@@ -508,11 +526,11 @@ fmt_stats() { awk '{printf "%.4f (%.4f-%.4f)", $1, $2, $3}'; }
   for m in "${modes[@]}"; do
     ((first)) || printf ','
     first=0
-    printf '"%s":{' "$m"
+    printf '"%s":{"late_runs":%d,' "$m" "${n_late[$m]:-0}"
     sep=""
     for q in "${cols[@]}"; do
       declare -n col="r_$q"
-      read -r med lo hi <<<"$(echo "${col[$m]}" | stats)"
+      read -r med lo hi <<<"$(echo "${col[$m]:-}" | stats)"
       printf '%s"%s":{"balanced":%s,"median":%s,"min":%s,"max":%s}' "$sep" "${col_json[$q]}" "$(balanced "r_$q" "$m")" "$med" "$lo" "$hi"
       sep=,
       unset -n col
