@@ -60,9 +60,10 @@
 # Latency (LOAD=fixed): wrk is closed-loop, so the servers are saturated
 # and a stall is charged one slow request, not the many it delays. Under
 # LOAD=fixed one bench/fixedrate process (pinned with the tools, at nice
-# -10 so that gspyd and the scraper seldom delay it) sends RATE requests/s to EACH server on one shared schedule
-# over CONNS keep-alive connections each, and times every request from when
-# it was due (coordinated omission corrected, as wrk2 does). Without RATE,
+# -10 so that gspyd and the scraper seldom delay it) sends RATE requests/s
+# to EACH server on one shared schedule over CONNS keep-alive connections
+# each, and times every request from when it was due (coordinated omission
+# corrected, as wrk2 does). Without RATE,
 # the script first loads both servers (no gspy) with wrk for 5 s and sets
 # RATE = FRACTION (0.5) x their mean req/s: that is a fraction of the
 # saturation throughput of one server sharing the CPU with the other. It
@@ -249,7 +250,7 @@ echo "building httpserver..." >&2
 (cd "$root/tests/workloads/httpserver" && CGO_ENABLED=0 "$GO" build -o "$work/httpserver" .)
 fixedrate=() # the load generator's command line under LOAD=fixed
 if [[ $LOAD == fixed ]]; then
-  (cd "$root/bench/fixedrate" && GOENV=off GOFLAGS= CGO_ENABLED=0 "$GO" build -o "$work/fixedrate" .)
+  (cd "$root/bench/fixedrate" && GOENV=off GOFLAGS='' CGO_ENABLED=0 "$GO" build -o "$work/fixedrate" .)
   # nice -10, so that gspyd, gspy and the scraper on the same CPU seldom
   # delay its sends (a delay hits both servers alike and would dilute the
   # ratios toward 1). Not real-time: SCHED_FIFO does not time-slice, and
@@ -303,6 +304,7 @@ wrk_both() {
 runs_json=()
 # Treated/control ratios, one per round, per mode and per MODE.SLOT (the
 # treated slot).
+# shellcheck disable=SC2034 # read and written through namerefs (r_$k)
 declare -A r_rps r_p99 r_us r_p50 r_p999 n_late
 # The ratios reported: wrk's percentiles are coarse (no p99.9) and its p99
 # says little; under LOAD=fixed the req/s are the rate by construction.
@@ -416,6 +418,7 @@ run_pair() { # run_pair MODE REP
     for k in rps p50 p99 p999 us; do
       [[ ${qs[$k]} == null ]] && continue
       declare -n acc="r_$k"
+      # shellcheck disable=SC2004 # acc is an associative array
       acc[$mode]+="${qs[$k]} " acc[$mode.$t]+="${qs[$k]} "
       unset -n acc
     done
@@ -509,10 +512,12 @@ fmt_stats() { awk '$1 == "null" { print "-"; next } {printf "%.4f (%.4f-%.4f)", 
       line+=$(printf ' %-35s' "$(balanced "r_$q" "$m") | $(echo "${col[$m]:-}" | stats | fmt_stats)")
       unset -n col
     done
-    [[ $LOAD == fixed ]] && line+=" late: ${n_late[$m]:-0} of $REPS"
+    if [[ $LOAD == fixed ]]; then line+=" late: ${n_late[$m]:-0} of $REPS"; fi
     echo "$line"
   done
-  [[ $LOAD == fixed ]] && echo "late: runs left out, the generator's lag p99 above a quarter of a server's p99"
+  if [[ $LOAD == fixed ]]; then
+    echo "late: runs left out, the generator's lag p99 above a quarter of a server's p99"
+  fi
 } | tee "$OUT/$outname.txt"
 
 {
