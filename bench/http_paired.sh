@@ -76,6 +76,11 @@
 # late generator delays both servers' requests alike and pulls the ratios
 # toward 1, so a run whose lag p99 exceeds a quarter of either server's p99
 # is left out of the summary (counted, and kept in the JSON, "late").
+# Per-round p99 ratios move with each round's few slowest requests (with
+# neither server treated, 0.3 to 4.4 in one run), so LOAD=fixed also pools:
+# the p99 and p99.9 over every request of the kept rounds in which a slot
+# was treated, against the other slot's in the same rounds, balanced over
+# the two slots ("pooled p99").
 # SERVER_NICE (default 0) runs both servers at that nice value: at -10 a
 # compile on the servers' CPU no longer pushes them into saturation (what
 # gspy costs them runs on the tools' CPU, or in the server's own context,
@@ -281,7 +286,7 @@ check_targets() {
 load_both() {
   if [[ $LOAD == fixed ]]; then
     "${fixedrate[@]}" -url "http://127.0.0.1:${port[a]}$url_path" -url "http://127.0.0.1:${port[b]}$url_path" \
-      -rate "$RATE" -duration "$1" -conns "$CONNS" >"$2.json" 2>"$2.err" ||
+      -rate "$RATE" -duration "$1" -conns "$CONNS" -latencies "$2.lat" >"$2.json" 2>"$2.err" ||
       { cat "$2.err" >&2; die "fixedrate failed (see $2.err)"; }
   else
     wrk_both "$@"
@@ -415,6 +420,15 @@ run_pair() { # run_pair MODE REP
   if [[ $late == true ]]; then
     n_late[$mode]=$((${n_late[$mode]:-0} + 1))
   else
+    if [[ $LOAD == fixed ]]; then
+      # Every latency of the run, kept for the pooled percentiles: the
+      # treated server's as MODE.TS.REP, the control's as MODE.CS.REP (S
+      # its slot; fixedrate numbers its -url flags: a is 0, b is 1).
+      local -A idx=([a]=0 [b]=1)
+      mkdir -p "$work/pool"
+      mv "$work/wrk.lat.${idx[$t]}" "$work/pool/$mode.T$t.$rep"
+      mv "$work/wrk.lat.${idx[$c]}" "$work/pool/$mode.C$c.$rep"
+    fi
     for k in rps p50 p99 p999 us; do
       [[ ${qs[$k]} == null ]] && continue
       declare -n acc="r_$k"
@@ -446,6 +460,23 @@ balanced() {
   local a="${arr[$2.a]:-}" b="${arr[$2.b]:-}"
   if [[ -z $a || -z $b ]]; then echo null; return; fi
   awk -v a="$(echo "$a" | median)" -v b="$(echo "$b" | median)" 'BEGIN{printf "%.4f", sqrt(a * b)}'
+}
+
+# pooled MODE: "P99 P999" balanced ratios of pooled percentiles: each
+# slot's latencies over every kept round it was treated in, against the
+# other slot's as control in those rounds; balanced = sqrt(pooled ratio
+# with A treated x pooled ratio with B treated). "null null" without both.
+pooled() {
+  local s q ta cb tb ca
+  for s in a b; do compgen -G "$work/pool/$1.T$s.*" >/dev/null || { echo "null null"; return; }; done
+  for q in ta:Ta tb:Tb ca:Ca cb:Cb; do
+    local -n v=${q%%:*}
+    v=$("$work/fixedrate" -pool "$work/pool/$1.${q#*:}".* | jq -r '"\(.p99_ms) \(.p999_ms)"')
+    unset -n v
+  done
+  awk -v ta="$ta" -v tb="$tb" -v ca="$ca" -v cb="$cb" 'BEGIN{
+    split(ta, TA, " "); split(tb, TB, " "); split(ca, CA, " "); split(cb, CB, " ")
+    printf "%.4f %.4f", sqrt(TA[1] / CB[1] * TB[1] / CA[1]), sqrt(TA[2] / CB[2] * TB[2] / CA[2]) }'
 }
 
 # calibrate: RATE = FRACTION x the saturation throughput of one server
@@ -512,11 +543,15 @@ fmt_stats() { awk '$1 == "null" { print "-"; next } {printf "%.4f (%.4f-%.4f)", 
       line+=$(printf ' %-35s' "$(balanced "r_$q" "$m") | $(echo "${col[$m]:-}" | stats | fmt_stats)")
       unset -n col
     done
-    if [[ $LOAD == fixed ]]; then line+=" late: ${n_late[$m]:-0} of $REPS"; fi
+    if [[ $LOAD == fixed ]]; then
+      read -r pp99 pp999 <<<"$(pooled "$m")"
+      line+=" late: ${n_late[$m]:-0} of $REPS; pooled p99 $pp99, p99.9 $pp999"
+    fi
     echo "$line"
   done
   if [[ $LOAD == fixed ]]; then
     echo "late: runs left out, the generator's lag p99 above a quarter of a server's p99"
+    echo "pooled: percentiles over every request of the kept rounds, treated against control, balanced over the slots"
   fi
 } | tee "$OUT/$outname.txt"
 
@@ -532,6 +567,10 @@ fmt_stats() { awk '$1 == "null" { print "-"; next } {printf "%.4f (%.4f-%.4f)", 
     ((first)) || printf ','
     first=0
     printf '"%s":{"late_runs":%d,' "$m" "${n_late[$m]:-0}"
+    if [[ $LOAD == fixed ]]; then
+      read -r pp99 pp999 <<<"$(pooled "$m")"
+      printf '"pooled_p99_ratio":%s,"pooled_p999_ratio":%s,' "$pp99" "$pp999"
+    fi
     sep=""
     for q in "${cols[@]}"; do
       declare -n col="r_$q"

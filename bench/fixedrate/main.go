@@ -21,7 +21,12 @@
 //
 // Every latency is kept (rate x duration values per target; the flags
 // bound it), and percentiles are nearest-rank over the completed requests.
-// Output: one JSON object on stdout.
+// Output: one JSON object on stdout. With -latencies PREFIX, each target's
+// completed latencies (ns, sorted, one per line) also go to PREFIX.N, N its
+// index among the -url flags: `fixedrate -pool FILE...` reads such files
+// and prints the percentiles of all their latencies together, so that the
+// p99 of many runs is taken over all their requests (a median of per-run
+// p99s moves with each run's few slowest requests).
 package main
 
 import (
@@ -162,6 +167,63 @@ func percentile(sorted []int64, p float64) float64 {
 	return float64(sorted[i]) / 1e6
 }
 
+func writeLatencies(path string, sorted []int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for _, l := range sorted {
+		fmt.Fprintln(w, l)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// poolFiles: the percentiles of every latency in the files, as one JSON
+// object {"requests":N,"p50_ms":...,"p99_ms":...,"p999_ms":...}.
+func poolFiles(paths []string) error {
+	if len(paths) == 0 {
+		return errors.New("no files")
+	}
+	var all []int64
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var v int64
+			if _, err := fmt.Sscan(sc.Text(), &v); err != nil || v < 0 {
+				f.Close()
+				return fmt.Errorf("%s: not a latency: %q", p, sc.Text())
+			}
+			if len(all) >= maxRequests {
+				f.Close()
+				return fmt.Errorf("more than %d latencies", maxRequests)
+			}
+			all = append(all, v)
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %v", p, err)
+		}
+	}
+	if len(all) == 0 {
+		return errors.New("no latencies in the files")
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"requests": len(all), "p50_ms": percentile(all, 0.5),
+		"p99_ms": percentile(all, 0.99), "p999_ms": percentile(all, 0.999),
+	})
+}
+
 type urlList []string
 
 func (u *urlList) String() string     { return strings.Join(*u, ",") }
@@ -190,10 +252,18 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of the schedule")
 	conns := flag.Int("conns", 16, "keep-alive connections per target")
 	timeout := flag.Duration("timeout", 10*time.Second, "per-request (and connect) timeout")
+	latencies := flag.String("latencies", "", "also write each target's latencies (ns, one per line) to PREFIX.N")
+	pool := flag.Bool("pool", false, "read the latency files given as arguments and print their pooled percentiles (JSON)")
 	flag.Parse()
 	die := func(format string, a ...any) {
 		fmt.Fprintf(os.Stderr, "fixedrate: "+format+"\n", a...)
 		os.Exit(2)
+	}
+	if *pool {
+		if err := poolFiles(flag.Args()); err != nil {
+			die("-pool: %v", err)
+		}
+		return
 	}
 	if flag.NArg() != 0 {
 		die("unexpected arguments: %q", flag.Args())
@@ -289,6 +359,11 @@ func main() {
 			}
 		}
 		sort.Slice(ok, func(a, b int) bool { return ok[a] < ok[b] })
+		if *latencies != "" {
+			if err := writeLatencies(fmt.Sprintf("%s.%d", *latencies, len(out.Targets)), ok); err != nil {
+				die("-latencies: %v", err)
+			}
+		}
 		out.Targets = append(out.Targets, targetResult{
 			URL: t.url, Sent: total, Completed: len(ok), Errors: t.errs, FirstError: t.first,
 			AchievedRate: float64(len(ok)) / elapsed.Seconds(),
