@@ -34,8 +34,8 @@ while getopts "d:r:h" opt; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs)"
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
-[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
+require_int DURATION "$DURATION" 2
+require_int REPS "$REPS" 1
 check_tools
 
 work=$(mktemp -d /tmp/gspy-bench.XXXXXX)

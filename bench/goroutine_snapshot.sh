@@ -62,10 +62,10 @@ while getopts "d:n:k:r:o:h" opt; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs and reads other processes' memory)"
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
-[[ $SNAPS =~ ^[0-9]+$ && $SNAPS -ge 1 ]] || die "SNAPS must be a positive integer"
-[[ $RATE =~ ^[0-9]+$ && $RATE -ge 1 ]] || die "RATE must be a positive integer"
-for n in $COUNTS; do [[ $n =~ ^[0-9]+$ ]] || die "-n: $n is not a number"; done
+require_int DURATION "$DURATION" 2
+require_int SNAPS "$SNAPS" 1
+require_int RATE "$RATE" 1
+for n in $COUNTS; do require_int -n "$n" 0; done
 check_tools
 command -v curl >/dev/null || die "curl not found"
 command -v chrt >/dev/null || die "chrt not found (util-linux)"

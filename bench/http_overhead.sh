@@ -74,9 +74,9 @@ while getopts "d:r:c:o:h" opt; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; bpf stats need root)"
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
-[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
-[[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
+require_int DURATION "$DURATION" 2
+require_int REPS "$REPS" 1
+require_int CONNS "$CONNS" 1
 check_tools
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk; scripts/install-deps installs it)"
 command -v bpftool >/dev/null || die "bpftool not found"

@@ -123,10 +123,10 @@ while getopts "d:r:c:o:h" opt; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; namespaces need root)"
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
-[[ $REPS =~ ^[0-9]+$ && $REPS -ge 1 ]] || die "REPS must be a positive integer"
+require_int DURATION "$DURATION" 2
+require_int REPS "$REPS" 1
 ((REPS % 2 == 0)) || echo "$bench: warning: odd REPS ($REPS): slot A is treated once more than B" >&2
-[[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 1 ]] || die "CONNS must be a positive integer"
+require_int CONNS "$CONNS" 1
 check_tools
 LOAD=${LOAD:-wrk}
 [[ $LOAD == wrk || $LOAD == fixed ]] || die "LOAD must be wrk or fixed"

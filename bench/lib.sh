@@ -21,6 +21,9 @@ addr=""
 
 die() { echo "$bench: $*" >&2; exit 1; }
 
+# require_int NAME VALUE MIN: dies unless VALUE is an integer >= MIN.
+require_int() { [[ $2 =~ ^[0-9]+$ && $2 -ge $3 ]] || die "$1 must be an integer >= $3, got '$2'"; }
+
 # check_tools: the binaries exist and Go is there.
 check_tools() {
   local b

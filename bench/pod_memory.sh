@@ -48,8 +48,8 @@ while getopts "l:t:s:h" opt; do
 done
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; cgroups need root)"
 [[ $LIMIT =~ ^[0-9]+$ && $LIMIT -ge $((128 << 20)) ]] || die "LIMIT must be bytes, at least 128 MiB"
-[[ $TARGETS =~ ^[0-9]+$ && $TARGETS -ge 1 ]] || die "TARGETS must be a positive integer"
-[[ $PHASE =~ ^[0-9]+$ && $PHASE -ge 5 ]] || die "PHASE_SECONDS must be an integer >= 5"
+require_int TARGETS "$TARGETS" 1
+require_int PHASE_SECONDS "$PHASE" 5
 check_tools
 command -v curl >/dev/null || die "curl not found"
 mkdir -p "$OUT"

@@ -42,8 +42,8 @@ while getopts "d:n:o:h" opt; do
 done
 
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd reads other processes' memory)"
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 2 ]] || die "DURATION must be an integer >= 2 (seconds)"
-for n in $COUNTS; do [[ $n =~ ^[0-9]+$ ]] || die "-n: $n is not a number"; done
+require_int DURATION "$DURATION" 2
+for n in $COUNTS; do require_int -n "$n" 0; done
 check_tools
 mkdir -p "$OUT"
 
