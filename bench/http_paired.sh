@@ -467,16 +467,13 @@ balanced() {
 # other slot's as control in those rounds; balanced = sqrt(pooled ratio
 # with A treated x pooled ratio with B treated). "null null" without both.
 pooled() {
-  local s q ta cb tb ca
+  local s
   for s in a b; do compgen -G "$work/pool/$1.T$s.*" >/dev/null || { echo "null null"; return; }; done
-  for q in ta:Ta tb:Tb ca:Ca cb:Cb; do
-    local -n v=${q%%:*}
-    v=$("$work/fixedrate" -pool "$work/pool/$1.${q#*:}".* | jq -r '"\(.p99_ms) \(.p999_ms)"')
-    unset -n v
-  done
-  awk -v ta="$ta" -v tb="$tb" -v ca="$ca" -v cb="$cb" 'BEGIN{
-    split(ta, TA, " "); split(tb, TB, " "); split(ca, CA, " "); split(cb, CB, " ")
-    printf "%.4f %.4f", sqrt(TA[1] / CB[1] * TB[1] / CA[1]), sqrt(TA[2] / CB[2] * TB[2] / CA[2]) }'
+  # In order: A treated, B as its control, B treated, A as its control.
+  for s in Ta Cb Tb Ca; do
+    "$work/fixedrate" -pool "$work/pool/$1.$s".* | jq -r '"\(.p99_ms) \(.p999_ms)"'
+  done | awk '{ p99[NR] = $1; p999[NR] = $2 }
+    END { printf "%.4f %.4f", sqrt(p99[1] / p99[2] * p99[3] / p99[4]), sqrt(p999[1] / p999[2] * p999[3] / p999[4]) }'
 }
 
 # calibrate: RATE = FRACTION x the saturation throughput of one server

@@ -24,7 +24,8 @@
 # BPF maps, sockets, page cache), and the OOM events.
 #
 # Usage (as root):  bench/pod_memory.sh [-l LIMIT_BYTES] [-t TARGETS] [-s PHASE_SECONDS]
-# Output: a table on stdout and the samples in OUT/pod_memory.tsv.
+# Output: a table on stdout and the samples in OUT/pod_memory.tsv; KEEP=1
+# keeps the scratch directory (gspyd's log, the workloads' output).
 set -Eeuo pipefail
 trap 'echo "$bench: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
@@ -43,7 +44,7 @@ while getopts "l:t:s:h" opt; do
     l) LIMIT=$OPTARG ;;
     t) TARGETS=$OPTARG ;;
     s) PHASE=$OPTARG ;;
-    *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 [[ $(id -u) -eq 0 ]] || die "run as root (gspyd loads BPF programs; cgroups need root)"
@@ -57,11 +58,12 @@ mkdir -p "$OUT"
 # The cgroup, v2 or v1 (memory controller): its files by what they hold.
 if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
   cg_v=2 cg_parent=/sys/fs/cgroup
-  f_max=memory.max f_current=memory.current f_peak=memory.peak
+  f_max=memory.max f_current=memory.current f_peak=memory.peak f_events=memory.events
 elif [[ -d /sys/fs/cgroup/memory ]]; then
   # Beside this shell's own memory cgroup, so any limit above it holds.
   cg_v=1 cg_parent=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
   f_max=memory.limit_in_bytes f_current=memory.usage_in_bytes f_peak=memory.max_usage_in_bytes
+  f_events=memory.oom_control
 else
   die "no cgroup memory controller (neither v2 nor /sys/fs/cgroup/memory)"
 fi
@@ -99,12 +101,9 @@ parts() {
       "$(cat "$gspyd_cgroup/memory.kmem.usage_in_bytes")" "$(cat "$gspyd_cgroup/memory.kmem.tcp.usage_in_bytes")"
   fi
 }
-oom_events() {
-  if ((cg_v == 2)); then tr '\n' ' ' <"$gspyd_cgroup/memory.events"; else tr '\n' ' ' <"$gspyd_cgroup/memory.oom_control"; fi
-}
 
 for w in goroutines cpuwork; do
-  (cd "$root/tests/workloads/$w" && GOENV=off GOFLAGS= CGO_ENABLED=0 "$GO" build -o "$work/$w" .)
+  (cd "$root/tests/workloads/$w" && GOENV=off GOFLAGS='' CGO_ENABLED=0 "$GO" build -o "$work/$w" .)
 done
 # The goroutines workload exits at a line (or EOF) on its stdin: a FIFO
 # this shell holds open keeps it parked.
@@ -123,8 +122,8 @@ budget=$(awk -v l="$LIMIT" -v s="$SHARE" 'BEGIN{ printf "%d", l * s }')
 start_gspyd --metrics-listen=127.0.0.1:0 --backoff-memory-budget="$budget"
 start_scraper $((PHASE * 4 + 60)) "${targets[0]}"
 
-phase=idle
-echo "$phase" >"$work/phase"
+set_phase() { echo "$1" >"$work/phase"; }
+set_phase idle
 (while :; do
   printf '%s\t%s\t%s\t%s\n' "$(cat "$work/phase")" "$(cat "$gspyd_cgroup/$f_current")" "$(parts)" \
     "$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$dproc/status" 2>/dev/null || echo 0)"
@@ -132,7 +131,6 @@ echo "$phase" >"$work/phase"
 done) >"$OUT/pod_memory.tsv" &
 sampler_pid=$!
 
-set_phase() { echo "$1" >"$work/phase"; }
 pull_loop() {
   while :; do
     "$GSPY_BIN" --server="$addr" profile cpu --duration=5s -o "$work/cpu.pb.gz" >/dev/null 2>&1 || true
@@ -175,7 +173,7 @@ sleep "$PHASE"
 kill "$sampler_pid"
 sampler_pid=""
 
-events=$(oom_events)
+events=$(tr '\n' ' ' <"$gspyd_cgroup/$f_events")
 peak=$(cat "$gspyd_cgroup/$f_peak" 2>/dev/null || echo 0)
 mib() { awk -v b="$1" 'BEGIN{ printf "%.0f", b / 1048576 }'; }
 {
