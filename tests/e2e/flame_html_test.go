@@ -151,6 +151,24 @@ func poll[T any](t *testing.T, e *flameEnv, what, js string) T {
 	return v
 }
 
+// settledWidth reads a width every 100 ms until two reads agree, so an
+// assertion sees where a transition ended rather than a frame of it; it
+// gives up after 5 s and returns the last read.
+func settledWidth(t *testing.T, read func() float64) float64 {
+	t.Helper()
+	last := read()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		now := read()
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	t.Logf("width still moving after 5 s; judging the last read, %.1f px", last)
+	return last
+}
+
 // do runs actions and fails the test on error.
 func (e *flameEnv) do(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -271,11 +289,12 @@ func TestFlameHTML(t *testing.T) {
 		e.do(t, chromedp.Click(chromedp.CSS(`#chart g[name="`+fn+`"] rect`)))
 		poll[bool](t, e, fmt.Sprintf("%s (%.1f px) filling the width %.0f after a click", fn, before, svgWidth),
 			fmt.Sprintf(`Math.abs(+document.querySelector('#chart g[name="%s"] rect').getAttribute('width') - %f) < 0.5`, fn, svgWidth))
-		time.Sleep(600 * time.Millisecond) // let the children's transitions end
 		beta, _ := pprofFocus(t, e.goBin, prof, `main\.spinBeta`)
 		all, _ := pprofFocus(t, e.goBin, prof, `main\.runSplit\.func2`)
 		want := svgWidth * float64(beta) / float64(all)
-		if got := width("main.spinBeta"); math.Abs(got-want) > 1 {
+		// The children's transitions take 250 ms on an idle machine and
+		// longer on a busy one: judge the width once it has stopped moving.
+		if got := settledWidth(t, func() float64 { return width("main.spinBeta") }); math.Abs(got-want) > 1 {
 			t.Errorf("zoomed main.spinBeta is %.1f px wide, want %.1f (%d/%d of %.0f)", got, want, beta, all, svgWidth)
 		}
 		// Frames beside it are gone.
