@@ -19,17 +19,24 @@ bool IsTopFrame(std::string_view name) {
 }
 
 // Reads words from a goroutine's stack through one bulk read of its used
-// part (parked stacks are small), else word by word.
+// part (parked stacks are small), else word by word. A caller that read
+// that part already (a sampler batches the stacks of many goroutines into
+// one system call) hands it in.
 class StackWords {
  public:
-  StackWords(const MemorySource& memory, uint64_t sp, uint64_t hi)
+  StackWords(const MemorySource& memory, uint64_t sp, uint64_t hi,
+             std::string_view at_sp)
       : memory_(memory), lo_(sp), hi_(hi) {
-    constexpr uint64_t kMaxBulk = 64 << 10;
+    if (!at_sp.empty()) {
+      bulk_ = at_sp.substr(0, hi > sp ? hi - sp : 0);
+      return;
+    }
     if (hi > sp) {
-      const uint64_t n = std::min(hi - sp, kMaxBulk);
+      const uint64_t n = std::min(hi - sp, kStackBulkBytes);
       std::string buf(n, '\0');
       if (memory.Read(sp, absl::MakeSpan(buf.data(), n)).ok()) {
-        bulk_ = std::move(buf);
+        owned_ = std::move(buf);
+        bulk_ = owned_;
       }
     }
   }
@@ -50,7 +57,8 @@ class StackWords {
  private:
   const MemorySource& memory_;
   uint64_t lo_, hi_;
-  std::string bulk_;
+  std::string owned_;
+  std::string_view bulk_;  // the bytes from sp up that were read
 };
 
 }  // namespace
@@ -59,7 +67,8 @@ uint64_t SymbolPc(uint64_t pc, bool exact) { return exact ? pc : pc - 1; }
 
 UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
                          uint64_t load_bias, const SavedContext& ctx,
-                         size_t max_frames, WrapperFrames wrappers) {
+                         size_t max_frames, WrapperFrames wrappers,
+                         std::string_view stack_at_sp, PcInfoMemo* memo) {
   UnwoundStack out;
   if (ctx.sp < ctx.stack_lo || ctx.sp >= ctx.stack_hi) {
     out.error = absl::StrCat(
@@ -68,7 +77,7 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
     return out;
   }
   const bool lr_machine = binary.goarch() == "arm64";
-  StackWords words(memory, ctx.sp, ctx.stack_hi);
+  StackWords words(memory, ctx.sp, ctx.stack_hi, stack_at_sp);
   uint64_t pc = ctx.pc, sp = ctx.sp, bp = ctx.bp;
   bool exact = false;
   std::string_view callee;
@@ -79,7 +88,14 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
       return out;
     }
     const uint64_t link_pc = pc - load_bias;
-    std::optional<FuncInfo> f = binary.FindFunction(link_pc);
+    PcInfo info;
+    if (memo != nullptr) {
+      info = memo->Lookup(link_pc);
+    } else {
+      info.func = binary.FindFunction(link_pc);
+      if (info.func.has_value()) info.sp_delta = binary.SpDelta(link_pc);
+    }
+    const std::optional<FuncInfo>& f = info.func;
     if (!f.has_value()) {
       out.error =
           absl::StrCat("pc 0x", absl::Hex(link_pc), " is in no Go function");
@@ -106,7 +122,7 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
     // instruction: its return address is that instruction itself.
     exact = f->name == "runtime.asyncPreempt";
     uint64_t ret = 0, caller_sp = 0, caller_bp = bp;
-    if (std::optional<int32_t> delta = binary.SpDelta(link_pc);
+    if (const std::optional<int32_t>& delta = info.sp_delta;
         delta.has_value() && *delta >= 0) {
       if (lr_machine) {
         // arm64 keeps the return address at 0(RSP) of a frame that has one;

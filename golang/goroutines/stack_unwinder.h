@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "golang/binary/go_binary.h"
 #include "golang/goroutines/memory_source.h"
+#include "golang/goroutines/pc_info_memo.h"
 
 namespace gspy {
 
@@ -37,12 +39,22 @@ struct UnwoundStack {
 // keep them, as the frame-pointer walk of the probes sees them.
 enum class WrapperFrames { kElide, kKeep };
 
+// The most of a stack, from its saved sp up, that one unwinding reads in
+// one go (parked stacks use far less); words beyond are read one by one.
+inline constexpr uint64_t kStackBulkBytes = 64 << 10;
+
 // `max_frames` bounds the walk; every stack read must lie in
 // [stack_lo, stack_hi) and sp must grow, so garbage cannot loop.
+// `stack_at_sp`: the stack's bytes from sp up (at most
+// min(stack_hi - sp, kStackBulkBytes)) when the caller read them already;
+// empty: read here. `memo` (of `binary`), when given, answers the
+// per-frame lookups.
 UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
                          uint64_t load_bias, const SavedContext& context,
                          size_t max_frames = 512,
-                         WrapperFrames wrappers = WrapperFrames::kElide);
+                         WrapperFrames wrappers = WrapperFrames::kElide,
+                         std::string_view stack_at_sp = {},
+                         PcInfoMemo* memo = nullptr);
 
 // The frames of `pcs` (as UnwindSaved returns them), inlined ones expanded,
 // leaf first; a pc no function covers gives a frame with an empty name.

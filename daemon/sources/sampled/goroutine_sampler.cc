@@ -95,7 +95,8 @@ GoroutineSampler::GoroutineSampler(const GoBinary& binary,
       layout_(layout),
       allgs_(allgs),
       options_(options),
-      hot_size_(HotReadSize(layout)) {}
+      hot_size_(HotReadSize(layout)),
+      pc_info_(binary) {}
 
 size_t GoroutineSampler::cached_goroutines() const {
   size_t n = 0;
@@ -119,50 +120,172 @@ void GoroutineSampler::ChargeLabels(SampledWait& wait, SweepCounts& counts) {
   label_bytes_ += bytes;
 }
 
-absl::StatusOr<bool> GoroutineSampler::ReadWait(uint64_t addr,
-                                                const GFields& hot,
-                                                SampledWait* out,
-                                                uint64_t* startpc) const {
-  *out = SampledWait{};
-  out->id = next_wait_id.fetch_add(1, std::memory_order_relaxed);
-  absl::StatusOr<GFields> g = ReadG(memory_, layout_, addr);
-  if (!g.ok()) {
-    if (absl::IsNotFound(g.status())) return g.status();
-    return false;
+absl::Status GoroutineSampler::UnwindPending(bool charge,
+                                             GoroutineSweep& sweep) {
+  // Groups bounded in count (one readv's worth of ranges) and in stack
+  // bytes, which the target decides: 1024 goroutines parked 64 KiB deep
+  // would otherwise take 64 MiB here.
+  constexpr size_t kMaxGroup = 1024;
+  constexpr uint64_t kMaxGroupStackBytes = 4 << 20;
+  absl::Span<const PendingWait> all(pending_);
+  size_t at = 0;
+  while (at < all.size()) {
+    size_t end = at;
+    uint64_t bytes = 0;
+    while (end < all.size() && end - at < kMaxGroup) {
+      const GFields& g = all[end].hot;
+      const uint64_t n =
+          g.stack_hi > g.sched_sp
+              ? std::min<uint64_t>(g.stack_hi - g.sched_sp, kStackBulkBytes)
+              : 0;
+      if (end > at && bytes + n > kMaxGroupStackBytes) break;
+      bytes += n;
+      ++end;
+    }
+    absl::Status s = UnwindGroup(all.subspan(at, end - at), charge, sweep);
+    if (!s.ok()) {
+      pending_.clear();
+      return s;
+    }
+    at = end;
   }
-  if (!SameHot(*g, hot)) return false;
-  *startpc = g->startpc;
-  absl::StatusOr<LabelList> labels =
-      ReadLabels(memory_, g->labels, layout_.labels_layout);
-  if (labels.ok()) {
-    out->labels = *std::move(labels);
-  } else if (absl::IsNotFound(labels.status())) {
-    return labels.status();
-  } else {
-    out->labels_error = true;
+  pending_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
+                                           bool charge, GoroutineSweep& sweep) {
+  const size_t whole = GReadSize(layout_);
+  const size_t n = group.size();
+  auto address = [&](const PendingWait& p) {
+    uint64_t addr;
+    std::memcpy(&addr, array_.data() + p.index * 8, 8);
+    return addr;
+  };
+  // The whole heads (labels and startpc lie past the hot part).
+  whole_heads_.resize(n * whole);
+  unwind_ranges_.clear();
+  for (size_t k = 0; k < n; ++k) {
+    unwind_ranges_.push_back(
+        {address(group[k]), absl::MakeSpan(&whole_heads_[k * whole], whole)});
   }
-  UnwoundStack stack =
-      UnwindSaved(memory_, binary_, load_bias_,
-                  SavedContext{g->sched_pc, g->sched_sp, g->sched_bp,
-                               g->stack_lo, g->stack_hi},
-                  options_.max_frames, WrapperFrames::kKeep);
-  out->stack_complete = stack.complete;
-  out->stack.reserve(stack.pcs.size());
-  for (uint64_t pc : stack.pcs) out->stack.push_back(pc + load_bias_);
-  // A goroutine parked in runtime.gopark shows gopark's entry as its leaf,
-  // as the block probes report it, so both modes give the same stacks.
-  if (!out->stack.empty()) {
-    std::optional<FuncInfo> leaf = binary_.FindFunction(stack.pcs[0]);
-    if (leaf.has_value() && leaf->name == "runtime.gopark") {
-      out->stack[0] = leaf->entry + load_bias_;
+  absl::Status s = memory_.ReadMany(unwind_ranges_, &heads_ok_);
+  if (!s.ok()) return s;
+  std::vector<GFields> before(n);
+  std::vector<bool> trusted(n, false);  // the whole head matches the hot one
+  for (size_t k = 0; k < n; ++k) {
+    if (!heads_ok_[k]) continue;
+    before[k] =
+        DecodeG(std::string_view(&whole_heads_[k * whole], whole), layout_);
+    trusted[k] = SameHot(before[k], group[k].hot);
+  }
+  // The used part of each stack, laid end to end.
+  std::vector<size_t> stack_at(n + 1, 0);
+  for (size_t k = 0; k < n; ++k) {
+    const GFields& g = before[k];
+    const bool usable =
+        trusted[k] && g.sched_sp >= g.stack_lo && g.sched_sp < g.stack_hi;
+    stack_at[k + 1] =
+        stack_at[k] +
+        (usable ? std::min<uint64_t>(g.stack_hi - g.sched_sp, kStackBulkBytes)
+                : 0);
+  }
+  stacks_.resize(stack_at[n]);
+  unwind_ranges_.clear();
+  std::vector<size_t> range_of(n, SIZE_MAX);
+  for (size_t k = 0; k < n; ++k) {
+    if (stack_at[k + 1] == stack_at[k]) continue;
+    range_of[k] = unwind_ranges_.size();
+    unwind_ranges_.push_back(
+        {before[k].sched_sp,
+         absl::MakeSpan(&stacks_[stack_at[k]], stack_at[k + 1] - stack_at[k])});
+  }
+  s = memory_.ReadMany(unwind_ranges_, &stacks_ok_);
+  if (!s.ok()) return s;
+  std::vector<uint64_t> startpcs(n, 0);
+  for (size_t k = 0; k < n; ++k) {
+    Entry& e = entries_[group[k].index];
+    e.wait = SampledWait{};
+    e.wait.id = next_wait_id.fetch_add(1, std::memory_order_relaxed);
+    if (!trusted[k]) continue;
+    const GFields& g = before[k];
+    startpcs[k] = g.startpc;
+    absl::StatusOr<LabelList> labels =
+        ReadLabels(memory_, g.labels, layout_.labels_layout);
+    if (labels.ok()) {
+      e.wait.labels = *std::move(labels);
+    } else if (absl::IsNotFound(labels.status())) {
+      return labels.status();
+    } else {
+      e.wait.labels_error = true;
+    }
+    // A stack the batch could not read whole is read word by word.
+    std::string_view at_sp;
+    if (range_of[k] != SIZE_MAX && stacks_ok_[range_of[k]]) {
+      at_sp = std::string_view(&stacks_[stack_at[k]],
+                               stack_at[k + 1] - stack_at[k]);
+    }
+    UnwoundStack stack = UnwindSaved(
+        memory_, binary_, load_bias_,
+        SavedContext{g.sched_pc, g.sched_sp, g.sched_bp, g.stack_lo,
+                     g.stack_hi},
+        options_.max_frames, WrapperFrames::kKeep, at_sp, &pc_info_);
+    e.wait.stack_complete = stack.complete;
+    e.wait.stack.reserve(stack.pcs.size());
+    for (uint64_t pc : stack.pcs) e.wait.stack.push_back(pc + load_bias_);
+    // A goroutine parked in runtime.gopark shows gopark's entry as its
+    // leaf, as the block probes report it, so both modes give the same
+    // stacks.
+    if (!e.wait.stack.empty()) {
+      const std::optional<FuncInfo>& leaf = pc_info_.Lookup(stack.pcs[0]).func;
+      if (leaf.has_value() && leaf->name == "runtime.gopark") {
+        e.wait.stack[0] = leaf->entry + load_bias_;
+      }
     }
   }
-  absl::StatusOr<GFields> after = ReadG(memory_, layout_, addr);
-  if (!after.ok()) {
-    if (absl::IsNotFound(after.status())) return after.status();
-    return false;
+  // The heads again: a goroutine that ran since its first read may have
+  // overwritten the stack under the walk.
+  heads_after_.resize(n * whole);
+  unwind_ranges_.clear();
+  for (size_t k = 0; k < n; ++k) {
+    unwind_ranges_.push_back(
+        {address(group[k]), absl::MakeSpan(&heads_after_[k * whole], whole)});
   }
-  return g->SameState(*after);
+  s = memory_.ReadMany(unwind_ranges_, &after_ok_);
+  if (!s.ok()) return s;
+  for (size_t k = 0; k < n; ++k) {
+    const PendingWait& p = group[k];
+    Entry& e = entries_[p.index];
+    const bool intact =
+        trusted[k] && after_ok_[k] &&
+        before[k].SameState(DecodeG(
+            std::string_view(&heads_after_[k * whole], whole), layout_));
+    ChargeLabels(e.wait, sweep.counts);
+    ++sweep.counts.unwound;
+    if (startpcs[k] != 0) {
+      e.system = IsSystemGoroutine(
+          binary_, startpcs[k] >= load_bias_ ? startpcs[k] - load_bias_ : 0);
+    }
+    if (e.system && !options_.include_system) {
+      ++sweep.counts.system_skipped;
+      e.has_wait = intact;  // nothing to charge; no need to read it again
+      continue;
+    }
+    if (intact) {
+      e.has_wait = true;
+    } else {
+      // Ran between the reads: its stack may be overwritten. A walk that
+      // still reached goexit is a stack it had; keep the charge (the
+      // state was read whole) but not the stack.
+      ++sweep.counts.torn;
+      if (!e.wait.stack_complete) {
+        ++sweep.counts.torn_dropped;
+        continue;
+      }
+    }
+    Charge(p.index, p.hot, p.waiting, p.new_episode, charge, sweep);
+  }
+  return absl::OkStatus();
 }
 
 void GoroutineSampler::Plan() {
@@ -261,8 +384,13 @@ absl::StatusOr<GoroutineSweep> GoroutineSampler::Sweep(int64_t now_ns) {
       const absl::Span<char> head(heads_.data() + (slot_[i] - chunk_at),
                                   hot_size_);
       s = SweepOne(i, head, ok_[range_of_[i] - r], charge, sweep);
-      if (!s.ok()) return s;
+      if (!s.ok()) {
+        pending_.clear();
+        return s;
+      }
     }
+    s = UnwindPending(charge, sweep);
+    if (!s.ok()) return s;
     chunk_at += bytes;
     r = end;
   }
@@ -335,50 +463,34 @@ absl::Status GoroutineSampler::SweepOne(size_t i, absl::Span<char> head,
     e.key = key;
     e.key_reason = 0;
     e.has_wait = false;
-    uint64_t startpc = 0;
     label_bytes_ -= LabelBytes(e.wait.labels);
     e.wait.labels.clear();
-    absl::StatusOr<bool> whole = ReadWait(addr, g, &e.wait, &startpc);
-    if (!whole.ok()) return whole.status();
-    ChargeLabels(e.wait, sweep.counts);
-    ++sweep.counts.unwound;
-    if (startpc != 0) {
-      e.system = IsSystemGoroutine(
-          binary_, startpc >= load_bias_ ? startpc - load_bias_ : 0);
-    }
-    if (e.system && !options_.include_system) {
-      ++sweep.counts.system_skipped;
-      e.has_wait = *whole;  // nothing to charge; no need to read it again
-      return absl::OkStatus();
-    }
-    if (*whole) {
-      e.has_wait = true;
-    } else {
-      // Ran between the reads: its stack may be overwritten. A walk that
-      // still reached goexit is a stack it had; keep the charge (the
-      // state was read whole) but not the stack.
-      ++sweep.counts.torn;
-      if (!e.wait.stack_complete) {
-        ++sweep.counts.torn_dropped;
-        return absl::OkStatus();
-      }
-    }
-  } else {
-    ++sweep.counts.cached;
+    pending_.push_back({.index = static_cast<uint32_t>(i),
+                        .hot = g,
+                        .waiting = kind == Kind::kWaiting,
+                        .new_episode = new_episode});
+    return absl::OkStatus();
   }
-  if (kind == Kind::kWaiting) e.key_reason = g.waitreason;
-  if (!charge) return absl::OkStatus();
+  ++sweep.counts.cached;
+  Charge(i, g, kind == Kind::kWaiting, new_episode, charge, sweep);
+  return absl::OkStatus();
+}
+
+void GoroutineSampler::Charge(size_t i, const GFields& g, bool waiting,
+                              bool new_episode, bool charge,
+                              GoroutineSweep& sweep) {
+  Entry& e = entries_[i];
+  if (waiting) e.key_reason = g.waitreason;
+  if (!charge) return;
   GoroutineCharge c;
   c.goid = g.goid;
-  c.state =
-      kind == Kind::kWaiting ? SampledState::kWaiting : SampledState::kRunnable;
-  c.wait_reason = kind == Kind::kWaiting ? g.waitreason : e.key_reason;
+  c.state = waiting ? SampledState::kWaiting : SampledState::kRunnable;
+  c.wait_reason = waiting ? g.waitreason : e.key_reason;
   c.new_episode = new_episode;
   c.slot = static_cast<uint32_t>(i);
   c.wait_id = e.wait.id;
   c.wait = &e.wait;
   sweep.charges.push_back(c);
-  return absl::OkStatus();
 }
 
 }  // namespace gspy

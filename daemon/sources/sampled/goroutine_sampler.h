@@ -25,6 +25,7 @@
 #include "golang/goroutines/g_struct.h"
 #include "golang/goroutines/labels_reader.h"
 #include "golang/goroutines/memory_source.h"
+#include "golang/goroutines/pc_info_memo.h"
 
 namespace gspy {
 
@@ -147,23 +148,36 @@ class GoroutineSampler {
   // Redone only when allgs changes (it grows).
   void Plan();
   // One goroutine of a sweep: allgs index `i`, its hot head read into
-  // `head` (when `range_ok`; else read alone here). Fails only when the
-  // process is gone.
+  // `head` (when `range_ok`; else read alone here). A new wait is queued in
+  // `pending_` for UnwindPending. Fails only when the process is gone.
   absl::Status SweepOne(size_t i, absl::Span<char> head, bool range_ok,
                         bool charge, GoroutineSweep& sweep);
+  // A new wait SweepOne found: its stack is unwound with the others of its
+  // chunk of heads.
+  struct PendingWait {
+    uint32_t index = 0;  // in allgs
+    GFields hot;         // as the sweep read it
+    bool waiting = false;
+    bool new_episode = false;
+  };
+  // Unwinds the pending waits in groups, each group in three batched reads
+  // (whole heads, stacks, heads again to see which ran meanwhile) rather
+  // than three system calls per goroutine, which were most of a first
+  // sweep's cost at 100k goroutines. Fails only when the process is gone.
+  absl::Status UnwindPending(bool charge, GoroutineSweep& sweep);
+  absl::Status UnwindGroup(absl::Span<const PendingWait> group, bool charge,
+                           GoroutineSweep& sweep);
+  // Charges goroutine `i` (state as `g` says) with the sweep's interval.
+  void Charge(size_t i, const GFields& g, bool waiting, bool new_episode,
+              bool charge, GoroutineSweep& sweep);
   // Empties `e`'s cached wait and gives its labels' bytes back.
   void Reset(Entry& e, Entry fresh);
-  // Keeps the labels ReadWait put in `wait` if they fit the budget.
+  // Keeps the labels UnwindGroup put in `wait` if they fit the budget.
   void ChargeLabels(SampledWait& wait, SweepCounts& counts);
 
   GoroutineSampler(const GoBinary& binary, const MemorySource& memory,
                    uint64_t load_bias, const RuntimeLayout& layout,
                    uint64_t allgs, GoroutineSamplerOptions options);
-  // Reads the whole head of the goroutine whose hot fields are `hot`,
-  // unwinds it and reads its labels; false when it changed meanwhile and
-  // what was read cannot be trusted. Sets `startpc`.
-  absl::StatusOr<bool> ReadWait(uint64_t addr, const GFields& hot,
-                                SampledWait* out, uint64_t* startpc) const;
 
   const GoBinary& binary_;
   const MemorySource& memory_;
@@ -175,6 +189,8 @@ class GoroutineSampler {
   // the wait fields (labels and startpc lie further on, and are read when a
   // wait is new).
   const size_t hot_size_;
+  // The unwinding's per-pc lookups, for stacks that repeat.
+  PcInfoMemo pc_info_;
   int64_t last_ns_ = -1;
   size_t label_bytes_ = 0;  // of every entry's wait.labels
   // By allgs index (whose entries never change); a deque, because charges
@@ -190,6 +206,11 @@ class GoroutineSampler {
   std::vector<uint32_t> range_of_;  // allgs index -> index in ranges_
   std::vector<uint32_t> order_;     // allgs indices with a slot, by address
   std::vector<bool> ok_;
+  // UnwindPending's queue and reused buffers.
+  std::vector<PendingWait> pending_;
+  std::string whole_heads_, stacks_, heads_after_;
+  std::vector<MemoryRange> unwind_ranges_;
+  std::vector<bool> heads_ok_, stacks_ok_, after_ok_;
 };
 
 }  // namespace gspy

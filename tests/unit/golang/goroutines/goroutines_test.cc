@@ -17,6 +17,7 @@
 #include "golang/goroutines/goroutine_dump.h"
 #include "golang/goroutines/labels_reader.h"
 #include "golang/goroutines/memory_source.h"
+#include "golang/goroutines/pc_info_memo.h"
 #include "golang/goroutines/stack_unwinder.h"
 #include "golang/runtime/wait_reasons.h"
 #include "gtest/gtest.h"
@@ -85,6 +86,60 @@ TEST(Unwind, FromSchedWithPcspFrameSizes) {
   EXPECT_TRUE(s.complete) << s.error;
   EXPECT_EQ(s.pcs, (std::vector<uint64_t>{kGopark + 0x50, kBlock + 0x20,
                                           kGoexit + 1}));
+}
+
+TEST(Unwind, UsesTheStackBytesAndTheMemoItIsGiven) {
+  Image im;
+  im.AddG(0x10000, 7, kGWaiting, 0x7000000);
+  absl::StatusOr<GFields> g = ReadG(im.mem, im.l(), 0x10000);
+  ASSERT_TRUE(g.ok());
+  const SavedContext ctx{g->sched_pc, g->sched_sp, g->sched_bp, g->stack_lo,
+                         g->stack_hi};
+  const UnwoundStack plain = UnwindSaved(im.mem, im.bin, 0, ctx);
+  ASSERT_TRUE(plain.complete) << plain.error;
+  // The caller's copy of the stack is what the walk reads: clobbering the
+  // memory after the copy changes nothing.
+  absl::StatusOr<std::string> copy =
+      im.mem.ReadAt(g->sched_sp, g->stack_hi - g->sched_sp);
+  ASSERT_TRUE(copy.ok());
+  im.mem.Zero(g->sched_sp, g->stack_hi - g->sched_sp);
+  PcInfoMemo memo(im.bin);
+  for (int pass = 0; pass < 2; ++pass) {  // the second from the memo
+    const UnwoundStack s = UnwindSaved(im.mem, im.bin, 0, ctx, 512,
+                                       WrapperFrames::kElide, *copy, &memo);
+    EXPECT_TRUE(s.complete) << s.error;
+    EXPECT_EQ(s.pcs, plain.pcs);
+  }
+  // Without the copy, the clobbered stack is what there is.
+  EXPECT_FALSE(UnwindSaved(im.mem, im.bin, 0, ctx).complete);
+}
+
+TEST(PcInfoMemo, AnswersAsTheBinaryDoesThroughCollisions) {
+  Image im;
+  PcInfoMemo memo(im.bin);
+  // More pcs than slots, twice over: every answer, fresh or remembered or
+  // after its slot was taken, is the binary's own.
+  int found = 0, missed = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t pc = kGopark; pc < kGopark + 3 * PcInfoMemo::kSlots;
+         pc += 3) {
+      const PcInfo& info = memo.Lookup(pc);
+      const std::optional<FuncInfo> want = im.bin.FindFunction(pc);
+      ASSERT_EQ(info.func.has_value(), want.has_value()) << pc;
+      if (!want.has_value()) {
+        EXPECT_FALSE(info.sp_delta.has_value());
+        ++missed;
+        continue;
+      }
+      ++found;
+      EXPECT_EQ(info.func->name, want->name);
+      EXPECT_EQ(info.func->entry, want->entry);
+      EXPECT_EQ(info.sp_delta, im.bin.SpDelta(pc)) << pc;
+    }
+  }
+  // Both kinds of answer were checked.
+  EXPECT_GT(found, 0);
+  EXPECT_GT(missed, 0);
 }
 
 TEST(Unwind, GarbageStackEndsWithAnError) {
