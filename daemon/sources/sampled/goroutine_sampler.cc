@@ -159,7 +159,7 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
   const size_t n = group.size();
   auto address = [&](const PendingWait& p) {
     uint64_t addr;
-    std::memcpy(&addr, array_.data() + p.index * 8, 8);
+    std::memcpy(&addr, array_.data() + static_cast<size_t>(p.index) * 8, 8);
     return addr;
   };
   // The whole heads (labels and startpc lie past the hot part).
