@@ -159,7 +159,7 @@ func (hh *harness) startGcWatch(t *testing.T, args ...string) *gcWatch {
 	t.Helper()
 	g := &gcWatch{attached: make(chan struct{}), done: make(chan error, 1)}
 	g.cmd = exec.Command(hh.gspyBin, append([]string{"--server=" + hh.addr, "gc"}, args...)...)
-	g.cmd.Stdout = &g.stdout
+	g.cmd.Stdout = gcWatchStdout{g}
 	se, err := g.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +191,41 @@ func (hh *harness) startGcWatch(t *testing.T, args ...string) *gcWatch {
 		t.Fatalf("gspy gc: probes not attached within 60s; stderr:\n%s", g.errText())
 	}
 	return g
+}
+
+// gcWatchStdout writes the watch's stdout under its lock, so the test may
+// read what it printed so far while it runs.
+type gcWatchStdout struct{ g *gcWatch }
+
+func (w gcWatchStdout) Write(p []byte) (int, error) {
+	w.g.mu.Lock()
+	defer w.g.mu.Unlock()
+	return w.g.stdout.Write(p)
+}
+
+// waitCycles waits until the watch has printed pauses of n distinct GC
+// cycles, and fails saying what it printed if that takes over `timeout`.
+func (g *gcWatch) waitCycles(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		g.mu.Lock()
+		out := g.stdout.String()
+		g.mu.Unlock()
+		cycles := map[string]bool{}
+		for _, line := range strings.Split(out, "\n") {
+			if m := pauseLineRE.FindStringSubmatch(line); m != nil {
+				cycles[m[2]] = true
+			}
+		}
+		if len(cycles) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gspy gc printed pauses of %d GC cycles within %v, want %d; stdout:\n%s", len(cycles), timeout, n, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (g *gcWatch) errText() string {
@@ -288,6 +323,23 @@ func fdCount(t *testing.T, pid int) int {
 		t.Fatalf("reading gspyd's fds: %v", err)
 	}
 	return len(ents)
+}
+
+// fdCountWhen reads pid's fd count every 50 ms until ok holds, for up to
+// 30 s, and returns the last count for the caller to judge. gspyd closes
+// fds after it has answered (a gRPC connection, uprobe links the kernel
+// releases one at a time), later still on a busy machine: one read after a
+// fixed pause could see them before they are gone.
+func fdCountWhen(t *testing.T, pid int, ok func(int) bool) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := fdCount(t, pid)
+		if ok(n) || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // runGcWindow runs one gcwork under `gspy gc` and compares what gspy saw
@@ -457,8 +509,7 @@ func TestGcPausesMatchRuntimeMetrics(t *testing.T) {
 			runGcWindow(t, hh, hh.gcworkBuild(t, v, ""), v, 5)
 		})
 	}
-	time.Sleep(200 * time.Millisecond)
-	if fdsAfter := fdCount(t, hh.daemon.Process.Pid); fdsAfter != fdsBefore {
+	if fdsAfter := fdCountWhen(t, hh.daemon.Process.Pid, func(n int) bool { return n == fdsBefore }); fdsAfter != fdsBefore {
 		t.Errorf("gspyd had %d fds before the GC watches and %d after: probes leaked", fdsBefore, fdsAfter)
 	}
 }
@@ -476,7 +527,12 @@ func TestGcWatchTargetKilled(t *testing.T) {
 		t.Errorf("gspyd holds %d fds with probes attached, %d before: expected the uprobe links to hold fds", fds, fdsBefore)
 	}
 	io.WriteString(w.stdin, "go\n")
-	time.Sleep(1500 * time.Millisecond)
+	// Killed mid-run, once the watch has printed pauses of two cycles (so
+	// one cycle has ended): after a fixed pause a busy machine may not
+	// have run a GC yet.
+	earliest := time.Now().Add(1500 * time.Millisecond)
+	g.waitCycles(t, 2, 30*time.Second)
+	time.Sleep(time.Until(earliest))
 	w.cmd.Process.Signal(syscall.SIGKILL)
 	w.cmd.Wait()
 	w.waited = true
@@ -488,10 +544,9 @@ func TestGcWatchTargetKilled(t *testing.T) {
 	pauses, s := parseGcOutput(t, g.stdout.String())
 	t.Logf("killed target: %d pauses, %d cycles before the kill", s.pauses, s.gcCycles)
 	if len(pauses) == 0 || s.gcCycles == 0 {
-		t.Errorf("no pauses or cycles seen in the 1.5s before the kill")
+		t.Errorf("no pauses or cycles seen before the kill")
 	}
-	time.Sleep(200 * time.Millisecond)
-	if fdsAfter := fdCount(t, hh.daemon.Process.Pid); fdsAfter != fdsBefore {
+	if fdsAfter := fdCountWhen(t, hh.daemon.Process.Pid, func(n int) bool { return n == fdsBefore }); fdsAfter != fdsBefore {
 		t.Errorf("gspyd had %d fds before and %d after the killed target's watch", fdsBefore, fdsAfter)
 	}
 	// Still serving: a second watch on a new process works.
@@ -576,8 +631,7 @@ func TestGcWatchesOfOneBinary(t *testing.T) {
 		t.Errorf("pid %d: gspy saw %d GC pauses, %d cycles; runtime/metrics %v pauses, %v cycles (did the first watch's end detach its probes?)",
 			w2.pid, s2.gcPauses, s2.gcCycles, done2["pauses"], done2["cycles"])
 	}
-	time.Sleep(200 * time.Millisecond)
-	if fdsAfter := fdCount(t, hh.daemon.Process.Pid); fdsAfter != fdsBefore {
+	if fdsAfter := fdCountWhen(t, hh.daemon.Process.Pid, func(n int) bool { return n == fdsBefore }); fdsAfter != fdsBefore {
 		t.Errorf("gspyd had %d fds before and %d after two watches of one binary", fdsBefore, fdsAfter)
 	}
 }

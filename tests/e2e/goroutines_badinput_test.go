@@ -102,12 +102,7 @@ func TestGoroutineBadInputTargetExits(t *testing.T) {
 	}
 	// The dumps' fds (none of process_vm_readv's own) are closed; gRPC's
 	// may take a moment.
-	fdsAfter := fdCount(t, d.pid)
-	for deadline := time.Now().Add(5 * time.Second); fdsAfter > fdsBefore && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		fdsAfter = fdCount(t, d.pid)
-	}
-	if fdsAfter > fdsBefore {
+	if fdsAfter := fdCountWhen(t, d.pid, func(n int) bool { return n <= fdsBefore }); fdsAfter > fdsBefore {
 		t.Errorf("gspyd holds %d fds after the dumps, %d before", fdsAfter, fdsBefore)
 	}
 }

@@ -58,17 +58,14 @@ func readProbeState(t *testing.T, pid int, binary string) probeState {
 	return s
 }
 
-// probeStateSettles waits up to 5 s for gspyd's probe state to be `want`
-// again (a gRPC connection of a call just answered may still be closing) and
-// returns the last state read.
 // settledProbeState is gspyd's probe state once it holds still: two reads
-// 200 ms apart agree (up to 5 s). Right after start-up the daemon may still
+// 200 ms apart agree (up to 15 s). Right after start-up the daemon may still
 // hold a transient fd, which would make a later, quieter state look like a
 // change.
 func settledProbeState(t *testing.T, pid int, binary string) probeState {
 	t.Helper()
 	prev := readProbeState(t, pid, binary)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
 		time.Sleep(200 * time.Millisecond)
 		cur := readProbeState(t, pid, binary)
 		if cur == prev {
@@ -79,9 +76,13 @@ func settledProbeState(t *testing.T, pid int, binary string) probeState {
 	return prev
 }
 
+// probeStateSettles waits up to 30 s for gspyd's probe state to be `want`
+// again and returns the last state read: a gRPC connection of a call just
+// answered may still be closing, and the kernel unregisters uprobes one at
+// a time (about 0.1 s each on an idle 2-vCPU VM, longer when it is busy).
 func probeStateSettles(t *testing.T, pid int, binary string, want probeState) probeState {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got := readProbeState(t, pid, binary)
 		if got == want || time.Now().After(deadline) {
