@@ -409,25 +409,60 @@ func TestBooksEqualRuntimeMetrics(t *testing.T) {
 	}
 }
 
-// gspyInBackground runs gspy (at most 30 s) while the test goes on.
-func gspyInBackground(hh *harness, args ...string) <-chan gspyResult {
-	done := make(chan gspyResult, 1)
+// gcBooksInBackground runs `gspy gc --books` (at most 30 s) while the test
+// goes on; ringRead is closed once its first read of the ring (256 pause
+// lines) is printed. A test that makes GC cycles to be seen as new ones
+// must wait for that read: a fixed pause is not enough when gspy is slow
+// to start, and cycles made before the first read are listed in the ring.
+func gcBooksInBackground(t *testing.T, hh *harness, args ...string) (ringRead <-chan struct{}, done <-chan gspyResult) {
+	t.Helper()
+	read, res := make(chan struct{}), make(chan gspyResult, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	cmd := exec.CommandContext(ctx, hh.gspyBin, append([]string{"gc", "--books"}, args...)...)
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting gspy gc --books: %v", err)
+	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, hh.gspyBin, args...)
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
+		var so strings.Builder
+		sc := bufio.NewScanner(stdout)
+		lines := 0
+		for sc.Scan() {
+			so.WriteString(sc.Text() + "\n")
+			if gcBooksLine.MatchString(sc.Text()) {
+				if lines++; lines == 256 {
+					close(read)
+				}
+			}
+		}
 		r := gspyResult{exitCode: -1}
-		if err := cmd.Run(); err == nil {
+		if err := cmd.Wait(); err == nil {
 			r.exitCode = 0
 		} else if ee, ok := err.(*exec.ExitError); ok {
 			r.exitCode = ee.ExitCode()
 		}
 		r.stdout, r.stderr = so.String(), se.String()
-		done <- r
+		res <- r
 	}()
-	return done
+	return read, res
+}
+
+// waitRingRead waits until gcBooksInBackground's first read is printed.
+func waitRingRead(t *testing.T, ringRead <-chan struct{}, done <-chan gspyResult) {
+	t.Helper()
+	select {
+	case <-ringRead:
+	case r := <-done:
+		t.Fatalf("gspy gc --books ended (exit %d) before listing the ring's 256 pauses; stderr:\n%s\nstdout:\n%s", r.exitCode, r.stderr, r.stdout)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gspy gc --books listed no ring of 256 pauses within 30 s")
+	}
 }
 
 // gcBooksLine is one pause line of `gspy gc --books`.
@@ -462,8 +497,8 @@ func TestBooksGcPauseRing(t *testing.T) {
 	pid := strconv.Itoa(p.pid)
 
 	// Watch while 20 more cycles run: every cycle listed once, in order.
-	done := gspyInBackground(hh, "gc", "--books", "--pid="+pid, "--duration=2s", "--interval=20ms")
-	time.Sleep(500 * time.Millisecond)
+	ringRead, done := gcBooksInBackground(t, hh, "--pid="+pid, "--duration=4s", "--interval=20ms")
+	waitRingRead(t, ringRead, done)
 	p.cmd.Process.Signal(syscall.SIGUSR2)
 	if l := p.next(t, 30*time.Second); !strings.Contains(string(l), "gcs-done") {
 		t.Fatalf("expected gcs-done, got %s", l)
@@ -496,8 +531,8 @@ func TestBooksGcPauseRing(t *testing.T) {
 
 	// 300 cycles between two reads: 256 listed, 44 counted as lost.
 	p2 := startBooksWorkload(t, bin, "-usr2-gcs=300")
-	done = gspyInBackground(hh, "gc", "--books", "--pid="+strconv.Itoa(p2.pid), "--duration=3s", "--interval=3s")
-	time.Sleep(500 * time.Millisecond)
+	ringRead, done = gcBooksInBackground(t, hh, "--pid="+strconv.Itoa(p2.pid), "--duration=6s", "--interval=6s")
+	waitRingRead(t, ringRead, done)
 	p2.cmd.Process.Signal(syscall.SIGUSR2)
 	if l := p2.next(t, 30*time.Second); !strings.Contains(string(l), "gcs-done") {
 		t.Fatalf("expected gcs-done, got %s", l)
