@@ -191,7 +191,13 @@ func captureOnCause(t *testing.T, metric, threshold string, args []string, event
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Watch for at least 1.5 s (six looks), and until the rule has skipped
+	// twice: a busy machine may run fewer looks in 1.5 s.
+	watchUntil := time.Now().Add(1500 * time.Millisecond)
+	deadline = time.Now().Add(20 * time.Second)
+	for time.Now().Before(watchUntil) || (capturesByRule(d.scrape(t), "gspy_capture_rule_cooldown_skips_total", "")[rule] < 2 && time.Now().Before(deadline)) {
+		time.Sleep(100 * time.Millisecond)
+	}
 	fams := d.scrape(t)
 	if taken := capturesByRule(fams, "gspy_captures_total", "taken")[rule]; taken != 1 {
 		t.Errorf("%v captures taken, want 1 (cooldown 1m)", taken)

@@ -132,7 +132,13 @@ func TestCaptures(t *testing.T) {
 	}
 	// The rules go on holding (the goroutines stay): no second capture
 	// within the cooldown, the looks that held are counted as skipped.
-	time.Sleep(1500 * time.Millisecond)
+	// Watch for at least 1.5 s (six looks), and until the first rule has
+	// skipped twice: a busy machine may run fewer looks in 1.5 s.
+	watchUntil := time.Now().Add(1500 * time.Millisecond)
+	deadline = time.Now().Add(20 * time.Second)
+	for time.Now().Before(watchUntil) || (capturesByRule(d.scrape(t), "gspy_capture_rule_cooldown_skips_total", "")[rules[0]] < 2 && time.Now().Before(deadline)) {
+		time.Sleep(250 * time.Millisecond)
+	}
 	fams := d.scrape(t)
 	taken = capturesByRule(fams, "gspy_captures_total", "taken")
 	skips := capturesByRule(fams, "gspy_capture_rule_cooldown_skips_total", "")
