@@ -119,7 +119,10 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("/healthz: %s %q", resp.Status, body)
 	}
 
-	w := startGcwork(t, bin, "-seconds=2", "-readmemstats=3")
+	// -linger: the process stays, idle, after its done line until the test
+	// kills it. Without it, it exits at once and a rescan (every 1 s) may
+	// drop its series before the scrape below, later on a busy machine.
+	w := startGcwork(t, bin, "-seconds=2", "-readmemstats=3", "-linger=60s")
 	// Wait for a rescan to find the workload and its watch to start; it is
 	// idle until the go line, so nothing is missed.
 	before := awaitGcNumbers(t, d, w.pid)
@@ -135,9 +138,9 @@ func TestMetrics(t *testing.T) {
 	if ev["event"] != "done" {
 		t.Fatalf("gcwork: expected done, got %v", ev)
 	}
-	// gcwork now idles 200 ms before it exits: the quiescent moment. Every
-	// pause it counted ended before it printed, and a scrape delivers what is
-	// still in the ring buffer first.
+	// gcwork now idles: the quiescent moment. Every pause it counted ended
+	// before it printed, and a scrape delivers what is still in the ring
+	// buffer first.
 	fams := d.scrape(t)
 	after, ok := gcNumbersOf(t, fams, w.pid)
 	if !ok {
@@ -202,6 +205,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// Once the process has exited, its series go at the next rescan.
+	w.cmd.Process.Kill()
 	w.cmd.Wait()
 	w.waited = true
 	deadline := time.Now().Add(15 * time.Second)
