@@ -154,22 +154,15 @@ func poll[T any](t *testing.T, e *flameEnv, what, js string) T {
 	return v
 }
 
-// settledWidth reads a width every 100 ms until two reads agree, so an
-// assertion sees where a transition ended rather than a frame of it; it
-// gives up after 5 s and returns the last read.
-func settledWidth(t *testing.T, read func() float64) float64 {
+// chartTransitionsEnded waits until no element of the chart has a d3
+// transition scheduled or running: d3-transition keeps them in the node's
+// __transition and deletes it after the last tick has set the final values.
+// Two equal reads of a width 100 ms apart do not prove that: on a busy
+// machine Chrome may run no animation frame between them and the width
+// holds still mid-transition.
+func chartTransitionsEnded(t *testing.T, e *flameEnv, what string) {
 	t.Helper()
-	last := read()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-		now := read()
-		if now == last {
-			return now
-		}
-		last = now
-	}
-	t.Logf("width still moving after 5 s; judging the last read, %.1f px", last)
-	return last
+	poll[bool](t, e, what, `![...document.querySelectorAll('#chart *')].some(n => n.__transition)`)
 }
 
 // do runs actions and fails the test on error.
@@ -296,8 +289,9 @@ func TestFlameHTML(t *testing.T) {
 		all, _ := pprofFocus(t, e.goBin, prof, `main\.runSplit\.func2`)
 		want := svgWidth * float64(beta) / float64(all)
 		// The children's transitions take 250 ms on an idle machine and
-		// longer on a busy one: judge the width once it has stopped moving.
-		if got := settledWidth(t, func() float64 { return width("main.spinBeta") }); math.Abs(got-want) > 1 {
+		// longer on a busy one: judge the width once they have ended.
+		chartTransitionsEnded(t, e, "the zoom's transitions ending")
+		if got := width("main.spinBeta"); math.Abs(got-want) > 1 {
 			t.Errorf("zoomed main.spinBeta is %.1f px wide, want %.1f (%d/%d of %.0f)", got, want, beta, all, svgWidth)
 		}
 		// Frames beside it are gone.
