@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -248,12 +253,22 @@ func TestGoroutineLeak(t *testing.T) {
 
 	t.Run("exit", func(t *testing.T) {
 		p := startLeaky(t, bin, "-leak-rate=20")
-		kill := time.AfterFunc(7500*time.Millisecond, func() { p.cmd.Process.Kill() })
-		defer kill.Stop()
-		r := hh.gspy(t, 60*time.Second, "goroutines", fmt.Sprintf("--pid=%d", p.pid),
-			"--watch=40s", "--interval=1s", "--format=json")
-		if r.elapsed > 12*time.Second {
-			t.Errorf("gspy took %v after the process was killed at 7.5 s of a 40 s watch", r.elapsed)
+		// Killed 7.5 s into the watch, timed from the line gspy prints as
+		// its snapshot schedule starts: timed from gspy's launch, a busy
+		// machine's slow start-up would shift the snapshots against the
+		// kill and change how many come before it.
+		var watching time.Time
+		var kill *time.Timer
+		r := hh.gspyOnStderr(t, 60*time.Second, "gspy: watching goroutines", func() {
+			watching = time.Now()
+			kill = time.AfterFunc(7500*time.Millisecond, func() { p.cmd.Process.Kill() })
+		}, "goroutines", fmt.Sprintf("--pid=%d", p.pid), "--watch=40s", "--interval=1s", "--format=json")
+		if kill == nil {
+			t.Fatalf("gspy never said it was watching; stderr:\n%s", r.stderr)
+		}
+		kill.Stop()
+		if el := time.Since(watching); el > 12*time.Second {
+			t.Errorf("gspy took %v after the process was killed at 7.5 s of a 40 s watch", el)
 		}
 		rep := parseLeakReport(t, r)
 		if !rep.EndedEarly || len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0], "NOT_FOUND") {
@@ -267,4 +282,48 @@ func TestGoroutineLeak(t *testing.T) {
 		}
 		checkTheLeak(t, rep)
 	})
+}
+
+// gspyOnStderr runs gspy against the shared gspyd like gspy(), and calls
+// onLine (once, before it goes on reading) when gspy writes a stderr line
+// holding `line`.
+func (hh *harness) gspyOnStderr(t *testing.T, timeout time.Duration, line string, onLine func(), args ...string) gspyResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hh.gspyBin, append([]string{"--server=" + hh.addr}, args...)...)
+	var so bytes.Buffer
+	cmd.Stdout = &so
+	se, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("running gspy: %v", err)
+	}
+	var stderr strings.Builder
+	sc := bufio.NewScanner(se)
+	called := false
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if !called && strings.Contains(sc.Text(), line) {
+			called = true
+			onLine()
+		}
+	}
+	err = cmd.Wait()
+	r := gspyResult{stdout: so.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		t.Fatalf("gspy %s: no answer within %v (killed); stderr:\n%s", strings.Join(args, " "), timeout, r.stderr)
+	case errors.As(err, &ee):
+		r.exitCode = ee.ExitCode()
+	default:
+		t.Fatalf("running gspy: %v", err)
+	}
+	t.Logf("gspy %s -> exit %d in %.1fs%s", strings.Join(args, " "), r.exitCode, r.elapsed.Seconds(), indentIf("stderr", r.stderr))
+	return r
 }
