@@ -19,7 +19,10 @@ func TestRenderedOutputs(t *testing.T) {
 	hh := env(t)
 	bin := hh.cpuwork(t, variants[0])
 	dir := t.TempDir()
-	w := startWorkload(t, bin, "-mode=split", "-duration=17s")
+	// The five pulls below take 13 s of its time and their start-ups and
+	// checks the rest: with 17 s a busy 2-vCPU machine left under 2 s
+	// spare before the last pull, which fails if the workload is gone.
+	w := startWorkload(t, bin, "-mode=split", "-duration=25s")
 
 	t.Run("folded", func(t *testing.T) {
 		out := filepath.Join(dir, "cpu.folded")
