@@ -284,6 +284,15 @@ func (hh *harness) gspyAt(t *testing.T, addr string, timeout time.Duration, args
 			r.maxRSS = ru.Maxrss << 10 // Linux gives KiB
 		}
 	}
+	settleGspyRun(t, ctx, err, &r, args, timeout)
+	return r
+}
+
+// settleGspyRun takes gspy's exit (the error of its Run or Wait) into r,
+// failing the test when gspy had to be killed at its timeout or did not
+// run at all, and logs the run.
+func settleGspyRun(t *testing.T, ctx context.Context, err error, r *gspyResult, args []string, timeout time.Duration) {
+	t.Helper()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -295,7 +304,6 @@ func (hh *harness) gspyAt(t *testing.T, addr string, timeout time.Duration, args
 		t.Fatalf("running gspy: %v", err)
 	}
 	t.Logf("gspy %s -> exit %d in %.1fs%s", strings.Join(args, " "), r.exitCode, r.elapsed.Seconds(), indentIf("stderr", r.stderr))
-	return r
 }
 
 func indentIf(what, s string) string {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -314,16 +313,6 @@ func (hh *harness) gspyOnStderr(t *testing.T, timeout time.Duration, line string
 	}
 	err = cmd.Wait()
 	r := gspyResult{stdout: so.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		t.Fatalf("gspy %s: no answer within %v (killed); stderr:\n%s", strings.Join(args, " "), timeout, r.stderr)
-	case errors.As(err, &ee):
-		r.exitCode = ee.ExitCode()
-	default:
-		t.Fatalf("running gspy: %v", err)
-	}
-	t.Logf("gspy %s -> exit %d in %.1fs%s", strings.Join(args, " "), r.exitCode, r.elapsed.Seconds(), indentIf("stderr", r.stderr))
+	settleGspyRun(t, ctx, err, &r, args, timeout)
 	return r
 }
