@@ -150,6 +150,13 @@ absl::Status GoroutineSampler::UnwindPending(bool charge,
     at = end;
   }
   pending_.clear();
+  // A first sweep's groups fill these up to ~5 MiB; kept, every watched
+  // process would hold that for as long as it is watched, while the steady
+  // sweeps' few new waits need a few KiB.
+  constexpr size_t kKeptBytes = 64 << 10;
+  for (std::string* buf : {&whole_heads_, &stacks_, &heads_after_}) {
+    if (buf->capacity() > kKeptBytes) std::string().swap(*buf);
+  }
   return absl::OkStatus();
 }
 

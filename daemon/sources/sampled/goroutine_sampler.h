@@ -121,6 +121,11 @@ class GoroutineSampler {
   size_t label_bytes() const { return label_bytes_; }
   // Ranges the last sweep read (a test's view of the batching).
   size_t read_ranges() const { return ranges_.size(); }
+  // Bytes the unwinding's buffers keep between sweeps.
+  size_t unwind_buffer_bytes() const {
+    return whole_heads_.capacity() + stacks_.capacity() +
+           heads_after_.capacity();
+  }
 
  private:
   // What the cache keys a stack by: a goroutine that has not run since

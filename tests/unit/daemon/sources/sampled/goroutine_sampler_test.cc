@@ -255,6 +255,37 @@ TEST(GoroutineSampler, RuntimeGoroutinesAreLeftOutUnlessAsked) {
   }
 }
 
+TEST(GoroutineSampler, AFirstSweepOfManyGoroutinesLeavesItsBuffersSmall) {
+  // More goroutines than one group of unwinding: the whole heads alone
+  // fill more than the buffers may keep. Placed above Process's range,
+  // clear of the image's code and allgs.
+  constexpr int kN = 1100;
+  Image im;
+  std::vector<uint64_t> gs;
+  for (int i = 0; i < kN; ++i) {
+    gs.push_back(0x10000000 + 0x1000 * i);
+    im.AddG(gs.back(), i + 1, kGWaiting, 0x20000000 + 0x10000 * i);
+  }
+  im.SetAllgs(gs);
+  absl::StatusOr<std::unique_ptr<GoroutineSampler>> sampler =
+      GoroutineSampler::Create(im.bin, im.mem, 0);
+  ASSERT_TRUE(sampler.ok()) << sampler.status();
+  absl::StatusOr<GoroutineSweep> first = (*sampler)->Sweep(0);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->counts.unwound, kN);
+  EXPECT_LE((*sampler)->unwind_buffer_bytes(), size_t{3 * 64} << 10);
+  // What the groups unwound is what the next sweep charges.
+  absl::StatusOr<GoroutineSweep> s = (*sampler)->Sweep(10 * kMs);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->counts.cached, kN);
+  ASSERT_EQ(s->charges.size(), size_t{kN});
+  for (const GoroutineCharge& c : s->charges) {
+    ASSERT_EQ(c.wait->stack,
+              (std::vector<uint64_t>{kGopark, kBlock + 0x20, kGoexit + 1}))
+        << "goroutine " << c.goid;
+  }
+}
+
 TEST(GoroutineSampler, AGoroutineThatRunsWhileItsStackIsReadIsTorn) {
   Process p(1);
   p.Sweep(0);
