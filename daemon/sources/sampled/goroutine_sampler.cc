@@ -226,6 +226,10 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
     } else {
       e.wait.labels_error = true;
     }
+    // Into the label budget now, not with the group's other results: a
+    // group's worth of label sets the budget refuses (1024 x 256 KiB) must
+    // not be held at once.
+    ChargeLabels(e.wait, sweep.counts);
     // A stack the batch could not read whole is read word by word.
     std::string_view at_sp;
     if (range_of[k] != SIZE_MAX && stacks_ok_[range_of[k]]) {
@@ -267,7 +271,6 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
         trusted[k] && after_ok_[k] &&
         before[k].SameState(DecodeG(
             std::string_view(&heads_after_[k * whole], whole), layout_));
-    ChargeLabels(e.wait, sweep.counts);
     ++sweep.counts.unwound;
     if (startpcs[k] != 0) {
       e.system = IsSystemGoroutine(
