@@ -55,6 +55,13 @@ bool SameHot(const GFields& a, const GFields& b) {
          a.stack_lo == b.stack_lo && a.stack_hi == b.stack_hi;
 }
 
+// The bytes of a goroutine's stack an unwinding reads in one go: from its
+// saved sp up, at most kStackBulkBytes; none when sp lies outside it.
+uint64_t StackBytesToRead(const GFields& g) {
+  if (g.sched_sp < g.stack_lo || g.sched_sp >= g.stack_hi) return 0;
+  return std::min<uint64_t>(g.stack_hi - g.sched_sp, kStackBulkBytes);
+}
+
 // What a label set holds in gspyd, as the budget counts it.
 size_t LabelBytes(const LabelList& labels) {
   size_t n = 0;
@@ -133,11 +140,7 @@ absl::Status GoroutineSampler::UnwindPending(bool charge,
     size_t end = at;
     uint64_t bytes = 0;
     while (end < all.size() && end - at < kMaxGroup) {
-      const GFields& g = all[end].hot;
-      const uint64_t n =
-          g.stack_hi > g.sched_sp
-              ? std::min<uint64_t>(g.stack_hi - g.sched_sp, kStackBulkBytes)
-              : 0;
+      const uint64_t n = StackBytesToRead(all[end].hot);
       if (end > at && bytes + n > kMaxGroupStackBytes) break;
       bytes += n;
       ++end;
@@ -164,19 +167,20 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
                                            bool charge, GoroutineSweep& sweep) {
   const size_t whole = GReadSize(layout_);
   const size_t n = group.size();
-  auto address = [&](const PendingWait& p) {
-    uint64_t addr;
-    std::memcpy(&addr, array_.data() + static_cast<size_t>(p.index) * 8, 8);
-    return addr;
+  // The group's whole heads (labels and startpc lie past the hot part)
+  // into `buf`, one after the other.
+  auto read_heads = [&](std::string& buf, std::vector<bool>& ok) {
+    buf.resize(n * whole);
+    unwind_ranges_.clear();
+    for (size_t k = 0; k < n; ++k) {
+      uint64_t addr;
+      std::memcpy(&addr,
+                  array_.data() + static_cast<size_t>(group[k].index) * 8, 8);
+      unwind_ranges_.push_back({addr, absl::MakeSpan(&buf[k * whole], whole)});
+    }
+    return memory_.ReadMany(unwind_ranges_, &ok);
   };
-  // The whole heads (labels and startpc lie past the hot part).
-  whole_heads_.resize(n * whole);
-  unwind_ranges_.clear();
-  for (size_t k = 0; k < n; ++k) {
-    unwind_ranges_.push_back(
-        {address(group[k]), absl::MakeSpan(&whole_heads_[k * whole], whole)});
-  }
-  absl::Status s = memory_.ReadMany(unwind_ranges_, &heads_ok_);
+  absl::Status s = read_heads(whole_heads_, heads_ok_);
   if (!s.ok()) return s;
   std::vector<GFields> before(n);
   std::vector<bool> trusted(n, false);  // the whole head matches the hot one
@@ -189,13 +193,8 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
   // The used part of each stack, laid end to end.
   std::vector<size_t> stack_at(n + 1, 0);
   for (size_t k = 0; k < n; ++k) {
-    const GFields& g = before[k];
-    const bool usable =
-        trusted[k] && g.sched_sp >= g.stack_lo && g.sched_sp < g.stack_hi;
     stack_at[k + 1] =
-        stack_at[k] +
-        (usable ? std::min<uint64_t>(g.stack_hi - g.sched_sp, kStackBulkBytes)
-                : 0);
+        stack_at[k] + (trusted[k] ? StackBytesToRead(before[k]) : 0);
   }
   stacks_.resize(stack_at[n]);
   unwind_ranges_.clear();
@@ -256,13 +255,7 @@ absl::Status GoroutineSampler::UnwindGroup(absl::Span<const PendingWait> group,
   }
   // The heads again: a goroutine that ran since its first read may have
   // overwritten the stack under the walk.
-  heads_after_.resize(n * whole);
-  unwind_ranges_.clear();
-  for (size_t k = 0; k < n; ++k) {
-    unwind_ranges_.push_back(
-        {address(group[k]), absl::MakeSpan(&heads_after_[k * whole], whole)});
-  }
-  s = memory_.ReadMany(unwind_ranges_, &after_ok_);
+  s = read_heads(heads_after_, after_ok_);
   if (!s.ok()) return s;
   for (size_t k = 0; k < n; ++k) {
     const PendingWait& p = group[k];
