@@ -74,7 +74,7 @@ func runWall(t *testing.T, exact bool, tolerance float64) {
 		truth["spin"].totalNs/1e6, spin["running"]/1e6, spin["waiting"]/1e6, spin["runnable"]/1e6)
 	// 99 Hz sampling of ~1 s: about 100 samples, so a 20% tolerance.
 	if !within(spin["running"], truth["spin"].totalNs, 0.20) {
-		t.Errorf("spin: running %.1f ms, it spun for %.1f ms (tolerance 20%%)", spin["running"]/1e6, truth["spin"].totalNs/1e6)
+		t.Errorf("spin: running %.1f ms, it was on a CPU for %.1f ms (tolerance 20%%)", spin["running"]/1e6, truth["spin"].totalNs/1e6)
 	}
 	if spin["waiting"] > 0.05*truth["spin"].totalNs {
 		t.Errorf("spin: %.1f ms waiting, but it never parks", spin["waiting"]/1e6)

@@ -26,6 +26,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -122,7 +123,7 @@ func main() {
 	waits := flag.Int("waits", 40, "waits per scenario")
 	wait := flag.Duration("wait", 25*time.Millisecond, "length of each wait")
 	blockProfile := flag.String("blockprofile", "", "write Go's block profile of the window here")
-	spin := flag.Duration("spin", 0, "also run a goroutine (scenario=spin) that burns CPU this long")
+	spin := flag.Duration("spin", 0, "also run a goroutine (scenario=spin) that burns CPU for this long (wall time); its truth is the CPU time it got")
 	runFor := flag.Duration("for", 0, "instead of -waits, wait again until this long has passed")
 	flag.Parse()
 
@@ -169,6 +170,13 @@ func main() {
 	if *spin > 0 {
 		spinning = 1
 		go pprof.Do(context.Background(), pprof.Labels("scenario", "spin"), func(context.Context) {
+			// The truth is the CPU time the spin got, not its wall time:
+			// a profile sees a goroutine running only while its thread is
+			// on a CPU, and on a busy machine the thread waits for one. The
+			// goroutine keeps its thread, so the thread's CPU time is its.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPU()
 			start := time.Now()
 			x := uint64(1)
 			for time.Since(start) < *spin {
@@ -177,7 +185,7 @@ func main() {
 				}
 			}
 			spinSink = x
-			spinTook = time.Since(start)
+			spinTook = threadCPU() - cpu0
 			done <- -1
 		})
 	}
@@ -204,4 +212,15 @@ func main() {
 		result["spin"] = measured{Count: 1, TotalNs: int64(spinTook)}
 	}
 	out.Encode(map[string]any{"event": "done", "truth": result})
+}
+
+// threadCPU is the calling thread's CPU time (user and system) so far.
+func threadCPU() time.Duration {
+	const rusageThread = 1 // RUSAGE_THREAD (Linux); not in package syscall
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		fmt.Fprintln(os.Stderr, "blockwork: getrusage:", err)
+		os.Exit(2)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
