@@ -2,6 +2,13 @@
 
 namespace gspy {
 
+PcInfo LookUpPcInfo(const GoBinary& binary, uint64_t pc) {
+  PcInfo info;
+  info.func = binary.FindFunction(pc);
+  if (info.func.has_value()) info.sp_delta = binary.SpDelta(pc);
+  return info;
+}
+
 const PcInfo& PcInfoMemo::Lookup(uint64_t pc) {
   if (slots_ == nullptr) slots_ = std::make_unique<Slot[]>(kSlots);
   // Return addresses of one function are close together: mix the bits so
@@ -11,9 +18,7 @@ const PcInfo& PcInfoMemo::Lookup(uint64_t pc) {
   if (!slot.filled || slot.pc != pc) {
     slot.pc = pc;
     slot.filled = true;
-    slot.info.func = binary_.FindFunction(pc);
-    slot.info.sp_delta = slot.info.func.has_value() ? binary_.SpDelta(pc)
-                                                    : std::optional<int32_t>();
+    slot.info = LookUpPcInfo(binary_, pc);
   }
   return slot.info;
 }

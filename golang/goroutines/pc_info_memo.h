@@ -20,6 +20,9 @@ struct PcInfo {
   std::optional<int32_t> sp_delta;  // binary.SpDelta(pc), when func is set
 };
 
+// What `binary` says of link-time `pc`, without a memo.
+PcInfo LookUpPcInfo(const GoBinary& binary, uint64_t pc);
+
 class PcInfoMemo {
  public:
   static constexpr size_t kSlots = 1024;  // 64 KiB once used

@@ -88,13 +88,8 @@ UnwoundStack UnwindSaved(const MemorySource& memory, const GoBinary& binary,
       return out;
     }
     const uint64_t link_pc = pc - load_bias;
-    PcInfo info;
-    if (memo != nullptr) {
-      info = memo->Lookup(link_pc);
-    } else {
-      info.func = binary.FindFunction(link_pc);
-      if (info.func.has_value()) info.sp_delta = binary.SpDelta(link_pc);
-    }
+    const PcInfo info =
+        memo != nullptr ? memo->Lookup(link_pc) : LookUpPcInfo(binary, link_pc);
     const std::optional<FuncInfo>& f = info.func;
     if (!f.has_value()) {
       out.error =
